@@ -1,0 +1,97 @@
+//! The design's default anomaly: a gradual low-consumption decline.
+
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::config::check_range;
+use crate::error::ConfigError;
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// Under-reporting that starts at a fraction of true consumption and sinks
+/// steadily: period `t` (0-based) of a `T`-period series reports
+///
+/// ```text
+/// x'[t] = x[t] · f(t),   f(t) = start − (start − end) · (t + 1) / T
+/// ```
+///
+/// With the design's values (`start` 0.3, `end` 0.1) this is its
+/// `0.3 − 0.2 · month / T` for months 1..T: the meter reports 28 % of true
+/// consumption in the first month and 10 % in the last. It models a meter
+/// being tampered with ever more boldly. Type `low_consumption`, theft.
+///
+/// ```
+/// use ghostload::GradualDecline;
+/// assert!(GradualDecline::new(0.3, 0.1).is_ok());
+/// assert!(GradualDecline::new(1.3, 0.1).is_err());
+/// assert_eq!(GradualDecline::default(), GradualDecline::new(0.3, 0.1)?);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradualDecline {
+    start: f64,
+    end: f64,
+}
+
+impl Default for GradualDecline {
+    /// The design's decline, from 0.3 to 0.1 of true consumption.
+    fn default() -> Self {
+        GradualDecline { start: 0.3, end: 0.1 }
+    }
+}
+
+impl GradualDecline {
+    /// A decline from factor `start` to factor `end` (each 0 ..= 1).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming `low_consumption.start` or `low_consumption.end`.
+    pub fn new(start: f64, end: f64) -> Result<Self, ConfigError> {
+        check_range("low_consumption.start", start, 0.0, 1.0, "0.0 ..= 1.0")?;
+        check_range("low_consumption.end", end, 0.0, 1.0, "0.0 ..= 1.0")?;
+        Ok(GradualDecline { start, end })
+    }
+
+    /// The factor applied in period `t` of a series of `len` periods.
+    #[must_use]
+    pub fn factor(&self, t: usize, len: usize) -> f64 {
+        self.start - (self.start - self.end) * (t + 1) as f64 / len as f64
+    }
+}
+
+impl AnomalyInjector for GradualDecline {
+    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+        let len = series.len();
+        for (t, v) in series.iter_mut().enumerate() {
+            *v *= self.factor(t, len);
+        }
+        Injection {
+            anomaly_type: AnomalyType::LOW_CONSUMPTION,
+            onset: 0,
+            end: None,
+            is_theft: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factor_runs_from_start_to_end() {
+        let d = GradualDecline::default();
+        assert!((d.factor(0, 10) - 0.28).abs() < 1e-12);
+        assert!((d.factor(9, 10) - 0.1).abs() < 1e-12);
+        assert!((0..9).all(|t| d.factor(t + 1, 10) < d.factor(t, 10)));
+    }
+
+    #[test]
+    fn rejects_factors_out_of_range() {
+        assert_eq!(
+            GradualDecline::new(0.3, -0.1).unwrap_err().field(),
+            "low_consumption.end"
+        );
+        assert_eq!(
+            GradualDecline::new(f64::NAN, 0.1).unwrap_err().field(),
+            "low_consumption.start"
+        );
+    }
+}

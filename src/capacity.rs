@@ -1,0 +1,115 @@
+//! Transformer capacities: log-normal, clipped, rounded to standard ratings.
+
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+
+use crate::config::CapacityConfig;
+use crate::error::ConfigError;
+
+/// Standard single-phase distribution-transformer ratings, kVA
+/// (IEEE Std C57.12.00 / C57.12.20 preferred ratings). The original tool's
+/// 200 kVA is not among them.
+pub const STANDARD_RATINGS_KVA: [f64; 11] = [10.0, 15.0, 25.0, 37.5, 50.0, 75.0, 100.0, 167.0, 250.0, 333.0, 500.0];
+
+/// Draws transformer capacities: `LogNormal(ln median, σ)`, clipped to
+/// `min ..= max`, then rounded to the nearest standard rating inside that range.
+///
+/// ```
+/// use ghostload::{CapacityConfig, CapacitySampler, STANDARD_RATINGS_KVA};
+/// use ghostload::rng::{Purpose, Streams};
+/// let sampler = CapacitySampler::new(&CapacityConfig::default())?;
+/// let kva = sampler.sample(&mut Streams::new(1).stream(Purpose::TransformerCapacity, 0));
+/// assert!(STANDARD_RATINGS_KVA.contains(&kva) && (25.0..=500.0).contains(&kva));
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CapacitySampler {
+    raw: LogNormal<f64>,
+    min_kva: f64,
+    max_kva: f64,
+    ratings: Vec<f64>,
+}
+
+impl CapacitySampler {
+    /// A sampler for `config`.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoStandardRating`] when no standard rating lies in
+    /// `min_kva ..= max_kva`; [`ConfigError::OutOfRange`] for a bad median or σ.
+    pub fn new(config: &CapacityConfig) -> Result<Self, ConfigError> {
+        let ratings: Vec<f64> = STANDARD_RATINGS_KVA
+            .iter()
+            .copied()
+            .filter(|r| (config.min_kva..=config.max_kva).contains(r))
+            .collect();
+        if ratings.is_empty() {
+            return Err(ConfigError::NoStandardRating {
+                min: config.min_kva,
+                max: config.max_kva,
+            });
+        }
+        let raw = LogNormal::new(config.median_kva.ln(), config.sigma)
+            .map_err(|_| ConfigError::out_of_range("capacity.sigma", config.sigma, "0.0 ..= 3.0"))?;
+        Ok(CapacitySampler {
+            raw,
+            min_kva: config.min_kva,
+            max_kva: config.max_kva,
+            ratings,
+        })
+    }
+
+    /// One capacity, kVA: always a standard rating inside the configured range.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let kva = self.raw.sample(rng).clamp(self.min_kva, self.max_kva);
+        nearest(&self.ratings, kva)
+    }
+}
+
+/// The element of `ratings` (non-empty, ascending) nearest to `kva`; ties go to the smaller.
+fn nearest(ratings: &[f64], kva: f64) -> f64 {
+    ratings
+        .iter()
+        .copied()
+        .min_by(|a, b| (a - kva).abs().total_cmp(&(b - kva).abs()))
+        .unwrap_or(kva)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Streams};
+
+    #[test]
+    fn rounds_to_nearest_rating() {
+        assert_eq!(nearest(&STANDARD_RATINGS_KVA, 200.0), 167.0);
+        assert_eq!(nearest(&STANDARD_RATINGS_KVA, 210.0), 250.0);
+        assert_eq!(nearest(&STANDARD_RATINGS_KVA, 1.0), 10.0);
+    }
+
+    #[test]
+    fn samples_cover_several_ratings_within_range() {
+        let s = CapacitySampler::new(&CapacityConfig::default()).unwrap();
+        let streams = Streams::new(5);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..1000 {
+            let kva = s.sample(&mut streams.stream(Purpose::TransformerCapacity, i));
+            assert!((25.0..=500.0).contains(&kva));
+            seen.insert(kva as u64);
+        }
+        assert!(seen.len() >= 6, "{seen:?}");
+        assert!(!seen.contains(&200));
+    }
+
+    #[test]
+    fn empty_rating_range_is_an_error() {
+        let c = CapacityConfig {
+            min_kva: 400.0,
+            max_kva: 450.0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            CapacitySampler::new(&c),
+            Err(ConfigError::NoStandardRating { .. })
+        ));
+    }
+}

@@ -1,0 +1,519 @@
+//! [`GeneratorConfig`]: every parameter of a dataset, its default, unit and allowed range.
+//!
+//! The defaults reproduce the original Python tool's dataset (seed 42, 50
+//! transformers, 2 000 meters, 12 months, 7.5 % anomalies) with its known
+//! mistakes corrected; `docs/model.md` gives the source of each number.
+
+use crate::consumption::ClassProfile;
+use crate::error::ConfigError;
+use crate::geo::GeoBounds;
+use crate::time::YearMonth;
+
+/// The complete description of a dataset to generate.
+///
+/// A plain data struct with public fields: build one with
+/// `GeneratorConfig { num_meters: 500, ..Default::default() }`, then hand it to
+/// [`Pipeline::builder`](crate::Pipeline::builder), which validates it once.
+///
+/// ```
+/// use ghostload::GeneratorConfig;
+/// let config = GeneratorConfig { num_meters: 500, num_transformers: 20, ..Default::default() };
+/// assert!(config.validate().is_ok());
+/// let bad = GeneratorConfig { anomaly_rate: 1.5, ..Default::default() };
+/// assert_eq!(bad.validate().unwrap_err().field(), "anomaly_rate");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct GeneratorConfig {
+    /// Master seed; every random draw derives from it. Default 42.
+    pub seed: u64,
+    /// Number of distribution transformers (≥ 1). Default 50.
+    pub num_transformers: usize,
+    /// Number of customer meters (≥ `num_transformers`). Default 2 000.
+    pub num_meters: usize,
+    /// Number of monthly periods in each series (1 ..= 1200). Default 12.
+    pub num_months: usize,
+    /// First month of every series. Default 2024-01. Never taken from the clock.
+    pub start_month: YearMonth,
+    /// Share of meters that carry an anomaly (0 ..= 1). Exactly
+    /// `round(anomaly_rate × num_meters)` meters are anomalous. Default 0.075.
+    pub anomaly_rate: f64,
+    /// How tightly transformers cluster around their barangay centre
+    /// (0 ..= 1; **1 is tightest**). Default 0.7.
+    pub spatial_clustering_strength: f64,
+    /// Meters each transformer serves at least (≥ 1). Lowered, with a
+    /// warning, to `num_meters / num_transformers` when that is smaller. Default 10.
+    pub min_meters_per_transformer: usize,
+    /// Transformers per feeder (≥ 1); feeders group spatially adjacent
+    /// transformers. Default 10.
+    pub transformers_per_feeder: usize,
+    /// Typical distance of a meter from its transformer, metres (0 ..= 5 000):
+    /// the standard deviation of the offset on each axis. Default 100 m.
+    pub meter_spread_m: f64,
+    /// Names of the barangays transformers cluster in (1 ..= 65 535 non-empty,
+    /// distinct names). Default: ten names from the original tool.
+    pub barangays: Vec<String>,
+    /// The box every coordinate lies in.
+    pub bounds: GeoBounds,
+    /// Probabilities of each customer class.
+    pub class_mix: ClassMix,
+    /// Transformer capacity distribution.
+    pub capacity: CapacityConfig,
+    /// Consumption model parameters.
+    pub consumption: ConsumptionConfig,
+}
+
+/// The ten barangay names of the original tool.
+pub const DEFAULT_BARANGAYS: [&str; 10] = [
+    "San Miguel",
+    "Santa Cruz",
+    "Poblacion",
+    "Bagong Silang",
+    "Maligaya",
+    "Riverside",
+    "San Isidro",
+    "Del Pilar",
+    "Mabini",
+    "Rizal",
+];
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            seed: 42,
+            num_transformers: 50,
+            num_meters: 2000,
+            num_months: 12,
+            start_month: YearMonth::default(),
+            anomaly_rate: 0.075,
+            spatial_clustering_strength: 0.7,
+            min_meters_per_transformer: 10,
+            transformers_per_feeder: 10,
+            meter_spread_m: 100.0,
+            barangays: DEFAULT_BARANGAYS.iter().map(|s| (*s).to_owned()).collect(),
+            bounds: GeoBounds::default(),
+            class_mix: ClassMix::default(),
+            capacity: CapacityConfig::default(),
+            consumption: ConsumptionConfig::default(),
+        }
+    }
+}
+
+impl GeneratorConfig {
+    /// Largest number of meters or transformers (ids are 32-bit).
+    pub const MAX_ENTITIES: usize = u32::MAX as usize;
+
+    /// Checks every field once; the first problem found is returned.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the field, the value and the allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_count("num_transformers", self.num_transformers)?;
+        check_count("num_meters", self.num_meters)?;
+        if self.num_meters < self.num_transformers {
+            return Err(ConfigError::TooFewMeters {
+                num_meters: self.num_meters,
+                num_transformers: self.num_transformers,
+            });
+        }
+        crate::time::TimeAxis::new(self.start_month, self.num_months, Default::default())?;
+        check_unit("anomaly_rate", self.anomaly_rate)?;
+        check_unit("spatial_clustering_strength", self.spatial_clustering_strength)?;
+        if self.min_meters_per_transformer == 0 {
+            return Err(ConfigError::out_of_range("min_meters_per_transformer", 0, ">= 1"));
+        }
+        if self.transformers_per_feeder == 0 {
+            return Err(ConfigError::out_of_range("transformers_per_feeder", 0, ">= 1"));
+        }
+        check_range("meter_spread_m", self.meter_spread_m, 0.0, 5000.0, "0.0 ..= 5000.0")?;
+        self.check_barangays()?;
+        self.bounds.validate()?;
+        self.class_mix.validate()?;
+        self.capacity.validate()?;
+        self.consumption.validate()
+    }
+
+    /// The per-transformer minimum actually used: the configured one, or
+    /// `num_meters / num_transformers` when too few meters exist to give every
+    /// transformer the configured minimum (design §5.1).
+    #[must_use]
+    pub fn effective_min_meters_per_transformer(&self) -> usize {
+        let feasible = self.num_meters / self.num_transformers.max(1);
+        self.min_meters_per_transformer.min(feasible).max(1)
+    }
+
+    /// Exactly how many meters are anomalous: `round(anomaly_rate × num_meters)`,
+    /// halves rounded away from zero.
+    #[must_use]
+    pub fn anomalous_meter_count(&self) -> usize {
+        ((self.anomaly_rate * self.num_meters as f64).round() as usize).min(self.num_meters)
+    }
+
+    fn check_barangays(&self) -> Result<(), ConfigError> {
+        if self.barangays.is_empty() || self.barangays.len() > usize::from(u16::MAX) {
+            return Err(ConfigError::out_of_range(
+                "barangays",
+                format!("{} names", self.barangays.len()),
+                "1 ..= 65535 names",
+            ));
+        }
+        for (i, name) in self.barangays.iter().enumerate() {
+            if name.trim().is_empty() || name.chars().any(char::is_control) {
+                return Err(ConfigError::Invalid {
+                    field: "barangays",
+                    value: name.clone(),
+                    reason: "names must be non-empty and contain no control characters",
+                });
+            }
+            if self.barangays[..i].contains(name) {
+                return Err(ConfigError::Invalid {
+                    field: "barangays",
+                    value: name.clone(),
+                    reason: "names must be distinct",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Probabilities of the three customer classes; they must sum to 1 (± 1e-9).
+///
+/// Default residential 0.70, commercial 0.20, industrial 0.10 (the original tool's mix).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct ClassMix {
+    /// Share of residential meters (0 ..= 1).
+    pub residential: f64,
+    /// Share of commercial meters (0 ..= 1).
+    pub commercial: f64,
+    /// Share of industrial meters (0 ..= 1).
+    pub industrial: f64,
+}
+
+impl Default for ClassMix {
+    fn default() -> Self {
+        ClassMix {
+            residential: 0.70,
+            commercial: 0.20,
+            industrial: 0.10,
+        }
+    }
+}
+
+impl ClassMix {
+    /// Checks each share is in `0 ..= 1` and that they sum to 1 (± 1e-9).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for a share, [`ConfigError::ClassMixSum`] for the sum.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_unit("class_mix.residential", self.residential)?;
+        check_unit("class_mix.commercial", self.commercial)?;
+        check_unit("class_mix.industrial", self.industrial)?;
+        let sum = self.residential + self.commercial + self.industrial;
+        if (sum - 1.0).abs() > 1e-9 {
+            return Err(ConfigError::ClassMixSum {
+                residential: self.residential,
+                commercial: self.commercial,
+                industrial: self.industrial,
+                sum,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Distribution of transformer capacities: log-normal, clipped to
+/// `min_kva ..= max_kva`, then rounded to the nearest standard rating in that range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct CapacityConfig {
+    /// Smallest capacity, kVA (> 0). Default 25.
+    pub min_kva: f64,
+    /// Largest capacity, kVA (≥ `min_kva`). Default 500.
+    pub max_kva: f64,
+    /// Median of the log-normal before clipping, kVA (> 0). Default 75.
+    pub median_kva: f64,
+    /// Log-space standard deviation (0 ..= 3). Default 0.8.
+    pub sigma: f64,
+}
+
+impl Default for CapacityConfig {
+    fn default() -> Self {
+        CapacityConfig {
+            min_kva: 25.0,
+            max_kva: 500.0,
+            median_kva: 75.0,
+            sigma: 0.8,
+        }
+    }
+}
+
+impl CapacityConfig {
+    /// Checks the range, the median and the spread.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the `capacity.*` field at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range(
+            "capacity.min_kva",
+            self.min_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        check_range(
+            "capacity.max_kva",
+            self.max_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        if self.min_kva > self.max_kva {
+            return Err(ConfigError::Unordered {
+                min_field: "capacity.min_kva",
+                min: self.min_kva,
+                max_field: "capacity.max_kva",
+                max: self.max_kva,
+            });
+        }
+        check_range(
+            "capacity.median_kva",
+            self.median_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        check_range("capacity.sigma", self.sigma, 0.0, 3.0, "0.0 ..= 3.0")?;
+        crate::capacity::CapacitySampler::new(self).map(|_| ())
+    }
+}
+
+/// Parameters of the default consumption model,
+/// [`SeasonalConsumption`](crate::SeasonalConsumption).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct ConsumptionConfig {
+    /// Calendar month of highest demand (1 ..= 12). Default 5 (May: the end
+    /// of Luzon's hot dry season, when cooling load peaks).
+    pub seasonal_peak_month: u8,
+    /// Relative seasonal swing, peak over mean minus one (0 ..= 0.95). Default 0.15.
+    pub seasonal_amplitude: f64,
+    /// Lowest per-meter linear growth, fraction per month (−0.5 ..= 0.5). Default −0.02.
+    pub trend_min: f64,
+    /// Highest per-meter linear growth, fraction per month (≥ `trend_min`, ≤ 0.5). Default 0.05.
+    pub trend_max: f64,
+    /// Noise standard deviation as a fraction of the class baseline's
+    /// standard deviation (0 ..= 5). Default 0.3.
+    pub noise_fraction: f64,
+    /// Residential customers.
+    pub residential: ClassProfile,
+    /// Commercial customers.
+    pub commercial: ClassProfile,
+    /// Industrial customers.
+    pub industrial: ClassProfile,
+}
+
+impl Default for ConsumptionConfig {
+    fn default() -> Self {
+        ConsumptionConfig {
+            seasonal_peak_month: 5,
+            seasonal_amplitude: 0.15,
+            trend_min: -0.02,
+            trend_max: 0.05,
+            noise_fraction: 0.3,
+            residential: ClassProfile::RESIDENTIAL,
+            commercial: ClassProfile::COMMERCIAL,
+            industrial: ClassProfile::INDUSTRIAL,
+        }
+    }
+}
+
+impl ConsumptionConfig {
+    /// Checks every parameter of the consumption model.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the `consumption.*` field at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=12).contains(&self.seasonal_peak_month) {
+            return Err(ConfigError::out_of_range(
+                "consumption.seasonal_peak_month",
+                self.seasonal_peak_month,
+                "1 ..= 12",
+            ));
+        }
+        check_range(
+            "consumption.seasonal_amplitude",
+            self.seasonal_amplitude,
+            0.0,
+            0.95,
+            "0.0 ..= 0.95",
+        )?;
+        check_range("consumption.trend_min", self.trend_min, -0.5, 0.5, "-0.5 ..= 0.5")?;
+        check_range("consumption.trend_max", self.trend_max, -0.5, 0.5, "-0.5 ..= 0.5")?;
+        if self.trend_min > self.trend_max {
+            return Err(ConfigError::Unordered {
+                min_field: "consumption.trend_min",
+                min: self.trend_min,
+                max_field: "consumption.trend_max",
+                max: self.trend_max,
+            });
+        }
+        check_range(
+            "consumption.noise_fraction",
+            self.noise_fraction,
+            0.0,
+            5.0,
+            "0.0 ..= 5.0",
+        )?;
+        self.residential.validate("consumption.residential")?;
+        self.commercial.validate("consumption.commercial")?;
+        self.industrial.validate("consumption.industrial")
+    }
+}
+
+/// `value` must be a finite number in `lo ..= hi`.
+pub(crate) fn check_range(
+    field: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    allowed: &'static str,
+) -> Result<(), ConfigError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(field, value, allowed))
+    }
+}
+
+fn check_unit(field: &'static str, value: f64) -> Result<(), ConfigError> {
+    check_range(field, value, 0.0, 1.0, "0.0 ..= 1.0")
+}
+
+fn check_count(field: &'static str, value: usize) -> Result<(), ConfigError> {
+    if (1..=GeneratorConfig::MAX_ENTITIES).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(field, value, "1 ..= 4294967295"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(config: GeneratorConfig) -> &'static str {
+        config.validate().unwrap_err().field()
+    }
+
+    #[test]
+    fn defaults_are_the_original_tools() {
+        let c = GeneratorConfig::default();
+        c.validate().unwrap();
+        assert_eq!(
+            (c.seed, c.num_transformers, c.num_meters, c.num_months),
+            (42, 50, 2000, 12)
+        );
+        assert_eq!(c.anomalous_meter_count(), 150);
+        assert_eq!(c.barangays.len(), 10);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let d = GeneratorConfig::default;
+        assert_eq!(
+            field_of(GeneratorConfig {
+                num_transformers: 0,
+                ..d()
+            }),
+            "num_transformers"
+        );
+        assert_eq!(field_of(GeneratorConfig { num_meters: 0, ..d() }), "num_meters");
+        assert_eq!(field_of(GeneratorConfig { num_meters: 49, ..d() }), "num_meters");
+        assert_eq!(field_of(GeneratorConfig { num_months: 0, ..d() }), "num_months");
+        assert_eq!(
+            field_of(GeneratorConfig {
+                anomaly_rate: -0.1,
+                ..d()
+            }),
+            "anomaly_rate"
+        );
+        assert_eq!(
+            field_of(GeneratorConfig {
+                anomaly_rate: f64::NAN,
+                ..d()
+            }),
+            "anomaly_rate"
+        );
+        assert_eq!(
+            field_of(GeneratorConfig {
+                spatial_clustering_strength: 1.01,
+                ..d()
+            }),
+            "spatial_clustering_strength"
+        );
+        assert_eq!(
+            field_of(GeneratorConfig {
+                barangays: vec![],
+                ..d()
+            }),
+            "barangays"
+        );
+        assert_eq!(
+            field_of(GeneratorConfig {
+                barangays: vec!["A".into(), "A".into()],
+                ..d()
+            }),
+            "barangays"
+        );
+        let mut c = d();
+        c.class_mix.industrial = 0.2;
+        assert!(matches!(c.validate(), Err(ConfigError::ClassMixSum { .. })));
+        let mut c = d();
+        c.consumption.seasonal_peak_month = 13;
+        assert_eq!(field_of(c), "consumption.seasonal_peak_month");
+        let mut c = d();
+        c.capacity.min_kva = 600.0;
+        assert_eq!(field_of(c), "capacity.min_kva");
+        let mut c = d();
+        c.consumption.residential.power_factor = 1.2;
+        assert_eq!(field_of(c), "consumption.residential.power_factor");
+    }
+
+    #[test]
+    fn error_message_names_field_value_and_range() {
+        let msg = GeneratorConfig {
+            anomaly_rate: 1.5,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("anomaly_rate") && msg.contains("1.5") && msg.contains("0.0 ..= 1.0"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn minimum_is_lowered_only_when_infeasible() {
+        let c = GeneratorConfig {
+            num_meters: 120,
+            num_transformers: 50,
+            ..Default::default()
+        };
+        assert_eq!(c.effective_min_meters_per_transformer(), 2);
+        let c = GeneratorConfig {
+            num_meters: 50,
+            num_transformers: 50,
+            ..Default::default()
+        };
+        assert_eq!(c.effective_min_meters_per_transformer(), 1);
+        assert_eq!(GeneratorConfig::default().effective_min_meters_per_transformer(), 10);
+    }
+}

@@ -1,0 +1,260 @@
+//! [`Dataset`]: everything one run generated, in memory and typed.
+
+use std::fmt;
+
+use crate::config::GeneratorConfig;
+use crate::ids::{BarangayId, MeterId, TransformerId};
+use crate::model::{AnomalyLabel, Barangay, Meter, Transformer};
+use crate::report::Summary;
+use crate::time::TimeAxis;
+use crate::validate::ValidationReport;
+
+/// Consumption of every meter in every period, kWh, stored contiguously
+/// row by row (meter-major): `as_slice()[m * periods + t]` is meter `m` in period `t`.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConsumptionMatrix {
+    periods: usize,
+    values: Vec<f64>,
+}
+
+impl ConsumptionMatrix {
+    /// A matrix of `meters × periods` zeros.
+    #[must_use]
+    pub fn zeros(meters: usize, periods: usize) -> Self {
+        ConsumptionMatrix {
+            periods,
+            values: vec![0.0; meters * periods],
+        }
+    }
+
+    /// Number of periods (columns).
+    #[must_use]
+    pub fn periods(&self) -> usize {
+        self.periods
+    }
+
+    /// Number of meters (rows).
+    #[must_use]
+    pub fn meters(&self) -> usize {
+        self.values.len().checked_div(self.periods).unwrap_or(0)
+    }
+
+    /// The series of meter `m` (0-based), if it exists.
+    #[must_use]
+    pub fn row(&self, m: usize) -> Option<&[f64]> {
+        self.values.get(m * self.periods..(m + 1) * self.periods)
+    }
+
+    /// Every row, in meter order.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.values.chunks_exact(self.periods.max(1))
+    }
+
+    /// All values, row after row.
+    #[must_use]
+    pub fn as_slice(&self) -> &[f64] {
+        &self.values
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.values
+    }
+}
+
+/// Something the pipeline adjusted rather than refused. Each warning is
+/// also emitted as a `tracing` event at WARN level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Warning {
+    /// Too few meters to give every transformer the configured minimum
+    /// (design §5.1): the minimum was lowered.
+    MinimumLowered {
+        /// `min_meters_per_transformer` as configured.
+        configured: usize,
+        /// The minimum used.
+        effective: usize,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::MinimumLowered { configured, effective } => write!(
+                f,
+                "num_meters < min_meters_per_transformer × num_transformers: minimum lowered from {configured} to {effective} meters per transformer"
+            ),
+        }
+    }
+}
+
+/// Counts of clipped consumption cells (values the model drew below zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClipStats {
+    /// Cells of meters without an anomaly that were clipped.
+    pub normal_clipped: u64,
+    /// Cells of meters without an anomaly.
+    pub normal_cells: u64,
+    /// All clipped cells (counted before anomalies were injected).
+    pub all_clipped: u64,
+}
+
+impl ClipStats {
+    /// Share of normal meters' cells that were clipped at zero.
+    #[must_use]
+    pub fn normal_fraction(&self) -> f64 {
+        if self.normal_cells == 0 {
+            0.0
+        } else {
+            self.normal_clipped as f64 / self.normal_cells as f64
+        }
+    }
+}
+
+/// A generated dataset: barangays, transformers, meters, their consumption
+/// and the anomaly labels, with the configuration that produced them.
+///
+/// Built by [`Pipeline::generate`](crate::Pipeline::generate); read-only.
+///
+/// ```
+/// use ghostload::{GeneratorConfig, Pipeline};
+/// let data = Pipeline::builder()
+///     .config(GeneratorConfig { num_meters: 300, num_transformers: 10, ..Default::default() })
+///     .build()?
+///     .generate()?;
+/// let meter = &data.meters()[0];
+/// assert_eq!(data.series(meter.id).unwrap().len(), 12);
+/// assert_eq!(data.transformer_of(meter.id).unwrap().id, meter.transformer_id);
+/// assert!(data.validate().passed());
+/// # Ok::<(), ghostload::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub(crate) config: GeneratorConfig,
+    pub(crate) axis: TimeAxis,
+    pub(crate) barangays: Vec<Barangay>,
+    pub(crate) transformers: Vec<Transformer>,
+    pub(crate) meters: Vec<Meter>,
+    pub(crate) consumption: ConsumptionMatrix,
+    pub(crate) labels: Vec<AnomalyLabel>,
+    pub(crate) clip_stats: ClipStats,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl Dataset {
+    /// The configuration that produced this dataset (with the defaults filled in).
+    #[must_use]
+    pub fn config(&self) -> &GeneratorConfig {
+        &self.config
+    }
+
+    /// The periods of every series.
+    #[must_use]
+    pub fn axis(&self) -> &TimeAxis {
+        &self.axis
+    }
+
+    /// All barangays, in configuration order.
+    #[must_use]
+    pub fn barangays(&self) -> &[Barangay] {
+        &self.barangays
+    }
+
+    /// One barangay. Panics if `id` is not from this dataset.
+    #[must_use]
+    pub fn barangay(&self, id: BarangayId) -> &Barangay {
+        &self.barangays[id.index()]
+    }
+
+    /// All transformers, in id order.
+    #[must_use]
+    pub fn transformers(&self) -> &[Transformer] {
+        &self.transformers
+    }
+
+    /// One transformer, if it exists.
+    #[must_use]
+    pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {
+        self.transformers.get(id.index())
+    }
+
+    /// All meters, in id order (grouped by transformer).
+    #[must_use]
+    pub fn meters(&self) -> &[Meter] {
+        &self.meters
+    }
+
+    /// One meter, if it exists.
+    #[must_use]
+    pub fn meter(&self, id: MeterId) -> Option<&Meter> {
+        self.meters.get(id.index())
+    }
+
+    /// The consumption series of a meter (kWh per period), if it exists.
+    #[must_use]
+    pub fn series(&self, id: MeterId) -> Option<&[f64]> {
+        self.consumption.row(id.index())
+    }
+
+    /// The transformer serving a meter, if the meter exists.
+    #[must_use]
+    pub fn transformer_of(&self, id: MeterId) -> Option<&Transformer> {
+        self.meter(id).and_then(|m| self.transformer(m.transformer_id))
+    }
+
+    /// The anomaly label of a meter, if it is anomalous.
+    #[must_use]
+    pub fn label(&self, id: MeterId) -> Option<&AnomalyLabel> {
+        self.labels
+            .binary_search_by_key(&id, |l| l.meter_id)
+            .ok()
+            .map(|i| &self.labels[i])
+    }
+
+    /// The labels of all anomalous meters, in meter order.
+    #[must_use]
+    pub fn labels(&self) -> &[AnomalyLabel] {
+        &self.labels
+    }
+
+    /// The whole consumption matrix.
+    #[must_use]
+    pub fn consumption(&self) -> &ConsumptionMatrix {
+        &self.consumption
+    }
+
+    /// Every meter with its series and label, in meter order: what a writer needs, row by row.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = (&Meter, &[f64], Option<&AnomalyLabel>)> + '_ {
+        let mut labels = self.labels.iter().peekable();
+        self.meters.iter().zip(self.consumption.rows()).map(move |(m, s)| {
+            let label = labels.next_if(|l| l.meter_id == m.id);
+            (m, s, label)
+        })
+    }
+
+    /// How many cells were clipped at zero.
+    #[must_use]
+    pub fn clip_stats(&self) -> ClipStats {
+        self.clip_stats
+    }
+
+    /// What the pipeline adjusted (e.g. a lowered per-transformer minimum).
+    #[must_use]
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Runs the integrity checks (see [`ValidationReport`]).
+    #[must_use]
+    pub fn validate(&self) -> ValidationReport {
+        crate::validate::validate(self)
+    }
+
+    /// The statistics of the generation report.
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        Summary::of(self)
+    }
+}

@@ -1,0 +1,262 @@
+//! The entities of a dataset: transformers, meters, anomaly labels and their enums.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::geo::GeoPoint;
+use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};
+
+/// A customer's tariff class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum CustomerClass {
+    /// Households.
+    Residential,
+    /// Shops, offices, small businesses.
+    Commercial,
+    /// Factories and large loads on the secondary network.
+    Industrial,
+}
+
+impl CustomerClass {
+    /// All classes, in the order used for counts and columns.
+    pub const ALL: [CustomerClass; 3] = [
+        CustomerClass::Residential,
+        CustomerClass::Commercial,
+        CustomerClass::Industrial,
+    ];
+
+    /// The lowercase name written to files: `residential`, `commercial`, `industrial`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CustomerClass::Residential => "residential",
+            CustomerClass::Commercial => "commercial",
+            CustomerClass::Industrial => "industrial",
+        }
+    }
+}
+
+impl fmt::Display for CustomerClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much an anomaly matters to a utility, from its severity.
+///
+/// Severity is the share of the meter's expected energy that went unbilled
+/// (`1 − billed / expected`). Thresholds: **High** ≥ 0.6, **Medium** ≥ 0.3,
+/// **Low** otherwise (negative severities, where the meter billed more, are Low).
+/// Losing 30 % of a customer's energy is the point at which most loss-reduction
+/// programmes schedule an inspection; 60 % is near-total bypass. The bands
+/// match the NumPy reference baseline's, so the two are comparable.
+///
+/// ```
+/// use ghostload::RiskBand;
+/// assert_eq!(RiskBand::from_severity(0.8), RiskBand::High);
+/// assert_eq!(RiskBand::from_severity(0.3), RiskBand::Medium);
+/// assert_eq!(RiskBand::from_severity(-0.2).to_string(), "Low");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RiskBand {
+    /// Severity below 0.3.
+    Low,
+    /// Severity in 0.3 ..< 0.6.
+    Medium,
+    /// Severity 0.6 or more.
+    High,
+}
+
+impl RiskBand {
+    /// All bands, lowest first.
+    pub const ALL: [RiskBand; 3] = [RiskBand::Low, RiskBand::Medium, RiskBand::High];
+    /// Lowest severity of the Medium band.
+    pub const MEDIUM_FROM: f64 = 0.3;
+    /// Lowest severity of the High band.
+    pub const HIGH_FROM: f64 = 0.6;
+
+    /// The band of a severity.
+    #[must_use]
+    pub fn from_severity(severity: f64) -> RiskBand {
+        if severity >= Self::HIGH_FROM {
+            RiskBand::High
+        } else if severity >= Self::MEDIUM_FROM {
+            RiskBand::Medium
+        } else {
+            RiskBand::Low
+        }
+    }
+
+    /// `Low`, `Medium` or `High`, capitalised as downstream loaders expect.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RiskBand::Low => "Low",
+            RiskBand::Medium => "Medium",
+            RiskBand::High => "High",
+        }
+    }
+}
+
+impl fmt::Display for RiskBand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name of an anomaly type, in snake_case (`low_consumption`, `meter_bypass`...).
+///
+/// ```
+/// use ghostload::AnomalyType;
+/// assert_eq!(AnomalyType::LOW_CONSUMPTION.as_str(), "low_consumption");
+/// assert!(AnomalyType::new("my_theft").is_ok());
+/// assert!(AnomalyType::new("My Theft").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct AnomalyType(Cow<'static, str>);
+
+impl AnomalyType {
+    /// The design's gradual low-consumption decline.
+    pub const LOW_CONSUMPTION: AnomalyType = AnomalyType(Cow::Borrowed("low_consumption"));
+
+    /// A type from a name of lowercase ASCII letters, digits and `_`
+    /// (1 ..= 64 characters, starting with a letter).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`](crate::ConfigError::Invalid) naming `anomaly_type`.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Result<Self, crate::ConfigError> {
+        let name = name.into();
+        let ok = (1..=64).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok {
+            Ok(AnomalyType(name))
+        } else {
+            Err(crate::ConfigError::Invalid {
+                field: "anomaly_type",
+                value: name.into_owned(),
+                reason: "use 1 to 64 lowercase letters, digits or '_', starting with a letter",
+            })
+        }
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AnomalyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A barangay: its name and the centre its transformers cluster around.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Barangay {
+    /// Its identifier (position in the configuration's list).
+    pub id: BarangayId,
+    /// Its name, from the configuration.
+    pub name: String,
+    /// The centre its transformers cluster around.
+    pub centre: GeoPoint,
+}
+
+/// A distribution transformer.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Transformer {
+    /// `TX_0001`, ...
+    pub id: TransformerId,
+    /// The feeder it hangs on; nearby transformers share one.
+    pub feeder_id: FeederId,
+    /// The barangay it serves.
+    pub barangay: BarangayId,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Nameplate capacity, kVA: a standard rating.
+    pub capacity_kva: f64,
+    /// How many meters it serves.
+    pub num_meters: usize,
+}
+
+impl Transformer {
+    /// Its position.
+    #[must_use]
+    pub fn point(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.lat,
+            lon: self.lon,
+        }
+    }
+}
+
+/// A customer meter and its lasting attributes.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Meter {
+    /// `MTR_000001`, ...
+    pub id: MeterId,
+    /// The transformer that serves it.
+    pub transformer_id: TransformerId,
+    /// Tariff class.
+    pub customer_class: CustomerClass,
+    /// The barangay it lies in (its transformer's).
+    pub barangay: BarangayId,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Estimated peak demand, kVA: baseline energy over the hours of an
+    /// average month (730 h), divided by the class load factor and power factor.
+    pub kva: f64,
+    /// The meter's own baseline consumption, kWh per month.
+    pub baseline_kwh: f64,
+    /// The meter's linear growth, fraction of baseline per month.
+    pub monthly_growth: f64,
+}
+
+impl Meter {
+    /// Its position.
+    #[must_use]
+    pub fn point(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.lat,
+            lon: self.lon,
+        }
+    }
+}
+
+/// What was done to an anomalous meter, and how much it cost.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AnomalyLabel {
+    /// The meter.
+    pub meter_id: MeterId,
+    /// What kind of anomaly.
+    pub anomaly_type: AnomalyType,
+    /// First affected period (0-based index on the time axis).
+    pub onset: usize,
+    /// Last affected period, if the anomaly ends before the series does.
+    pub end: Option<usize>,
+    /// Share of the meter's expected energy that went unbilled:
+    /// `1 − Σ reported / Σ expected` over the whole series, where *expected*
+    /// is the series before injection. Negative when the meter billed more.
+    pub severity: f64,
+    /// Band of `severity`.
+    pub risk_band: RiskBand,
+    /// Whether the anomaly is theft (as opposed to a fault or a benign event).
+    pub is_theft: bool,
+}

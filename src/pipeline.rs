@@ -1,0 +1,472 @@
+//! [`Pipeline`]: validated parts composed into a generator; [`PipelineBuilder`] collects them.
+
+use std::sync::Arc;
+
+use rand::Rng;
+
+use crate::allocation::Allocation;
+use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, InjectionContext};
+use crate::capacity::CapacitySampler;
+use crate::config::{ClassMix, GeneratorConfig};
+use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
+use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
+use crate::error::{Error, Result};
+use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
+use crate::ids::{BarangayId, MeterId, TransformerId};
+use crate::model::{AnomalyLabel, Barangay, CustomerClass, Meter, RiskBand, Transformer};
+use crate::rng::{Purpose, Streams};
+use crate::spatial::{GaussianClusters, SpatialStrategy};
+use crate::time::{Resolution, TimeAxis};
+
+/// Collects a configuration and optional custom components; [`build`](Self::build)
+/// validates everything once.
+///
+/// Components not given are built from the configuration:
+/// [`GaussianClusters`] (from `spatial_clustering_strength`),
+/// [`SeasonalConsumption`] (from `consumption`) and [`GradualDecline`].
+///
+/// ```
+/// use ghostload::{GeneratorConfig, Pipeline, UniformSpatial};
+/// let pipeline = Pipeline::builder()
+///     .config(GeneratorConfig { seed: 7, ..Default::default() })
+///     .spatial(UniformSpatial)
+///     .build()?;
+/// assert_eq!(pipeline.config().seed, 7);
+/// # Ok::<(), ghostload::Error>(())
+/// ```
+#[must_use]
+#[derive(Debug, Default)]
+pub struct PipelineBuilder {
+    config: GeneratorConfig,
+    spatial: Option<Arc<dyn SpatialStrategy>>,
+    consumption: Option<Arc<dyn ConsumptionModel>>,
+    anomaly: Option<Arc<dyn AnomalyInjector>>,
+}
+
+impl PipelineBuilder {
+    /// A builder with the default configuration and default components.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the configuration (default: [`GeneratorConfig::default`]).
+    pub fn config(mut self, config: GeneratorConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Replaces the spatial strategy.
+    pub fn spatial(mut self, strategy: impl SpatialStrategy + 'static) -> Self {
+        self.spatial = Some(Arc::new(strategy));
+        self
+    }
+
+    /// Replaces the consumption model.
+    pub fn consumption(mut self, model: impl ConsumptionModel + 'static) -> Self {
+        self.consumption = Some(Arc::new(model));
+        self
+    }
+
+    /// Replaces the anomaly injector applied to every selected meter.
+    pub fn anomaly(mut self, injector: impl AnomalyInjector + 'static) -> Self {
+        self.anomaly = Some(Arc::new(injector));
+        self
+    }
+
+    /// Validates the configuration and builds the default components.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first invalid field.
+    pub fn build(self) -> Result<Pipeline> {
+        let config = self.config;
+        config.validate()?;
+        let axis = TimeAxis::new(config.start_month, config.num_months, Resolution::Monthly)?;
+        let spatial = match self.spatial {
+            Some(s) => s,
+            None => Arc::new(GaussianClusters::new(config.spatial_clustering_strength)?),
+        };
+        let consumption = match self.consumption {
+            Some(c) => c,
+            None => Arc::new(SeasonalConsumption::new(&config.consumption)?),
+        };
+        let anomaly = self.anomaly.unwrap_or_else(|| Arc::new(GradualDecline::default()));
+        let capacity = CapacitySampler::new(&config.capacity)?;
+        let mut warnings = Vec::new();
+        let min = config.effective_min_meters_per_transformer();
+        if min < config.min_meters_per_transformer {
+            let w = Warning::MinimumLowered {
+                configured: config.min_meters_per_transformer,
+                effective: min,
+            };
+            tracing::warn!("{w}");
+            warnings.push(w);
+        }
+        let streams = Streams::new(config.seed);
+        let selection = AnomalySelection::new(
+            config.num_meters as u64,
+            config.anomalous_meter_count() as u64,
+            streams.key64(Purpose::AnomalySelection, 0),
+        );
+        Ok(Pipeline {
+            config,
+            axis,
+            streams,
+            spatial,
+            consumption,
+            anomaly,
+            capacity,
+            selection,
+            warnings,
+        })
+    }
+}
+
+/// A validated generator: call [`generate`](Self::generate) for a [`Dataset`].
+///
+/// Generation is a pure function of the configuration and the components:
+/// the same inputs give an identical dataset, on any machine and with any
+/// number of threads.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: GeneratorConfig,
+    axis: TimeAxis,
+    streams: Streams,
+    spatial: Arc<dyn SpatialStrategy>,
+    consumption: Arc<dyn ConsumptionModel>,
+    anomaly: Arc<dyn AnomalyInjector>,
+    capacity: CapacitySampler,
+    selection: AnomalySelection,
+    warnings: Vec<Warning>,
+}
+
+/// The network every meter hangs on: generated first, cheap (O(transformers)).
+struct Network {
+    barangays: Vec<Barangay>,
+    transformers: Vec<Transformer>,
+    allocation: Allocation,
+}
+
+/// One generated meter, before assembly.
+struct MeterOutput {
+    meter: Meter,
+    label: Option<AnomalyLabel>,
+    clipped: u64,
+}
+
+impl Pipeline {
+    /// A builder with the default configuration.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::new()
+    }
+
+    /// The validated configuration.
+    #[must_use]
+    pub fn config(&self) -> &GeneratorConfig {
+        &self.config
+    }
+
+    /// The periods of every series.
+    #[must_use]
+    pub fn axis(&self) -> &TimeAxis {
+        &self.axis
+    }
+
+    /// What `build` adjusted rather than refused.
+    #[must_use]
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Generates the whole dataset in memory and validates it.
+    ///
+    /// # Errors
+    /// [`Error::Component`] when a custom component returns something
+    /// unusable (a non-finite or negative value, an onset outside the series);
+    /// [`Error::Validation`] when the dataset fails an integrity check.
+    pub fn generate(&self) -> Result<Dataset> {
+        let c = &self.config;
+        tracing::info!(transformers = c.num_transformers, "generating transformers");
+        let network = self.network();
+        tracing::info!(
+            meters = c.num_meters,
+            months = c.num_months,
+            "generated {} transformers across {} barangays; generating meters",
+            network.transformers.len(),
+            network.barangays.len()
+        );
+        let mut consumption = ConsumptionMatrix::zeros(c.num_meters, self.axis.len());
+        let outputs = self.meters(&network, consumption.as_mut_slice())?;
+        let mut meters = Vec::with_capacity(outputs.len());
+        let mut labels = Vec::with_capacity(self.selection.count() as usize);
+        let mut clip_stats = ClipStats::default();
+        for out in outputs {
+            clip_stats.all_clipped += out.clipped;
+            match out.label {
+                Some(l) => labels.push(l),
+                None => {
+                    clip_stats.normal_clipped += out.clipped;
+                    clip_stats.normal_cells += self.axis.len() as u64;
+                }
+            }
+            meters.push(out.meter);
+        }
+        let dataset = Dataset {
+            config: self.config.clone(),
+            axis: self.axis,
+            barangays: network.barangays,
+            transformers: network.transformers,
+            meters,
+            consumption,
+            labels,
+            clip_stats,
+            warnings: self.warnings.clone(),
+        };
+        tracing::info!(
+            anomalies = dataset.labels.len(),
+            "generated {} meters with {} anomalies ({:.1}%); validating",
+            dataset.meters.len(),
+            dataset.labels.len(),
+            100.0 * dataset.labels.len() as f64 / dataset.meters.len() as f64
+        );
+        let report = dataset.validate();
+        if !report.passed() {
+            for f in report.failures() {
+                tracing::error!("validation failed: {f}");
+            }
+            return Err(Error::Validation(Box::new(report)));
+        }
+        tracing::info!("all validation checks passed");
+        Ok(dataset)
+    }
+
+    fn network(&self) -> Network {
+        let c = &self.config;
+        let centres: Vec<GeoPoint> = (0..c.barangays.len())
+            .map(|b| {
+                let id = BarangayId::from_index(b as u32);
+                let mut rng = self.streams.stream(Purpose::BarangayCentre, b as u64);
+                self.spatial.barangay_centre(&c.bounds, id, &mut rng)
+            })
+            .collect();
+        let barangays = c
+            .barangays
+            .iter()
+            .zip(&centres)
+            .enumerate()
+            .map(|(b, (name, centre))| Barangay {
+                id: BarangayId::from_index(b as u32),
+                name: name.clone(),
+                centre: *centre,
+            })
+            .collect();
+        let sites: Vec<_> = (0..c.num_transformers)
+            .map(|t| {
+                let id = TransformerId::from_index(t as u32);
+                let mut rng = self.streams.stream(Purpose::TransformerSite, t as u64);
+                self.spatial.transformer_site(&c.bounds, &centres, id, &mut rng)
+            })
+            .collect();
+        let capacities: Vec<f64> = (0..c.num_transformers)
+            .map(|t| {
+                self.capacity
+                    .sample(&mut self.streams.stream(Purpose::TransformerCapacity, t as u64))
+            })
+            .collect();
+        let points: Vec<GeoPoint> = sites.iter().map(|s| s.point).collect();
+        let feeders = crate::feeder::assign_feeders(&points, &c.bounds, c.transformers_per_feeder);
+        let allocation = Allocation::proportional(
+            &capacities,
+            c.num_meters,
+            c.effective_min_meters_per_transformer(),
+            &mut self.streams.stream(Purpose::Allocation, 0),
+        );
+        let transformers = (0..c.num_transformers)
+            .map(|t| Transformer {
+                id: TransformerId::from_index(t as u32),
+                feeder_id: feeders[t],
+                barangay: sites[t].barangay,
+                lat: sites[t].point.lat,
+                lon: sites[t].point.lon,
+                capacity_kva: capacities[t],
+                num_meters: allocation.count(t),
+            })
+            .collect();
+        Network {
+            barangays,
+            transformers,
+            allocation,
+        }
+    }
+
+    /// Generates every meter into its row of `values`, in parallel when the
+    /// `parallel` feature is on. Meter `i` depends only on `i` and the
+    /// network, so the result is the same for any number of threads.
+    fn meters(&self, network: &Network, values: &mut [f64]) -> Result<Vec<MeterOutput>> {
+        let periods = self.axis.len();
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            values
+                .par_chunks_mut(periods)
+                .enumerate()
+                .map(|(i, row)| self.meter(network, i, row))
+                .collect()
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            values
+                .chunks_mut(periods)
+                .enumerate()
+                .map(|(i, row)| self.meter(network, i, row))
+                .collect()
+        }
+    }
+
+    fn meter(&self, network: &Network, i: usize, series: &mut [f64]) -> Result<MeterOutput> {
+        let c = &self.config;
+        let index = i as u64;
+        let transformer = &network.transformers[network.allocation.transformer_of(i).index()];
+        let mut rng = self.streams.stream(Purpose::MeterAttributes, index);
+        let class = sample_class(&c.class_mix, &mut rng);
+        let spread = c.meter_spread_m;
+        let point = c.bounds.sample_near(
+            &mut rng,
+            transformer.point(),
+            metres_to_lat_degrees(spread),
+            metres_to_lon_degrees(spread, transformer.lat),
+        );
+        let profile = self
+            .consumption
+            .profile(class, &mut self.streams.stream(Purpose::MeterProfile, index));
+        let clipped = self.consumption.fill_series(
+            &profile,
+            &self.axis,
+            &mut self.streams.stream(Purpose::MeterNoise, index),
+            series,
+        );
+        let meter = Meter {
+            id: MeterId::from_index(i as u32),
+            transformer_id: transformer.id,
+            customer_class: class,
+            barangay: transformer.barangay,
+            lat: point.lat,
+            lon: point.lon,
+            kva: class_profile(c, class).peak_kva(profile.baseline_kwh),
+            baseline_kwh: profile.baseline_kwh,
+            monthly_growth: profile.monthly_growth,
+        };
+        check_series("consumption model", &meter, series)?;
+        let label = if self.selection.is_selected(index) {
+            Some(self.inject(&meter, &profile, series)?)
+        } else {
+            None
+        };
+        Ok(MeterOutput {
+            meter,
+            label,
+            clipped: clipped as u64,
+        })
+    }
+
+    fn inject(&self, meter: &Meter, profile: &MeterProfile, series: &mut [f64]) -> Result<AnomalyLabel> {
+        let expected: f64 = series.iter().sum();
+        let ctx = InjectionContext::new(meter, profile, &self.axis);
+        let mut rng = self.streams.stream(Purpose::AnomalyInjection, meter.id.index() as u64);
+        let injection = self.anomaly.inject(series, &ctx, &mut rng);
+        let component = || format!("anomaly injector {}", injection.anomaly_type);
+        check_series(&component(), meter, series)?;
+        let len = series.len();
+        let end_ok = injection.end.is_none_or(|e| injection.onset <= e && e < len);
+        if injection.onset >= len || !end_ok {
+            return Err(Error::Component {
+                component: component(),
+                reason: format!(
+                    "meter {}: onset {} / end {:?} outside the series of {len} periods",
+                    meter.id, injection.onset, injection.end
+                ),
+            });
+        }
+        let reported: f64 = series.iter().sum();
+        let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
+        Ok(AnomalyLabel {
+            meter_id: meter.id,
+            anomaly_type: injection.anomaly_type,
+            onset: injection.onset,
+            end: injection.end,
+            severity,
+            risk_band: RiskBand::from_severity(severity),
+            is_theft: injection.is_theft,
+        })
+    }
+}
+
+fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {
+    match series.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        None => Ok(()),
+        Some(t) => Err(Error::Component {
+            component: component.to_owned(),
+            reason: format!(
+                "meter {}: period {t} holds {}, not a finite value >= 0",
+                meter.id, series[t]
+            ),
+        }),
+    }
+}
+
+fn class_profile(c: &GeneratorConfig, class: CustomerClass) -> &ClassProfile {
+    match class {
+        CustomerClass::Residential => &c.consumption.residential,
+        CustomerClass::Commercial => &c.consumption.commercial,
+        CustomerClass::Industrial => &c.consumption.industrial,
+    }
+}
+
+/// Draws a class with the mix's probabilities (one uniform draw). A class
+/// with probability 0 is never drawn, even when rounding leaves the sum a hair below 1.
+fn sample_class<R: Rng + ?Sized>(mix: &ClassMix, rng: &mut R) -> CustomerClass {
+    let u: f64 = rng.random();
+    if u < mix.residential {
+        CustomerClass::Residential
+    } else if u < mix.residential + mix.commercial || (mix.industrial == 0.0 && mix.commercial > 0.0) {
+        CustomerClass::Commercial
+    } else if mix.industrial > 0.0 {
+        CustomerClass::Industrial
+    } else {
+        CustomerClass::Residential
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_sampling_follows_the_mix() {
+        let mix = ClassMix::default();
+        let streams = Streams::new(1);
+        let mut counts = [0usize; 3];
+        for i in 0..20_000 {
+            counts[sample_class(&mix, &mut streams.stream(Purpose::MeterAttributes, i)) as usize] += 1;
+        }
+        let shares = counts.map(|c| c as f64 / 20_000.0);
+        assert!(
+            (shares[0] - 0.7).abs() < 0.015 && (shares[1] - 0.2).abs() < 0.015,
+            "{shares:?}"
+        );
+    }
+
+    #[test]
+    fn zero_probability_classes_never_appear() {
+        let mix = ClassMix {
+            residential: 0.0,
+            commercial: 1.0,
+            industrial: 0.0,
+        };
+        let streams = Streams::new(1);
+        assert!(
+            (0..5000)
+                .all(|i| sample_class(&mix, &mut streams.stream(Purpose::MeterAttributes, i))
+                    == CustomerClass::Commercial)
+        );
+    }
+}
