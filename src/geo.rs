@@ -164,14 +164,15 @@ mod tests {
 
     #[test]
     fn bounds_validation_names_the_field() {
-        let mut b = GeoBounds::default();
-        b.lat_min = 14.8;
+        let d = GeoBounds::default;
+        let b = GeoBounds { lat_min: 14.8, ..d() };
         assert_eq!(b.validate().unwrap_err().field(), "bounds.lat_min");
-        let mut b = GeoBounds::default();
-        b.lon_max = 181.0;
+        let b = GeoBounds { lon_max: 181.0, ..d() };
         assert_eq!(b.validate().unwrap_err().field(), "bounds.lon_max");
-        let mut b = GeoBounds::default();
-        b.lat_max = f64::NAN;
+        let b = GeoBounds {
+            lat_max: f64::NAN,
+            ..d()
+        };
         assert_eq!(b.validate().unwrap_err().field(), "bounds.lat_max");
     }
 
