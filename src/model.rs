@@ -123,6 +123,40 @@ pub struct AnomalyType(Cow<'static, str>);
 impl AnomalyType {
     /// The design's gradual low-consumption decline.
     pub const LOW_CONSUMPTION: AnomalyType = AnomalyType(Cow::Borrowed("low_consumption"));
+    /// Short bursts of high consumption ([`Spike`](crate::anomaly::Spike)).
+    pub const HIGH_CONSUMPTION: AnomalyType = AnomalyType(Cow::Borrowed("high_consumption"));
+    /// Variance blow-up ([`ErraticPattern`](crate::anomaly::ErraticPattern)).
+    pub const ERRATIC_PATTERN: AnomalyType = AnomalyType(Cow::Borrowed("erratic_pattern"));
+    /// Jokar et al. h1 ([`ConstantFactor`](crate::anomaly::ConstantFactor)).
+    pub const CONSTANT_FACTOR: AnomalyType = AnomalyType(Cow::Borrowed("constant_factor"));
+    /// Jokar et al. h2 ([`ZeroReadings`](crate::anomaly::ZeroReadings)).
+    pub const ZERO_READINGS: AnomalyType = AnomalyType(Cow::Borrowed("zero_readings"));
+    /// Jokar et al. h3 ([`RandomFactor`](crate::anomaly::RandomFactor)).
+    pub const RANDOM_FACTOR: AnomalyType = AnomalyType(Cow::Borrowed("random_factor"));
+    /// Jokar et al. h4 ([`RandomMeanFactor`](crate::anomaly::RandomMeanFactor)).
+    pub const RANDOM_MEAN_FACTOR: AnomalyType = AnomalyType(Cow::Borrowed("random_mean_factor"));
+    /// Jokar et al. h5 ([`FlatMean`](crate::anomaly::FlatMean)).
+    pub const FLAT_MEAN: AnomalyType = AnomalyType(Cow::Borrowed("flat_mean"));
+    /// Jokar et al. h6 ([`ReversedOrder`](crate::anomaly::ReversedOrder)).
+    pub const REVERSED_ORDER: AnomalyType = AnomalyType(Cow::Borrowed("reversed_order"));
+    /// Slow multiplicative drift ([`MeterDrift`](crate::anomaly::MeterDrift)).
+    pub const METER_DRIFT: AnomalyType = AnomalyType(Cow::Borrowed("meter_drift"));
+    /// The seasonal peak moved ([`SeasonalShift`](crate::anomaly::SeasonalShift)).
+    pub const SEASONAL_SHIFT: AnomalyType = AnomalyType(Cow::Borrowed("seasonal_shift"));
+    /// A sudden, lasting drop ([`MeterBypass`](crate::anomaly::MeterBypass)).
+    pub const METER_BYPASS: AnomalyType = AnomalyType(Cow::Borrowed("meter_bypass"));
+    /// The same reading every period ([`StuckMeter`](crate::anomaly::StuckMeter)).
+    pub const STUCK_METER: AnomalyType = AnomalyType(Cow::Borrowed("stuck_meter"));
+    /// Under-registration by a fixed share ([`TamperedMeter`](crate::anomaly::TamperedMeter)).
+    pub const TAMPERED_METER: AnomalyType = AnomalyType(Cow::Borrowed("tampered_meter"));
+    /// Benign: vacant premises ([`Vacancy`](crate::anomaly::Vacancy)).
+    pub const VACANCY: AnomalyType = AnomalyType(Cow::Borrowed("vacancy"));
+    /// Benign: connected partway through ([`NewConnection`](crate::anomaly::NewConnection)).
+    pub const NEW_CONNECTION: AnomalyType = AnomalyType(Cow::Borrowed("new_connection"));
+    /// Benign: rooftop solar installed ([`SolarInstall`](crate::anomaly::SolarInstall)).
+    pub const SOLAR_INSTALL: AnomalyType = AnomalyType(Cow::Borrowed("solar_install"));
+    /// Benign: a temporary outage ([`Outage`](crate::anomaly::Outage)).
+    pub const OUTAGE: AnomalyType = AnomalyType(Cow::Borrowed("outage"));
 
     /// A type from a name of lowercase ASCII letters, digits and `_`
     /// (1 ..= 64 characters, starting with a letter).

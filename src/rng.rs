@@ -41,6 +41,10 @@ pub enum Purpose {
     AnomalySelection,
     /// The anomaly injected into meter `index`.
     AnomalyInjection,
+    /// The keys of the permutation that picks meters with benign events.
+    BenignSelection,
+    /// The benign event injected into meter `index`.
+    BenignInjection,
     /// Free for user components: any `u32` tag of your own.
     Custom(u32),
 }
@@ -57,6 +61,8 @@ impl Purpose {
             Purpose::MeterNoise => 7,
             Purpose::AnomalySelection => 8,
             Purpose::AnomalyInjection => 9,
+            Purpose::BenignSelection => 10,
+            Purpose::BenignInjection => 11,
             Purpose::Custom(tag) => (1 << 32) | u64::from(tag),
         }
     }

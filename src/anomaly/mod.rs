@@ -1,18 +1,89 @@
-//! Anomalies: the [`AnomalyInjector`] trait, the default [`GradualDecline`],
-//! and the exact selection of anomalous meters.
+//! Anomalies: the [`AnomalyInjector`] trait, the built-in injectors, the
+//! mix that assigns them to meters, and the exact selection of anomalous meters.
+//!
+//! Built-in anomalies (keys of [`GeneratorConfig::anomaly_mix`](crate::GeneratorConfig::anomaly_mix)):
+//!
+//! | type | injector | theft | source |
+//! |---|---|---|---|
+//! | `constant_factor` | [`ConstantFactor`] | yes | Jokar et al. 2016, h1 |
+//! | `zero_readings` | [`ZeroReadings`] | yes | Jokar et al. 2016, h2 |
+//! | `random_factor` | [`RandomFactor`] | yes | Jokar et al. 2016, h3 |
+//! | `random_mean_factor` | [`RandomMeanFactor`] | yes | Jokar et al. 2016, h4 |
+//! | `flat_mean` | [`FlatMean`] | yes (time-of-use only) | Jokar et al. 2016, h5 |
+//! | `reversed_order` | [`ReversedOrder`] | yes (time-of-use only) | Jokar et al. 2016, h6 |
+//! | `low_consumption` | [`GradualDecline`] | yes | design |
+//! | `high_consumption` | [`Spike`] | no | design |
+//! | `meter_drift` | [`MeterDrift`] | no | design |
+//! | `seasonal_shift` | [`SeasonalShift`] | no | design |
+//! | `erratic_pattern` | [`ErraticPattern`] | no | design |
+//! | `meter_bypass` | [`MeterBypass`] | yes | utility practice |
+//! | `stuck_meter` | [`StuckMeter`] | no | utility practice |
+//! | `tampered_meter` | [`TamperedMeter`] | yes | utility practice |
+//!
+//! Benign look-alikes (keys of [`GeneratorConfig::benign_mix`](crate::GeneratorConfig::benign_mix)),
+//! never labelled as anomalies: `vacancy` ([`Vacancy`]), `new_connection`
+//! ([`NewConnection`]), `solar_install` ([`SolarInstall`]), `outage` ([`Outage`]).
+//!
+//! Jokar, Arianpoo & Leung, "Electricity Theft Detection in AMI Using
+//! Customers' Consumption Patterns", IEEE Transactions on Smart Grid 7(1),
+//! 216–226, 2016. `docs/anomalies.md` shows every type with a plot.
 
+mod bypass;
+mod constant_factor;
 mod decline;
+mod drift;
+mod erratic;
+mod flat_mean;
+mod mix;
+mod new_connection;
+mod onset;
+mod outage;
+mod params;
+mod random_factor;
+mod random_mean_factor;
+mod reversed_order;
+mod seasonal_shift;
 mod selection;
+mod solar;
+mod spike;
+mod stuck;
+mod tampered;
+mod vacancy;
+mod zero_readings;
 
+pub use bypass::MeterBypass;
+pub use constant_factor::ConstantFactor;
 pub use decline::GradualDecline;
+pub use drift::MeterDrift;
+pub use erratic::ErraticPattern;
+pub use flat_mean::FlatMean;
+pub use mix::{
+    DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, builtin, default_anomaly_mix, default_benign_mix, largest_remainder,
+};
+pub(crate) use mix::{cumulative, entry_of};
+pub use new_connection::NewConnection;
+pub use onset::{DEFAULT_MIN_NORMAL_PERIODS, OnsetWindow};
+pub use outage::Outage;
+pub use random_factor::RandomFactor;
+pub use random_mean_factor::RandomMeanFactor;
+pub use reversed_order::ReversedOrder;
+pub use seasonal_shift::SeasonalShift;
 pub use selection::AnomalySelection;
+pub use solar::SolarInstall;
+pub use spike::Spike;
+pub use stuck::StuckMeter;
+pub use tampered::TamperedMeter;
+pub use vacancy::Vacancy;
+pub use zero_readings::ZeroReadings;
 
 use std::fmt::Debug;
 
 use crate::consumption::MeterProfile;
-use crate::model::{AnomalyType, Meter};
-use crate::rng::StreamRng;
-use crate::time::TimeAxis;
+use crate::error::ConfigError;
+use crate::ids::{BarangayId, MeterId, TransformerId};
+use crate::model::{AnomalyType, CustomerClass, Meter};
+use crate::rng::{Purpose, StreamRng, Streams};
+use crate::time::{Resolution, TimeAxis, YearMonth};
 
 /// What an injector is told about the meter it modifies.
 #[derive(Debug, Clone, Copy)]
@@ -24,14 +95,83 @@ pub struct InjectionContext<'a> {
     pub profile: &'a MeterProfile,
     /// The periods of its series.
     pub axis: &'a TimeAxis,
+    /// The onset policy: built from
+    /// [`GeneratorConfig::min_normal_periods`](crate::GeneratorConfig::min_normal_periods)
+    /// by the pipeline. Built-in injectors draw their onset from it; yours may too.
+    pub onset: OnsetWindow,
 }
 
 impl<'a> InjectionContext<'a> {
-    /// A context (for testing injectors outside a pipeline).
+    /// A context (for testing injectors outside a pipeline), with the default [`OnsetWindow`].
     #[must_use]
     pub fn new(meter: &'a Meter, profile: &'a MeterProfile, axis: &'a TimeAxis) -> Self {
-        InjectionContext { meter, profile, axis }
+        InjectionContext {
+            meter,
+            profile,
+            axis,
+            onset: OnsetWindow::default(),
+        }
     }
+
+    /// The same context with another onset policy.
+    #[must_use]
+    pub fn with_onset(mut self, onset: OnsetWindow) -> Self {
+        self.onset = onset;
+        self
+    }
+}
+
+/// Runs `injector` once on `series`, outside a pipeline: for trying an
+/// injector, plotting it, or testing your own.
+///
+/// The series is treated as a residential meter's monthly series starting
+/// at 2024-01 with its mean as baseline; the onset policy keeps
+/// `min_normal_periods` normal periods; the random stream is
+/// `(seed, AnomalyInjection, 0)`. Severity is not computed (the pipeline
+/// does that): compare the sums before and after.
+///
+/// # Errors
+/// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= series.len() <= 1200`.
+///
+/// ```
+/// use ghostload::anomaly::{preview, ConstantFactor};
+/// let mut series = vec![100.0; 12];
+/// let injection = preview(&ConstantFactor::default(), &mut series, 3, 42)?;
+/// assert!(injection.onset >= 3);
+/// assert!(series[injection.onset] < 100.0);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+pub fn preview<I: AnomalyInjector + ?Sized>(
+    injector: &I,
+    series: &mut [f64],
+    min_normal_periods: usize,
+    seed: u64,
+) -> Result<Injection, ConfigError> {
+    let axis = TimeAxis::new(YearMonth::default(), series.len(), Resolution::Monthly)?;
+    let baseline = if series.is_empty() {
+        0.0
+    } else {
+        series.iter().sum::<f64>() / series.len() as f64
+    };
+    let meter = Meter {
+        id: MeterId::from_index(0),
+        transformer_id: TransformerId::from_index(0),
+        customer_class: CustomerClass::Residential,
+        barangay: BarangayId::from_index(0),
+        lat: 0.0,
+        lon: 0.0,
+        kva: 0.0,
+        baseline_kwh: baseline,
+        monthly_growth: 0.0,
+    };
+    let profile = MeterProfile {
+        class: CustomerClass::Residential,
+        baseline_kwh: baseline,
+        monthly_growth: 0.0,
+    };
+    let ctx = InjectionContext::new(&meter, &profile, &axis).with_onset(OnsetWindow::new(min_normal_periods));
+    let mut rng = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
+    Ok(injector.inject(series, &ctx, &mut rng))
 }
 
 /// What an injector did to a series.

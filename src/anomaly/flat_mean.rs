@@ -1,0 +1,61 @@
+//! Jokar et al.'s attack h5: the flat mean every period.
+
+use super::params::mean;
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// Attack **h5**: from the onset on, every period reports the mean of the
+/// true consumption over those periods.
+///
+/// ```text
+/// x'[t] = mean(x[onset ..])   for t ≥ onset;   x'[t] = x[t] before
+/// ```
+///
+/// No parameters. Onset: [`OnsetWindow`](super::OnsetWindow). **Total energy
+/// is preserved** (up to floating-point rounding), so severity ≈ 0 and the
+/// risk band is Low. Labelled theft all the same: the attack only pays under
+/// a time-of-use tariff, where consumption is moved out of expensive periods
+/// into cheap ones. On a flat tariff it is harmless; the label says what was
+/// done, not what it cost. Type `flat_mean`, theft.
+///
+/// Source: Jokar, Arianpoo & Leung, IEEE Trans. Smart Grid 7(1), 2016,
+/// attack h5 (the day's mean in every reading there; the mean over the
+/// affected periods here).
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, FlatMean};
+/// let mut series: Vec<f64> = (0..12).map(|t| 50.0 + 10.0 * t as f64).collect();
+/// let before: f64 = series.iter().sum();
+/// let inj = preview(&FlatMean::new(), &mut series, 3, 7)?;
+/// assert!(series[inj.onset..].windows(2).all(|w| (w[0] - w[1]).abs() < 1e-9));
+/// assert!((series.iter().sum::<f64>() - before).abs() < 1e-9);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlatMean;
+
+impl FlatMean {
+    /// The attack (it has no parameters).
+    #[must_use]
+    pub const fn new() -> Self {
+        FlatMean
+    }
+}
+
+impl AnomalyInjector for FlatMean {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let onset = ctx.onset.onset(series.len(), rng);
+        if let Some(tail) = series.get_mut(onset..) {
+            let m = mean(tail);
+            tail.fill(m);
+        }
+        Injection {
+            anomaly_type: AnomalyType::FLAT_MEAN,
+            onset,
+            end: None,
+            is_theft: true,
+        }
+    }
+}

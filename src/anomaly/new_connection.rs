@@ -1,0 +1,57 @@
+//! Benign: a new connection partway through the series.
+
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// **Benign look-alike**: the customer was connected partway through the
+/// series; the meter reads zero before.
+///
+/// ```text
+/// c = max(onset, 1), onset drawn by the OnsetWindow   (the connection period)
+/// x'[t] = 0   for t < c;   x'[t] = x[t] from c on
+/// ```
+///
+/// The modified periods are those *before* the connection, so the event is
+/// reported with onset 0 and end `c − 1`. On a one-period series the whole
+/// series is zero. No parameters. Type `new_connection`, not theft; never
+/// in the anomaly labels.
+///
+/// Looks like a meter that started reporting after a bypass was removed;
+/// a false-positive trap for detectors that compare a meter with its own past.
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, NewConnection};
+/// let mut series = vec![100.0; 12];
+/// let inj = preview(&NewConnection::new(), &mut series, 3, 7)?;
+/// let c = inj.end.unwrap() + 1;
+/// assert_eq!(inj.onset, 0);
+/// assert!(series[..c].iter().all(|&v| v == 0.0) && series[c..].iter().all(|&v| v == 100.0));
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NewConnection;
+
+impl NewConnection {
+    /// The event (it has no parameters).
+    #[must_use]
+    pub const fn new() -> Self {
+        NewConnection
+    }
+}
+
+impl AnomalyInjector for NewConnection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let connected = ctx.onset.onset(series.len(), rng).max(1).min(series.len());
+        if let Some(before) = series.get_mut(..connected) {
+            before.fill(0.0);
+        }
+        Injection {
+            anomaly_type: AnomalyType::NEW_CONNECTION,
+            onset: 0,
+            end: Some(connected.saturating_sub(1)),
+            is_theft: false,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Benign: a temporary supply outage.
+
+use super::params::{check_interval, check_periods, uniform};
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::ConfigError;
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// **Benign look-alike**: a supply outage (a storm, a transformer failure)
+/// cuts part of one or two periods' consumption.
+///
+/// ```text
+/// d ~ U{min_periods ..= max_periods};  end = min(onset + d − 1, len − 1)
+/// r_t ~ U(retained_min, retained_max), independently per period
+/// x'[t] = r_t · x[t]   for onset ≤ t ≤ end;   x'[t] = x[t] otherwise
+/// ```
+///
+/// Parameters: `min_periods` 1, `max_periods` 2, `retained_min` 0.0,
+/// `retained_max` 0.7 (judgement calls: an outage of days to weeks in a
+/// monthly period). Onset: [`OnsetWindow`](super::OnsetWindow). Type
+/// `outage`, not theft; never in the anomaly labels.
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, Outage};
+/// let mut series = vec![100.0; 12];
+/// let inj = preview(&Outage::default(), &mut series, 3, 7)?;
+/// let end = inj.end.unwrap();
+/// assert!(end - inj.onset < 2 && series[inj.onset..=end].iter().all(|&v| v <= 70.0));
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outage {
+    min_periods: usize,
+    max_periods: usize,
+    retained_min: f64,
+    retained_max: f64,
+}
+
+impl Default for Outage {
+    /// 1 or 2 periods keeping 0 to 70 % of normal consumption.
+    fn default() -> Self {
+        Outage {
+            min_periods: 1,
+            max_periods: 2,
+            retained_min: 0.0,
+            retained_max: 0.7,
+        }
+    }
+}
+
+impl Outage {
+    /// Outages over `min_periods ..= max_periods` periods (1 ..= 1200)
+    /// keeping `retained_min ..= retained_max` of consumption (0 ..= 1).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the `outage.*` field at fault.
+    pub fn new(
+        min_periods: usize,
+        max_periods: usize,
+        retained_min: f64,
+        retained_max: f64,
+    ) -> Result<Self, ConfigError> {
+        check_periods(("outage.min_periods", min_periods), ("outage.max_periods", max_periods))?;
+        check_interval(
+            ("outage.retained_min", retained_min),
+            ("outage.retained_max", retained_max),
+            0.0,
+            1.0,
+            "0.0 ..= 1.0",
+        )?;
+        Ok(Outage {
+            min_periods,
+            max_periods,
+            retained_min,
+            retained_max,
+        })
+    }
+
+    /// Fewest periods affected.
+    #[must_use]
+    pub fn min_periods(&self) -> usize {
+        self.min_periods
+    }
+
+    /// Most periods affected.
+    #[must_use]
+    pub fn max_periods(&self) -> usize {
+        self.max_periods
+    }
+
+    /// Lowest retained share.
+    #[must_use]
+    pub fn retained_min(&self) -> f64 {
+        self.retained_min
+    }
+
+    /// Highest retained share.
+    #[must_use]
+    pub fn retained_max(&self) -> f64 {
+        self.retained_max
+    }
+}
+
+impl AnomalyInjector for Outage {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
+        for v in series.iter_mut().take(end + 1).skip(onset) {
+            *v *= uniform(rng, self.retained_min, self.retained_max);
+        }
+        Injection {
+            anomaly_type: AnomalyType::OUTAGE,
+            onset,
+            end: Some(end),
+            is_theft: false,
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Jokar et al.'s attack h4: a random factor times the meter's mean.
+
+use super::params::{check_interval, mean, uniform};
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::ConfigError;
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// Attack **h4**: from the onset on, each period reports a random share of
+/// the meter's *mean* consumption, hiding the shape of the true series.
+///
+/// ```text
+/// x̄ = mean of x over the whole (true) series
+/// α_t ~ U(alpha_min, alpha_max), independently for each period t ≥ onset
+/// x'[t] = α_t · x̄   for t ≥ onset;   x'[t] = x[t] before
+/// ```
+///
+/// Parameters: `alpha_min` 0.1, `alpha_max` 0.8 (each 0 ..= 1, min ≤ max),
+/// the paper's range. Onset: [`OnsetWindow`](super::OnsetWindow). Changes
+/// total energy. Type `random_mean_factor`, theft.
+///
+/// Models a manipulated meter that reports a plausible but low figure
+/// unrelated to actual use. Source: Jokar, Arianpoo & Leung, IEEE Trans.
+/// Smart Grid 7(1), 2016, attack h4 (mean of the day there; of the series here).
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, RandomMeanFactor};
+/// let h4 = RandomMeanFactor::default();
+/// let mut series: Vec<f64> = (0..12).map(|t| 50.0 + 10.0 * t as f64).collect(); // mean 105
+/// let inj = preview(&h4, &mut series, 3, 7)?;
+/// assert!(series[inj.onset..].iter().all(|&v| (10.5 - 1e-9..=84.0 + 1e-9).contains(&v)));
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RandomMeanFactor {
+    alpha_min: f64,
+    alpha_max: f64,
+}
+
+impl Default for RandomMeanFactor {
+    /// α_t ~ U(0.1, 0.8), the paper's range.
+    fn default() -> Self {
+        RandomMeanFactor {
+            alpha_min: 0.1,
+            alpha_max: 0.8,
+        }
+    }
+}
+
+impl RandomMeanFactor {
+    /// α_t drawn uniformly in `alpha_min ..= alpha_max` (each 0 ..= 1).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `random_mean_factor.alpha_min` or `random_mean_factor.alpha_max`.
+    pub fn new(alpha_min: f64, alpha_max: f64) -> Result<Self, ConfigError> {
+        check_interval(
+            ("random_mean_factor.alpha_min", alpha_min),
+            ("random_mean_factor.alpha_max", alpha_max),
+            0.0,
+            1.0,
+            "0.0 ..= 1.0",
+        )?;
+        Ok(RandomMeanFactor { alpha_min, alpha_max })
+    }
+
+    /// Lowest α_t.
+    #[must_use]
+    pub fn alpha_min(&self) -> f64 {
+        self.alpha_min
+    }
+
+    /// Highest α_t.
+    #[must_use]
+    pub fn alpha_max(&self) -> f64 {
+        self.alpha_max
+    }
+}
+
+impl AnomalyInjector for RandomMeanFactor {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let onset = ctx.onset.onset(series.len(), rng);
+        let m = mean(series);
+        for v in series.iter_mut().skip(onset) {
+            *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
+        }
+        Injection {
+            anomaly_type: AnomalyType::RANDOM_MEAN_FACTOR,
+            onset,
+            end: None,
+            is_theft: true,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Jokar et al.'s attack h6: the readings reported in reverse order.
+
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// Attack **h6**: from the onset on, the readings are reported in reverse order.
+///
+/// ```text
+/// x'[t] = x[len − 1 − (t − onset)]   for t ≥ onset;   x'[t] = x[t] before
+/// ```
+///
+/// No parameters. Onset: [`OnsetWindow`](super::OnsetWindow). **Total energy
+/// is preserved exactly** (a permutation), so severity ≈ 0 and the risk band
+/// is Low. Labelled theft all the same: like h5 it only pays under a
+/// time-of-use tariff (high readings moved to cheap periods). Type
+/// `reversed_order`, theft.
+///
+/// Source: Jokar, Arianpoo & Leung, IEEE Trans. Smart Grid 7(1), 2016,
+/// attack h6 (the day's readings reversed there; the periods from the onset
+/// to the end of the series here).
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, ReversedOrder};
+/// let original: Vec<f64> = (0..12).map(|t| t as f64).collect();
+/// let mut series = original.clone();
+/// let inj = preview(&ReversedOrder::new(), &mut series, 3, 7)?;
+/// let mut tail = original[inj.onset..].to_vec();
+/// tail.reverse();
+/// assert_eq!(&series[inj.onset..], &tail[..]);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReversedOrder;
+
+impl ReversedOrder {
+    /// The attack (it has no parameters).
+    #[must_use]
+    pub const fn new() -> Self {
+        ReversedOrder
+    }
+}
+
+impl AnomalyInjector for ReversedOrder {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let onset = ctx.onset.onset(series.len(), rng);
+        if let Some(tail) = series.get_mut(onset..) {
+            tail.reverse();
+        }
+        Injection {
+            anomaly_type: AnomalyType::REVERSED_ORDER,
+            onset,
+            end: None,
+            is_theft: true,
+        }
+    }
+}

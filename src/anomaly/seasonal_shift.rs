@@ -1,0 +1,99 @@
+//! The seasonal peak moved.
+
+use rand::Rng;
+
+use super::params::check_periods;
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::ConfigError;
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// The seasonal pattern moved: from the onset on, the series is shifted
+/// circularly by `s` periods, so its peak arrives `s` periods late.
+///
+/// ```text
+/// s ~ U{min_shift ..= max_shift};  w = len − onset
+/// x'[onset + j] = x[onset + (j − s) mod w]   for 0 ≤ j < w;   x'[t] = x[t] before
+/// ```
+///
+/// Parameters: `min_shift` 2, `max_shift` 6 periods (1 ..= 1200, min ≤ max;
+/// a judgement call: two to six months moves a yearly peak visibly). Onset:
+/// [`OnsetWindow`](super::OnsetWindow). **Total energy is preserved** (a
+/// permutation), so severity ≈ 0. Type `seasonal_shift`, **not theft**: a
+/// pattern that no longer matches the meter's class and climate (a change
+/// of use, swapped meter records) that a detector may flag.
+///
+/// Source: the ghostload design's `seasonal_shift` anomaly.
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, SeasonalShift};
+/// let original: Vec<f64> = (0..12).map(|t| t as f64).collect();
+/// let mut series = original.clone();
+/// let inj = preview(&SeasonalShift::new(2, 2)?, &mut series, 3, 7)?;
+/// let mut tail = original[inj.onset..].to_vec();
+/// let s = 2 % tail.len();
+/// tail.rotate_right(s);
+/// assert_eq!(&series[inj.onset..], &tail[..]);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeasonalShift {
+    min_shift: usize,
+    max_shift: usize,
+}
+
+impl Default for SeasonalShift {
+    /// Shifts of 2 to 6 periods.
+    fn default() -> Self {
+        SeasonalShift {
+            min_shift: 2,
+            max_shift: 6,
+        }
+    }
+}
+
+impl SeasonalShift {
+    /// Shifts of `min_shift ..= max_shift` periods (1 ..= 1200).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `seasonal_shift.min_shift` or `seasonal_shift.max_shift`.
+    pub fn new(min_shift: usize, max_shift: usize) -> Result<Self, ConfigError> {
+        check_periods(
+            ("seasonal_shift.min_shift", min_shift),
+            ("seasonal_shift.max_shift", max_shift),
+        )?;
+        Ok(SeasonalShift { min_shift, max_shift })
+    }
+
+    /// Smallest shift, periods.
+    #[must_use]
+    pub fn min_shift(&self) -> usize {
+        self.min_shift
+    }
+
+    /// Largest shift, periods.
+    #[must_use]
+    pub fn max_shift(&self) -> usize {
+        self.max_shift
+    }
+}
+
+impl AnomalyInjector for SeasonalShift {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let onset = ctx.onset.onset(series.len(), rng);
+        let shift = rng.random_range(self.min_shift..=self.max_shift.max(self.min_shift));
+        if let Some(tail) = series.get_mut(onset..) {
+            if !tail.is_empty() {
+                let s = shift % tail.len();
+                tail.rotate_right(s);
+            }
+        }
+        Injection {
+            anomaly_type: AnomalyType::SEASONAL_SHIFT,
+            onset,
+            end: None,
+            is_theft: false,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Jokar et al.'s attack h2: zero readings over a random window.
+
+use super::params::check_periods;
+use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::ConfigError;
+use crate::model::AnomalyType;
+use crate::rng::StreamRng;
+
+/// Attack **h2**: the meter reports nothing over a window of periods, then
+/// returns to normal.
+///
+/// ```text
+/// d ~ U{min_periods ..= max_periods};  end = min(onset + d − 1, len − 1)
+/// x'[t] = 0      for onset ≤ t ≤ end;   x'[t] = x[t] otherwise
+/// ```
+///
+/// Parameters: `min_periods` 1, `max_periods` 6 (1 ..= 1200, min ≤ max; for
+/// monthly data a judgement call: up to half a year). Onset:
+/// [`OnsetWindow`](super::OnsetWindow). Changes total energy. Type
+/// `zero_readings`, theft.
+///
+/// Models a full bypass of the meter or a disconnected meter while the load
+/// stays connected. Source: Jokar, Arianpoo & Leung, IEEE Trans. Smart Grid
+/// 7(1), 2016, attack h2 (zero during a random interval `[t_s, t_e]` of a day;
+/// here a window of periods).
+///
+/// # Example
+/// ```
+/// use ghostload::anomaly::{preview, ZeroReadings};
+/// let h2 = ZeroReadings::new(2, 4)?;
+/// let mut series = vec![100.0; 12];
+/// let inj = preview(&h2, &mut series, 3, 7)?;
+/// let end = inj.end.unwrap();
+/// assert!(series[inj.onset..=end].iter().all(|&v| v == 0.0));
+/// assert!(series[..inj.onset].iter().chain(&series[end + 1..]).all(|&v| v == 100.0));
+/// assert_eq!(ZeroReadings::new(0, 4).unwrap_err().field(), "zero_readings.min_periods");
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZeroReadings {
+    min_periods: usize,
+    max_periods: usize,
+}
+
+impl Default for ZeroReadings {
+    /// Windows of 1 to 6 periods.
+    fn default() -> Self {
+        ZeroReadings {
+            min_periods: 1,
+            max_periods: 6,
+        }
+    }
+}
+
+impl ZeroReadings {
+    /// Windows of `min_periods ..= max_periods` periods (1 ..= 1200).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `zero_readings.min_periods` or `zero_readings.max_periods`.
+    pub fn new(min_periods: usize, max_periods: usize) -> Result<Self, ConfigError> {
+        check_periods(
+            ("zero_readings.min_periods", min_periods),
+            ("zero_readings.max_periods", max_periods),
+        )?;
+        Ok(ZeroReadings {
+            min_periods,
+            max_periods,
+        })
+    }
+
+    /// Shortest window, periods.
+    #[must_use]
+    pub fn min_periods(&self) -> usize {
+        self.min_periods
+    }
+
+    /// Longest window, periods.
+    #[must_use]
+    pub fn max_periods(&self) -> usize {
+        self.max_periods
+    }
+}
+
+impl AnomalyInjector for ZeroReadings {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
+        if let Some(window) = series.get_mut(onset..=end) {
+            window.fill(0.0);
+        }
+        Injection {
+            anomaly_type: AnomalyType::ZERO_READINGS,
+            onset,
+            end: Some(end),
+            is_theft: true,
+        }
+    }
+}
