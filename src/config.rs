@@ -4,6 +4,9 @@
 //! transformers, 2 000 meters, 12 months, 7.5 % anomalies) with its known
 //! mistakes corrected; `docs/model.md` gives the source of each number.
 
+use std::collections::BTreeMap;
+
+use crate::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, DEFAULT_MIN_NORMAL_PERIODS};
 use crate::consumption::ClassProfile;
 use crate::error::ConfigError;
 use crate::geo::GeoBounds;
@@ -39,6 +42,28 @@ pub struct GeneratorConfig {
     /// Share of meters that carry an anomaly (0 ..= 1). Exactly
     /// `round(anomaly_rate × num_meters)` meters are anomalous. Default 0.075.
     pub anomaly_rate: f64,
+    /// Weight of each built-in anomaly type among the anomalous meters, by
+    /// type name (see [`crate::anomaly`] for the names). Each weight finite
+    /// and ≥ 0; at least one > 0 when `anomaly_rate > 0`. Per type, exactly
+    /// the largest-remainder share of the anomalous meters
+    /// ([`largest_remainder`](crate::anomaly::largest_remainder), ties to the
+    /// type first in name order). Giving the table replaces the whole default
+    /// mix: list every type you want. Default:
+    /// [`DEFAULT_ANOMALY_MIX`](crate::anomaly::DEFAULT_ANOMALY_MIX).
+    pub anomaly_mix: BTreeMap<String, f64>,
+    /// Share of the *normal* meters that get a benign look-alike event
+    /// (0 ..= 1): exactly `round(benign_rate × (num_meters − anomalous meters))`.
+    /// Benign events are listed in the dataset's events, never in its
+    /// labels. `0` restores the original behaviour. Default 0.02.
+    pub benign_rate: f64,
+    /// Weight of each benign event type (`vacancy`, `new_connection`,
+    /// `solar_install`, `outage`), as for `anomaly_mix`; at least one > 0
+    /// when `benign_rate > 0`. Default: equal weights.
+    pub benign_mix: BTreeMap<String, f64>,
+    /// Normal periods the built-in injectors leave before an onset (see
+    /// [`OnsetWindow`](crate::anomaly::OnsetWindow); 0 ..= 1200). The design's
+    /// `low_consumption` decline ignores it and starts at period 0. Default 3.
+    pub min_normal_periods: usize,
     /// How tightly transformers cluster around their barangay centre
     /// (0 ..= 1; **1 is tightest**). Default 0.7.
     pub spatial_clustering_strength: f64,
@@ -87,6 +112,10 @@ impl Default for GeneratorConfig {
             num_months: 12,
             start_month: YearMonth::default(),
             anomaly_rate: 0.075,
+            anomaly_mix: crate::anomaly::default_anomaly_mix(),
+            benign_rate: 0.02,
+            benign_mix: crate::anomaly::default_benign_mix(),
+            min_normal_periods: DEFAULT_MIN_NORMAL_PERIODS,
             spatial_clustering_strength: 0.7,
             min_meters_per_transformer: 10,
             transformers_per_feeder: 10,
@@ -119,6 +148,16 @@ impl GeneratorConfig {
         }
         crate::time::TimeAxis::new(self.start_month, self.num_months, Default::default())?;
         check_unit("anomaly_rate", self.anomaly_rate)?;
+        check_mix(&self.anomaly_mix, &ANOMALY_MIX_FIELDS, "anomaly_mix", self.anomaly_rate > 0.0)?;
+        check_unit("benign_rate", self.benign_rate)?;
+        check_mix(&self.benign_mix, &BENIGN_MIX_FIELDS, "benign_mix", self.benign_rate > 0.0)?;
+        if self.min_normal_periods > crate::time::TimeAxis::MAX_PERIODS {
+            return Err(ConfigError::out_of_range(
+                "min_normal_periods",
+                self.min_normal_periods,
+                "0 ..= 1200",
+            ));
+        }
         check_unit("spatial_clustering_strength", self.spatial_clustering_strength)?;
         if self.min_meters_per_transformer == 0 {
             return Err(ConfigError::out_of_range("min_meters_per_transformer", 0, ">= 1"));
@@ -148,6 +187,15 @@ impl GeneratorConfig {
     #[must_use]
     pub fn anomalous_meter_count(&self) -> usize {
         ((self.anomaly_rate * self.num_meters as f64).round() as usize).min(self.num_meters)
+    }
+
+    /// Exactly how many meters get a benign event:
+    /// `round(benign_rate × (num_meters − anomalous_meter_count()))`, halves
+    /// rounded away from zero. Only normal meters get one.
+    #[must_use]
+    pub fn benign_meter_count(&self) -> usize {
+        let normal = self.num_meters - self.anomalous_meter_count();
+        ((self.benign_rate * normal as f64).round() as usize).min(normal)
     }
 
     fn check_barangays(&self) -> Result<(), ConfigError> {
@@ -376,6 +424,68 @@ impl ConsumptionConfig {
     }
 }
 
+/// `(type name, dotted field)` of every key `anomaly_mix` accepts.
+const ANOMALY_MIX_FIELDS: [(&str, &str); 14] = [
+    ("low_consumption", "anomaly_mix.low_consumption"),
+    ("constant_factor", "anomaly_mix.constant_factor"),
+    ("zero_readings", "anomaly_mix.zero_readings"),
+    ("random_factor", "anomaly_mix.random_factor"),
+    ("random_mean_factor", "anomaly_mix.random_mean_factor"),
+    ("flat_mean", "anomaly_mix.flat_mean"),
+    ("reversed_order", "anomaly_mix.reversed_order"),
+    ("high_consumption", "anomaly_mix.high_consumption"),
+    ("meter_drift", "anomaly_mix.meter_drift"),
+    ("seasonal_shift", "anomaly_mix.seasonal_shift"),
+    ("erratic_pattern", "anomaly_mix.erratic_pattern"),
+    ("meter_bypass", "anomaly_mix.meter_bypass"),
+    ("stuck_meter", "anomaly_mix.stuck_meter"),
+    ("tampered_meter", "anomaly_mix.tampered_meter"),
+];
+
+/// `(type name, dotted field)` of every key `benign_mix` accepts.
+const BENIGN_MIX_FIELDS: [(&str, &str); 4] = [
+    ("vacancy", "benign_mix.vacancy"),
+    ("new_connection", "benign_mix.new_connection"),
+    ("solar_install", "benign_mix.solar_install"),
+    ("outage", "benign_mix.outage"),
+];
+
+const _: () = assert!(ANOMALY_MIX_FIELDS.len() == DEFAULT_ANOMALY_MIX.len());
+const _: () = assert!(BENIGN_MIX_FIELDS.len() == DEFAULT_BENIGN_MIX.len());
+
+/// Every key known, every weight finite and ≥ 0, one > 0 when `needed`.
+fn check_mix(
+    mix: &BTreeMap<String, f64>,
+    known: &[(&'static str, &'static str)],
+    field: &'static str,
+    needed: bool,
+) -> Result<(), ConfigError> {
+    for (name, &weight) in mix {
+        let Some((_, key_field)) = known.iter().find(|(k, _)| k == name) else {
+            return Err(ConfigError::Invalid {
+                field,
+                value: name.clone(),
+                reason: if field == "anomaly_mix" {
+                    "unknown anomaly type; known: low_consumption, constant_factor, zero_readings, random_factor, random_mean_factor, flat_mean, reversed_order, high_consumption, meter_drift, seasonal_shift, erratic_pattern, meter_bypass, stuck_meter, tampered_meter (add your own injectors with PipelineBuilder::anomaly_weighted)"
+                } else {
+                    "unknown benign event type; known: vacancy, new_connection, solar_install, outage (add your own with PipelineBuilder::benign)"
+                },
+            });
+        };
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(ConfigError::out_of_range(key_field, weight, "a finite weight >= 0"));
+        }
+    }
+    if needed && !mix.values().any(|&w| w > 0.0) {
+        return Err(ConfigError::Invalid {
+            field,
+            value: format!("{mix:?}"),
+            reason: "at least one weight must be > 0 while the matching rate is > 0",
+        });
+    }
+    Ok(())
+}
+
 /// `value` must be a finite number in `lo ..= hi`.
 pub(crate) fn check_range(
     field: &'static str,
@@ -483,6 +593,57 @@ mod tests {
         let mut c = d();
         c.consumption.residential.power_factor = 1.2;
         assert_eq!(field_of(c), "consumption.residential.power_factor");
+    }
+
+    #[test]
+    fn mix_fields_are_named() {
+        let d = GeneratorConfig::default;
+        let mut c = d();
+        c.anomaly_mix.insert("nonsense".into(), 1.0);
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.field(), "anomaly_mix");
+        assert!(err.to_string().contains("nonsense"), "{err}");
+        let mut c = d();
+        c.anomaly_mix.insert("constant_factor".into(), -1.0);
+        assert_eq!(field_of(c), "anomaly_mix.constant_factor");
+        let mut c = d();
+        c.anomaly_mix.insert("flat_mean".into(), f64::NAN);
+        assert_eq!(field_of(c), "anomaly_mix.flat_mean");
+        let mut c = d();
+        c.anomaly_mix.values_mut().for_each(|w| *w = 0.0);
+        assert_eq!(field_of(c.clone()), "anomaly_mix");
+        c.anomaly_rate = 0.0;
+        assert!(c.validate().is_ok());
+        assert_eq!(field_of(GeneratorConfig { benign_rate: 1.5, ..d() }), "benign_rate");
+        let mut c = d();
+        c.benign_mix.insert("vacancy".into(), f64::INFINITY);
+        assert_eq!(field_of(c), "benign_mix.vacancy");
+        let mut c = d();
+        c.benign_mix.insert("constant_factor".into(), 1.0);
+        assert_eq!(field_of(c), "benign_mix");
+        let mut c = d();
+        c.benign_mix.clear();
+        assert_eq!(field_of(c.clone()), "benign_mix");
+        c.benign_rate = 0.0;
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            field_of(GeneratorConfig {
+                min_normal_periods: 5000,
+                ..d()
+            }),
+            "min_normal_periods"
+        );
+    }
+
+    #[test]
+    fn benign_count_is_a_share_of_normal_meters() {
+        let c = GeneratorConfig::default();
+        assert_eq!(c.benign_meter_count(), 37); // round(0.02 × 1850)
+        let c = GeneratorConfig {
+            anomaly_rate: 1.0,
+            ..Default::default()
+        };
+        assert_eq!(c.benign_meter_count(), 0);
     }
 
     #[test]

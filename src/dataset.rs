@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
-use crate::model::{AnomalyLabel, Barangay, Meter, Transformer};
+use crate::model::{AnomalyLabel, Barangay, Event, Meter, Transformer};
 use crate::report::Summary;
 use crate::time::TimeAxis;
 use crate::validate::ValidationReport;
@@ -139,6 +139,7 @@ pub struct Dataset {
     pub(crate) meters: Vec<Meter>,
     pub(crate) consumption: ConsumptionMatrix,
     pub(crate) labels: Vec<AnomalyLabel>,
+    pub(crate) events: Vec<Event>,
     pub(crate) clip_stats: ClipStats,
     pub(crate) warnings: Vec<Warning>,
 }
@@ -217,6 +218,24 @@ impl Dataset {
     #[must_use]
     pub fn labels(&self) -> &[AnomalyLabel] {
         &self.labels
+    }
+
+    /// Every injected event, anomalous or benign, in meter order (at most
+    /// one per meter). Each label has an event with the same fields and
+    /// `is_anomaly == true`; benign look-alikes have `is_anomaly == false`
+    /// and no label.
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The event of a meter, if it has one.
+    #[must_use]
+    pub fn event(&self, id: MeterId) -> Option<&Event> {
+        self.events
+            .binary_search_by_key(&id, |e| e.meter_id)
+            .ok()
+            .map(|i| &self.events[i])
     }
 
     /// The whole consumption matrix.

@@ -83,7 +83,7 @@ pub mod validate;
 pub use rand;
 
 pub use crate::allocation::Allocation;
-pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext};
+pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::capacity::{CapacitySampler, STANDARD_RATINGS_KVA};
 pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig};
 pub use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
@@ -91,7 +91,7 @@ pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};
 pub use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};
-pub use crate::model::{AnomalyLabel, AnomalyType, Barangay, CustomerClass, Meter, RiskBand, Transformer};
+pub use crate::model::{AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
 pub use crate::pipeline::{Pipeline, PipelineBuilder};
 pub use crate::report::Summary;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};

@@ -294,3 +294,27 @@ pub struct AnomalyLabel {
     /// Whether the anomaly is theft (as opposed to a fault or a benign event).
     pub is_theft: bool,
 }
+
+/// One event injected into a meter: an anomaly (also in the labels) or a
+/// benign look-alike (not in the labels). [`Dataset::events`](crate::Dataset::events)
+/// lists every event, in meter order, so a detector's false positives on
+/// benign events can be measured.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Event {
+    /// The meter.
+    pub meter_id: MeterId,
+    /// What kind of event (`constant_factor`, `vacancy`, ...).
+    pub event_type: AnomalyType,
+    /// Whether it is theft. Always `false` for the built-in benign events.
+    pub is_theft: bool,
+    /// First affected period (0-based).
+    pub onset: usize,
+    /// Last affected period, if the event ends before the series does.
+    pub end: Option<usize>,
+    /// Share of the meter's expected energy that went unbilled (as in [`AnomalyLabel`]).
+    pub severity: f64,
+    /// Whether the event is an anomaly listed in the labels (`anomaly_flag`
+    /// 1); `false` for a benign look-alike.
+    pub is_anomaly: bool,
+}

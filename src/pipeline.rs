@@ -5,15 +5,17 @@ use std::sync::Arc;
 use rand::Rng;
 
 use crate::allocation::Allocation;
-use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, InjectionContext};
+use crate::anomaly::{
+    AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, largest_remainder,
+};
 use crate::capacity::CapacitySampler;
 use crate::config::{ClassMix, GeneratorConfig};
 use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
 use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};
-use crate::model::{AnomalyLabel, Barangay, CustomerClass, Meter, RiskBand, Transformer};
+use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
 use crate::rng::{Purpose, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
 use crate::time::{Resolution, TimeAxis};
@@ -23,7 +25,12 @@ use crate::time::{Resolution, TimeAxis};
 ///
 /// Components not given are built from the configuration:
 /// [`GaussianClusters`] (from `spatial_clustering_strength`),
-/// [`SeasonalConsumption`] (from `consumption`) and [`GradualDecline`].
+/// [`SeasonalConsumption`] (from `consumption`), and the anomaly and benign
+/// mixes (from `anomaly_mix`, `benign_mix` and `min_normal_periods`, with
+/// each built-in injector's default parameters). Your own injectors join a
+/// mix with [`anomaly_weighted`](Self::anomaly_weighted) and
+/// [`benign`](Self::benign), or replace the anomaly mix with
+/// [`anomaly`](Self::anomaly).
 ///
 /// ```
 /// use ghostload::{GeneratorConfig, Pipeline, UniformSpatial};
@@ -40,7 +47,51 @@ pub struct PipelineBuilder {
     config: GeneratorConfig,
     spatial: Option<Arc<dyn SpatialStrategy>>,
     consumption: Option<Arc<dyn ConsumptionModel>>,
-    anomaly: Option<Arc<dyn AnomalyInjector>>,
+    anomaly_only: bool,
+    anomalies: Vec<(Arc<dyn AnomalyInjector>, f64)>,
+    benign: Vec<(Arc<dyn AnomalyInjector>, f64)>,
+}
+
+/// One injector of a mix and its weight.
+#[derive(Debug, Clone)]
+struct MixEntry {
+    injector: Arc<dyn AnomalyInjector>,
+    weight: f64,
+}
+
+/// A mix resolved for one dataset: its entries and the rank range each owns.
+#[derive(Debug, Clone)]
+struct ResolvedMix {
+    entries: Vec<MixEntry>,
+    /// Cumulative counts: entry `j` owns ranks `bounds[j − 1] .. bounds[j]`.
+    bounds: Vec<u64>,
+}
+
+impl ResolvedMix {
+    fn new(entries: Vec<MixEntry>, total: u64, field: &'static str) -> Result<Self, ConfigError> {
+        let weights: Vec<f64> = entries.iter().map(|e| e.weight).collect();
+        if total > 0 && !weights.iter().any(|&w| w > 0.0) {
+            return Err(ConfigError::Invalid {
+                field,
+                value: format!("{} injectors, no weight > 0", entries.len()),
+                reason: "at least one injector must have a weight > 0 while the matching rate selects meters",
+            });
+        }
+        let bounds = cumulative(&largest_remainder(total, &weights));
+        Ok(ResolvedMix { entries, bounds })
+    }
+
+    fn injector(&self, rank: u64) -> Option<&dyn AnomalyInjector> {
+        entry_of(&self.bounds, rank).map(|j| &*self.entries[j].injector)
+    }
+}
+
+fn check_weight(field: &'static str, weight: f64) -> Result<(), ConfigError> {
+    if weight.is_finite() && weight >= 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(field, weight, "a finite weight >= 0"))
+    }
 }
 
 impl PipelineBuilder {
@@ -67,9 +118,40 @@ impl PipelineBuilder {
         self
     }
 
-    /// Replaces the anomaly injector applied to every selected meter.
+    /// Replaces the whole anomaly mix with one injector, applied to every
+    /// anomalous meter (the configuration's `anomaly_mix` is then ignored).
+    /// Injectors added with [`anomaly_weighted`](Self::anomaly_weighted)
+    /// afterwards join it; this one has weight 1.
     pub fn anomaly(mut self, injector: impl AnomalyInjector + 'static) -> Self {
-        self.anomaly = Some(Arc::new(injector));
+        self.anomaly_only = true;
+        self.anomalies = vec![(Arc::new(injector), 1.0)];
+        self
+    }
+
+    /// Adds an injector (typically your own) to the anomaly mix with
+    /// `weight` (finite, ≥ 0, checked by [`build`](Self::build)). It comes
+    /// after the configuration's `anomaly_mix` entries (in name order) and
+    /// earlier additions, which decides largest-remainder ties.
+    ///
+    /// ```
+    /// use ghostload::{GeneratorConfig, Pipeline};
+    /// use ghostload::anomaly::ConstantFactor;
+    /// let data = Pipeline::builder()
+    ///     .anomaly_weighted(ConstantFactor::new(0.05, 0.1)?, 3.0)
+    ///     .build()?
+    ///     .generate()?;
+    /// assert_eq!(data.labels().len(), 150);
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    pub fn anomaly_weighted(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
+        self.anomalies.push((Arc::new(injector), weight));
+        self
+    }
+
+    /// Adds a benign look-alike injector to the benign mix with `weight`
+    /// (finite, ≥ 0), after the configuration's `benign_mix` entries.
+    pub fn benign(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
+        self.benign.push((Arc::new(injector), weight));
         self
     }
 
@@ -89,7 +171,29 @@ impl PipelineBuilder {
             Some(c) => c,
             None => Arc::new(SeasonalConsumption::new(&config.consumption)?),
         };
-        let anomaly = self.anomaly.unwrap_or_else(|| Arc::new(GradualDecline::default()));
+        let builtin_entries = |mix: &std::collections::BTreeMap<String, f64>| -> Vec<MixEntry> {
+            mix.iter()
+                .filter_map(|(name, &weight)| builtin(name).map(|injector| MixEntry { injector, weight }))
+                .collect()
+        };
+        let mut anomaly_entries = if self.anomaly_only {
+            Vec::new()
+        } else {
+            builtin_entries(&config.anomaly_mix)
+        };
+        for (injector, weight) in self.anomalies {
+            check_weight("anomaly_weighted.weight", weight)?;
+            anomaly_entries.push(MixEntry { injector, weight });
+        }
+        let mut benign_entries = builtin_entries(&config.benign_mix);
+        for (injector, weight) in self.benign {
+            check_weight("benign.weight", weight)?;
+            benign_entries.push(MixEntry { injector, weight });
+        }
+        let anomalous = config.anomalous_meter_count() as u64;
+        let benign_count = config.benign_meter_count() as u64;
+        let anomaly_mix = ResolvedMix::new(anomaly_entries, anomalous, "anomaly_mix")?;
+        let benign_mix = ResolvedMix::new(benign_entries, benign_count, "benign_mix")?;
         let capacity = CapacitySampler::new(&config.capacity)?;
         let mut warnings = Vec::new();
         let min = config.effective_min_meters_per_transformer();
@@ -104,18 +208,26 @@ impl PipelineBuilder {
         let streams = Streams::new(config.seed);
         let selection = AnomalySelection::new(
             config.num_meters as u64,
-            config.anomalous_meter_count() as u64,
+            anomalous,
             streams.key64(Purpose::AnomalySelection, 0),
         );
+        let benign_selection = AnomalySelection::new(
+            config.num_meters as u64 - anomalous,
+            benign_count,
+            streams.key64(Purpose::BenignSelection, 0),
+        );
         Ok(Pipeline {
+            onset: OnsetWindow::new(config.min_normal_periods),
             config,
             axis,
             streams,
             spatial,
             consumption,
-            anomaly,
+            anomaly_mix,
+            benign_mix,
             capacity,
             selection,
+            benign_selection,
             warnings,
         })
     }
@@ -126,6 +238,18 @@ impl PipelineBuilder {
 /// Generation is a pure function of the configuration and the components:
 /// the same inputs give an identical dataset, on any machine and with any
 /// number of threads.
+///
+/// ## Which meter gets what
+/// A keyed permutation ([`AnomalySelection`]) gives every meter a rank; the
+/// `k = round(anomaly_rate × num_meters)` meters of rank `< k` are
+/// anomalous. The anomaly mix's per-entry counts `c₀, c₁, …` (largest
+/// remainder over the weights) own consecutive rank ranges: ranks
+/// `[0, c₀)` get entry 0, `[c₀, c₀ + c₁)` entry 1, and so on; so per-type
+/// counts are exact and each meter has exactly one anomaly. Normal meters
+/// (rank `r ≥ k`) are ranked again by a second, independently keyed
+/// permutation of `0 .. n − k` applied to `r − k`; the
+/// `round(benign_rate × (n − k))` lowest get a benign event, split over the
+/// benign mix the same way. Everything is decided per meter in O(1).
 #[derive(Debug)]
 pub struct Pipeline {
     config: GeneratorConfig,
@@ -133,9 +257,12 @@ pub struct Pipeline {
     streams: Streams,
     spatial: Arc<dyn SpatialStrategy>,
     consumption: Arc<dyn ConsumptionModel>,
-    anomaly: Arc<dyn AnomalyInjector>,
+    anomaly_mix: ResolvedMix,
+    benign_mix: ResolvedMix,
+    onset: OnsetWindow,
     capacity: CapacitySampler,
     selection: AnomalySelection,
+    benign_selection: AnomalySelection,
     warnings: Vec<Warning>,
 }
 
@@ -150,6 +277,7 @@ struct Network {
 struct MeterOutput {
     meter: Meter,
     label: Option<AnomalyLabel>,
+    event: Option<Event>,
     clipped: u64,
 }
 
@@ -198,8 +326,10 @@ impl Pipeline {
         let outputs = self.meters(&network, consumption.as_mut_slice())?;
         let mut meters = Vec::with_capacity(outputs.len());
         let mut labels = Vec::with_capacity(self.selection.count() as usize);
+        let mut events = Vec::with_capacity((self.selection.count() + self.benign_selection.count()) as usize);
         let mut clip_stats = ClipStats::default();
         for out in outputs {
+            events.extend(out.event);
             clip_stats.all_clipped += out.clipped;
             match out.label {
                 Some(l) => labels.push(l),
@@ -218,6 +348,7 @@ impl Pipeline {
             meters,
             consumption,
             labels,
+            events,
             clip_stats,
             warnings: self.warnings.clone(),
         };
@@ -356,23 +487,55 @@ impl Pipeline {
             monthly_growth: profile.monthly_growth,
         };
         check_series("consumption model", &meter, series)?;
-        let label = if self.selection.is_selected(index) {
-            Some(self.inject(&meter, &profile, series)?)
+        let k = self.selection.count();
+        let rank = self.selection.rank(index);
+        let (event, anomalous) = if rank < k {
+            let injector = self.anomaly_mix.injector(rank).ok_or_else(|| unassigned("anomaly", rank))?;
+            let event = self.inject(&meter, &profile, series, injector, Purpose::AnomalyInjection, true)?;
+            (Some(event), true)
         } else {
-            None
+            let benign_rank = self.benign_selection.rank(rank - k);
+            if benign_rank < self.benign_selection.count() {
+                let injector = self
+                    .benign_mix
+                    .injector(benign_rank)
+                    .ok_or_else(|| unassigned("benign", benign_rank))?;
+                let event = self.inject(&meter, &profile, series, injector, Purpose::BenignInjection, false)?;
+                (Some(event), false)
+            } else {
+                (None, false)
+            }
         };
+        let label = event.as_ref().filter(|_| anomalous).map(|e| AnomalyLabel {
+            meter_id: e.meter_id,
+            anomaly_type: e.event_type.clone(),
+            onset: e.onset,
+            end: e.end,
+            severity: e.severity,
+            risk_band: RiskBand::from_severity(e.severity),
+            is_theft: e.is_theft,
+        });
         Ok(MeterOutput {
             meter,
             label,
+            event,
             clipped: clipped as u64,
         })
     }
 
-    fn inject(&self, meter: &Meter, profile: &MeterProfile, series: &mut [f64]) -> Result<AnomalyLabel> {
+    fn inject(
+        &self,
+        meter: &Meter,
+        profile: &MeterProfile,
+        series: &mut [f64],
+        injector: &dyn AnomalyInjector,
+        purpose: Purpose,
+        is_anomaly: bool,
+    ) -> Result<Event> {
         let expected: f64 = series.iter().sum();
-        let ctx = InjectionContext::new(meter, profile, &self.axis);
-        let mut rng = self.streams.stream(Purpose::AnomalyInjection, meter.id.index() as u64);
-        let injection = self.anomaly.inject(series, &ctx, &mut rng);
+        let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
+        let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
+        let injection = injector.inject(series, &ctx, &mut rng);
         let component = || format!("anomaly injector {}", injection.anomaly_type);
         check_series(&component(), meter, series)?;
         let len = series.len();
@@ -388,15 +551,23 @@ impl Pipeline {
         }
         let reported: f64 = series.iter().sum();
         let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
-        Ok(AnomalyLabel {
+        Ok(Event {
             meter_id: meter.id,
-            anomaly_type: injection.anomaly_type,
+            event_type: injection.anomaly_type,
+            is_theft: injection.is_theft,
             onset: injection.onset,
             end: injection.end,
             severity,
-            risk_band: RiskBand::from_severity(severity),
-            is_theft: injection.is_theft,
+            is_anomaly,
         })
+    }
+}
+
+/// A rank no mix entry owns: impossible once `build` has validated the mix.
+fn unassigned(mix: &str, rank: u64) -> Error {
+    Error::Component {
+        component: format!("{mix} mix"),
+        reason: format!("rank {rank} has no injector (all weights 0?)"),
     }
 }
 

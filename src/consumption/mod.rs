@@ -48,7 +48,7 @@ pub struct MeterProfile {
 ///     }
 /// }
 ///
-/// let config = GeneratorConfig { anomaly_rate: 0.0, ..Default::default() };
+/// let config = GeneratorConfig { anomaly_rate: 0.0, benign_rate: 0.0, ..Default::default() };
 /// let data = Pipeline::builder().config(config).consumption(Flat(150.0)).build()?.generate()?;
 /// assert!(data.consumption().as_slice().iter().all(|&v| v == 150.0));
 /// # Ok::<(), ghostload::Error>(())
