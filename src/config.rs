@@ -148,9 +148,19 @@ impl GeneratorConfig {
         }
         crate::time::TimeAxis::new(self.start_month, self.num_months, Default::default())?;
         check_unit("anomaly_rate", self.anomaly_rate)?;
-        check_mix(&self.anomaly_mix, &ANOMALY_MIX_FIELDS, "anomaly_mix", self.anomaly_rate > 0.0)?;
+        check_mix(
+            &self.anomaly_mix,
+            &ANOMALY_MIX_FIELDS,
+            "anomaly_mix",
+            self.anomaly_rate > 0.0,
+        )?;
         check_unit("benign_rate", self.benign_rate)?;
-        check_mix(&self.benign_mix, &BENIGN_MIX_FIELDS, "benign_mix", self.benign_rate > 0.0)?;
+        check_mix(
+            &self.benign_mix,
+            &BENIGN_MIX_FIELDS,
+            "benign_mix",
+            self.benign_rate > 0.0,
+        )?;
         if self.min_normal_periods > crate::time::TimeAxis::MAX_PERIODS {
             return Err(ConfigError::out_of_range(
                 "min_normal_periods",
@@ -614,7 +624,13 @@ mod tests {
         assert_eq!(field_of(c.clone()), "anomaly_mix");
         c.anomaly_rate = 0.0;
         assert!(c.validate().is_ok());
-        assert_eq!(field_of(GeneratorConfig { benign_rate: 1.5, ..d() }), "benign_rate");
+        assert_eq!(
+            field_of(GeneratorConfig {
+                benign_rate: 1.5,
+                ..d()
+            }),
+            "benign_rate"
+        );
         let mut c = d();
         c.benign_mix.insert("vacancy".into(), f64::INFINITY);
         assert_eq!(field_of(c), "benign_mix.vacancy");

@@ -490,7 +490,10 @@ impl Pipeline {
         let k = self.selection.count();
         let rank = self.selection.rank(index);
         let (event, anomalous) = if rank < k {
-            let injector = self.anomaly_mix.injector(rank).ok_or_else(|| unassigned("anomaly", rank))?;
+            let injector = self
+                .anomaly_mix
+                .injector(rank)
+                .ok_or_else(|| unassigned("anomaly", rank))?;
             let event = self.inject(&meter, &profile, series, injector, Purpose::AnomalyInjection, true)?;
             (Some(event), true)
         } else {

@@ -1,0 +1,252 @@
+//! Property tests of every built-in injector's formula and of its label
+//! (onset, end and the periods it changed), run through `anomaly::preview`.
+
+use ghostload::anomaly::{
+    ConstantFactor, ErraticPattern, FlatMean, MeterBypass, MeterDrift, NewConnection, Outage, RandomFactor,
+    RandomMeanFactor, ReversedOrder, SeasonalShift, SolarInstall, Spike, StuckMeter, TamperedMeter, Vacancy,
+    ZeroReadings, builtin, preview,
+};
+use ghostload::{AnomalyInjector, AnomalyType, GradualDecline, Injection};
+use proptest::prelude::*;
+
+const TOL: f64 = 1e-9;
+
+fn series_strategy() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(1.0f64..1000.0, 1..48)
+}
+
+/// Runs `inj` and checks what every injector must satisfy: values finite and
+/// ≥ 0, onset in range and after the normal periods, end in range, nothing
+/// changed outside `[onset, end]`.
+fn run(inj: &dyn AnomalyInjector, x: &[f64], min_normal: usize, seed: u64) -> (Vec<f64>, Injection) {
+    let mut y = x.to_vec();
+    let injection = preview(inj, &mut y, min_normal, seed).unwrap();
+    let len = x.len();
+    assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
+    assert!(injection.onset < len);
+    let last = injection.end.unwrap_or(len - 1);
+    assert!(injection.onset <= last && last < len);
+    for t in (0..injection.onset).chain(last + 1..len) {
+        assert_eq!(x[t], y[t], "period {t} outside [{}, {last}] changed", injection.onset);
+    }
+    (y, injection)
+}
+
+fn earliest(min_normal: usize, len: usize) -> usize {
+    min_normal.min(len - 1)
+}
+
+fn ratios(x: &[f64], y: &[f64], from: usize, to: usize) -> Vec<f64> {
+    (from..=to).map(|t| y[t] / x[t]).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_builtin_respects_the_contract(x in series_strategy(), m in 0usize..12, seed: u64) {
+        for name in ghostload::anomaly::DEFAULT_ANOMALY_MIX.iter().chain(&ghostload::anomaly::DEFAULT_BENIGN_MIX).map(|(n, _)| *n) {
+            let inj = builtin(name).unwrap();
+            let (_, injection) = run(&*inj, &x, m, seed);
+            prop_assert_eq!(injection.anomaly_type.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn h1_scales_every_period_after_onset_by_one_alpha(x in series_strategy(), m in 0usize..12, seed: u64, lo in 0.0f64..1.0, w in 0.0f64..1.0) {
+        let hi = lo + (1.0 - lo) * w;
+        let (y, inj) = run(&ConstantFactor::new(lo, hi).unwrap(), &x, m, seed);
+        prop_assert!(inj.onset >= earliest(m, x.len()) && inj.end.is_none() && inj.is_theft);
+        let r = ratios(&x, &y, inj.onset, x.len() - 1);
+        prop_assert!(r[0] >= lo - TOL && r[0] <= hi + TOL);
+        prop_assert!(r.iter().all(|a| (a - r[0]).abs() < TOL));
+        prop_assert_eq!(inj.anomaly_type, AnomalyType::CONSTANT_FACTOR);
+    }
+
+    #[test]
+    fn h2_zeroes_a_window(x in series_strategy(), m in 0usize..12, seed: u64, lo in 1usize..5, extra in 0usize..5) {
+        let (y, inj) = run(&ZeroReadings::new(lo, lo + extra).unwrap(), &x, m, seed);
+        let end = inj.end.unwrap();
+        prop_assert!(y[inj.onset..=end].iter().all(|&v| v == 0.0));
+        prop_assert!(end - inj.onset < lo + extra);
+        prop_assert!(end - inj.onset + 1 >= lo || end == x.len() - 1);
+    }
+
+    #[test]
+    fn h3_scales_each_period_in_range(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&RandomFactor::default(), &x, m, seed);
+        prop_assert!(ratios(&x, &y, inj.onset, x.len() - 1).iter().all(|a| (0.1 - TOL..=0.8 + TOL).contains(a)));
+    }
+
+    #[test]
+    fn h4_reports_a_share_of_the_mean(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let mean = x.iter().sum::<f64>() / x.len() as f64;
+        let (y, inj) = run(&RandomMeanFactor::default(), &x, m, seed);
+        prop_assert!(y[inj.onset..].iter().all(|v| (0.1 - TOL..=0.8 + TOL).contains(&(v / mean))));
+    }
+
+    #[test]
+    fn h5_is_flat_and_preserves_energy(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&FlatMean::new(), &x, m, seed);
+        let (before, after): (f64, f64) = (x.iter().sum(), y.iter().sum());
+        prop_assert!((before - after).abs() <= 1e-9 * before);
+        prop_assert!(y[inj.onset..].iter().all(|v| (v - y[inj.onset]).abs() <= 1e-9 * y[inj.onset]));
+        prop_assert!(inj.is_theft);
+    }
+
+    #[test]
+    fn h6_reverses_the_tail(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&ReversedOrder::new(), &x, m, seed);
+        let mut tail = x[inj.onset..].to_vec();
+        tail.reverse();
+        prop_assert_eq!(&y[inj.onset..], &tail[..]);
+        prop_assert!(inj.is_theft);
+    }
+
+    #[test]
+    fn decline_keeps_the_design_formula(x in series_strategy(), seed: u64) {
+        let d = GradualDecline::default();
+        let (y, inj) = run(&d, &x, 3, seed);
+        prop_assert_eq!(inj.onset, 0);
+        for t in 0..x.len() {
+            prop_assert!((y[t] - x[t] * d.factor(t, x.len())).abs() < TOL * x[t]);
+        }
+    }
+
+    #[test]
+    fn spike_multiplies_a_short_window(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&Spike::default(), &x, m, seed);
+        let end = inj.end.unwrap();
+        prop_assert!(end - inj.onset < 3 && !inj.is_theft);
+        prop_assert!(ratios(&x, &y, inj.onset, end).iter().all(|a| (2.0 - TOL..=5.0 + TOL).contains(a)));
+        prop_assert!(y.iter().sum::<f64>() > x.iter().sum::<f64>()); // negative severity
+    }
+
+    #[test]
+    fn drift_compounds_one_rate(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&MeterDrift::default(), &x, m, seed);
+        let keep = y[inj.onset] / x[inj.onset];
+        prop_assert!((0.95 - TOL..=0.99 + TOL).contains(&keep));
+        for t in inj.onset..x.len() {
+            let expected = x[t] * keep.powi((t - inj.onset + 1) as i32);
+            prop_assert!((y[t] - expected).abs() < 1e-9 * x[t]);
+        }
+    }
+
+    #[test]
+    fn seasonal_shift_rotates_the_tail(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&SeasonalShift::default(), &x, m, seed);
+        let tail = &x[inj.onset..];
+        let w = tail.len();
+        let rotated = (0..w).any(|s| (0..w).all(|j| y[inj.onset + j] == tail[(j + w - s) % w]));
+        prop_assert!(rotated);
+        prop_assert!((x.iter().sum::<f64>() - y.iter().sum::<f64>()).abs() < 1e-9 * x.iter().sum::<f64>());
+    }
+
+    #[test]
+    fn erratic_keeps_values_valid(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (_, inj) = run(&ErraticPattern::default(), &x, m, seed);
+        prop_assert!(!inj.is_theft && inj.end.is_none());
+    }
+
+    #[test]
+    fn bypass_drops_to_a_constant_residual(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&MeterBypass::default(), &x, m, seed);
+        let r = ratios(&x, &y, inj.onset, x.len() - 1);
+        prop_assert!(r[0] <= 0.2 + TOL && r.iter().all(|a| (a - r[0]).abs() < TOL) && inj.is_theft);
+    }
+
+    #[test]
+    fn stuck_meter_is_constant(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&StuckMeter::new(), &x, m, seed);
+        let stuck = x[inj.onset.saturating_sub(1)];
+        prop_assert!(y[inj.onset..].iter().all(|&v| v == stuck));
+    }
+
+    #[test]
+    fn tampered_meter_loses_a_fixed_share(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&TamperedMeter::default(), &x, m, seed);
+        let r = ratios(&x, &y, inj.onset, x.len() - 1);
+        prop_assert!((0.5 - TOL..=0.8 + TOL).contains(&r[0]) && r.iter().all(|a| (a - r[0]).abs() < TOL));
+    }
+
+    #[test]
+    fn vacancy_is_near_zero_then_recovers(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&Vacancy::default(), &x, m, seed);
+        let end = inj.end.unwrap();
+        prop_assert!(ratios(&x, &y, inj.onset, end).iter().all(|a| *a <= 0.05 + TOL) && !inj.is_theft);
+    }
+
+    #[test]
+    fn new_connection_zeroes_the_start(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&NewConnection::new(), &x, m, seed);
+        let c = inj.end.unwrap() + 1;
+        prop_assert_eq!(inj.onset, 0);
+        prop_assert!(c >= 1 && y[..c].iter().all(|&v| v == 0.0));
+        prop_assert!(c == x.len() || c >= earliest(m, x.len()));
+    }
+
+    #[test]
+    fn solar_lowers_net_consumption_for_good(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&SolarInstall::default(), &x, m, seed);
+        let r = ratios(&x, &y, inj.onset, x.len() - 1);
+        prop_assert!((0.3 - TOL..=0.7 + TOL).contains(&r[0]) && r.iter().all(|a| (a - r[0]).abs() < TOL));
+    }
+
+    #[test]
+    fn outage_cuts_one_or_two_periods(x in series_strategy(), m in 0usize..12, seed: u64) {
+        let (y, inj) = run(&Outage::default(), &x, m, seed);
+        let end = inj.end.unwrap();
+        prop_assert!(end - inj.onset < 2);
+        prop_assert!(ratios(&x, &y, inj.onset, end).iter().all(|a| *a <= 0.7 + TOL));
+    }
+}
+
+#[test]
+fn onset_leaves_the_configured_normal_periods() {
+    let x = vec![100.0; 24];
+    for seed in 0..200 {
+        let (_, inj) = run(&ConstantFactor::default(), &x, 6, seed);
+        assert!(inj.onset >= 6);
+    }
+    // A series shorter than the minimum: the onset is its last period.
+    let (_, inj) = run(&ConstantFactor::default(), &[100.0; 4], 6, 1);
+    assert_eq!(inj.onset, 3);
+}
+
+#[test]
+fn parameters_are_validated_with_field_names() {
+    let fields = [
+        ConstantFactor::new(-0.1, 0.5).unwrap_err().field(),
+        ZeroReadings::new(3, 2).unwrap_err().field(),
+        RandomFactor::new(0.5, 0.4).unwrap_err().field(),
+        RandomMeanFactor::new(0.1, f64::NAN).unwrap_err().field(),
+        Spike::new(2.0, 5.0, 0, 3).unwrap_err().field(),
+        MeterDrift::new(0.6, 0.7).unwrap_err().field(),
+        SeasonalShift::new(0, 2).unwrap_err().field(),
+        ErraticPattern::new(0.1, 9.0).unwrap_err().field(),
+        MeterBypass::new(0.3, 0.2).unwrap_err().field(),
+        TamperedMeter::new(1.1, 1.2).unwrap_err().field(),
+        Vacancy::new(2, 6, 0.0, 2.0).unwrap_err().field(),
+        SolarInstall::new(0.9, 0.3).unwrap_err().field(),
+        Outage::new(1, 2000, 0.0, 0.5).unwrap_err().field(),
+    ];
+    assert_eq!(
+        fields,
+        [
+            "constant_factor.alpha_min",
+            "zero_readings.min_periods",
+            "random_factor.alpha_min",
+            "random_mean_factor.alpha_max",
+            "spike.min_periods",
+            "meter_drift.rate_min",
+            "seasonal_shift.min_shift",
+            "erratic_pattern.sigma_max",
+            "meter_bypass.residual_min",
+            "tampered_meter.share_min",
+            "vacancy.residual_max",
+            "solar_install.share_min",
+            "outage.max_periods",
+        ]
+    );
+}

@@ -1,0 +1,259 @@
+//! The anomaly mix and benign events at dataset level: exact per-type
+//! counts, one event per meter, labels that agree with their series.
+
+use std::collections::BTreeMap;
+
+use ghostload::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, FlatMean, largest_remainder};
+use ghostload::rng::StreamRng;
+use ghostload::{
+    AnomalyInjector, AnomalyType, Dataset, GeneratorConfig, Injection, InjectionContext, Pipeline, RiskBand,
+};
+use proptest::prelude::*;
+
+fn small(seed: u64, meters: usize) -> GeneratorConfig {
+    GeneratorConfig {
+        seed,
+        num_meters: meters,
+        num_transformers: 5,
+        ..Default::default()
+    }
+}
+
+fn generate(config: GeneratorConfig) -> Dataset {
+    Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+}
+
+fn counts_by_type<'a>(types: impl Iterator<Item = &'a AnomalyType>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for t in types {
+        *counts.entry(t.to_string()).or_default() += 1;
+    }
+    counts
+}
+
+/// Expected per-type counts: largest remainder over the mix in name order.
+fn expected(mix: &BTreeMap<String, f64>, total: usize) -> BTreeMap<String, u64> {
+    let weights: Vec<f64> = mix.values().copied().collect();
+    mix.keys()
+        .cloned()
+        .zip(largest_remainder(total as u64, &weights))
+        .filter(|(_, c)| *c > 0)
+        .collect()
+}
+
+/// Every event agrees with its series: unchanged outside `[onset, end]`
+/// against the same dataset generated without any event, and severity is
+/// `1 − Σ reported / Σ expected`.
+fn check_events_agree(data: &Dataset) {
+    let clean = generate(GeneratorConfig {
+        anomaly_rate: 0.0,
+        benign_rate: 0.0,
+        ..data.config().clone()
+    });
+    for e in data.events() {
+        let y = data.series(e.meter_id).unwrap();
+        let x = clean.series(e.meter_id).unwrap();
+        let last = e.end.unwrap_or(y.len() - 1);
+        for t in (0..e.onset).chain(last + 1..y.len()) {
+            assert_eq!(x[t], y[t], "{e:?}: period {t} changed");
+        }
+        let (sx, sy): (f64, f64) = (x.iter().sum(), y.iter().sum());
+        let severity = if sx > 0.0 { 1.0 - sy / sx } else { 0.0 };
+        assert!((e.severity - severity).abs() < 1e-12, "{e:?} vs {severity}");
+    }
+    let events_with_events: usize = data.meters().len() - data.events().len();
+    let untouched = data
+        .meters()
+        .iter()
+        .filter(|m| data.event(m.id).is_none())
+        .filter(|m| data.series(m.id) == clean.series(m.id))
+        .count();
+    assert_eq!(untouched, events_with_events, "a meter without an event was changed");
+}
+
+fn check_labels_and_events(data: &Dataset) {
+    let c = data.config();
+    assert_eq!(data.labels().len(), c.anomalous_meter_count());
+    let benign: Vec<_> = data.events().iter().filter(|e| !e.is_anomaly).collect();
+    assert_eq!(benign.len(), c.benign_meter_count());
+    assert!(data.events().windows(2).all(|w| w[0].meter_id < w[1].meter_id));
+    for e in &benign {
+        assert!(data.label(e.meter_id).is_none(), "benign {e:?} is labelled");
+    }
+    for l in data.labels() {
+        let e = data.event(l.meter_id).expect("every label is an event");
+        assert!(e.is_anomaly);
+        assert_eq!(
+            (&e.event_type, e.onset, e.end, e.severity, e.is_theft),
+            (&l.anomaly_type, l.onset, l.end, l.severity, l.is_theft)
+        );
+        assert_eq!(l.risk_band, RiskBand::from_severity(l.severity));
+    }
+    assert_eq!(
+        data.events().iter().filter(|e| e.is_anomaly).count(),
+        data.labels().len()
+    );
+}
+
+#[test]
+fn default_dataset_follows_the_default_mix_exactly() {
+    let data = generate(GeneratorConfig::default());
+    let c = data.config();
+    check_labels_and_events(&data);
+    assert_eq!(
+        counts_by_type(data.labels().iter().map(|l| &l.anomaly_type)),
+        expected(&c.anomaly_mix, c.anomalous_meter_count())
+    );
+    let benign = data.events().iter().filter(|e| !e.is_anomaly);
+    assert_eq!(
+        counts_by_type(benign.map(|e| &e.event_type)),
+        expected(&c.benign_mix, c.benign_meter_count())
+    );
+    // The mix gives every risk band and both theft and non-theft anomalies.
+    for band in RiskBand::ALL {
+        assert!(data.labels().iter().any(|l| l.risk_band == band), "no {band} label");
+    }
+    assert!(data.labels().iter().any(|l| l.is_theft) && data.labels().iter().any(|l| !l.is_theft));
+    check_events_agree(&data);
+}
+
+#[test]
+fn zero_benign_rate_and_single_injector_restore_the_original_behaviour() {
+    let config = GeneratorConfig {
+        benign_rate: 0.0,
+        ..GeneratorConfig::default()
+    };
+    let data = Pipeline::builder()
+        .config(config)
+        .anomaly(ghostload::GradualDecline::default())
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    assert_eq!(data.events().len(), data.labels().len());
+    assert!(
+        data.labels()
+            .iter()
+            .all(|l| l.anomaly_type == AnomalyType::LOW_CONSUMPTION && l.onset == 0)
+    );
+}
+
+#[test]
+fn same_seed_same_events() {
+    let a = generate(small(9, 400));
+    let b = generate(small(9, 400));
+    assert_eq!(a, b);
+    assert_eq!(a.events(), b.events());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn per_type_counts_match_largest_remainder(
+        seed: u64,
+        meters in 20usize..600,
+        rate in 0.0f64..0.6,
+        benign_rate in 0.0f64..0.3,
+        anomaly_weights in prop::collection::vec(prop_oneof![Just(0.0), 0.0f64..5.0], DEFAULT_ANOMALY_MIX.len()),
+        benign_weights in prop::collection::vec(0.0f64..5.0, DEFAULT_BENIGN_MIX.len()),
+        months in 1usize..30,
+        min_normal in 0usize..8,
+    ) {
+        let mut anomaly_mix: BTreeMap<String, f64> =
+            DEFAULT_ANOMALY_MIX.iter().zip(&anomaly_weights).map(|((n, _), w)| ((*n).to_owned(), *w)).collect();
+        if anomaly_mix.values().all(|&w| w == 0.0) {
+            anomaly_mix.insert("meter_bypass".into(), 1.0);
+        }
+        let benign_mix: BTreeMap<String, f64> =
+            DEFAULT_BENIGN_MIX.iter().zip(&benign_weights).map(|((n, _), w)| ((*n).to_owned(), *w)).collect();
+        prop_assume!(benign_mix.values().any(|&w| w > 0.0));
+        let config = GeneratorConfig {
+            anomaly_rate: rate,
+            benign_rate,
+            anomaly_mix,
+            benign_mix,
+            num_months: months,
+            min_normal_periods: min_normal,
+            ..small(seed, meters)
+        };
+        let data = generate(config);
+        let c = data.config();
+        check_labels_and_events(&data);
+        prop_assert_eq!(
+            counts_by_type(data.labels().iter().map(|l| &l.anomaly_type)),
+            expected(&c.anomaly_mix, c.anomalous_meter_count())
+        );
+        prop_assert_eq!(
+            counts_by_type(data.events().iter().filter(|e| !e.is_anomaly).map(|e| &e.event_type)),
+            expected(&c.benign_mix, c.benign_meter_count())
+        );
+        for l in data.labels() {
+            if l.anomaly_type != AnomalyType::LOW_CONSUMPTION {
+                prop_assert!(l.onset >= min_normal.min(months - 1), "{:?}", l);
+            }
+        }
+    }
+}
+
+/// A user-defined injector outside the crate.
+#[derive(Debug)]
+struct HalfFromMiddle;
+
+impl AnomalyInjector for HalfFromMiddle {
+    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+        let onset = series.len() / 2;
+        series[onset..].iter_mut().for_each(|v| *v *= 0.5);
+        Injection {
+            anomaly_type: AnomalyType::new("half_from_middle").unwrap(),
+            onset,
+            end: None,
+            is_theft: true,
+        }
+    }
+}
+
+#[test]
+fn custom_injectors_join_the_mix_with_exact_counts() {
+    let mut config = small(3, 1000);
+    config.anomaly_rate = 0.1; // 100 anomalous
+    config.anomaly_mix = [("constant_factor".to_owned(), 1.0), ("stuck_meter".to_owned(), 1.0)].into();
+    let data = Pipeline::builder()
+        .config(config)
+        .anomaly_weighted(HalfFromMiddle, 2.0)
+        .anomaly_weighted(FlatMean::new(), 0.0)
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let counts = counts_by_type(data.labels().iter().map(|l| &l.anomaly_type));
+    let want: BTreeMap<String, u64> = [
+        ("constant_factor".to_owned(), 25),
+        ("half_from_middle".to_owned(), 50),
+        ("stuck_meter".to_owned(), 25),
+    ]
+    .into();
+    assert_eq!(counts, want);
+    check_labels_and_events(&data);
+}
+
+#[test]
+fn bad_builder_weights_are_named() {
+    let err = Pipeline::builder()
+        .anomaly_weighted(HalfFromMiddle, -1.0)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("anomaly_weighted.weight"), "{err}");
+    let err = Pipeline::builder()
+        .benign(HalfFromMiddle, f64::NAN)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("benign.weight"), "{err}");
+    let err = Pipeline::builder()
+        .anomaly(HalfFromMiddle)
+        .anomaly_weighted(FlatMean::new(), 1.0)
+        .build()
+        .map(|_| ())
+        .err();
+    assert!(err.is_none());
+}
