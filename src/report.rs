@@ -87,6 +87,12 @@ pub struct Summary {
     pub risk_bands: BTreeMap<RiskBand, Share>,
     /// Anomalous meters per anomaly type.
     pub anomaly_types: BTreeMap<String, Share>,
+    /// Anomalous meters per anomaly type and risk band (every band present, 0 included).
+    pub anomaly_type_bands: BTreeMap<String, BTreeMap<RiskBand, usize>>,
+    /// Meters with a benign look-alike event (never labelled anomalous).
+    pub benign_meters: usize,
+    /// Benign events per type.
+    pub benign_types: BTreeMap<String, usize>,
     /// Consumption over all cells, kWh per period.
     pub consumption_kwh: ConsumptionStats,
     /// Share of normal (non-anomalous) meters' cells clipped at zero.
@@ -143,9 +149,19 @@ impl Summary {
         }
         let mut bands: BTreeMap<RiskBand, usize> = RiskBand::ALL.iter().map(|b| (*b, 0)).collect();
         let mut types: BTreeMap<String, usize> = BTreeMap::new();
+        let mut type_bands: BTreeMap<String, BTreeMap<RiskBand, usize>> = BTreeMap::new();
         for l in &d.labels {
             *bands.entry(l.risk_band).or_default() += 1;
             *types.entry(l.anomaly_type.to_string()).or_default() += 1;
+            *type_bands
+                .entry(l.anomaly_type.to_string())
+                .or_insert_with(|| RiskBand::ALL.iter().map(|b| (*b, 0)).collect())
+                .entry(l.risk_band)
+                .or_default() += 1;
+        }
+        let mut benign_types: BTreeMap<String, usize> = BTreeMap::new();
+        for e in d.events.iter().filter(|e| !e.is_anomaly) {
+            *benign_types.entry(e.event_type.to_string()).or_default() += 1;
         }
         Summary {
             transformers: d.transformers.len(),
@@ -156,6 +172,9 @@ impl Summary {
             customer_classes: classes.into_iter().map(|(k, v)| (k, Share::of(v, n))).collect(),
             risk_bands: bands.into_iter().map(|(k, v)| (k, Share::of(v, anomalous))).collect(),
             anomaly_types: types.into_iter().map(|(k, v)| (k, Share::of(v, anomalous))).collect(),
+            anomaly_type_bands: type_bands,
+            benign_meters: benign_types.values().sum(),
+            benign_types,
             consumption_kwh: stats(d.consumption.as_slice()),
             clipped_fraction: d.clip_stats.normal_fraction(),
             per_barangay,

@@ -257,3 +257,17 @@ fn bad_builder_weights_are_named() {
         .err();
     assert!(err.is_none());
 }
+
+#[test]
+fn summary_counts_types_bands_and_benign_events() {
+    let data = generate(GeneratorConfig::default());
+    let s = data.summary();
+    let by_type: usize = s.anomaly_type_bands.values().flat_map(|b| b.values()).sum();
+    assert_eq!(by_type, data.labels().len());
+    for (t, bands) in &s.anomaly_type_bands {
+        assert_eq!(bands.values().sum::<usize>(), s.anomaly_types[t].count);
+        assert_eq!(bands.len(), 3);
+    }
+    assert_eq!(s.benign_meters, data.config().benign_meter_count());
+    assert_eq!(s.benign_types.values().sum::<usize>(), s.benign_meters);
+}
