@@ -37,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut injected = normal.clone();
         let injection = preview(&*injector, &mut injected, 3, 11)?;
         let severity = 1.0 - injected.iter().sum::<f64>() / normal.iter().sum::<f64>();
+        let severity = if severity.abs() < 5e-3 { 0.0 } else { severity }; // no "-0.00"
         let path = dir.join(format!("{name}.svg"));
         std::fs::write(&path, svg(name, &normal, &injected, &injection, severity))?;
         println!("wrote {}", path.display());

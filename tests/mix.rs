@@ -271,3 +271,30 @@ fn summary_counts_types_bands_and_benign_events() {
     assert_eq!(s.benign_meters, data.config().benign_meter_count());
     assert_eq!(s.benign_types.values().sum::<usize>(), s.benign_meters);
 }
+
+#[test]
+fn documented_default_counts() {
+    // The table in docs/anomalies.md.
+    let data = generate(GeneratorConfig::default());
+    let counts = counts_by_type(data.labels().iter().map(|l| &l.anomaly_type));
+    let doc: BTreeMap<String, u64> = [
+        ("low_consumption", 21),
+        ("constant_factor", 11),
+        ("zero_readings", 11),
+        ("random_factor", 11),
+        ("random_mean_factor", 11),
+        ("flat_mean", 5),
+        ("reversed_order", 5),
+        ("high_consumption", 11),
+        ("meter_drift", 5),
+        ("seasonal_shift", 5),
+        ("erratic_pattern", 11),
+        ("meter_bypass", 16),
+        ("stuck_meter", 11),
+        ("tampered_meter", 16),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(counts, doc);
+}
