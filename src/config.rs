@@ -49,7 +49,7 @@ pub struct GeneratorConfig {
     /// ([`largest_remainder`](crate::anomaly::largest_remainder), ties to the
     /// type first in name order). Giving the table replaces the whole default
     /// mix: list every type you want. Default:
-    /// [`DEFAULT_ANOMALY_MIX`](crate::anomaly::DEFAULT_ANOMALY_MIX).
+    /// [`DEFAULT_ANOMALY_MIX`].
     pub anomaly_mix: BTreeMap<String, f64>,
     /// Share of the *normal* meters that get a benign look-alike event
     /// (0 ..= 1): exactly `round(benign_rate × (num_meters − anomalous meters))`.

@@ -20,6 +20,11 @@
 //! assert_eq!(series.len(), 12);
 //! assert_eq!(label.risk_band, RiskBand::High);
 //!
+//! // 14 anomaly types mixed by weight; 2 % of normal meters get a benign look-alike
+//! // (vacancy, new connection, solar, outage) that is an event but not a label.
+//! assert_eq!(dataset.events().len(), 150 + 37);
+//! assert!(dataset.events().iter().all(|e| e.is_anomaly == dataset.label(e.meter_id).is_some()));
+//!
 //! // Same configuration, same dataset: nothing depends on the clock or the machine.
 //! let again = Pipeline::builder().build()?.generate()?;
 //! assert_eq!(dataset, again);
@@ -36,8 +41,13 @@
 //!   - [`SpatialStrategy`]: where barangays and transformers are
 //!     ([`GaussianClusters`], [`UniformSpatial`]);
 //!   - [`ConsumptionModel`]: the series of each meter ([`SeasonalConsumption`]);
-//!   - [`AnomalyInjector`]: what theft does to a series ([`GradualDecline`]).
-//! - **Data**: [`Transformer`], [`Meter`], [`AnomalyLabel`], a contiguous
+//!   - [`AnomalyInjector`]: what theft does to a series: fourteen built-in
+//!     types (Jokar et al.'s attacks h1–h6, the design's [`GradualDecline`]
+//!     and four more, three cases utilities report) mixed by the weights of
+//!     [`GeneratorConfig::anomaly_mix`] with exact per-type counts, plus
+//!     benign look-alikes that are listed as [`Event`]s but never labelled
+//!     (see [`anomaly`] and `docs/anomalies.md`).
+//! - **Data**: [`Transformer`], [`Meter`], [`AnomalyLabel`], [`Event`], a contiguous
 //!   [`ConsumptionMatrix`], typed ids ([`TransformerId`] displays `TX_0001`,
 //!   [`MeterId`] `MTR_000001`), [`CustomerClass`] and [`RiskBand`].
 //! - **Checks and statistics**: [`Dataset::validate`] runs the design's
