@@ -17,7 +17,7 @@ pub struct Check {
 }
 
 /// The results of [`Dataset::validate`]: the design's six checks, plus one
-/// for non-negative consumption.
+/// for non-negative consumption and one for the events.
 ///
 /// 1. `record_counts`: transformers and meters as configured; every meter
 ///    has a series; transformers' `num_meters` add up.
@@ -30,6 +30,10 @@ pub struct Check {
 /// 5. `all_periods_present`: every series has `num_months` periods.
 /// 6. `coordinates_in_bounds`: every transformer and meter lies in the bounds.
 /// 7. `non_negative_consumption`: no value below zero.
+/// 8. `events`: events sorted by meter, one per meter, onset and end inside
+///    the series; exactly `round(benign_rate × normal meters)` benign events,
+///    none labelled; every label has an anomalous event with the same type,
+///    onset, end, severity and theft flag, and there are no other anomalous events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ValidationReport {
@@ -86,6 +90,7 @@ pub(crate) fn validate(d: &Dataset) -> ValidationReport {
             all_periods_present(d),
             coordinates_in_bounds(d),
             non_negative(d),
+            events(d),
         ],
     }
 }
@@ -226,4 +231,77 @@ fn non_negative(d: &Dataset) -> Check {
         neg == 0,
         format!("{neg} negative consumption values"),
     )
+}
+
+fn events(d: &Dataset) -> Check {
+    let periods = d.axis.len();
+    let sorted_unique = d.events.windows(2).all(|w| w[0].meter_id < w[1].meter_id);
+    let out_of_series = d
+        .events
+        .iter()
+        .filter(|e| e.onset >= periods || e.end.is_some_and(|x| x < e.onset || x >= periods))
+        .count();
+    let benign = d.events.iter().filter(|e| !e.is_anomaly).count();
+    let expected_benign = d.config.benign_meter_count();
+    let labelled_benign = d
+        .events
+        .iter()
+        .filter(|e| !e.is_anomaly && d.label(e.meter_id).is_some())
+        .count();
+    let unmatched_labels = d
+        .labels
+        .iter()
+        .filter(|l| {
+            d.event(l.meter_id).is_none_or(|e| {
+                !e.is_anomaly
+                    || e.event_type != l.anomaly_type
+                    || e.onset != l.onset
+                    || e.end != l.end
+                    || e.severity.to_bits() != l.severity.to_bits()
+                    || e.is_theft != l.is_theft
+            })
+        })
+        .count();
+    let anomalous_events = d.events.len() - benign;
+    check(
+        "events",
+        sorted_unique
+            && out_of_series == 0
+            && benign == expected_benign
+            && labelled_benign == 0
+            && unmatched_labels == 0
+            && anomalous_events == d.labels.len(),
+        format!(
+            "{} events ({anomalous_events} anomalous, {benign} benign; expected exactly {expected_benign} benign), sorted and unique: {sorted_unique}, {out_of_series} outside the series, {labelled_benign} benign events labelled, {unmatched_labels} labels without a matching event",
+            d.events.len()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{GeneratorConfig, Pipeline};
+
+    #[test]
+    fn events_check_catches_a_lost_or_mislabelled_event() {
+        let config = GeneratorConfig {
+            num_meters: 300,
+            num_transformers: 5,
+            benign_rate: 0.1,
+            ..Default::default()
+        };
+        let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        assert!(d.validate().passed());
+        let mut lost = d.clone();
+        lost.events.remove(0);
+        assert!(!lost.validate().check("events").unwrap().passed);
+        let mut relabelled = d.clone();
+        let label = relabelled.labels[0].clone();
+        relabelled.labels[0].severity = label.severity + 0.1;
+        assert!(!relabelled.validate().check("events").unwrap().passed);
+        let mut benign_labelled = d;
+        let i = benign_labelled.events.iter().position(|e| !e.is_anomaly).unwrap();
+        benign_labelled.events[i].is_anomaly = true;
+        assert!(!benign_labelled.validate().check("events").unwrap().passed);
+    }
 }

@@ -298,3 +298,11 @@ fn documented_default_counts() {
     .collect();
     assert_eq!(counts, doc);
 }
+
+#[test]
+fn validation_checks_the_events() {
+    let data = generate(small(5, 300));
+    let check = data.validate();
+    let events = check.check("events").unwrap();
+    assert!(events.passed, "{}", events.detail);
+}
