@@ -138,6 +138,14 @@ impl GeneratorConfig {
     /// # Errors
     /// A [`ConfigError`] naming the field, the value and the allowed range.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_with(false, false)
+    }
+
+    /// [`validate`](Self::validate), except that a mix whose weights are all
+    /// 0 is accepted when the builder supplies other injectors for it
+    /// (`builder_anomalies`, `builder_benign`); the pipeline then checks the
+    /// combined mix.
+    pub(crate) fn validate_with(&self, builder_anomalies: bool, builder_benign: bool) -> Result<(), ConfigError> {
         check_count("num_transformers", self.num_transformers)?;
         check_count("num_meters", self.num_meters)?;
         if self.num_meters < self.num_transformers {
@@ -152,14 +160,14 @@ impl GeneratorConfig {
             &self.anomaly_mix,
             &ANOMALY_MIX_FIELDS,
             "anomaly_mix",
-            self.anomaly_rate > 0.0,
+            self.anomaly_rate > 0.0 && !builder_anomalies,
         )?;
         check_unit("benign_rate", self.benign_rate)?;
         check_mix(
             &self.benign_mix,
             &BENIGN_MIX_FIELDS,
             "benign_mix",
-            self.benign_rate > 0.0,
+            self.benign_rate > 0.0 && !builder_benign,
         )?;
         if self.min_normal_periods > crate::time::TimeAxis::MAX_PERIODS {
             return Err(ConfigError::out_of_range(

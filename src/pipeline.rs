@@ -149,7 +149,19 @@ impl PipelineBuilder {
     }
 
     /// Adds a benign look-alike injector to the benign mix with `weight`
-    /// (finite, ≥ 0), after the configuration's `benign_mix` entries.
+    /// (finite, ≥ 0, checked by [`build`](Self::build)), after the
+    /// configuration's `benign_mix` entries. Its events are listed in
+    /// [`Dataset::events`] and never labelled.
+    ///
+    /// ```
+    /// use ghostload::{GeneratorConfig, Pipeline};
+    /// use ghostload::anomaly::SolarInstall;
+    /// let config = GeneratorConfig { benign_rate: 0.1, benign_mix: Default::default(), ..Default::default() };
+    /// let data = Pipeline::builder().config(config).benign(SolarInstall::new(0.5, 0.9)?, 1.0).build()?.generate()?;
+    /// assert_eq!(data.events().iter().filter(|e| !e.is_anomaly).count(), 185); // round(0.1 × 1850)
+    /// assert!(data.events().iter().filter(|e| !e.is_anomaly).all(|e| e.event_type.as_str() == "solar_install"));
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
     pub fn benign(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
         self.benign.push((Arc::new(injector), weight));
         self
@@ -161,7 +173,7 @@ impl PipelineBuilder {
     /// [`Error::Config`] naming the first invalid field.
     pub fn build(self) -> Result<Pipeline> {
         let config = self.config;
-        config.validate()?;
+        config.validate_with(!self.anomalies.is_empty(), !self.benign.is_empty())?;
         let axis = TimeAxis::new(config.start_month, config.num_months, Resolution::Monthly)?;
         let spatial = match self.spatial {
             Some(s) => s,

@@ -256,6 +256,34 @@ fn bad_builder_weights_are_named() {
         .map(|_| ())
         .err();
     assert!(err.is_none());
+    // An empty configuration mix is fine when the builder supplies the injectors...
+    let config = GeneratorConfig {
+        anomaly_mix: BTreeMap::new(),
+        ..small(1, 200)
+    };
+    let data = Pipeline::builder()
+        .config(config.clone())
+        .anomaly_weighted(HalfFromMiddle, 1.0)
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    assert!(
+        data.labels()
+            .iter()
+            .all(|l| l.anomaly_type.as_str() == "half_from_middle")
+    );
+    // ...but not when all of them weigh 0 while meters must be anomalous.
+    let err = Pipeline::builder()
+        .config(config.clone())
+        .anomaly_weighted(HalfFromMiddle, 0.0)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("anomaly_mix"), "{err}");
+    assert_eq!(
+        Pipeline::builder().config(config).build().unwrap_err().to_string(),
+        "invalid configuration: `anomaly_mix` = \"{}\" is invalid: at least one weight must be > 0 while the matching rate is > 0"
+    );
 }
 
 #[test]

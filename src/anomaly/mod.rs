@@ -194,7 +194,10 @@ pub struct Injection {
 /// Modifies the series of an anomalous meter and says what it did.
 ///
 /// Called once for each selected meter, with the meter's normal series (kWh
-/// per period) and the meter's own random stream. The series must stay finite
+/// per period) and the meter's own random stream (`AnomalyInjection` for an
+/// anomaly, `BenignInjection` for a benign look-alike: the same trait serves
+/// both mixes). Draw the onset from [`InjectionContext::onset`] to honour the
+/// configured `min_normal_periods`, as the built-in injectors do. The series must stay finite
 /// and non-negative; [`Pipeline::generate`](crate::Pipeline::generate) returns
 /// [`Error::Component`](crate::Error::Component) otherwise, or when the
 /// returned onset or end lies outside the series.
