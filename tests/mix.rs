@@ -61,14 +61,14 @@ fn check_events_agree(data: &Dataset) {
         let severity = if sx > 0.0 { 1.0 - sy / sx } else { 0.0 };
         assert!((e.severity - severity).abs() < 1e-12, "{e:?} vs {severity}");
     }
-    let events_with_events: usize = data.meters().len() - data.events().len();
+    let without_events: usize = data.meters().len() - data.events().len();
     let untouched = data
         .meters()
         .iter()
         .filter(|m| data.event(m.id).is_none())
         .filter(|m| data.series(m.id) == clean.series(m.id))
         .count();
-    assert_eq!(untouched, events_with_events, "a meter without an event was changed");
+    assert_eq!(untouched, without_events, "a meter without an event was changed");
 }
 
 fn check_labels_and_events(data: &Dataset) {
@@ -188,6 +188,7 @@ proptest! {
             counts_by_type(data.events().iter().filter(|e| !e.is_anomaly).map(|e| &e.event_type)),
             expected(&c.benign_mix, c.benign_meter_count())
         );
+        check_events_agree(&data);
         for l in data.labels() {
             if l.anomaly_type != AnomalyType::LOW_CONSUMPTION {
                 prop_assert!(l.onset >= min_normal.min(months - 1), "{:?}", l);
