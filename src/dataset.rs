@@ -5,6 +5,7 @@ use std::fmt;
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyLabel, Barangay, Event, Meter, Transformer};
+use crate::network::Network;
 use crate::report::Summary;
 use crate::time::TimeAxis;
 use crate::validate::ValidationReport;
@@ -26,6 +27,12 @@ impl ConsumptionMatrix {
             periods,
             values: vec![0.0; meters * periods],
         }
+    }
+
+    /// A matrix from its rows laid end to end (`values.len()` a multiple of `periods`).
+    #[must_use]
+    pub fn from_rows(values: Vec<f64>, periods: usize) -> Self {
+        ConsumptionMatrix { periods, values }
     }
 
     /// Number of periods (columns).
@@ -55,10 +62,6 @@ impl ConsumptionMatrix {
     #[must_use]
     pub fn as_slice(&self) -> &[f64] {
         &self.values
-    }
-
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
-        &mut self.values
     }
 }
 
@@ -134,8 +137,7 @@ impl ClipStats {
 pub struct Dataset {
     pub(crate) config: GeneratorConfig,
     pub(crate) axis: TimeAxis,
-    pub(crate) barangays: Vec<Barangay>,
-    pub(crate) transformers: Vec<Transformer>,
+    pub(crate) network: Network,
     pub(crate) meters: Vec<Meter>,
     pub(crate) consumption: ConsumptionMatrix,
     pub(crate) labels: Vec<AnomalyLabel>,
@@ -157,28 +159,34 @@ impl Dataset {
         &self.axis
     }
 
+    /// The barangays, transformers and allocation.
+    #[must_use]
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
     /// All barangays, in configuration order.
     #[must_use]
     pub fn barangays(&self) -> &[Barangay] {
-        &self.barangays
+        &self.network.barangays
     }
 
     /// One barangay. Panics if `id` is not from this dataset.
     #[must_use]
     pub fn barangay(&self, id: BarangayId) -> &Barangay {
-        &self.barangays[id.index()]
+        &self.network.barangays[id.index()]
     }
 
     /// All transformers, in id order.
     #[must_use]
     pub fn transformers(&self) -> &[Transformer] {
-        &self.transformers
+        &self.network.transformers
     }
 
     /// One transformer, if it exists.
     #[must_use]
     pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {
-        self.transformers.get(id.index())
+        self.network.transformers.get(id.index())
     }
 
     /// All meters, in id order (grouped by transformer).
@@ -246,11 +254,12 @@ impl Dataset {
 
     /// Every meter with its series and label, in meter order: what a writer needs, row by row.
     pub fn records(&self) -> impl ExactSizeIterator<Item = (&Meter, &[f64], Option<&AnomalyLabel>)> + '_ {
-        let mut labels = self.labels.iter().peekable();
-        self.meters.iter().zip(self.consumption.rows()).map(move |(m, s)| {
-            let label = labels.next_if(|l| l.meter_id == m.id);
-            (m, s, label)
-        })
+        crate::batch::records(
+            &self.meters,
+            self.consumption.as_slice(),
+            self.consumption.periods(),
+            &self.labels,
+        )
     }
 
     /// How many cells were clipped at zero.

@@ -113,6 +113,17 @@ pub enum Error {
     /// points outside the bounds); the report says which check failed.
     #[error("generated dataset failed validation: {}", .0.failures().collect::<Vec<_>>().join("; "))]
     Validation(Box<ValidationReport>),
+    /// An in-memory dataset would not fit in the memory available.
+    #[error(
+        "an in-memory dataset needs about {} MiB but only {} MiB are available; generate it in batches (Pipeline::batches) or with the CLI, which streams to disk",
+        .needed / (1 << 20), .available / (1 << 20)
+    )]
+    InsufficientMemory {
+        /// Bytes the dataset would need.
+        needed: u64,
+        /// Bytes available.
+        available: u64,
+    },
     /// A custom component returned something the pipeline cannot use.
     #[error("component `{component}` misbehaved: {reason}")]
     Component {

@@ -72,6 +72,7 @@
 
 pub mod allocation;
 pub mod anomaly;
+pub mod batch;
 pub mod capacity;
 pub mod config;
 pub mod consumption;
@@ -81,6 +82,7 @@ mod feeder;
 pub mod geo;
 pub mod ids;
 pub mod model;
+pub mod network;
 pub mod pipeline;
 pub mod report;
 pub mod rng;
@@ -94,6 +96,7 @@ pub use rand;
 
 pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext, OnsetWindow};
+pub use crate::batch::MeterBatch;
 pub use crate::capacity::{CapacitySampler, STANDARD_RATINGS_KVA};
 pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig};
 pub use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
@@ -102,7 +105,8 @@ pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};
 pub use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};
 pub use crate::model::{AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
-pub use crate::pipeline::{Pipeline, PipelineBuilder};
+pub use crate::network::Network;
+pub use crate::pipeline::{Pipeline, PipelineBuilder, StreamValidator};
 pub use crate::report::Summary;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};

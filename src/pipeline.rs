@@ -1,5 +1,6 @@
 //! [`Pipeline`]: validated parts composed into a generator; [`PipelineBuilder`] collects them.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -8,6 +9,7 @@ use crate::allocation::Allocation;
 use crate::anomaly::{
     AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, largest_remainder,
 };
+use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
 use crate::config::{ClassMix, GeneratorConfig};
 use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
@@ -16,9 +18,11 @@ use crate::error::{ConfigError, Error, Result};
 use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
+use crate::network::Network;
 use crate::rng::{Purpose, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
 use crate::time::{Resolution, TimeAxis};
+use crate::validate::{ValidationReport, Validator};
 
 /// Collects a configuration and optional custom components; [`build`](Self::build)
 /// validates everything once.
@@ -50,6 +54,7 @@ pub struct PipelineBuilder {
     anomaly_only: bool,
     anomalies: Vec<(Arc<dyn AnomalyInjector>, f64)>,
     benign: Vec<(Arc<dyn AnomalyInjector>, f64)>,
+    threads: usize,
 }
 
 /// One injector of a mix and its weight.
@@ -125,6 +130,22 @@ impl PipelineBuilder {
     pub fn anomaly(mut self, injector: impl AnomalyInjector + 'static) -> Self {
         self.anomaly_only = true;
         self.anomalies = vec![(Arc::new(injector), 1.0)];
+        self
+    }
+
+    /// Number of worker threads for meter generation; `0` (the default) uses
+    /// rayon's global pool (all cores). The dataset is identical for any value.
+    /// Without the `parallel` feature generation is sequential and this is ignored.
+    ///
+    /// ```
+    /// use ghostload::Pipeline;
+    /// let one = Pipeline::builder().threads(1).build()?.generate()?;
+    /// let two = Pipeline::builder().threads(2).build()?.generate()?;
+    /// assert_eq!(one, two);
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
 
@@ -229,6 +250,7 @@ impl PipelineBuilder {
             streams.key64(Purpose::BenignSelection, 0),
         );
         Ok(Pipeline {
+            pool: ThreadPool::new(self.threads)?,
             onset: OnsetWindow::new(config.min_normal_periods),
             config,
             axis,
@@ -276,13 +298,49 @@ pub struct Pipeline {
     selection: AnomalySelection,
     benign_selection: AnomalySelection,
     warnings: Vec<Warning>,
+    pool: ThreadPool,
 }
 
-/// The network every meter hangs on: generated first, cheap (O(transformers)).
-struct Network {
-    barangays: Vec<Barangay>,
-    transformers: Vec<Transformer>,
-    allocation: Allocation,
+/// The worker pool meters are generated on: rayon's global pool, or one of
+/// the size asked for with [`PipelineBuilder::threads`].
+#[derive(Debug, Clone)]
+struct ThreadPool {
+    #[cfg(feature = "parallel")]
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl ThreadPool {
+    fn new(threads: usize) -> Result<Self> {
+        #[cfg(feature = "parallel")]
+        {
+            let pool = if threads == 0 {
+                None
+            } else {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::Component {
+                        component: "thread pool".to_owned(),
+                        reason: format!("cannot start {threads} threads: {e}"),
+                    })?;
+                Some(Arc::new(pool))
+            };
+            Ok(ThreadPool { pool })
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            let _ = threads;
+            Ok(ThreadPool {})
+        }
+    }
+
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        #[cfg(feature = "parallel")]
+        if let Some(pool) = &self.pool {
+            return pool.install(f);
+        }
+        f()
+    }
 }
 
 /// One generated meter, before assembly.
@@ -319,12 +377,19 @@ impl Pipeline {
 
     /// Generates the whole dataset in memory and validates it.
     ///
+    /// Built on the same code as [`batches`](Self::batches): the dataset is
+    /// the network plus one batch of all meters.
+    ///
     /// # Errors
+    /// [`Error::InsufficientMemory`] before any work when the consumption
+    /// matrix would not fit in the memory available (stream with
+    /// [`batches`](Self::batches) or the CLI instead);
     /// [`Error::Component`] when a custom component returns something
     /// unusable (a non-finite or negative value, an onset outside the series);
     /// [`Error::Validation`] when the dataset fails an integrity check.
     pub fn generate(&self) -> Result<Dataset> {
         let c = &self.config;
+        check_memory(self.in_memory_bytes())?;
         tracing::info!(transformers = c.num_transformers, "generating transformers");
         let network = self.network();
         tracing::info!(
@@ -334,34 +399,16 @@ impl Pipeline {
             network.transformers.len(),
             network.barangays.len()
         );
-        let mut consumption = ConsumptionMatrix::zeros(c.num_meters, self.axis.len());
-        let outputs = self.meters(&network, consumption.as_mut_slice())?;
-        let mut meters = Vec::with_capacity(outputs.len());
-        let mut labels = Vec::with_capacity(self.selection.count() as usize);
-        let mut events = Vec::with_capacity((self.selection.count() + self.benign_selection.count()) as usize);
-        let mut clip_stats = ClipStats::default();
-        for out in outputs {
-            events.extend(out.event);
-            clip_stats.all_clipped += out.clipped;
-            match out.label {
-                Some(l) => labels.push(l),
-                None => {
-                    clip_stats.normal_clipped += out.clipped;
-                    clip_stats.normal_cells += self.axis.len() as u64;
-                }
-            }
-            meters.push(out.meter);
-        }
+        let batch = self.generate_batch(&network, 0..c.num_meters)?;
         let dataset = Dataset {
             config: self.config.clone(),
             axis: self.axis,
-            barangays: network.barangays,
-            transformers: network.transformers,
-            meters,
-            consumption,
-            labels,
-            events,
-            clip_stats,
+            network,
+            meters: batch.meters,
+            consumption: ConsumptionMatrix::from_rows(batch.consumption, batch.periods),
+            labels: batch.labels,
+            events: batch.events,
+            clip_stats: batch.clip_stats,
             warnings: self.warnings.clone(),
         };
         tracing::info!(
@@ -382,7 +429,90 @@ impl Pipeline {
         Ok(dataset)
     }
 
-    fn network(&self) -> Network {
+    /// Bytes an in-memory dataset needs, roughly: the matrix, the meters and the labels.
+    #[must_use]
+    pub fn in_memory_bytes(&self) -> u64 {
+        let c = &self.config;
+        let per_meter = c.num_months * std::mem::size_of::<f64>() + std::mem::size_of::<Meter>();
+        let labels = c.anomalous_meter_count() * (std::mem::size_of::<AnomalyLabel>() + std::mem::size_of::<Event>());
+        (c.num_meters * per_meter + labels) as u64
+    }
+
+    /// Generates meters `range` (indices into `0 .. num_meters`) of the
+    /// dataset whose network is `network`, exactly as [`generate`](Self::generate)
+    /// would: a meter's values never depend on which batch it is in.
+    ///
+    /// # Errors
+    /// [`Error::Component`] when a component misbehaves (see [`generate`](Self::generate)).
+    ///
+    /// # Panics
+    /// When `range` reaches past `num_meters`.
+    pub fn generate_batch(&self, network: &Network, range: Range<usize>) -> Result<MeterBatch> {
+        let periods = self.axis.len();
+        let first = range.start;
+        let mut consumption = vec![0.0; range.len() * periods];
+        let outputs = self.pool.install(|| self.meters(network, first, &mut consumption))?;
+        let mut meters = Vec::with_capacity(outputs.len());
+        let mut labels = Vec::new();
+        let mut events = Vec::new();
+        let mut clip_stats = ClipStats::default();
+        for out in outputs {
+            events.extend(out.event);
+            clip_stats.all_clipped += out.clipped;
+            match out.label {
+                Some(l) => labels.push(l),
+                None => {
+                    clip_stats.normal_clipped += out.clipped;
+                    clip_stats.normal_cells += periods as u64;
+                }
+            }
+            meters.push(out.meter);
+        }
+        Ok(MeterBatch {
+            first,
+            periods,
+            meters,
+            consumption,
+            labels,
+            events,
+            clip_stats,
+        })
+    }
+
+    /// Meters `range` in consecutive batches of at most `batch_size` meters
+    /// (at least 1), in order: generate a dataset of any size in bounded memory.
+    ///
+    /// ```
+    /// use ghostload::Pipeline;
+    /// let pipeline = Pipeline::builder().build()?;
+    /// let network = pipeline.network();
+    /// let mut labels = 0;
+    /// for batch in pipeline.batches(&network, 0..2000, 256) {
+    ///     labels += batch?.labels().len();
+    /// }
+    /// assert_eq!(labels, 150);
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    pub fn batches<'a>(
+        &'a self,
+        network: &'a Network,
+        range: Range<usize>,
+        batch_size: usize,
+    ) -> impl Iterator<Item = Result<MeterBatch>> + 'a {
+        let size = batch_size.max(1);
+        let starts = range.clone().step_by(size);
+        starts.map(move |start| self.generate_batch(network, start..(start + size).min(range.end)))
+    }
+
+    /// Checks a streamed dataset as [`Dataset::validate`] checks an in-memory
+    /// one: feed it every batch, in order, then call [`StreamValidator::finish`].
+    pub fn validator<'a>(&'a self, network: &'a Network) -> StreamValidator<'a> {
+        StreamValidator(Validator::new(&self.config, &self.axis, network))
+    }
+
+    /// Generates the barangays, transformers and allocation: O(transformers).
+    #[must_use]
+    pub fn network(&self) -> Network {
         let c = &self.config;
         let centres: Vec<GeoPoint> = (0..c.barangays.len())
             .map(|b| {
@@ -444,7 +574,7 @@ impl Pipeline {
     /// Generates every meter into its row of `values`, in parallel when the
     /// `parallel` feature is on. Meter `i` depends only on `i` and the
     /// network, so the result is the same for any number of threads.
-    fn meters(&self, network: &Network, values: &mut [f64]) -> Result<Vec<MeterOutput>> {
+    fn meters(&self, network: &Network, first: usize, values: &mut [f64]) -> Result<Vec<MeterOutput>> {
         let periods = self.axis.len();
         #[cfg(feature = "parallel")]
         {
@@ -452,7 +582,7 @@ impl Pipeline {
             values
                 .par_chunks_mut(periods)
                 .enumerate()
-                .map(|(i, row)| self.meter(network, i, row))
+                .map(|(i, row)| self.meter(network, first + i, row))
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
@@ -460,7 +590,7 @@ impl Pipeline {
             values
                 .chunks_mut(periods)
                 .enumerate()
-                .map(|(i, row)| self.meter(network, i, row))
+                .map(|(i, row)| self.meter(network, first + i, row))
                 .collect()
         }
     }
@@ -584,6 +714,45 @@ fn unassigned(mix: &str, rank: u64) -> Error {
         component: format!("{mix} mix"),
         reason: format!("rank {rank} has no injector (all weights 0?)"),
     }
+}
+
+/// Checks a streamed dataset batch by batch; see [`Pipeline::validator`].
+#[derive(Debug)]
+pub struct StreamValidator<'a>(Validator<'a>);
+
+impl StreamValidator<'_> {
+    /// Adds the next batch (batches must come in meter order, each meter once).
+    pub fn add(&mut self, batch: &MeterBatch) {
+        self.0.add(
+            batch.first,
+            &batch.meters,
+            &batch.consumption,
+            &batch.labels,
+            &batch.events,
+        );
+    }
+
+    /// The report over everything added.
+    #[must_use]
+    pub fn finish(self) -> ValidationReport {
+        self.0.finish()
+    }
+}
+
+/// Fails when `needed` bytes exceed what the operating system says is
+/// available (Linux `MemAvailable`); elsewhere nothing is checked.
+fn check_memory(needed: u64) -> Result<()> {
+    match available_memory() {
+        Some(available) if needed > available => Err(Error::InsufficientMemory { needed, available }),
+        _ => Ok(()),
+    }
+}
+
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {

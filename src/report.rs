@@ -111,7 +111,7 @@ impl Summary {
         let n = d.meters.len();
         let anomalous = d.labels.len();
         let mut per_barangay: Vec<BarangayCounts> = d
-            .barangays
+            .barangays()
             .iter()
             .map(|b| BarangayCounts {
                 name: b.name.clone(),
@@ -121,7 +121,7 @@ impl Summary {
             })
             .collect();
         let mut per_transformer: Vec<TransformerCounts> = d
-            .transformers
+            .transformers()
             .iter()
             .map(|t| TransformerCounts {
                 transformer_id: t.id,
@@ -129,7 +129,7 @@ impl Summary {
                 anomalous_meters: 0,
             })
             .collect();
-        for t in &d.transformers {
+        for t in d.transformers() {
             if let Some(b) = per_barangay.get_mut(t.barangay.index()) {
                 b.transformers += 1;
             }
@@ -164,7 +164,7 @@ impl Summary {
             *benign_types.entry(e.event_type.to_string()).or_default() += 1;
         }
         Summary {
-            transformers: d.transformers.len(),
+            transformers: d.transformers().len(),
             meters: n,
             periods: d.axis.len(),
             anomalous_meters: anomalous,

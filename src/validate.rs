@@ -2,7 +2,12 @@
 
 use std::fmt;
 
+use crate::config::GeneratorConfig;
 use crate::dataset::Dataset;
+use crate::ids::MeterId;
+use crate::model::{AnomalyLabel, Event, Meter};
+use crate::network::Network;
+use crate::time::TimeAxis;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,201 +86,313 @@ fn check(name: &str, passed: bool, detail: String) -> Check {
 }
 
 pub(crate) fn validate(d: &Dataset) -> ValidationReport {
-    ValidationReport {
-        checks: vec![
-            record_counts(d),
-            anomaly_count(d),
-            foreign_keys(d),
-            no_missing_values(d),
-            all_periods_present(d),
-            coordinates_in_bounds(d),
-            non_negative(d),
-            events(d),
-        ],
-    }
+    let mut v = Validator::new(&d.config, &d.axis, &d.network);
+    v.add(0, &d.meters, d.consumption.as_slice(), &d.labels, &d.events);
+    v.finish()
 }
 
-fn record_counts(d: &Dataset) -> Check {
-    let c = &d.config;
-    let served: usize = d.transformers.iter().map(|t| t.num_meters).sum();
-    let ok = d.transformers.len() == c.num_transformers
-        && d.meters.len() == c.num_meters
-        && d.consumption.meters() == d.meters.len()
-        && served == d.meters.len();
-    check(
-        "record_counts",
-        ok,
-        format!(
-            "{} transformers (configured {}), {} meters (configured {}), {} series, {} meters served by transformers",
-            d.transformers.len(),
-            c.num_transformers,
-            d.meters.len(),
-            c.num_meters,
-            d.consumption.meters(),
-            served
-        ),
-    )
+/// Runs the checks of [`ValidationReport`] incrementally, batch by batch, so
+/// that a streamed dataset is checked as strictly as one held in memory.
+/// Feed every meter exactly once, in order.
+#[derive(Debug)]
+pub(crate) struct Validator<'a> {
+    config: &'a GeneratorConfig,
+    axis: &'a TimeAxis,
+    network: &'a Network,
+    meters: usize,
+    rows: usize,
+    ragged_batches: usize,
+    served: Vec<usize>,
+    bad_meters: usize,
+    bad_labels: usize,
+    labels: usize,
+    last_label: Option<MeterId>,
+    labels_sorted: bool,
+    non_finite_meters: usize,
+    non_finite_cells: usize,
+    non_finite_labels: usize,
+    meters_out_of_bounds: usize,
+    negative_cells: usize,
+    events: usize,
+    benign: usize,
+    last_event: Option<MeterId>,
+    events_sorted: bool,
+    events_out_of_series: usize,
+    labelled_benign: usize,
+    unmatched_labels: usize,
 }
 
-fn anomaly_count(d: &Dataset) -> Check {
-    let expected = d.config.anomalous_meter_count();
-    let got = d.labels.len();
-    let rate = if d.meters.is_empty() {
-        0.0
-    } else {
-        got as f64 / d.meters.len() as f64
-    };
-    check(
-        "anomaly_count",
-        got == expected,
-        format!(
-            "{got} anomalous meters (expected exactly {expected}); rate {rate:.4} vs configured {:.4}",
-            d.config.anomaly_rate
-        ),
-    )
-}
-
-fn foreign_keys(d: &Dataset) -> Check {
-    let bad_meters = d
-        .meters
-        .iter()
-        .filter(|m| d.transformer(m.transformer_id).is_none_or(|t| t.barangay != m.barangay))
-        .count();
-    let bad_transformers = d
-        .transformers
-        .iter()
-        .filter(|t| t.barangay.index() >= d.barangays.len())
-        .count();
-    let bad_labels = d.labels.iter().filter(|l| d.meter(l.meter_id).is_none()).count();
-    let sorted_unique = d.labels.windows(2).all(|w| w[0].meter_id < w[1].meter_id);
-    let mut served = vec![0usize; d.transformers.len()];
-    for m in &d.meters {
-        if let Some(s) = served.get_mut(m.transformer_id.index()) {
-            *s += 1;
+impl<'a> Validator<'a> {
+    pub(crate) fn new(config: &'a GeneratorConfig, axis: &'a TimeAxis, network: &'a Network) -> Self {
+        Validator {
+            config,
+            axis,
+            network,
+            meters: 0,
+            rows: 0,
+            ragged_batches: 0,
+            served: vec![0; network.transformers.len()],
+            bad_meters: 0,
+            bad_labels: 0,
+            labels: 0,
+            last_label: None,
+            labels_sorted: true,
+            non_finite_meters: 0,
+            non_finite_cells: 0,
+            non_finite_labels: 0,
+            meters_out_of_bounds: 0,
+            negative_cells: 0,
+            events: 0,
+            benign: 0,
+            last_event: None,
+            events_sorted: true,
+            events_out_of_series: 0,
+            labelled_benign: 0,
+            unmatched_labels: 0,
         }
     }
-    let bad_counts = d
-        .transformers
-        .iter()
-        .zip(&served)
-        .filter(|(t, s)| t.num_meters != **s)
-        .count();
-    check(
-        "foreign_keys",
-        bad_meters + bad_transformers + bad_labels + bad_counts == 0 && sorted_unique,
-        format!(
-            "{bad_meters} meters with a missing or mismatched transformer, {bad_transformers} transformers with an unknown barangay, {bad_labels} labels of unknown meters, {bad_counts} transformers whose num_meters is wrong, labels unique: {sorted_unique}"
-        ),
-    )
-}
 
-fn no_missing_values(d: &Dataset) -> Check {
-    let tx = d
-        .transformers
-        .iter()
-        .filter(|t| ![t.lat, t.lon, t.capacity_kva].iter().all(|v| v.is_finite()))
-        .count();
-    let meters = d
-        .meters
-        .iter()
-        .filter(|m| {
-            ![m.lat, m.lon, m.kva, m.baseline_kwh, m.monthly_growth]
+    /// Adds meters with their rows (`periods` values each), labels and events.
+    pub(crate) fn add(
+        &mut self,
+        first: usize,
+        meters: &[Meter],
+        consumption: &[f64],
+        labels: &[AnomalyLabel],
+        events: &[Event],
+    ) {
+        let periods = self.axis.len();
+        let bounds = &self.config.bounds;
+        self.meters += meters.len();
+        self.rows += consumption.len() / periods.max(1);
+        if consumption.len() != meters.len() * periods {
+            self.ragged_batches += 1;
+        }
+        for (i, m) in meters.iter().enumerate() {
+            let transformer = self.network.transformer(m.transformer_id);
+            if m.id.index() != first + i || transformer.is_none_or(|t| t.barangay != m.barangay) {
+                self.bad_meters += 1;
+            }
+            if let Some(s) = self.served.get_mut(m.transformer_id.index()) {
+                *s += 1;
+            }
+            if ![m.lat, m.lon, m.kva, m.baseline_kwh, m.monthly_growth]
                 .iter()
                 .all(|v| v.is_finite())
-        })
-        .count();
-    let cells = d.consumption.as_slice().iter().filter(|v| !v.is_finite()).count();
-    let labels = d.labels.iter().filter(|l| !l.severity.is_finite()).count();
-    let names = d.barangays.iter().filter(|b| b.name.trim().is_empty()).count();
-    check(
-        "no_missing_values",
-        tx + meters + cells + labels + names == 0,
-        format!(
-            "non-finite values: {tx} transformers, {meters} meters, {cells} consumption cells, {labels} labels; {names} empty barangay names"
-        ),
-    )
+            {
+                self.non_finite_meters += 1;
+            }
+            if !bounds.contains(m.point()) {
+                self.meters_out_of_bounds += 1;
+            }
+        }
+        for &v in consumption {
+            // One pass: NaN fails both comparisons and counts as non-finite only.
+            if !v.is_finite() {
+                self.non_finite_cells += 1;
+            } else if v < 0.0 {
+                self.negative_cells += 1;
+            }
+        }
+        let in_batch = |id: MeterId| (first..first + meters.len()).contains(&id.index());
+        for l in labels {
+            self.labels += 1;
+            if !in_batch(l.meter_id) {
+                self.bad_labels += 1;
+            }
+            if !l.severity.is_finite() {
+                self.non_finite_labels += 1;
+            }
+            if self.last_label.is_some_and(|last| last >= l.meter_id) {
+                self.labels_sorted = false;
+            }
+            self.last_label = Some(l.meter_id);
+            let matched = crate::batch::find(events, l.meter_id, |e| e.meter_id).is_some_and(|e| same(e, l));
+            if !matched {
+                self.unmatched_labels += 1;
+            }
+        }
+        for e in events {
+            self.events += 1;
+            if !e.is_anomaly {
+                self.benign += 1;
+                if crate::batch::find(labels, e.meter_id, |l| l.meter_id).is_some() {
+                    self.labelled_benign += 1;
+                }
+            }
+            if e.onset >= periods || e.end.is_some_and(|x| x < e.onset || x >= periods) {
+                self.events_out_of_series += 1;
+            }
+            if self.last_event.is_some_and(|last| last >= e.meter_id) {
+                self.events_sorted = false;
+            }
+            self.last_event = Some(e.meter_id);
+        }
+    }
+
+    pub(crate) fn finish(self) -> ValidationReport {
+        ValidationReport {
+            checks: vec![
+                self.record_counts(),
+                self.anomaly_count(),
+                self.foreign_keys(),
+                self.no_missing_values(),
+                self.all_periods_present(),
+                self.coordinates_in_bounds(),
+                self.non_negative(),
+                self.events_check(),
+            ],
+        }
+    }
+
+    fn record_counts(&self) -> Check {
+        let c = self.config;
+        let tx = self.network.transformers.len();
+        let served: usize = self.network.transformers.iter().map(|t| t.num_meters).sum();
+        let ok = tx == c.num_transformers
+            && self.meters == c.num_meters
+            && self.rows == self.meters
+            && served == self.meters;
+        check(
+            "record_counts",
+            ok,
+            format!(
+                "{tx} transformers (configured {}), {} meters (configured {}), {} series, {served} meters served by transformers",
+                c.num_transformers, self.meters, c.num_meters, self.rows
+            ),
+        )
+    }
+
+    fn anomaly_count(&self) -> Check {
+        let expected = self.config.anomalous_meter_count();
+        let rate = if self.meters == 0 {
+            0.0
+        } else {
+            self.labels as f64 / self.meters as f64
+        };
+        check(
+            "anomaly_count",
+            self.labels == expected,
+            format!(
+                "{} anomalous meters (expected exactly {expected}); rate {rate:.4} vs configured {:.4}",
+                self.labels, self.config.anomaly_rate
+            ),
+        )
+    }
+
+    fn foreign_keys(&self) -> Check {
+        let n = self.network;
+        let bad_transformers = n
+            .transformers
+            .iter()
+            .filter(|t| t.barangay.index() >= n.barangays.len())
+            .count();
+        let bad_counts = n
+            .transformers
+            .iter()
+            .zip(&self.served)
+            .filter(|(t, s)| t.num_meters != **s)
+            .count();
+        let (bad_meters, bad_labels, sorted) = (self.bad_meters, self.bad_labels, self.labels_sorted);
+        check(
+            "foreign_keys",
+            bad_meters + bad_transformers + bad_labels + bad_counts == 0 && sorted,
+            format!(
+                "{bad_meters} meters with a missing or mismatched transformer, {bad_transformers} transformers with an unknown barangay, {bad_labels} labels of unknown meters, {bad_counts} transformers whose num_meters is wrong, labels unique: {sorted}"
+            ),
+        )
+    }
+
+    fn no_missing_values(&self) -> Check {
+        let n = self.network;
+        let tx = n
+            .transformers
+            .iter()
+            .filter(|t| ![t.lat, t.lon, t.capacity_kva].iter().all(|v| v.is_finite()))
+            .count();
+        let names = n.barangays.iter().filter(|b| b.name.trim().is_empty()).count();
+        let (meters, cells, labels) = (self.non_finite_meters, self.non_finite_cells, self.non_finite_labels);
+        check(
+            "no_missing_values",
+            tx + meters + cells + labels + names == 0,
+            format!(
+                "non-finite values: {tx} transformers, {meters} meters, {cells} consumption cells, {labels} labels; {names} empty barangay names"
+            ),
+        )
+    }
+
+    fn all_periods_present(&self) -> Check {
+        let p = self.axis.len();
+        let ok = p == self.config.num_months && self.ragged_batches == 0;
+        check(
+            "all_periods_present",
+            ok,
+            format!(
+                "{p} periods per series from {} (configured {}); {} batches with a ragged matrix",
+                self.axis.start(),
+                self.config.num_months,
+                self.ragged_batches
+            ),
+        )
+    }
+
+    fn coordinates_in_bounds(&self) -> Check {
+        let b = &self.config.bounds;
+        let tx = self
+            .network
+            .transformers
+            .iter()
+            .filter(|t| !b.contains(t.point()))
+            .count();
+        let meters = self.meters_out_of_bounds;
+        check(
+            "coordinates_in_bounds",
+            tx + meters == 0,
+            format!(
+                "{tx} transformers and {meters} meters outside lat {}..{}, lon {}..{}",
+                b.lat_min, b.lat_max, b.lon_min, b.lon_max
+            ),
+        )
+    }
+
+    fn non_negative(&self) -> Check {
+        let neg = self.negative_cells;
+        check(
+            "non_negative_consumption",
+            neg == 0,
+            format!("{neg} negative consumption values"),
+        )
+    }
+
+    fn events_check(&self) -> Check {
+        let expected_benign = self.config.benign_meter_count();
+        let anomalous_events = self.events - self.benign;
+        let (benign, sorted, outside) = (self.benign, self.events_sorted, self.events_out_of_series);
+        let (labelled_benign, unmatched) = (self.labelled_benign, self.unmatched_labels);
+        check(
+            "events",
+            sorted
+                && outside == 0
+                && benign == expected_benign
+                && labelled_benign == 0
+                && unmatched == 0
+                && anomalous_events == self.labels,
+            format!(
+                "{} events ({anomalous_events} anomalous, {benign} benign; expected exactly {expected_benign} benign), sorted and unique: {sorted}, {outside} outside the series, {labelled_benign} benign events labelled, {unmatched} labels without a matching event",
+                self.events
+            ),
+        )
+    }
 }
 
-fn all_periods_present(d: &Dataset) -> Check {
-    let p = d.consumption.periods();
-    let ok = p == d.config.num_months && p == d.axis.len() && d.consumption.as_slice().len() == p * d.meters.len();
-    check(
-        "all_periods_present",
-        ok,
-        format!(
-            "{p} periods per series from {} (configured {})",
-            d.axis.start(),
-            d.config.num_months
-        ),
-    )
-}
-
-fn coordinates_in_bounds(d: &Dataset) -> Check {
-    let b = &d.config.bounds;
-    let tx = d.transformers.iter().filter(|t| !b.contains(t.point())).count();
-    let meters = d.meters.iter().filter(|m| !b.contains(m.point())).count();
-    check(
-        "coordinates_in_bounds",
-        tx + meters == 0,
-        format!(
-            "{tx} transformers and {meters} meters outside lat {}..{}, lon {}..{}",
-            b.lat_min, b.lat_max, b.lon_min, b.lon_max
-        ),
-    )
-}
-
-fn non_negative(d: &Dataset) -> Check {
-    let neg = d.consumption.as_slice().iter().filter(|&&v| v < 0.0).count();
-    check(
-        "non_negative_consumption",
-        neg == 0,
-        format!("{neg} negative consumption values"),
-    )
-}
-
-fn events(d: &Dataset) -> Check {
-    let periods = d.axis.len();
-    let sorted_unique = d.events.windows(2).all(|w| w[0].meter_id < w[1].meter_id);
-    let out_of_series = d
-        .events
-        .iter()
-        .filter(|e| e.onset >= periods || e.end.is_some_and(|x| x < e.onset || x >= periods))
-        .count();
-    let benign = d.events.iter().filter(|e| !e.is_anomaly).count();
-    let expected_benign = d.config.benign_meter_count();
-    let labelled_benign = d
-        .events
-        .iter()
-        .filter(|e| !e.is_anomaly && d.label(e.meter_id).is_some())
-        .count();
-    let unmatched_labels = d
-        .labels
-        .iter()
-        .filter(|l| {
-            d.event(l.meter_id).is_none_or(|e| {
-                !e.is_anomaly
-                    || e.event_type != l.anomaly_type
-                    || e.onset != l.onset
-                    || e.end != l.end
-                    || e.severity.to_bits() != l.severity.to_bits()
-                    || e.is_theft != l.is_theft
-            })
-        })
-        .count();
-    let anomalous_events = d.events.len() - benign;
-    check(
-        "events",
-        sorted_unique
-            && out_of_series == 0
-            && benign == expected_benign
-            && labelled_benign == 0
-            && unmatched_labels == 0
-            && anomalous_events == d.labels.len(),
-        format!(
-            "{} events ({anomalous_events} anomalous, {benign} benign; expected exactly {expected_benign} benign), sorted and unique: {sorted_unique}, {out_of_series} outside the series, {labelled_benign} benign events labelled, {unmatched_labels} labels without a matching event",
-            d.events.len()
-        ),
-    )
+/// Whether an event is the anomalous event a label describes.
+fn same(e: &Event, l: &AnomalyLabel) -> bool {
+    e.is_anomaly
+        && e.event_type == l.anomaly_type
+        && e.onset == l.onset
+        && e.end == l.end
+        && e.severity.to_bits() == l.severity.to_bits()
+        && e.is_theft == l.is_theft
 }
 
 #[cfg(test)]

@@ -1,0 +1,115 @@
+//! [`MeterBatch`]: a contiguous run of generated meters, for streaming.
+
+use std::ops::Range;
+
+use crate::dataset::ClipStats;
+use crate::ids::MeterId;
+use crate::model::{AnomalyLabel, Event, Meter};
+
+/// Meters `first .. first + len` with their series, labels and events:
+/// what [`Pipeline::batches`](crate::Pipeline::batches) yields, so that a
+/// writer never needs the whole consumption matrix in memory.
+///
+/// ```
+/// use ghostload::Pipeline;
+/// let pipeline = Pipeline::builder().build()?;
+/// let network = pipeline.network();
+/// let batch = pipeline.generate_batch(&network, 100..150)?;
+/// assert_eq!(batch.meters().len(), 50);
+/// assert_eq!(batch.meters()[0].id.index(), 100);
+/// assert_eq!(batch.series(0).len(), 12);
+/// # Ok::<(), ghostload::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterBatch {
+    pub(crate) first: usize,
+    pub(crate) periods: usize,
+    pub(crate) meters: Vec<Meter>,
+    pub(crate) consumption: Vec<f64>,
+    pub(crate) labels: Vec<AnomalyLabel>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) clip_stats: ClipStats,
+}
+
+impl MeterBatch {
+    /// The meter indices this batch covers.
+    #[must_use]
+    pub fn range(&self) -> Range<usize> {
+        self.first..self.first + self.meters.len()
+    }
+
+    /// Periods per series.
+    #[must_use]
+    pub fn periods(&self) -> usize {
+        self.periods
+    }
+
+    /// The meters, in id order.
+    #[must_use]
+    pub fn meters(&self) -> &[Meter] {
+        &self.meters
+    }
+
+    /// The series of the `i`-th meter of the batch (0-based within the batch).
+    ///
+    /// # Panics
+    /// When `i >= self.meters().len()`.
+    #[must_use]
+    pub fn series(&self, i: usize) -> &[f64] {
+        &self.consumption[i * self.periods..(i + 1) * self.periods]
+    }
+
+    /// All series, row after row (`meters().len() × periods()` values).
+    #[must_use]
+    pub fn consumption(&self) -> &[f64] {
+        &self.consumption
+    }
+
+    /// Labels of the batch's anomalous meters, in meter order.
+    #[must_use]
+    pub fn labels(&self) -> &[AnomalyLabel] {
+        &self.labels
+    }
+
+    /// Events (anomalous and benign) of the batch's meters, in meter order.
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Clipped-cell counts of the batch.
+    #[must_use]
+    pub fn clip_stats(&self) -> ClipStats {
+        self.clip_stats
+    }
+
+    /// Every meter with its series and label, in meter order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = (&Meter, &[f64], Option<&AnomalyLabel>)> + '_ {
+        records(&self.meters, &self.consumption, self.periods, &self.labels)
+    }
+
+    /// The label of meter `id`, if it is in this batch and anomalous.
+    #[must_use]
+    pub fn label(&self, id: MeterId) -> Option<&AnomalyLabel> {
+        find(&self.labels, id, |l| l.meter_id)
+    }
+}
+
+/// Zips meters, their rows and their (sorted, sparser) labels.
+pub(crate) fn records<'a>(
+    meters: &'a [Meter],
+    consumption: &'a [f64],
+    periods: usize,
+    labels: &'a [AnomalyLabel],
+) -> impl ExactSizeIterator<Item = (&'a Meter, &'a [f64], Option<&'a AnomalyLabel>)> + 'a {
+    let mut labels = labels.iter().peekable();
+    meters
+        .iter()
+        .zip(consumption.chunks_exact(periods.max(1)))
+        .map(move |(m, s)| (m, s, labels.next_if(|l| l.meter_id == m.id)))
+}
+
+/// Binary search of a slice sorted by meter id.
+pub(crate) fn find<T>(items: &[T], id: MeterId, key: impl Fn(&T) -> MeterId) -> Option<&T> {
+    items.binary_search_by_key(&id, key).ok().map(|i| &items[i])
+}

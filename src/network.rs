@@ -1,0 +1,63 @@
+//! [`Network`]: the barangays and transformers every meter hangs on.
+
+use crate::allocation::Allocation;
+use crate::ids::{MeterId, TransformerId};
+use crate::model::{Barangay, Transformer};
+
+/// The global, cheap part of a dataset (O(transformers) memory): barangays,
+/// transformers and the allocation of meter indices to transformers.
+///
+/// Built once by [`Pipeline::network`](crate::Pipeline::network); meters
+/// are then generated from it in any order, in batches or all at once.
+///
+/// ```
+/// use ghostload::Pipeline;
+/// let pipeline = Pipeline::builder().build()?;
+/// let network = pipeline.network();
+/// assert_eq!(network.transformers().len(), 50);
+/// assert_eq!(network.allocation().meters(), 2000);
+/// # Ok::<(), ghostload::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub(crate) barangays: Vec<Barangay>,
+    pub(crate) transformers: Vec<Transformer>,
+    pub(crate) allocation: Allocation,
+}
+
+impl Network {
+    /// All barangays, in configuration order.
+    #[must_use]
+    pub fn barangays(&self) -> &[Barangay] {
+        &self.barangays
+    }
+
+    /// All transformers, in id order.
+    #[must_use]
+    pub fn transformers(&self) -> &[Transformer] {
+        &self.transformers
+    }
+
+    /// Which meter indices each transformer serves.
+    #[must_use]
+    pub fn allocation(&self) -> &Allocation {
+        &self.allocation
+    }
+
+    /// The transformer serving meter `id`, if the meter exists.
+    #[must_use]
+    pub fn transformer_of(&self, id: MeterId) -> Option<&Transformer> {
+        (id.index() < self.allocation.meters())
+            .then(|| {
+                self.transformers
+                    .get(self.allocation.transformer_of(id.index()).index())
+            })
+            .flatten()
+    }
+
+    /// One transformer, if it exists.
+    #[must_use]
+    pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {
+        self.transformers.get(id.index())
+    }
+}

@@ -1,0 +1,94 @@
+//! Batches (the streaming path) give exactly the in-memory dataset.
+
+use ghostload::{Error, GeneratorConfig, Pipeline};
+use proptest::prelude::*;
+
+fn config(seed: u64, meters: usize, months: usize) -> GeneratorConfig {
+    GeneratorConfig {
+        seed,
+        num_meters: meters,
+        num_transformers: (meters / 40).max(1),
+        num_months: months,
+        benign_rate: 0.05,
+        ..Default::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn concatenated_batches_equal_the_in_memory_dataset(
+        seed in any::<u64>(), meters in 1usize..1500, months in 1usize..30, batch in 1usize..700,
+    ) {
+        let pipeline = Pipeline::builder().config(config(seed, meters, months)).build().unwrap();
+        let dataset = pipeline.generate().unwrap();
+        let network = pipeline.network();
+        prop_assert_eq!(network.transformers(), dataset.transformers());
+        let (mut ms, mut values, mut labels, mut events) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut validator = pipeline.validator(&network);
+        for b in pipeline.batches(&network, 0..meters, batch) {
+            let b = b.unwrap();
+            prop_assert!(b.meters().len() <= batch);
+            validator.add(&b);
+            ms.extend_from_slice(b.meters());
+            values.extend_from_slice(b.consumption());
+            labels.extend_from_slice(b.labels());
+            events.extend_from_slice(b.events());
+        }
+        prop_assert_eq!(&ms[..], dataset.meters());
+        prop_assert_eq!(&values[..], dataset.consumption().as_slice());
+        prop_assert_eq!(&labels[..], dataset.labels());
+        prop_assert_eq!(&events[..], dataset.events());
+        prop_assert_eq!(validator.finish(), dataset.validate());
+    }
+
+    #[test]
+    fn shards_of_any_split_reassemble_the_whole(seed in any::<u64>(), meters in 1usize..800, shards in 1usize..9) {
+        let pipeline = Pipeline::builder().config(config(seed, meters, 6)).build().unwrap();
+        let network = pipeline.network();
+        let whole = pipeline.generate_batch(&network, 0..meters).unwrap();
+        let mut values = Vec::new();
+        for k in 0..shards {
+            let range = k * meters / shards..(k + 1) * meters / shards;
+            values.extend_from_slice(pipeline.generate_batch(&network, range).unwrap().consumption());
+        }
+        prop_assert_eq!(&values[..], whole.consumption());
+    }
+}
+
+#[test]
+fn stream_validator_catches_a_missing_batch() {
+    let pipeline = Pipeline::builder().build().unwrap();
+    let network = pipeline.network();
+    let mut validator = pipeline.validator(&network);
+    for b in pipeline.batches(&network, 0..2000, 500).skip(1) {
+        validator.add(&b.unwrap());
+    }
+    let report = validator.finish();
+    assert!(!report.check("record_counts").unwrap().passed);
+    assert!(!report.check("foreign_keys").unwrap().passed);
+}
+
+#[test]
+fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
+    if !std::path::Path::new("/proc/meminfo").exists() {
+        return; // available memory is only known on Linux
+    }
+    let config = GeneratorConfig {
+        num_meters: 4_000_000_000,
+        num_transformers: 1,
+        num_months: 1200,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::builder().config(config).build().unwrap();
+    assert!(pipeline.in_memory_bytes() > 30_000_000_000_000);
+    match pipeline.generate() {
+        Err(Error::InsufficientMemory { needed, available }) => {
+            assert!(needed > available);
+            let msg = Error::InsufficientMemory { needed, available }.to_string();
+            assert!(msg.contains("batches") && msg.contains("MiB"), "{msg}");
+        }
+        other => panic!("expected InsufficientMemory, got {other:?}"),
+    }
+}
