@@ -40,6 +40,8 @@
 //! - **Data**: [`Transformer`], [`Meter`], [`AnomalyLabel`], a contiguous
 //!   [`ConsumptionMatrix`], typed ids ([`TransformerId`] displays `TX_0001`,
 //!   [`MeterId`] `MTR_000001`), [`CustomerClass`] and [`RiskBand`].
+//! - **Files**: [`io::write_dataset`] writes the CSV, GeoJSON and report
+//!   files atomically (staged beside the target, moved into place when complete).
 //! - **Checks and statistics**: [`Dataset::validate`] runs the design's
 //!   integrity checks ([`ValidationReport`]); [`Dataset::summary`] computes
 //!   the report's statistics ([`Summary`]).
@@ -55,6 +57,11 @@
 //! - `parallel` (default): generate meters on all cores with rayon.
 //! - `serde`: `Serialize`/`Deserialize` for every public data type and for
 //!   [`GeneratorConfig`].
+//! - `csv` (default): the CSV writers and the dataset-directory reader ([`io`]).
+//! - `geojson` (default): the `transformers.geojson` writer.
+//! - `json` (default, implies `serde`): `generation_report.json` and `.txt`.
+//! - `cli`: the `ghostload` command-line tool (clap, toml, tracing-subscriber,
+//!   indicatif); library users never compile these.
 //!
 //! The model, its formulas and their sources are documented in `docs/model.md`.
 
@@ -70,6 +77,7 @@ pub mod error;
 mod feeder;
 pub mod geo;
 pub mod ids;
+pub mod io;
 pub mod model;
 pub mod pipeline;
 pub mod report;
@@ -85,7 +93,7 @@ pub use rand;
 pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext};
 pub use crate::capacity::{CapacitySampler, STANDARD_RATINGS_KVA};
-pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig};
+pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
 pub use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
 pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};

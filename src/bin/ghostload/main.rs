@@ -1,0 +1,3 @@
+//! The `ghostload` command-line tool.
+
+fn main() {}
