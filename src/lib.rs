@@ -105,3 +105,8 @@ pub use crate::report::Summary;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};
 pub use crate::validate::{Check, ValidationReport};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "csv", feature = "geojson", feature = "json"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
