@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Load every file of a ghostload dataset directory with pandas, polars,
-DuckDB and GeoPandas (whichever import), passing nothing but the path, and
+DuckDB, GeoPandas and GDAL (via pyogrio) (whichever import), passing nothing but the path, and
 check row counts and column names against generation_report.json.
 
 Usage: python3 scripts/check_readers.py DIR
@@ -84,6 +84,18 @@ def main(d):
         print(f"ok geopandas transformers.geojson: {len(g)} features, {len(g.columns)} columns")
     except ImportError:
         print("geopandas not available")
+    try:
+        import pyogrio  # GDAL/OGR, as bundled with GeoPandas
+        used += 1
+        for name in expect:
+            df = pyogrio.read_dataframe(os.path.join(d, name))
+            cols = [c for c in df.columns if c != "geometry"]
+            check_csv("gdal", name, len(df), cols)
+        info = pyogrio.read_info(os.path.join(d, "transformers.geojson"))
+        assert info["features"] == n_tx and info["geometry_type"] == "Point", info
+        print(f"ok gdal      transformers.geojson: {info['features']} features, driver {info['driver']}")
+    except ImportError:
+        print("pyogrio (GDAL) not available")
     if used == 0:
         print("no reader library available")
         return 3

@@ -236,3 +236,79 @@ fn validate_fails_on_a_broken_directory_and_rejects_a_missing_one() {
     let v = ghostload(&["validate", tmp.path().join("nope").to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_leaves_the_target_as_it_was_and_removes_the_staging_directory() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.md"), "keep").unwrap();
+    let before = tree(&out);
+    // Large enough that generation is still running when the signal arrives.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ghostload"))
+        .args([
+            "-q",
+            "generate",
+            "--num-transformers",
+            "500",
+            "--num-meters",
+            "150000",
+            "--num-months",
+            "120",
+        ])
+        .args(["--output-dir", out.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let staging = tmp.path().join(format!(".out.ghostload-tmp-{}", child.id()));
+    let start = Instant::now();
+    while !staging.exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(staging.exists(), "staging directory never appeared");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!staging.exists(), "staging directory removed");
+    assert_eq!(tree(&out), before);
+}
+
+#[test]
+fn validate_accepts_the_python_tools_column_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(
+        d.join("transformers.csv"),
+        "transformer_id,feeder_id,barangay,lat,lon,capacity_kva,num_meters\nTX_0001,FDR_01,Poblacion,14.5,121.0,50.0,2\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("meter_consumption.csv"),
+        "meter_id,transformer_id,customer_class,barangay,lat,lon,kva,monthly_202401,monthly_202402\n\
+         MTR_000001,TX_0001,residential,Poblacion,14.5001,121.0001,3.2,210.5,198.25\n\
+         MTR_000002,TX_0001,commercial,Poblacion,14.4999,121.0002,6.1,1200.0,1100.75\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("anomaly_labels.csv"),
+        "meter_id,anomaly_flag,risk_band,anomaly_type\n",
+    )
+    .unwrap();
+    let v = ghostload(&["validate", d.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    // Out of order months are caught.
+    let text = fs::read_to_string(d.join("meter_consumption.csv")).unwrap();
+    fs::write(
+        d.join("meter_consumption.csv"),
+        text.replace("monthly_202402", "monthly_202312"),
+    )
+    .unwrap();
+    let v = ghostload(&["validate", d.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(stdout(&v).contains("FAIL all_periods_present"), "{}", stdout(&v));
+}
