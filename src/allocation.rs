@@ -47,16 +47,20 @@ impl Allocation {
             excess -= 1;
         }
         let remainder = num_meters - counts.iter().sum::<usize>();
-        for _ in 0..remainder {
-            let mut u = rng.random::<f64>() * total_kva;
-            let pick = capacities
+        if remainder > 0 {
+            // Weighted draws by binary search over cumulative capacity: O(remainder · log t).
+            let cumulative: Vec<f64> = capacities
                 .iter()
-                .position(|&c| {
-                    u -= c;
-                    u < 0.0
+                .scan(0.0, |acc, c| {
+                    *acc += c;
+                    Some(*acc)
                 })
-                .unwrap_or(t - 1);
-            counts[pick] += 1;
+                .collect();
+            for _ in 0..remainder {
+                let u = rng.random::<f64>() * total_kva;
+                let pick = cumulative.partition_point(|&c| c <= u).min(t - 1);
+                counts[pick] += 1;
+            }
         }
         let mut offsets = Vec::with_capacity(t + 1);
         offsets.push(0);

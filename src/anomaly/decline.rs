@@ -32,13 +32,16 @@ pub struct GradualDecline {
 }
 
 impl Default for GradualDecline {
-    /// The design's decline, from 0.3 to 0.1 of true consumption.
+    /// [`GradualDecline::DESIGN`].
     fn default() -> Self {
-        GradualDecline { start: 0.3, end: 0.1 }
+        Self::DESIGN
     }
 }
 
 impl GradualDecline {
+    /// The design's decline, from 0.3 to 0.1 of true consumption.
+    pub const DESIGN: GradualDecline = GradualDecline { start: 0.3, end: 0.1 };
+
     /// A decline from factor `start` to factor `end` (each 0 ..= 1).
     ///
     /// # Errors

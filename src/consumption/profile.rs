@@ -9,9 +9,9 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 /// The consumption characteristics of one customer class.
 ///
 /// Each meter's baseline is drawn from `LogNormal(ln median_kwh, sigma)`:
-/// household and business consumption is right-skewed, and a log-normal fits
-/// it well (e.g. the residential distributions in the Pecan Street and
-/// Irish CER smart-meter trials). Its peak demand follows from the baseline:
+/// consumption across customers of one class is right-skewed (many small
+/// users, a few large ones), which the log-normal captures with a positive
+/// support and two interpretable parameters. Its peak demand follows from the baseline:
 /// `kVA = baseline / 730 h / load_factor / power_factor`.
 ///
 /// The defaults ([`RESIDENTIAL`](Self::RESIDENTIAL), [`COMMERCIAL`](Self::COMMERCIAL),

@@ -1,0 +1,46 @@
+//! Pins a few values of the default dataset, so that an accidental change of a
+//! random stream, an algorithm or a default fails loudly. When the model changes
+//! on purpose, update these numbers in the same commit and say so in CHANGELOG.md.
+
+use ghostload::{CustomerClass, MeterId, Pipeline, RiskBand};
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn default_dataset_is_pinned() {
+    let d = Pipeline::builder().build().unwrap().generate().unwrap();
+
+    let t = &d.transformers()[0];
+    assert_eq!(t.feeder_id.to_string(), "FDR_01");
+    assert_eq!(d.barangay(t.barangay).name, "San Isidro");
+    assert!(
+        close(t.lat, 14.53591414424593) && close(t.lon, 120.97220024902116),
+        "{t:?}"
+    );
+    assert_eq!((t.capacity_kva, t.num_meters), (75.0, 32));
+
+    let m = &d.meters()[1999];
+    assert_eq!(m.transformer_id.to_string(), "TX_0050");
+    assert_eq!(m.customer_class, CustomerClass::Commercial);
+    assert!(
+        close(m.baseline_kwh, 1609.3957105232005) && close(m.monthly_growth, 0.04957188622349708),
+        "{m:?}"
+    );
+    assert!(close(m.kva, 5.567302167300403), "{m:?}");
+
+    let s = d.series(MeterId::from_index(0)).unwrap();
+    assert!(
+        close(s[0], 745.8758785595074) && close(s[11], 1621.9760287751901),
+        "{s:?}"
+    );
+
+    let l = &d.labels()[0];
+    assert_eq!(l.meter_id.to_string(), "MTR_000002");
+    assert!(close(l.severity, 0.8083522608884242));
+    assert_eq!(l.risk_band, RiskBand::High);
+
+    let total: f64 = d.consumption().as_slice().iter().sum();
+    assert!(close(total, 37145898.74163944), "{total}");
+}
