@@ -148,6 +148,7 @@ impl WriteOptions {
 
 /// What [`write_dataset`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WrittenFiles {
     /// The output directory.
     pub dir: PathBuf,

@@ -11,6 +11,7 @@ use crate::validate::{Check, ValidationReport};
 
 /// One CSV file read as text: its header and rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Table {
     /// Column names, in file order.
     pub columns: Vec<String>,
@@ -28,6 +29,7 @@ impl Table {
 
 /// What a dataset directory holds, as read by [`read_dataset_dir`].
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DatasetDir {
     /// The directory.
     pub dir: PathBuf,

@@ -7,20 +7,9 @@ use ghostload::{GeneratorConfig, Preset, YearMonth};
 use crate::args::GenerateArgs;
 use crate::failure::Failure;
 
-/// Overlays `top` onto `base`, recursively for tables.
-fn merge(base: &mut toml::Table, top: toml::Table) {
-    for (key, value) in top {
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge(b, t),
-            (_, v) => {
-                base.insert(key, v);
-            }
-        }
-    }
-}
-
-/// Reads a TOML file over `base`. Unknown keys and wrong types are errors naming the file and key.
-fn apply_file(base: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, Failure> {
+/// Reads a TOML file; the sizes it leaves unset keep `preset`'s values.
+/// Unknown keys and wrong types are errors naming the file and the key.
+fn apply_file(preset: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read config file `{}`: {e}", path.display())))?;
     let bad = |e: &dyn std::fmt::Display| {
@@ -30,13 +19,20 @@ fn apply_file(base: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, Fai
             e.to_string().trim_end()
         ))
     };
-    // Parse once on its own for precise messages (line, column, the unknown key)...
-    toml::from_str::<GeneratorConfig>(&text).map_err(|e| bad(&e))?;
-    // ...then layer it over the base so unset keys keep the preset's values.
-    let file: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
-    let mut table = toml::Table::try_from(&base).map_err(|e| bad(&e))?;
-    merge(&mut table, file);
-    table.try_into().map_err(|e| bad(&e))
+    // Fields the file omits take their defaults (serde), which equal the
+    // preset's for everything but the three sizes a preset sets.
+    let mut config = toml::from_str::<GeneratorConfig>(&text).map_err(|e| bad(&e))?;
+    let keys: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
+    if !keys.contains_key("num_transformers") {
+        config.num_transformers = preset.num_transformers;
+    }
+    if !keys.contains_key("num_meters") {
+        config.num_meters = preset.num_meters;
+    }
+    if !keys.contains_key("num_months") {
+        config.num_months = preset.num_months;
+    }
+    Ok(config)
 }
 
 /// The configuration a `generate` run uses, validated.
