@@ -131,3 +131,14 @@ fn validate_dir_detects_a_broken_dataset() {
     let report = validate_dir(&out).unwrap();
     assert!(!report.check("schema_anomaly_labels").unwrap().passed);
 }
+
+#[test]
+fn existing_target_given_as_dot_dot_path_is_resolved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir_all(out.join("sub")).unwrap();
+    let written = write_dataset(&dataset(1), &out.join("sub").join(".."), &WriteOptions::default()).unwrap();
+    assert!(out.join("meter_consumption.csv").is_file());
+    assert_eq!(written.dir, fs::canonicalize(&out).unwrap());
+    assert_eq!(entries(tmp.path()), ["out"]);
+}

@@ -36,6 +36,14 @@ impl Staging {
                 path: target.to_path_buf(),
             });
         }
+        // `.`, `..` and `out/..` have no file name: use the real path of an existing target.
+        let resolved;
+        let target = if target.exists() {
+            resolved = fs::canonicalize(target).map_err(|e| IoError::io("resolve", target, e))?;
+            resolved.as_path()
+        } else {
+            target
+        };
         let name = target
             .file_name()
             .ok_or_else(|| IoError::InvalidTarget {

@@ -99,7 +99,7 @@ impl<S: Subscriber> Layer<S> for LineLayer {
             msg.text,
             msg.fields
         );
-        if to_file && let Some(file) = &self.file {
+        if let (true, Some(file)) = (to_file, &self.file) {
             if let Ok(mut f) = file.lock() {
                 let _ = f.write_all(line.as_bytes());
             }
