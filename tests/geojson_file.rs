@@ -67,3 +67,31 @@ fn geojson_round_trips_with_every_meter_id() {
     assert_eq!(all_ids.len(), d.meters().len());
     assert!(d.transformers().iter().any(|t| t.num_meters > 10));
 }
+
+#[test]
+fn coordinates_near_zero_are_not_written_in_scientific_notation() {
+    let d = Pipeline::builder()
+        .config(GeneratorConfig {
+            num_transformers: 30,
+            num_meters: 60,
+            bounds: ghostload::GeoBounds {
+                lat_min: -0.00002,
+                lat_max: 0.00002,
+                lon_min: -0.00002,
+                lon_max: 0.00002,
+            },
+            ..Default::default()
+        })
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let mut out = Vec::new();
+    write_transformers_geojson(&d, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains("e-") && !text.contains("E-"), "{text}");
+    let GeoJson::FeatureCollection(fc) = text.parse::<GeoJson>().unwrap() else {
+        panic!("not a FeatureCollection");
+    };
+    assert_eq!(fc.features.len(), 30);
+}

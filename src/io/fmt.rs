@@ -177,3 +177,81 @@ mod tests {
         }
     }
 }
+
+/// A `serde_json` formatter that writes floats without scientific notation
+/// (`0.000001`, not `1e-6`), keeping a `.0` on whole numbers, and otherwise
+/// behaves like the wrapped formatter (compact or pretty).
+///
+/// ```
+/// # #[cfg(any(feature = "geojson", feature = "json"))] {
+/// use ghostload::io::fmt::PlainFloats;
+/// let mut out = Vec::new();
+/// let mut ser = serde_json::Serializer::with_formatter(&mut out, PlainFloats(serde_json::ser::CompactFormatter));
+/// serde::Serialize::serialize(&[1e-7, 75.0, 1e21], &mut ser).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "[0.0000001,75.0,1000000000000000000000.0]");
+/// # }
+/// ```
+#[cfg(any(feature = "geojson", feature = "json"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "geojson", feature = "json"))))]
+#[derive(Debug, Clone)]
+pub struct PlainFloats<F>(pub F);
+
+#[cfg(any(feature = "geojson", feature = "json"))]
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for PlainFloats<F> {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, value: f64) -> std::io::Result<()> {
+        // `Display` for f64 prints the shortest round-trip digits and never an exponent.
+        let mut s = value.to_string();
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, value: f32) -> std::io::Result<()> {
+        let mut s = value.to_string();
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        w.write_all(s.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}

@@ -82,7 +82,9 @@ pub fn transformers_feature_collection(dataset: &Dataset) -> FeatureCollection {
 /// Any error of `out`.
 pub fn write_transformers_geojson<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
     let fc = transformers_feature_collection(dataset);
-    serde_json::to_writer(&mut out, &fc)?;
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, super::fmt::PlainFloats(serde_json::ser::CompactFormatter));
+    serde::Serialize::serialize(&fc, &mut ser)?;
     out.write_all(b"\n")?;
     out.flush()
 }

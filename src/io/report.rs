@@ -59,12 +59,15 @@ impl GenerationReport {
     }
 }
 
-/// Writes `generation_report.json` (pretty-printed, keys in a fixed order).
+/// Writes `generation_report.json` (pretty-printed, keys in a fixed order,
+/// numbers without exponents).
 ///
 /// # Errors
 /// Any error of `out`.
 pub fn write_report_json<W: Write>(report: &GenerationReport, mut out: W) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, report)?;
+    let pretty = serde_json::ser::PrettyFormatter::with_indent(b"  ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, super::fmt::PlainFloats(pretty));
+    serde::Serialize::serialize(report, &mut ser)?;
     out.write_all(b"\n")?;
     out.flush()
 }
