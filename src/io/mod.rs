@@ -160,6 +160,7 @@ pub struct WrittenFiles {
 
 /// The file names [`write_files`] writes with the enabled features, in order.
 #[must_use]
+#[allow(clippy::vec_init_then_push)] // the pushes depend on features
 pub fn file_names() -> Vec<&'static str> {
     #[allow(unused_mut)]
     let mut names = Vec::new();
