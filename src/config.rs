@@ -244,6 +244,82 @@ impl GeneratorConfig {
     }
 }
 
+/// A named starting configuration (design §8.2).
+///
+/// ```
+/// use ghostload::{GeneratorConfig, Preset};
+/// let demo = GeneratorConfig::preset(Preset::Demo);
+/// assert_eq!((demo.num_transformers, demo.num_meters, demo.num_months), (20, 500, 6));
+/// assert_eq!("production".parse::<Preset>()?, Preset::Production);
+/// # Ok::<(), ghostload::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Preset {
+    /// Fast iteration: 20 transformers, 500 meters, 6 months.
+    Demo,
+    /// The original tool's defaults: 50 transformers, 2 000 meters, 12 months.
+    #[default]
+    Default,
+    /// Production validation: 100 transformers, 5 000 meters, 24 months.
+    Production,
+}
+
+impl Preset {
+    /// All presets.
+    pub const ALL: [Preset; 3] = [Preset::Demo, Preset::Default, Preset::Production];
+
+    /// `demo`, `default` or `production`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Preset::Demo => "demo",
+            Preset::Default => "default",
+            Preset::Production => "production",
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Preset {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| ConfigError::Invalid {
+                field: "preset",
+                value: s.to_owned(),
+                reason: "expected demo, default or production",
+            })
+    }
+}
+
+impl GeneratorConfig {
+    /// The configuration of a [`Preset`]: the defaults with its sizes.
+    #[must_use]
+    pub fn preset(preset: Preset) -> GeneratorConfig {
+        let (num_transformers, num_meters, num_months) = match preset {
+            Preset::Demo => (20, 500, 6),
+            Preset::Default => (50, 2000, 12),
+            Preset::Production => (100, 5000, 24),
+        };
+        GeneratorConfig {
+            num_transformers,
+            num_meters,
+            num_months,
+            ..GeneratorConfig::default()
+        }
+    }
+}
+
 /// Probabilities of the three customer classes; they must sum to 1 (± 1e-9).
 ///
 /// Default residential 0.70, commercial 0.20, industrial 0.10 (the original tool's mix).

@@ -50,6 +50,8 @@
 //! - **Data**: [`Transformer`], [`Meter`], [`AnomalyLabel`], [`Event`], a contiguous
 //!   [`ConsumptionMatrix`], typed ids ([`TransformerId`] displays `TX_0001`,
 //!   [`MeterId`] `MTR_000001`), [`CustomerClass`] and [`RiskBand`].
+//! - **Files**: [`io::write_dataset`] writes the CSV, GeoJSON and report
+//!   files atomically (staged beside the target, moved into place when complete).
 //! - **Checks and statistics**: [`Dataset::validate`] runs the design's
 //!   integrity checks ([`ValidationReport`]); [`Dataset::summary`] computes
 //!   the report's statistics ([`Summary`]).
@@ -65,6 +67,11 @@
 //! - `parallel` (default): generate meters on all cores with rayon.
 //! - `serde`: `Serialize`/`Deserialize` for every public data type and for
 //!   [`GeneratorConfig`].
+//! - `csv` (default): the CSV writers and the dataset-directory reader ([`io`]).
+//! - `geojson` (default): the `transformers.geojson` writer.
+//! - `json` (default, implies `serde`): `generation_report.json` and `.txt`.
+//! - `cli`: the `ghostload` command-line tool (clap, toml, tracing-subscriber,
+//!   indicatif); library users never compile these.
 //!
 //! The model, its formulas and their sources are documented in `docs/model.md`.
 
@@ -81,6 +88,7 @@ pub mod error;
 mod feeder;
 pub mod geo;
 pub mod ids;
+pub mod io;
 pub mod model;
 pub mod network;
 pub mod pipeline;
@@ -98,7 +106,7 @@ pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::batch::MeterBatch;
 pub use crate::capacity::{CapacitySampler, STANDARD_RATINGS_KVA};
-pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig};
+pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
 pub use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
 pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
@@ -111,3 +119,8 @@ pub use crate::report::Summary;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};
 pub use crate::validate::{Check, ValidationReport};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "csv", feature = "geojson", feature = "json"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

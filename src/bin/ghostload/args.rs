@@ -1,0 +1,89 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deterministic synthetic datasets for electricity-theft detection.
+#[derive(Debug, Parser)]
+#[command(name = "ghostload", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Only print errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print debug events.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a dataset and write its files into the output directory.
+    Generate(GenerateArgs),
+    /// Re-read a dataset directory and run the integrity and schema checks.
+    Validate {
+        /// The dataset directory (ours, or one written by the original Python tool).
+        dir: PathBuf,
+    },
+}
+
+/// A named starting configuration (design §8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// 20 transformers, 500 meters, 6 months.
+    Demo,
+    /// 50 transformers, 2000 meters, 12 months.
+    Default,
+    /// 100 transformers, 5000 meters, 24 months.
+    Production,
+}
+
+impl From<PresetArg> for ghostload::Preset {
+    fn from(p: PresetArg) -> Self {
+        match p {
+            PresetArg::Demo => ghostload::Preset::Demo,
+            PresetArg::Default => ghostload::Preset::Default,
+            PresetArg::Production => ghostload::Preset::Production,
+        }
+    }
+}
+
+/// `ghostload generate`: the original script's flags, plus a config file and presets.
+/// Flags override the file, the file overrides the preset.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of distribution transformers.
+    #[arg(long)]
+    pub num_transformers: Option<usize>,
+    /// Number of customer meters.
+    #[arg(long)]
+    pub num_meters: Option<usize>,
+    /// Number of monthly periods per meter.
+    #[arg(long)]
+    pub num_months: Option<usize>,
+    /// Share of anomalous meters, 0.0 ..= 1.0.
+    #[arg(long, allow_negative_numbers = true)]
+    pub anomaly_rate: Option<f64>,
+    /// Master seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// First month of every series, YYYY-MM.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub start_month: Option<String>,
+    /// Output directory (created if missing; replaced files only once all are complete).
+    #[arg(long, default_value = "generated_data")]
+    pub output_dir: PathBuf,
+    /// TOML configuration file (any field of the configuration; unknown keys are an error).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Starting configuration.
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
+    /// Print the effective configuration as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}

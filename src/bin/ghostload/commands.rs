@@ -1,0 +1,176 @@
+//! `ghostload generate` and `ghostload validate`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ghostload::io::{LOG_FILE, Staging, WriteOptions};
+use ghostload::{Error, Pipeline};
+use indicatif::{ProgressBar, ProgressStyle};
+use tracing::info;
+
+use crate::args::GenerateArgs;
+use crate::config;
+use crate::failure::Failure;
+use crate::logging::{self, CLI_TARGET, Verbosity};
+
+/// Meters × months above which a progress spinner is drawn (on a terminal only).
+const PROGRESS_CELLS: usize = 200_000;
+
+fn library_failure(e: Error) -> Failure {
+    match e {
+        Error::Config(c) => Failure::usage(format!("invalid configuration: {c}")),
+        other => Failure::runtime(other.to_string()),
+    }
+}
+
+fn io_failure(e: ghostload::io::IoError) -> Failure {
+    Failure::runtime(e.to_string())
+}
+
+/// Shows a spinner on stderr while the guard lives (terminal only, not quiet, long runs).
+struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    fn start(verbosity: Verbosity, cells: usize) -> Spinner {
+        if verbosity == Verbosity::Quiet || cells < PROGRESS_CELLS || !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        if let Ok(mut slot) = logging::progress_slot().lock() {
+            *slot = Some(bar.clone());
+        }
+        Spinner(Some(bar))
+    }
+
+    fn message(&self, msg: &'static str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(msg);
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            if let Ok(mut slot) = logging::progress_slot().lock() {
+                *slot = None;
+            }
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `ghostload generate`.
+pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure> {
+    let started = Instant::now();
+    let config = config::effective(args)?;
+    if args.print_config {
+        print!("{}", config::to_toml(&config)?);
+        return Ok(());
+    }
+    let pipeline = Pipeline::builder().config(config).build().map_err(library_failure)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = Arc::clone(&cancel);
+        // Ctrl-C only raises the flag; the run stops at the next step and the
+        // staging directory is removed when it is dropped.
+        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
+    }
+    let dir = args.output_dir.as_path();
+    let staging = Staging::new(dir).map_err(io_failure)?;
+    let log_path = staging.path().join(LOG_FILE);
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| Failure::runtime(format!("could not create `{}`: {e}", log_path.display())))?;
+    logging::install(verbosity, Some(log));
+
+    let c = pipeline.config().clone();
+    info!(target: CLI_TARGET, "Configuration validated. Output directory: {}", dir.display());
+    let spinner = Spinner::start(verbosity, c.num_meters.saturating_mul(c.num_months));
+    spinner.message("generating");
+    info!(target: CLI_TARGET, "Generating {} transformers...", c.num_transformers);
+    info!(target: CLI_TARGET, "Generating {} meters with {} months data...", c.num_meters, c.num_months);
+    let dataset = pipeline.generate().map_err(|e| {
+        tracing::error!(target: CLI_TARGET, "{e}");
+        library_failure(e)
+    })?;
+    info!(
+        target: CLI_TARGET,
+        "Generated {} transformers across {} barangays",
+        dataset.transformers().len(),
+        dataset.barangays().len()
+    );
+    let (n, k) = (dataset.meters().len(), dataset.labels().len());
+    let rate = 100.0 * k as f64 / n as f64;
+    info!(target: CLI_TARGET, "Generated {n} meters with {k} anomalies ({rate:.1}%)");
+    info!(target: CLI_TARGET, "Validating generated data...");
+    let report = dataset.validate();
+    if !report.passed() {
+        for f in report.failures() {
+            tracing::error!(target: CLI_TARGET, "Validation failed: {f}");
+        }
+        return Err(Failure::runtime(format!(
+            "generated dataset failed validation; `{}` left unchanged",
+            dir.display()
+        )));
+    }
+    info!(target: CLI_TARGET, "✓ All validation checks passed");
+    if cancel.load(Ordering::SeqCst) {
+        return Err(Failure::runtime(format!(
+            "interrupted; `{}` left unchanged",
+            dir.display()
+        )));
+    }
+    spinner.message("writing files");
+    info!(target: CLI_TARGET, "Writing files to {}...", dir.display());
+    let options = WriteOptions::default().with_cancel_flag(Arc::clone(&cancel));
+    let written = ghostload::io::write_files(&dataset, staging.path(), &options).map_err(|e| {
+        tracing::error!(target: CLI_TARGET, "{e}");
+        io_failure(e)
+    })?;
+    info!(
+        target: CLI_TARGET,
+        "Wrote {} files ({:.1} MB): {}",
+        written.files.len(),
+        written.bytes as f64 / 1e6,
+        written.files.join(", ")
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    info!(target: CLI_TARGET, "Done in {elapsed:.2} s");
+    staging.commit().map_err(io_failure)?;
+    drop(spinner);
+    if verbosity != Verbosity::Quiet {
+        eprintln!(
+            "{} transformers, {n} meters x {} months, {k} anomalies ({rate:.2}%) -> {} in {elapsed:.2} s",
+            dataset.transformers().len(),
+            dataset.axis().len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `ghostload validate DIR`: prints each check; fails if any does.
+pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!("`{}` is not a directory", dir.display())));
+    }
+    let report = ghostload::io::validate_dir(dir).map_err(io_failure)?;
+    print!("{report}");
+    let passed = report.checks.iter().filter(|c| c.passed).count();
+    let total = report.checks.len();
+    if verbosity != Verbosity::Quiet {
+        eprintln!("{passed}/{total} checks passed for {}", dir.display());
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(Failure::runtime(format!("{} of {total} checks failed", total - passed)))
+    }
+}

@@ -1,0 +1,38 @@
+//! `ghostload`: generate synthetic electricity-theft datasets from the command line.
+//!
+//! Exit codes: 0 success, 1 runtime failure, 2 invalid arguments or configuration.
+
+mod args;
+mod commands;
+mod config;
+mod failure;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::logging::Verbosity;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let result = match &cli.command {
+        Command::Generate(args) => commands::generate(args, verbosity),
+        Command::Validate { dir } => commands::validate(dir, verbosity),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.exit_code()
+        }
+    }
+}

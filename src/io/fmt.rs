@@ -1,0 +1,257 @@
+//! Fixed-decimal number formatting for the data files: never scientific
+//! notation, never `-0.00`, always `.` as the decimal separator.
+//!
+//! For every finite value whose rounded form is not zero,
+//! [`push_fixed`] writes exactly what `format!("{:.N$}", v)` writes, only
+//! faster: values far from a rounding tie take an integer fast path, the rest
+//! fall back to the standard library's exact algorithm.
+
+use std::fmt::Write as _;
+
+/// Decimals written for energy values (kWh).
+pub const KWH_DECIMALS: usize = 2;
+/// Decimals written for coordinates (degrees).
+pub const COORD_DECIMALS: usize = 6;
+/// Decimals written for apparent power (kVA).
+pub const KVA_DECIMALS: usize = 2;
+/// Decimals written for severities (fractions).
+pub const SEVERITY_DECIMALS: usize = 4;
+
+const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const IPOW10: [i64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// Largest `|v × 10^decimals|` handled by the fast path (2^40): below it the
+/// product's rounding error is under 2.5e-4, far from the 1e-3 tie margin.
+const FAST_LIMIT: f64 = 1_099_511_627_776.0;
+
+/// Appends `value` with exactly `decimals` digits after the point (at most 9).
+///
+/// Output equals `format!("{value:.decimals$}")`, except that a value which
+/// rounds to zero is written without a minus sign. Non-finite values are
+/// written as `NaN`, `inf` or `-inf` (a valid dataset has none).
+///
+/// ```
+/// use ghostload::io::fmt::push_fixed;
+/// let mut s = String::new();
+/// push_fixed(&mut s, 1234.5678, 2);
+/// s.push(' ');
+/// push_fixed(&mut s, -0.001, 2);
+/// s.push(' ');
+/// push_fixed(&mut s, 1e-7, 6);
+/// assert_eq!(s, "1234.57 0.00 0.000000");
+/// ```
+pub fn push_fixed(out: &mut String, value: f64, decimals: usize) {
+    let decimals = decimals.min(9);
+    if !value.is_finite() {
+        let _ = write!(out, "{value}");
+        return;
+    }
+    let scaled = value * POW10[decimals];
+    if scaled.abs() < FAST_LIMIT {
+        let frac = (scaled - scaled.trunc()).abs();
+        if (frac - 0.5).abs() > 1e-3 {
+            let n = scaled.round() as i64;
+            push_scaled_int(out, n, decimals);
+            return;
+        }
+    }
+    let start = out.len();
+    let _ = write!(out, "{value:.decimals$}");
+    if out[start..].starts_with('-') && out[start + 1..].bytes().all(|b| b == b'0' || b == b'.') {
+        out.remove(start);
+    }
+}
+
+/// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].
+#[must_use]
+pub fn fixed(value: f64, decimals: usize) -> String {
+    let mut s = String::with_capacity(24);
+    push_fixed(&mut s, value, decimals);
+    s
+}
+
+fn push_scaled_int(out: &mut String, n: i64, decimals: usize) {
+    if n < 0 {
+        out.push('-');
+    }
+    let abs = n.unsigned_abs();
+    let p = IPOW10[decimals] as u64;
+    push_u64(out, abs / p);
+    if decimals > 0 {
+        out.push('.');
+        let frac = abs % p;
+        let mut digits = [b'0'; 9];
+        let mut f = frac;
+        for i in (0..decimals).rev() {
+            digits[i] = b'0' + (f % 10) as u8;
+            f /= 10;
+        }
+        for &d in &digits[..decimals] {
+            out.push(char::from(d));
+        }
+    }
+}
+
+/// Appends an unsigned integer in decimal.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn std_or_unsigned_zero(v: f64, d: usize) -> String {
+        let s = format!("{v:.d$}");
+        if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
+            s[1..].to_owned()
+        } else {
+            s
+        }
+    }
+
+    #[test]
+    fn known_values() {
+        assert_eq!(fixed(0.0, 2), "0.00");
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(-0.006, 2), "-0.01");
+        assert_eq!(fixed(0.125, 2), format!("{:.2}", 0.125));
+        assert_eq!(fixed(2.675, 2), format!("{:.2}", 2.675));
+        assert_eq!(fixed(1e15, 2), "1000000000000000.00");
+        assert_eq!(fixed(121.0000005, 6), format!("{:.6}", 121.0000005));
+        assert_eq!(fixed(14.5, 0), "14");
+        assert_eq!(fixed(f64::NAN, 2), "NaN");
+    }
+
+    proptest! {
+        #[test]
+        fn kwh_matches_std(v in 0.0f64..1.0e7) {
+            prop_assert_eq!(fixed(v, 2), std_or_unsigned_zero(v, 2));
+        }
+
+        #[test]
+        fn signed_values_match_std(v in -1.0e6f64..1.0e6, d in 0usize..=6) {
+            prop_assert_eq!(fixed(v, d), std_or_unsigned_zero(v, d));
+        }
+
+        #[test]
+        fn coordinates_match_std(v in -180.0f64..180.0) {
+            prop_assert_eq!(fixed(v, 6), std_or_unsigned_zero(v, 6));
+        }
+
+        #[test]
+        fn cents_and_ties_match_std(cents in 0i64..10_000_000, half in proptest::bool::ANY) {
+            let v = cents as f64 / 100.0 + if half { 0.005 } else { 0.0 };
+            prop_assert_eq!(fixed(v, 2), std_or_unsigned_zero(v, 2));
+        }
+
+        #[test]
+        fn never_scientific(bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
+            let s = fixed(bits, 4);
+            prop_assert!(!s.contains('e') && !s.contains('E'), "{}", s);
+        }
+    }
+}
+
+/// A `serde_json` formatter that writes floats without scientific notation
+/// (`0.000001`, not `1e-6`), keeping a `.0` on whole numbers, and otherwise
+/// behaves like the wrapped formatter (compact or pretty).
+///
+/// ```
+/// # #[cfg(any(feature = "geojson", feature = "json"))] {
+/// use ghostload::io::fmt::PlainFloats;
+/// let mut out = Vec::new();
+/// let mut ser = serde_json::Serializer::with_formatter(&mut out, PlainFloats(serde_json::ser::CompactFormatter));
+/// serde::Serialize::serialize(&[1e-7, 75.0, 1e21], &mut ser).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "[0.0000001,75.0,1000000000000000000000.0]");
+/// # }
+/// ```
+#[cfg(any(feature = "geojson", feature = "json"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "geojson", feature = "json"))))]
+#[derive(Debug, Clone)]
+pub struct PlainFloats<F>(pub F);
+
+#[cfg(any(feature = "geojson", feature = "json"))]
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for PlainFloats<F> {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, value: f64) -> std::io::Result<()> {
+        // `Display` for f64 prints the shortest round-trip digits and never an exponent.
+        let mut s = value.to_string();
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, value: f32) -> std::io::Result<()> {
+        let mut s = value.to_string();
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        w.write_all(s.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}

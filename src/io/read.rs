@@ -1,0 +1,431 @@
+//! Reading a dataset directory back (ours, or one written by the original
+//! Python tool) and checking it: [`validate_dir`].
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::IoError;
+use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
+use crate::geo::{GeoBounds, GeoPoint};
+use crate::validate::{Check, ValidationReport};
+
+/// One CSV file read as text: its header and rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Table {
+    /// Column names, in file order.
+    pub columns: Vec<String>,
+    /// Every row, as many fields as columns.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Position of the first column among `names` (alternative spellings) that exists.
+    #[must_use]
+    pub fn column(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|n| self.columns.iter().position(|c| c == n))
+    }
+}
+
+/// What a dataset directory holds, as read by [`read_dataset_dir`].
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DatasetDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// `transformers.csv`, if present.
+    pub transformers: Option<Table>,
+    /// `meter_consumption.csv`, if present.
+    pub meters: Option<Table>,
+    /// `anomaly_labels.csv`, if present.
+    pub labels: Option<Table>,
+    /// The configured anomaly rate, from `generation_report.json` when present.
+    pub configured_anomaly_rate: Option<f64>,
+    /// Configured counts (transformers, meters, months), from the report when present.
+    pub configured_counts: Option<(usize, usize, usize)>,
+    /// The coordinate bounds, from the report when present.
+    pub bounds: Option<GeoBounds>,
+}
+
+fn read_table(path: &Path) -> Result<Option<Table>, IoError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let parse = |e: ::csv::Error| IoError::Parse {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(parse)?;
+    let columns = reader
+        .headers()
+        .map_err(parse)?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        rows.push(record.map_err(parse)?.iter().map(str::to_owned).collect());
+    }
+    Ok(Some(Table { columns, rows }))
+}
+
+/// Reads the CSV files of `dir` and, with the `json` feature, the
+/// configuration recorded in `generation_report.json`.
+///
+/// # Errors
+/// [`IoError::Io`] when `dir` is not a readable directory; [`IoError::Parse`]
+/// when a present file is not well-formed CSV or JSON.
+pub fn read_dataset_dir(dir: &Path) -> Result<DatasetDir, IoError> {
+    let meta = std::fs::metadata(dir).map_err(|e| IoError::io("open", dir, e))?;
+    if !meta.is_dir() {
+        return Err(IoError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    #[cfg_attr(not(feature = "json"), allow(unused_mut))]
+    let mut d = DatasetDir {
+        dir: dir.to_path_buf(),
+        transformers: read_table(&dir.join(TRANSFORMERS_CSV))?,
+        meters: read_table(&dir.join(METER_CONSUMPTION_CSV))?,
+        labels: read_table(&dir.join(ANOMALY_LABELS_CSV))?,
+        ..DatasetDir::default()
+    };
+    #[cfg(feature = "json")]
+    read_report(dir, &mut d)?;
+    Ok(d)
+}
+
+#[cfg(feature = "json")]
+fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
+    let path = dir.join(super::REPORT_JSON);
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| IoError::io("read", &path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| IoError::Parse {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    // Ours nests the configuration under `config`; be lenient with flat reports.
+    let config = value.get("config").unwrap_or(&value);
+    let num = |k: &str| config.get(k).and_then(serde_json::Value::as_f64);
+    let int = |k: &str| config.get(k).and_then(serde_json::Value::as_u64).map(|v| v as usize);
+    d.configured_anomaly_rate = num("anomaly_rate");
+    if let (Some(t), Some(m), Some(n)) = (int("num_transformers"), int("num_meters"), int("num_months")) {
+        d.configured_counts = Some((t, m, n));
+    }
+    if let Some(b) = config.get("bounds") {
+        let e = |k: &str| b.get(k).and_then(serde_json::Value::as_f64);
+        if let (Some(lat_min), Some(lat_max), Some(lon_min), Some(lon_max)) =
+            (e("lat_min"), e("lat_max"), e("lon_min"), e("lon_max"))
+        {
+            d.bounds = Some(GeoBounds {
+                lat_min,
+                lat_max,
+                lon_min,
+                lon_max,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check(name: &str, passed: bool, detail: String) -> Check {
+    Check {
+        name: name.to_owned(),
+        passed,
+        detail,
+    }
+}
+
+/// Consumption columns of the meter table: `(position, YYYYMM or None)`.
+fn consumption_columns(t: &Table) -> Vec<(usize, Option<u32>)> {
+    let strict: Vec<_> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.strip_prefix(CONSUMPTION_PREFIX).map(|rest| (i, rest.parse().ok())))
+        .collect();
+    if !strict.is_empty() {
+        return strict;
+    }
+    t.columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.strip_prefix("monthly_").map(|rest| (i, rest.parse().ok())))
+        .collect()
+}
+
+const TX_ID: &[&str] = &["transformer_id"];
+const METER_ID: &[&str] = &["meter_id"];
+const LAT: &[&str] = &["lat", "latitude"];
+const LON: &[&str] = &["lon", "lng", "longitude"];
+const CAPACITY: &[&str] = &["capacity_kVA", "capacity_kva"];
+const KVA: &[&str] = &["kVA", "kva"];
+
+fn schema(name: &str, file: &str, table: Option<&Table>, required: &[&[&str]], numeric: &[&[&str]]) -> Check {
+    let Some(t) = table else {
+        return check(name, false, format!("{file} is missing"));
+    };
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|alts| t.column(alts).is_none())
+        .map(|alts| alts[0])
+        .collect();
+    let mut bad_numbers = 0usize;
+    for alts in numeric {
+        if let Some(i) = t.column(alts) {
+            bad_numbers += t
+                .rows
+                .iter()
+                .filter(|r| !r[i].is_empty() && r[i].parse::<f64>().is_err())
+                .count();
+        }
+    }
+    check(
+        name,
+        missing.is_empty() && bad_numbers == 0,
+        format!(
+            "{file}: {} rows, missing columns: [{}], unparsable numbers: {bad_numbers}",
+            t.rows.len(),
+            missing.join(", ")
+        ),
+    )
+}
+
+/// Reads `dir` and runs the schema checks and the design's six checks on
+/// the files: `schema_transformers`, `schema_meter_consumption`,
+/// `schema_anomaly_labels`, `record_counts`, `anomaly_rate` (within ±2
+/// percentage points of the report's configured rate, when a report is
+/// present), `foreign_keys`, `no_missing_values`, `all_periods_present`
+/// (consumption columns present, consecutive months in time order) and
+/// `coordinates_in_bounds` (the report's bounds, else the defaults).
+///
+/// # Errors
+/// See [`read_dataset_dir`]; a missing file is a failed check, not an error.
+pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
+    let d = read_dataset_dir(dir)?;
+    Ok(validate_tables(&d))
+}
+
+/// Runs [`validate_dir`]'s checks on already-read tables.
+#[must_use]
+pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
+    let empty = Table::default();
+    let consumption_cols = d.meters.as_ref().map(consumption_columns).unwrap_or_default();
+    let mut checks = vec![
+        schema(
+            "schema_transformers",
+            TRANSFORMERS_CSV,
+            d.transformers.as_ref(),
+            &[TX_ID, &["barangay"], LAT, LON, CAPACITY],
+            &[LAT, LON, CAPACITY, &["num_meters"]],
+        ),
+        schema(
+            "schema_meter_consumption",
+            METER_CONSUMPTION_CSV,
+            d.meters.as_ref(),
+            &[METER_ID, TX_ID, &["customer_class"], LAT, LON],
+            &[LAT, LON, KVA],
+        ),
+        schema(
+            "schema_anomaly_labels",
+            ANOMALY_LABELS_CSV,
+            d.labels.as_ref(),
+            &[METER_ID],
+            &[&["severity"], &["anomaly_flag"]],
+        ),
+    ];
+    if let Some(m) = &d.meters {
+        let bad = consumption_cols
+            .iter()
+            .map(|(i, _)| m.rows.iter().filter(|r| r[*i].parse::<f64>().is_err()).count())
+            .sum::<usize>();
+        if let Some(c) = checks.get_mut(1) {
+            c.passed &= bad == 0 && !consumption_cols.is_empty();
+            c.detail.push_str(&format!(
+                "; {} consumption columns, {bad} unparsable",
+                consumption_cols.len()
+            ));
+        }
+    }
+    let tx = d.transformers.as_ref().unwrap_or(&empty);
+    let meters = d.meters.as_ref().unwrap_or(&empty);
+    let labels = d.labels.as_ref().unwrap_or(&empty);
+
+    // record_counts
+    let mut per_tx: HashMap<&str, usize> = HashMap::new();
+    if let Some(i) = meters.column(TX_ID) {
+        for r in &meters.rows {
+            *per_tx.entry(r[i].as_str()).or_default() += 1;
+        }
+    }
+    let mut count_mismatch = 0usize;
+    if let (Some(id), Some(n)) = (tx.column(TX_ID), tx.column(&["num_meters"])) {
+        count_mismatch = tx
+            .rows
+            .iter()
+            .filter(|r| r[n].parse::<usize>().ok() != Some(per_tx.get(r[id].as_str()).copied().unwrap_or(0)))
+            .count();
+    }
+    let configured_ok = d
+        .configured_counts
+        .is_none_or(|(t, m, n)| t == tx.rows.len() && m == meters.rows.len() && n == consumption_cols.len());
+    checks.push(check(
+        "record_counts",
+        count_mismatch == 0 && configured_ok && !tx.rows.is_empty() && !meters.rows.is_empty(),
+        format!(
+            "{} transformers, {} meters, {} consumption columns{}; {count_mismatch} transformers whose num_meters differs from their meters",
+            tx.rows.len(),
+            meters.rows.len(),
+            consumption_cols.len(),
+            d.configured_counts
+                .map(|(t, m, n)| format!(" (report: {t}, {m}, {n})"))
+                .unwrap_or_default()
+        ),
+    ));
+
+    // anomaly_rate
+    let flag = labels.column(&["anomaly_flag"]);
+    let anomalous = labels
+        .rows
+        .iter()
+        .filter(|r| flag.is_none_or(|i| r[i] != "0" && r[i] != "0.0"))
+        .count();
+    let rate = if meters.rows.is_empty() {
+        0.0
+    } else {
+        anomalous as f64 / meters.rows.len() as f64
+    };
+    let (ok, detail) = match d.configured_anomaly_rate {
+        Some(target) => (
+            (rate - target).abs() <= 0.02 + 1e-12,
+            format!("{anomalous} anomalous meters, rate {rate:.4} vs configured {target:.4} (tolerance ±0.02)"),
+        ),
+        None => (
+            rate <= 1.0,
+            format!("{anomalous} anomalous meters, rate {rate:.4} (no generation_report.json to compare with)"),
+        ),
+    };
+    checks.push(check("anomaly_rate", ok, detail));
+
+    // foreign_keys
+    let tx_ids: HashSet<&str> = tx
+        .column(TX_ID)
+        .map(|i| tx.rows.iter().map(|r| r[i].as_str()).collect())
+        .unwrap_or_default();
+    let meter_ids: HashSet<&str> = meters
+        .column(METER_ID)
+        .map(|i| meters.rows.iter().map(|r| r[i].as_str()).collect())
+        .unwrap_or_default();
+    let bad_meters = meters.column(TX_ID).map_or(meters.rows.len(), |i| {
+        meters.rows.iter().filter(|r| !tx_ids.contains(r[i].as_str())).count()
+    });
+    let label_ids: Vec<&str> = labels
+        .column(METER_ID)
+        .map(|i| labels.rows.iter().map(|r| r[i].as_str()).collect())
+        .unwrap_or_default();
+    let bad_labels = label_ids.iter().filter(|id| !meter_ids.contains(*id)).count();
+    let dup_tx = tx.rows.len() - tx_ids.len();
+    let dup_meters = meters.rows.len() - meter_ids.len();
+    let dup_labels = label_ids.len() - label_ids.iter().collect::<HashSet<_>>().len();
+    checks.push(check(
+        "foreign_keys",
+        bad_meters + bad_labels + dup_tx + dup_meters + dup_labels == 0,
+        format!(
+            "{bad_meters} meters with an unknown transformer, {bad_labels} labels of unknown meters, duplicate ids: {dup_tx} transformers, {dup_meters} meters, {dup_labels} labels"
+        ),
+    ));
+
+    // no_missing_values: every cell of the transformer and meter tables, and
+    // every label cell except the optional `end`.
+    let end = labels.column(&["end"]);
+    let empty_cells = |t: &Table, skip: Option<usize>| -> usize {
+        t.rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(i, v)| Some(*i) != skip && v.trim().is_empty())
+                    .count()
+            })
+            .sum()
+    };
+    let (e_tx, e_m, e_l) = (
+        empty_cells(tx, None),
+        empty_cells(meters, None),
+        empty_cells(labels, end),
+    );
+    let non_finite = meters
+        .rows
+        .iter()
+        .flat_map(|r| consumption_cols.iter().map(move |(i, _)| &r[*i]))
+        .filter(|v| v.parse::<f64>().is_ok_and(|x| !x.is_finite()))
+        .count();
+    checks.push(check(
+        "no_missing_values",
+        e_tx + e_m + e_l + non_finite == 0,
+        format!(
+            "empty cells: {e_tx} transformers, {e_m} meters, {e_l} labels; {non_finite} non-finite consumption values"
+        ),
+    ));
+
+    // all_periods_present
+    let months: Vec<Option<u32>> = consumption_cols.iter().map(|(_, m)| *m).collect();
+    let parsed: Vec<u32> = months.iter().flatten().copied().collect();
+    let consecutive = parsed.windows(2).all(|w| {
+        let (a, b) = (w[0], w[1]);
+        let next = if a % 100 == 12 { (a / 100 + 1) * 100 + 1 } else { a + 1 };
+        b == next
+    });
+    let expected = d.configured_counts.map(|(_, _, n)| n);
+    let ok =
+        !months.is_empty() && parsed.len() == months.len() && consecutive && expected.is_none_or(|n| n == months.len());
+    checks.push(check(
+        "all_periods_present",
+        ok,
+        format!(
+            "{} consumption columns ({} named by YYYYMM){}, consecutive and in time order: {consecutive}",
+            months.len(),
+            parsed.len(),
+            expected.map(|n| format!(", report expects {n}")).unwrap_or_default()
+        ),
+    ));
+
+    // coordinates_in_bounds
+    let bounds = d.bounds.unwrap_or_default();
+    let outside = |t: &Table| -> usize {
+        match (t.column(LAT), t.column(LON)) {
+            (Some(la), Some(lo)) => t
+                .rows
+                .iter()
+                .filter(|r| match (r[la].parse::<f64>(), r[lo].parse::<f64>()) {
+                    (Ok(lat), Ok(lon)) => !bounds.contains(GeoPoint { lat, lon }),
+                    _ => true,
+                })
+                .count(),
+            _ => t.rows.len(),
+        }
+    };
+    let (o_tx, o_m) = (outside(tx), outside(meters));
+    checks.push(check(
+        "coordinates_in_bounds",
+        o_tx + o_m == 0,
+        format!(
+            "{o_tx} transformers and {o_m} meters outside lat {}..{}, lon {}..{}{}",
+            bounds.lat_min,
+            bounds.lat_max,
+            bounds.lon_min,
+            bounds.lon_max,
+            if d.bounds.is_some() {
+                " (from report)"
+            } else {
+                " (defaults)"
+            }
+        ),
+    ));
+    ValidationReport { checks }
+}

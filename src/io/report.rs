@@ -1,0 +1,177 @@
+//! `generation_report.json` (machine-readable) and `generation_report.txt`
+//! (the human version, laid out like the original tool's).
+//!
+//! Both are deterministic: they hold no timestamp, host name or elapsed
+//! time, so the same configuration gives byte-identical reports.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::config::GeneratorConfig;
+use crate::dataset::Dataset;
+use crate::report::Summary;
+use crate::validate::ValidationReport;
+
+/// File name of the machine-readable report.
+pub const REPORT_JSON: &str = "generation_report.json";
+/// File name of the human-readable report.
+pub const REPORT_TXT: &str = "generation_report.txt";
+
+/// Everything `generation_report.json` holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub struct GenerationReport {
+    /// Always `ghostload`.
+    pub generator: String,
+    /// The crate version that wrote the dataset.
+    pub version: String,
+    /// The full effective configuration.
+    pub config: GeneratorConfig,
+    /// The dataset's statistics.
+    pub summary: Summary,
+    /// Whether every validation check passed.
+    pub validation_passed: bool,
+    /// Every validation check with its result.
+    pub validation: ValidationReport,
+    /// What the pipeline adjusted, in words.
+    pub warnings: Vec<String>,
+    /// The data files of the dataset directory, sorted.
+    pub files: Vec<String>,
+}
+
+impl GenerationReport {
+    /// The report of `dataset`, listing `files` (sorted here).
+    #[must_use]
+    pub fn new(dataset: &Dataset, files: &[&str]) -> GenerationReport {
+        let validation = dataset.validate();
+        let mut files: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
+        files.sort();
+        GenerationReport {
+            generator: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            config: dataset.config().clone(),
+            summary: dataset.summary(),
+            validation_passed: validation.passed(),
+            validation,
+            warnings: dataset.warnings().iter().map(ToString::to_string).collect(),
+            files,
+        }
+    }
+}
+
+/// Writes `generation_report.json` (pretty-printed, keys in a fixed order,
+/// numbers without exponents).
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_report_json<W: Write>(report: &GenerationReport, mut out: W) -> io::Result<()> {
+    let pretty = serde_json::ser::PrettyFormatter::with_indent(b"  ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, super::fmt::PlainFloats(pretty));
+    serde::Serialize::serialize(report, &mut ser)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes `generation_report.txt`, the human-readable summary.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_report_txt<W: Write>(report: &GenerationReport, mut out: W) -> io::Result<()> {
+    out.write_all(render_txt(report).as_bytes())?;
+    out.flush()
+}
+
+fn pct(share: f64) -> String {
+    super::fmt::fixed(100.0 * share, 2)
+}
+
+/// The text of `generation_report.txt`.
+#[must_use]
+pub fn render_txt(r: &GenerationReport) -> String {
+    let s: &Summary = &r.summary;
+    let c: &GeneratorConfig = &r.config;
+    let rule = "=".repeat(60);
+    let mut t = String::new();
+    let _ = writeln!(t, "{rule}");
+    let _ = writeln!(t, "SYNTHETIC DATA GENERATION REPORT");
+    let _ = writeln!(t, "{rule}");
+    let _ = writeln!(t, "Generator: {} {}", r.generator, r.version);
+    let _ = writeln!(t);
+    let _ = writeln!(t, "CONFIGURATION:");
+    let _ = writeln!(t, "  Seed: {}", c.seed);
+    let _ = writeln!(t, "  Transformers: {}", c.num_transformers);
+    let _ = writeln!(t, "  Meters: {}", c.num_meters);
+    let _ = writeln!(t, "  Months: {} (from {})", c.num_months, c.start_month);
+    let _ = writeln!(t, "  Target anomaly rate: {}%", pct(c.anomaly_rate));
+    let _ = writeln!(t, "  Spatial clustering strength: {}", c.spatial_clustering_strength);
+    let _ = writeln!(
+        t,
+        "  Bounds: lat {} to {}, lon {} to {}",
+        c.bounds.lat_min, c.bounds.lat_max, c.bounds.lon_min, c.bounds.lon_max
+    );
+    let _ = writeln!(t);
+    let _ = writeln!(t, "DATASET STATISTICS:");
+    let _ = writeln!(t, "  Total transformers: {}", s.transformers);
+    let _ = writeln!(t, "  Total meters: {}", s.meters);
+    let _ = writeln!(t, "  Periods per meter: {}", s.periods);
+    let _ = writeln!(
+        t,
+        "  Anomalous meters: {} ({}%)",
+        s.anomalous_meters,
+        pct(s.anomaly_rate)
+    );
+    let _ = writeln!(t);
+    let _ = writeln!(t, "CUSTOMER CLASS DISTRIBUTION:");
+    for (class, share) in &s.customer_classes {
+        let _ = writeln!(t, "  {class}: {} ({}%)", share.count, pct(share.share));
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "RISK BAND DISTRIBUTION (anomalous meters):");
+    for (band, share) in &s.risk_bands {
+        let _ = writeln!(t, "  {band}: {} ({}%)", share.count, pct(share.share));
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "ANOMALY TYPES:");
+    for (kind, share) in &s.anomaly_types {
+        let _ = writeln!(t, "  {kind}: {} ({}%)", share.count, pct(share.share));
+    }
+    let k = &s.consumption_kwh;
+    let f2 = |v: f64| super::fmt::fixed(v, 2);
+    let _ = writeln!(t);
+    let _ = writeln!(t, "CONSUMPTION STATISTICS (kWh per month):");
+    let _ = writeln!(t, "  Mean: {}", f2(k.mean));
+    let _ = writeln!(t, "  Median: {}", f2(k.median));
+    let _ = writeln!(t, "  Std: {}", f2(k.std));
+    let _ = writeln!(t, "  Min: {}", f2(k.min));
+    let _ = writeln!(t, "  Max: {}", f2(k.max));
+    let _ = writeln!(t, "  Normal-meter cells clipped at zero: {}%", pct(s.clipped_fraction));
+    let _ = writeln!(t);
+    let _ = writeln!(t, "BARANGAYS:");
+    for b in &s.per_barangay {
+        let _ = writeln!(
+            t,
+            "  {}: {} transformers, {} meters, {} anomalous",
+            b.name, b.transformers, b.meters, b.anomalous_meters
+        );
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "VALIDATION:");
+    for check in &r.validation.checks {
+        let mark = if check.passed { "PASS" } else { "FAIL" };
+        let _ = writeln!(t, "  {mark} {}: {}", check.name, check.detail);
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(t);
+        let _ = writeln!(t, "WARNINGS:");
+        for w in &r.warnings {
+            let _ = writeln!(t, "  {w}");
+        }
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "FILES:");
+    for f in &r.files {
+        let _ = writeln!(t, "  {f}");
+    }
+    let _ = writeln!(t, "{rule}");
+    t
+}

@@ -1,0 +1,314 @@
+//! The `ghostload` binary: exit codes, configuration layering, determinism,
+//! and a failing run leaving the output directory as it was.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ghostload(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ghostload"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn value<'a>(toml: &'a str, key: &str) -> &'a str {
+    toml.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("{key} not in:\n{toml}"))
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn anomaly_rate_out_of_range_exits_2_naming_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = ghostload(&[
+        "generate",
+        "--anomaly-rate",
+        "1.5",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("anomaly_rate") && err.contains("1.5") && err.contains("0.0 ..= 1.0"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing created");
+}
+
+#[test]
+fn bad_flag_value_exits_2() {
+    let o = ghostload(&["generate", "--num-meters", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = ghostload(&["generate", "--start-month", "2024-13", "--print-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("start_month"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_toml_key_is_named_with_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.toml");
+    fs::write(&file, "num_meters = 100\nnum_transformerz = 5\n").unwrap();
+    let o = ghostload(&["generate", "--config", file.to_str().unwrap(), "--print-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("num_transformerz"), "{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+    fs::write(&file, "[bounds]\nlat_minimum = 1.0\n").unwrap();
+    let o = ghostload(&["generate", "--config", file.to_str().unwrap(), "--print-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("lat_minimum"), "{}", stderr(&o));
+}
+
+#[test]
+fn print_config_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = ghostload(&["generate", "--preset", "demo", "--seed", "9", "--print-config"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed = stdout(&o);
+    assert_eq!(value(&printed, "seed"), "9");
+    let file = tmp.path().join("c.toml");
+    fs::write(&file, &printed).unwrap();
+    let again = ghostload(&["generate", "--config", file.to_str().unwrap(), "--print-config"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(stdout(&again), printed);
+}
+
+#[test]
+fn flags_override_file_override_preset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("c.toml");
+    fs::write(
+        &file,
+        "num_meters = 800\nnum_months = 9\n[class_mix]\nresidential = 0.6\ncommercial = 0.3\nindustrial = 0.1\n",
+    )
+    .unwrap();
+    let o = ghostload(&[
+        "generate",
+        "--preset",
+        "production",
+        "--config",
+        file.to_str().unwrap(),
+        "--num-months",
+        "3",
+        "--print-config",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert_eq!(value(&t, "num_transformers"), "100", "from the preset");
+    assert_eq!(value(&t, "num_meters"), "800", "from the file");
+    assert_eq!(value(&t, "num_months"), "3", "from the flag");
+    assert_eq!(value(&t, "residential"), "0.6");
+}
+
+#[test]
+fn generate_is_deterministic_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for dir in [&a, &b] {
+        let o = ghostload(&["generate", "--preset", "demo", "--output-dir", dir.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(" - INFO - Generating 20 transformers..."), "{err}");
+        assert!(err.contains("500 meters"), "summary line: {err}");
+    }
+    let strip_log = |v: Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> {
+        v.into_iter()
+            .filter(|(n, _)| n != "synthetic_data_generation.log")
+            .collect()
+    };
+    let (ta, tb) = (strip_log(tree(&a)), strip_log(tree(&b)));
+    assert_eq!(ta.len(), 6);
+    assert!(ta == tb, "two runs differ");
+    let log = fs::read_to_string(a.join("synthetic_data_generation.log")).unwrap();
+    assert!(log.contains("✓ All validation checks passed"), "{log}");
+    let v = ghostload(&["validate", a.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(stdout(&v).matches("PASS ").count(), 9, "{}", stdout(&v));
+}
+
+#[test]
+fn quiet_run_prints_nothing_but_still_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("q");
+    let o = ghostload(&[
+        "-q",
+        "generate",
+        "--preset",
+        "demo",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o), "");
+    assert!(
+        fs::read_to_string(out.join("synthetic_data_generation.log"))
+            .unwrap()
+            .contains("INFO")
+    );
+}
+
+#[test]
+fn failing_run_leaves_the_target_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = ghostload(&["generate", "--preset", "demo", "--output-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    fs::write(out.join("notes.md"), "keep").unwrap();
+    let before = tree(&out);
+    // Valid flags, but a configuration that cannot be generated: fails before anything is written.
+    let o = ghostload(&[
+        "generate",
+        "--num-meters",
+        "10",
+        "--num-transformers",
+        "20",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(tree(&out), before);
+    // The output path is a file: one clear line, exit 1, nothing touched.
+    let file = tmp.path().join("file");
+    fs::write(&file, "x").unwrap();
+    let o = ghostload(&["generate", "--preset", "demo", "--output-dir", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a directory"), "{err}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+    let mut names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["file", "out"]);
+}
+
+#[test]
+fn validate_fails_on_a_broken_directory_and_rejects_a_missing_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(
+        ghostload(&[
+            "-q",
+            "generate",
+            "--preset",
+            "demo",
+            "--output-dir",
+            out.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    fs::remove_file(out.join("transformers.csv")).unwrap();
+    let v = ghostload(&["validate", out.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(stdout(&v).contains("FAIL schema_transformers"), "{}", stdout(&v));
+    let v = ghostload(&["validate", tmp.path().join("nope").to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_leaves_the_target_as_it_was_and_removes_the_staging_directory() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.md"), "keep").unwrap();
+    let before = tree(&out);
+    // Large enough that generation is still running when the signal arrives.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ghostload"))
+        .args([
+            "-q",
+            "generate",
+            "--num-transformers",
+            "500",
+            "--num-meters",
+            "150000",
+            "--num-months",
+            "120",
+        ])
+        .args(["--output-dir", out.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let staging = tmp.path().join(format!(".out.ghostload-tmp-{}", child.id()));
+    let start = Instant::now();
+    while !staging.exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(staging.exists(), "staging directory never appeared");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!staging.exists(), "staging directory removed");
+    assert_eq!(tree(&out), before);
+}
+
+#[test]
+fn validate_accepts_the_python_tools_column_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(
+        d.join("transformers.csv"),
+        "transformer_id,feeder_id,barangay,lat,lon,capacity_kva,num_meters\nTX_0001,FDR_01,Poblacion,14.5,121.0,50.0,2\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("meter_consumption.csv"),
+        "meter_id,transformer_id,customer_class,barangay,lat,lon,kva,monthly_202401,monthly_202402\n\
+         MTR_000001,TX_0001,residential,Poblacion,14.5001,121.0001,3.2,210.5,198.25\n\
+         MTR_000002,TX_0001,commercial,Poblacion,14.4999,121.0002,6.1,1200.0,1100.75\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("anomaly_labels.csv"),
+        "meter_id,anomaly_flag,risk_band,anomaly_type\n",
+    )
+    .unwrap();
+    let v = ghostload(&["validate", d.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    // Out of order months are caught.
+    let text = fs::read_to_string(d.join("meter_consumption.csv")).unwrap();
+    fs::write(
+        d.join("meter_consumption.csv"),
+        text.replace("monthly_202402", "monthly_202312"),
+    )
+    .unwrap();
+    let v = ghostload(&["validate", d.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(stdout(&v).contains("FAIL all_periods_present"), "{}", stdout(&v));
+}
