@@ -88,10 +88,64 @@ impl MeterBatch {
         records(&self.meters, &self.consumption, self.periods, &self.labels)
     }
 
+    /// A borrowed view of the whole batch.
+    pub(crate) fn part(&self) -> Part<'_> {
+        Part {
+            first: self.first,
+            periods: self.periods,
+            meters: &self.meters,
+            consumption: &self.consumption,
+            labels: &self.labels,
+            events: &self.events,
+            clip_stats: self.clip_stats,
+        }
+    }
+
     /// The label of meter `id`, if it is in this batch and anomalous.
     #[must_use]
     pub fn label(&self, id: MeterId) -> Option<&AnomalyLabel> {
         find(&self.labels, id, |l| l.meter_id)
+    }
+}
+
+/// A borrowed run of consecutive meters with their rows, labels and events:
+/// what validation, statistics and writers consume, whether the meters come
+/// from a [`MeterBatch`] or a whole [`Dataset`](crate::Dataset).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part<'a> {
+    pub(crate) first: usize,
+    pub(crate) periods: usize,
+    pub(crate) meters: &'a [Meter],
+    pub(crate) consumption: &'a [f64],
+    pub(crate) labels: &'a [AnomalyLabel],
+    pub(crate) events: &'a [Event],
+    pub(crate) clip_stats: ClipStats,
+}
+
+impl<'a> Part<'a> {
+    /// Meters `range` (relative to this part) with their rows, labels and events.
+    pub(crate) fn slice(&self, range: Range<usize>) -> Part<'a> {
+        let id = |i: usize| MeterId::from_index((self.first + i) as u32);
+        let (lo, hi) = (id(range.start), id(range.end));
+        let within = |m: MeterId| m >= lo && m < hi;
+        let labels_from = self.labels.partition_point(|l| l.meter_id < lo);
+        let labels_to = labels_from + self.labels[labels_from..].partition_point(|l| within(l.meter_id));
+        let events_from = self.events.partition_point(|e| e.meter_id < lo);
+        let events_to = events_from + self.events[events_from..].partition_point(|e| within(e.meter_id));
+        Part {
+            first: self.first + range.start,
+            periods: self.periods,
+            meters: &self.meters[range.clone()],
+            consumption: &self.consumption[range.start * self.periods..range.end * self.periods],
+            labels: &self.labels[labels_from..labels_to],
+            events: &self.events[events_from..events_to],
+            clip_stats: ClipStats::default(),
+        }
+    }
+
+    /// Every meter with its series and label, in meter order.
+    pub(crate) fn records(&self) -> impl ExactSizeIterator<Item = (&'a Meter, &'a [f64], Option<&'a AnomalyLabel>)> {
+        records(self.meters, self.consumption, self.periods, self.labels)
     }
 }
 

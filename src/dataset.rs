@@ -262,6 +262,19 @@ impl Dataset {
         )
     }
 
+    /// A borrowed view of all meters.
+    pub(crate) fn part(&self) -> crate::batch::Part<'_> {
+        crate::batch::Part {
+            first: 0,
+            periods: self.consumption.periods(),
+            meters: &self.meters,
+            consumption: self.consumption.as_slice(),
+            labels: &self.labels,
+            events: &self.events,
+            clip_stats: self.clip_stats,
+        }
+    }
+
     /// How many cells were clipped at zero.
     #[must_use]
     pub fn clip_stats(&self) -> ClipStats {

@@ -22,7 +22,7 @@ use crate::network::Network;
 use crate::rng::{Purpose, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
 use crate::time::{Resolution, TimeAxis};
-use crate::validate::{ValidationReport, Validator};
+use crate::validate::{Expected, ValidationReport, Validator};
 
 /// Collects a configuration and optional custom components; [`build`](Self::build)
 /// validates everything once.
@@ -507,7 +507,42 @@ impl Pipeline {
     /// Checks a streamed dataset as [`Dataset::validate`] checks an in-memory
     /// one: feed it every batch, in order, then call [`StreamValidator::finish`].
     pub fn validator<'a>(&'a self, network: &'a Network) -> StreamValidator<'a> {
-        StreamValidator(Validator::new(&self.config, &self.axis, network))
+        self.range_validator(network, 0..self.config.num_meters)
+    }
+
+    /// Like [`validator`](Self::validator), for the meters `range` only (a
+    /// shard): counts are checked against what that range must contain.
+    pub fn range_validator<'a>(&'a self, network: &'a Network, range: Range<usize>) -> StreamValidator<'a> {
+        let expected = self.expected(range);
+        StreamValidator(Validator::new(&self.config, &self.axis, network, expected))
+    }
+
+    /// Exact anomalous and benign counts of meters `range`: O(1) for the
+    /// whole dataset, O(range) otherwise (one rank per meter).
+    pub(crate) fn expected(&self, range: Range<usize>) -> Expected {
+        if range == (0..self.config.num_meters) {
+            return Expected::whole(&self.config);
+        }
+        let k = self.selection.count();
+        let (mut anomalous, mut benign) = (0, 0);
+        for i in range.clone() {
+            let rank = self.selection.rank(i as u64);
+            if rank < k {
+                anomalous += 1;
+            } else if self.benign_selection.rank(rank - k) < self.benign_selection.count() {
+                benign += 1;
+            }
+        }
+        Expected {
+            range,
+            anomalous,
+            benign,
+        }
+    }
+
+    /// Runs `f` on this pipeline's worker pool.
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
     }
 
     /// Generates the barangays, transformers and allocation: O(transformers).
@@ -723,13 +758,11 @@ pub struct StreamValidator<'a>(Validator<'a>);
 impl StreamValidator<'_> {
     /// Adds the next batch (batches must come in meter order, each meter once).
     pub fn add(&mut self, batch: &MeterBatch) {
-        self.0.add(
-            batch.first,
-            &batch.meters,
-            &batch.consumption,
-            &batch.labels,
-            &batch.events,
-        );
+        self.0.add(&batch.part());
+    }
+
+    pub(crate) fn add_part(&mut self, part: &crate::batch::Part<'_>) {
+        self.0.add(part);
     }
 
     /// The report over everything added.

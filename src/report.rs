@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::batch::Part;
 use crate::dataset::Dataset;
 use crate::ids::TransformerId;
 use crate::model::{CustomerClass, RiskBand};
+use crate::network::Network;
 
 /// Count and share of one category.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,13 +106,51 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Computes the summary of `d` in one pass over its entities (plus a
-    /// selection for the median).
+    /// Computes the summary of `d`.
     #[must_use]
     pub fn of(d: &Dataset) -> Summary {
-        let n = d.meters.len();
-        let anomalous = d.labels.len();
-        let mut per_barangay: Vec<BarangayCounts> = d
+        let mut builder = SummaryBuilder::new(d.network(), d.axis().len());
+        builder.add_part(&d.part());
+        builder.finish()
+    }
+}
+
+/// Values above this many hundredths of a kWh (167 772.16 kWh) go to the
+/// sorted overflow list instead of the dense histogram.
+const DENSE_CENTS: usize = 1 << 24;
+
+/// Accumulates a [`Summary`] meter by meter, so that a dataset streamed in
+/// batches gets exactly the summary an in-memory one does.
+///
+/// Consumption statistics are exact and independent of the batching: they are
+/// computed over the values rounded to 0.01 kWh, i.e. the values as written to
+/// `meter_consumption.csv`, with integer sums (mean, standard deviation) and a
+/// histogram of hundredths (median, min, max).
+#[derive(Debug, Clone)]
+pub struct SummaryBuilder {
+    periods: usize,
+    meters: usize,
+    anomalous: usize,
+    classes: BTreeMap<CustomerClass, usize>,
+    bands: BTreeMap<RiskBand, usize>,
+    types: BTreeMap<String, usize>,
+    type_bands: BTreeMap<String, BTreeMap<RiskBand, usize>>,
+    benign_types: BTreeMap<String, usize>,
+    per_barangay: Vec<BarangayCounts>,
+    per_transformer: Vec<TransformerCounts>,
+    clip: crate::dataset::ClipStats,
+    cells: u128,
+    sum_cents: u128,
+    sum_sq_cents: u128,
+    histogram: Vec<u32>,
+    overflow: Vec<u64>,
+}
+
+impl SummaryBuilder {
+    /// An empty summary of a dataset on `network` with `periods` periods per series.
+    #[must_use]
+    pub fn new(network: &Network, periods: usize) -> Self {
+        let mut per_barangay: Vec<BarangayCounts> = network
             .barangays()
             .iter()
             .map(|b| BarangayCounts {
@@ -120,7 +160,12 @@ impl Summary {
                 anomalous_meters: 0,
             })
             .collect();
-        let mut per_transformer: Vec<TransformerCounts> = d
+        for t in network.transformers() {
+            if let Some(b) = per_barangay.get_mut(t.barangay.index()) {
+                b.transformers += 1;
+            }
+        }
+        let per_transformer = network
             .transformers()
             .iter()
             .map(|t| TransformerCounts {
@@ -129,98 +174,185 @@ impl Summary {
                 anomalous_meters: 0,
             })
             .collect();
-        for t in d.transformers() {
-            if let Some(b) = per_barangay.get_mut(t.barangay.index()) {
-                b.transformers += 1;
-            }
+        SummaryBuilder {
+            periods,
+            meters: 0,
+            anomalous: 0,
+            classes: CustomerClass::ALL.iter().map(|c| (*c, 0)).collect(),
+            bands: RiskBand::ALL.iter().map(|b| (*b, 0)).collect(),
+            types: BTreeMap::new(),
+            type_bands: BTreeMap::new(),
+            benign_types: BTreeMap::new(),
+            per_barangay,
+            per_transformer,
+            clip: crate::dataset::ClipStats::default(),
+            cells: 0,
+            sum_cents: 0,
+            sum_sq_cents: 0,
+            histogram: Vec::new(),
+            overflow: Vec::new(),
         }
-        let mut classes: BTreeMap<CustomerClass, usize> = CustomerClass::ALL.iter().map(|c| (*c, 0)).collect();
-        for (m, _, label) in d.records() {
-            *classes.entry(m.customer_class).or_default() += 1;
+    }
+
+    /// Adds the meters of a batch.
+    pub fn add(&mut self, batch: &crate::batch::MeterBatch) {
+        self.add_part(&batch.part());
+    }
+
+    pub(crate) fn add_part(&mut self, part: &Part<'_>) {
+        self.meters += part.meters.len();
+        for (m, _, label) in part.records() {
+            *self.classes.entry(m.customer_class).or_default() += 1;
             let hit = usize::from(label.is_some());
-            if let Some(b) = per_barangay.get_mut(m.barangay.index()) {
+            if let Some(b) = self.per_barangay.get_mut(m.barangay.index()) {
                 b.meters += 1;
                 b.anomalous_meters += hit;
             }
-            if let Some(t) = per_transformer.get_mut(m.transformer_id.index()) {
+            if let Some(t) = self.per_transformer.get_mut(m.transformer_id.index()) {
                 t.meters += 1;
                 t.anomalous_meters += hit;
             }
         }
-        let mut bands: BTreeMap<RiskBand, usize> = RiskBand::ALL.iter().map(|b| (*b, 0)).collect();
-        let mut types: BTreeMap<String, usize> = BTreeMap::new();
-        let mut type_bands: BTreeMap<String, BTreeMap<RiskBand, usize>> = BTreeMap::new();
-        for l in &d.labels {
-            *bands.entry(l.risk_band).or_default() += 1;
-            *types.entry(l.anomaly_type.to_string()).or_default() += 1;
-            *type_bands
+        for l in part.labels {
+            self.anomalous += 1;
+            *self.bands.entry(l.risk_band).or_default() += 1;
+            *self.types.entry(l.anomaly_type.to_string()).or_default() += 1;
+            *self
+                .type_bands
                 .entry(l.anomaly_type.to_string())
                 .or_insert_with(|| RiskBand::ALL.iter().map(|b| (*b, 0)).collect())
                 .entry(l.risk_band)
                 .or_default() += 1;
         }
-        let mut benign_types: BTreeMap<String, usize> = BTreeMap::new();
-        for e in d.events.iter().filter(|e| !e.is_anomaly) {
-            *benign_types.entry(e.event_type.to_string()).or_default() += 1;
+        for e in part.events.iter().filter(|e| !e.is_anomaly) {
+            *self.benign_types.entry(e.event_type.to_string()).or_default() += 1;
         }
+        self.clip.normal_clipped += part.clip_stats.normal_clipped;
+        self.clip.normal_cells += part.clip_stats.normal_cells;
+        self.clip.all_clipped += part.clip_stats.all_clipped;
+        for &v in part.consumption {
+            self.add_value(v);
+        }
+    }
+
+    fn add_value(&mut self, kwh: f64) {
+        // Valid datasets hold finite values >= 0; anything else counts as 0.
+        let cents = if kwh.is_finite() && kwh > 0.0 {
+            (kwh * 100.0).round() as u64
+        } else {
+            0
+        };
+        self.cells += 1;
+        self.sum_cents += u128::from(cents);
+        self.sum_sq_cents += u128::from(cents) * u128::from(cents);
+        match usize::try_from(cents) {
+            Ok(c) if c < DENSE_CENTS => {
+                if c >= self.histogram.len() {
+                    self.histogram.resize((c + 1).next_power_of_two().min(DENSE_CENTS), 0);
+                }
+                self.histogram[c] += 1;
+            }
+            _ => self.overflow.push(cents),
+        }
+    }
+
+    /// The summary of everything added.
+    #[must_use]
+    pub fn finish(mut self) -> Summary {
+        let (n, anomalous) = (self.meters, self.anomalous);
+        self.overflow.sort_unstable();
         Summary {
-            transformers: d.transformers().len(),
+            transformers: self.per_transformer.len(),
             meters: n,
-            periods: d.axis.len(),
+            periods: self.periods,
             anomalous_meters: anomalous,
             anomaly_rate: Share::of(anomalous, n).share,
-            customer_classes: classes.into_iter().map(|(k, v)| (k, Share::of(v, n))).collect(),
-            risk_bands: bands.into_iter().map(|(k, v)| (k, Share::of(v, anomalous))).collect(),
-            anomaly_types: types.into_iter().map(|(k, v)| (k, Share::of(v, anomalous))).collect(),
-            anomaly_type_bands: type_bands,
-            benign_meters: benign_types.values().sum(),
-            benign_types,
-            consumption_kwh: stats(d.consumption.as_slice()),
-            clipped_fraction: d.clip_stats.normal_fraction(),
-            per_barangay,
-            per_transformer,
+            customer_classes: self.classes.iter().map(|(k, v)| (*k, Share::of(*v, n))).collect(),
+            risk_bands: self.bands.iter().map(|(k, v)| (*k, Share::of(*v, anomalous))).collect(),
+            anomaly_types: self
+                .types
+                .iter()
+                .map(|(k, v)| (k.clone(), Share::of(*v, anomalous)))
+                .collect(),
+            anomaly_type_bands: std::mem::take(&mut self.type_bands),
+            benign_meters: self.benign_types.values().sum(),
+            benign_types: std::mem::take(&mut self.benign_types),
+            consumption_kwh: self.stats(),
+            clipped_fraction: self.clip.normal_fraction(),
+            per_barangay: std::mem::take(&mut self.per_barangay),
+            per_transformer: std::mem::take(&mut self.per_transformer),
         }
     }
-}
 
-fn stats(values: &[f64]) -> ConsumptionStats {
-    if values.is_empty() {
-        return ConsumptionStats {
-            mean: 0.0,
-            median: 0.0,
-            std: 0.0,
-            min: 0.0,
-            max: 0.0,
-        };
+    fn stats(&self) -> ConsumptionStats {
+        if self.cells == 0 {
+            return ConsumptionStats {
+                mean: 0.0,
+                median: 0.0,
+                std: 0.0,
+                min: 0.0,
+                max: 0.0,
+            };
+        }
+        let n = self.cells;
+        // n·Σx² − (Σx)² is exact in integers (and >= 0 by Cauchy–Schwarz).
+        let spread = (n * self.sum_sq_cents).saturating_sub(self.sum_cents * self.sum_cents);
+        let variance = spread as f64 / (n as f64 * n as f64);
+        ConsumptionStats {
+            mean: self.sum_cents as f64 / n as f64 / 100.0,
+            median: self.nth_cents((n - 1) / 2) as f64 / 100.0,
+            std: variance.sqrt() / 100.0,
+            min: self.nth_cents(0) as f64 / 100.0,
+            max: self.nth_cents(n - 1) as f64 / 100.0,
+        }
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in values {
-        min = min.min(v);
-        max = max.max(v);
-    }
-    let mut copy = values.to_vec();
-    let mid = (copy.len() - 1) / 2;
-    let (_, median, _) = copy.select_nth_unstable_by(mid, f64::total_cmp);
-    ConsumptionStats {
-        mean,
-        median: *median,
-        std: var.sqrt(),
-        min,
-        max,
+
+    /// The `k`-th smallest value (0-based), in hundredths.
+    fn nth_cents(&self, k: u128) -> u64 {
+        let mut seen: u128 = 0;
+        for (cents, &count) in self.histogram.iter().enumerate() {
+            seen += u128::from(count);
+            if seen > k {
+                return cents as u64;
+            }
+        }
+        let rest = usize::try_from(k - seen).unwrap_or(usize::MAX);
+        self.overflow.get(rest).copied().unwrap_or(0)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{GeneratorConfig, Pipeline};
+
+    fn stats_of(values: &[f64]) -> ConsumptionStats {
+        let pipeline = Pipeline::builder()
+            .config(GeneratorConfig {
+                num_meters: 1,
+                num_transformers: 1,
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        let mut b = SummaryBuilder::new(&pipeline.network(), 1);
+        for &v in values {
+            b.add_value(v);
+        }
+        b.stats()
+    }
 
     #[test]
     fn stats_of_a_small_sample() {
-        let s = stats(&[4.0, 1.0, 3.0, 2.0]);
+        let s = stats_of(&[4.0, 1.0, 3.0, 2.0]);
         assert_eq!((s.mean, s.median, s.min, s.max), (2.5, 2.0, 1.0, 4.0));
         assert!((s.std - 1.25f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stats_use_the_written_hundredths_and_handle_huge_values() {
+        let s = stats_of(&[0.004, 0.006, 1e6, 2e6, 3e6]);
+        assert_eq!((s.min, s.median, s.max), (0.0, 1e6, 3e6));
+        assert!((s.mean - 1_200_000.002).abs() < 1e-6, "{}", s.mean);
     }
 }

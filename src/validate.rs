@@ -2,10 +2,11 @@
 
 use std::fmt;
 
+use crate::batch::Part;
 use crate::config::GeneratorConfig;
 use crate::dataset::Dataset;
 use crate::ids::MeterId;
-use crate::model::{AnomalyLabel, Event, Meter};
+use crate::model::{AnomalyLabel, Event};
 use crate::network::Network;
 use crate::time::TimeAxis;
 
@@ -86,9 +87,29 @@ fn check(name: &str, passed: bool, detail: String) -> Check {
 }
 
 pub(crate) fn validate(d: &Dataset) -> ValidationReport {
-    let mut v = Validator::new(&d.config, &d.axis, &d.network);
-    v.add(0, &d.meters, d.consumption.as_slice(), &d.labels, &d.events);
+    let expected = Expected::whole(&d.config);
+    let mut v = Validator::new(&d.config, &d.axis, &d.network, expected);
+    v.add(&d.part());
     v.finish()
+}
+
+/// What a run of meters must contain: its index range and exact counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Expected {
+    pub(crate) range: std::ops::Range<usize>,
+    pub(crate) anomalous: usize,
+    pub(crate) benign: usize,
+}
+
+impl Expected {
+    /// The whole dataset.
+    pub(crate) fn whole(config: &GeneratorConfig) -> Self {
+        Expected {
+            range: 0..config.num_meters,
+            anomalous: config.anomalous_meter_count(),
+            benign: config.benign_meter_count(),
+        }
+    }
 }
 
 /// Runs the checks of [`ValidationReport`] incrementally, batch by batch, so
@@ -99,6 +120,7 @@ pub(crate) struct Validator<'a> {
     config: &'a GeneratorConfig,
     axis: &'a TimeAxis,
     network: &'a Network,
+    expected: Expected,
     meters: usize,
     rows: usize,
     ragged_batches: usize,
@@ -123,11 +145,17 @@ pub(crate) struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    pub(crate) fn new(config: &'a GeneratorConfig, axis: &'a TimeAxis, network: &'a Network) -> Self {
+    pub(crate) fn new(
+        config: &'a GeneratorConfig,
+        axis: &'a TimeAxis,
+        network: &'a Network,
+        expected: Expected,
+    ) -> Self {
         Validator {
             config,
             axis,
             network,
+            expected,
             meters: 0,
             rows: 0,
             ragged_batches: 0,
@@ -152,15 +180,16 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Adds meters with their rows (`periods` values each), labels and events.
-    pub(crate) fn add(
-        &mut self,
-        first: usize,
-        meters: &[Meter],
-        consumption: &[f64],
-        labels: &[AnomalyLabel],
-        events: &[Event],
-    ) {
+    /// Adds meters with their rows, labels and events (the next run, in order).
+    pub(crate) fn add(&mut self, part: &Part<'_>) {
+        let Part {
+            first,
+            meters,
+            consumption,
+            labels,
+            events,
+            ..
+        } = *part;
         let periods = self.axis.len();
         let bounds = &self.config.bounds;
         self.meters += meters.len();
@@ -170,7 +199,10 @@ impl<'a> Validator<'a> {
         }
         for (i, m) in meters.iter().enumerate() {
             let transformer = self.network.transformer(m.transformer_id);
-            if m.id.index() != first + i || transformer.is_none_or(|t| t.barangay != m.barangay) {
+            let expected_id = self.expected.range.start + self.meters - meters.len() + i;
+            let misplaced = m.id.index() != first + i || m.id.index() != expected_id;
+            let wrong_transformer = self.network.allocation.transformer_of(m.id.index()) != m.transformer_id;
+            if misplaced || wrong_transformer || transformer.is_none_or(|t| t.barangay != m.barangay) {
                 self.bad_meters += 1;
             }
             if let Some(s) = self.served.get_mut(m.transformer_id.index()) {
@@ -365,7 +397,7 @@ impl<'a> Validator<'a> {
     }
 
     fn events_check(&self) -> Check {
-        let expected_benign = self.config.benign_meter_count();
+        let expected_benign = self.expected.benign;
         let anomalous_events = self.events - self.benign;
         let (benign, sorted, outside) = (self.benign, self.events_sorted, self.events_out_of_series);
         let (labelled_benign, unmatched) = (self.labelled_benign, self.unmatched_labels);
