@@ -94,6 +94,7 @@ pub mod network;
 pub mod pipeline;
 pub mod report;
 pub mod rng;
+pub mod shard;
 pub mod spatial;
 pub mod time;
 pub mod validate;
@@ -116,6 +117,7 @@ pub use crate::model::{AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event
 pub use crate::network::Network;
 pub use crate::pipeline::{Pipeline, PipelineBuilder, StreamValidator};
 pub use crate::report::Summary;
+pub use crate::shard::Shard;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};
 pub use crate::validate::{Check, ValidationReport};

@@ -761,10 +761,6 @@ impl StreamValidator<'_> {
         self.0.add(&batch.part());
     }
 
-    pub(crate) fn add_part(&mut self, part: &crate::batch::Part<'_>) {
-        self.0.add(part);
-    }
-
     /// The report over everything added.
     #[must_use]
     pub fn finish(self) -> ValidationReport {

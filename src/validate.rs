@@ -281,22 +281,20 @@ impl<'a> Validator<'a> {
         let c = self.config;
         let tx = self.network.transformers.len();
         let served: usize = self.network.transformers.iter().map(|t| t.num_meters).sum();
-        let ok = tx == c.num_transformers
-            && self.meters == c.num_meters
-            && self.rows == self.meters
-            && served == self.meters;
+        let want = self.expected.range.len();
+        let ok = tx == c.num_transformers && self.meters == want && self.rows == self.meters && served == c.num_meters;
         check(
             "record_counts",
             ok,
             format!(
-                "{tx} transformers (configured {}), {} meters (configured {}), {} series, {served} meters served by transformers",
+                "{tx} transformers (configured {}), {} meters (expected {want} of {}), {} series, {served} meters served by transformers",
                 c.num_transformers, self.meters, c.num_meters, self.rows
             ),
         )
     }
 
     fn anomaly_count(&self) -> Check {
-        let expected = self.config.anomalous_meter_count();
+        let expected = self.expected.anomalous;
         let rate = if self.meters == 0 {
             0.0
         } else {
@@ -319,11 +317,15 @@ impl<'a> Validator<'a> {
             .iter()
             .filter(|t| t.barangay.index() >= n.barangays.len())
             .count();
-        let bad_counts = n
-            .transformers
-            .iter()
+        // Each transformer serves, within the expected range, the overlap of its own meter range.
+        let r = &self.expected.range;
+        let bad_counts = (0..n.transformers.len())
             .zip(&self.served)
-            .filter(|(t, s)| t.num_meters != **s)
+            .filter(|(t, s)| {
+                let own = n.allocation.range(*t);
+                let overlap = own.end.min(r.end).saturating_sub(own.start.max(r.start));
+                overlap != **s || n.transformers[*t].num_meters != own.len()
+            })
             .count();
         let (bad_meters, bad_labels, sorted) = (self.bad_meters, self.bad_labels, self.labels_sorted);
         check(

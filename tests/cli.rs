@@ -145,7 +145,7 @@ fn generate_is_deterministic_and_validates() {
             .collect()
     };
     let (ta, tb) = (strip_log(tree(&a)), strip_log(tree(&b)));
-    assert_eq!(ta.len(), 6);
+    assert_eq!(ta.len(), 7);
     assert!(ta == tb, "two runs differ");
     let log = fs::read_to_string(a.join("synthetic_data_generation.log")).unwrap();
     assert!(log.contains("✓ All validation checks passed"), "{log}");
@@ -311,4 +311,57 @@ fn validate_accepts_the_python_tools_column_names() {
     let v = ghostload(&["validate", d.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(1));
     assert!(stdout(&v).contains("FAIL all_periods_present"), "{}", stdout(&v));
+}
+
+#[test]
+fn shards_and_threads_reproduce_the_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let dir = tmp.path().join(name);
+        let mut args = vec![
+            "generate",
+            "--preset",
+            "demo",
+            "-q",
+            "--output-dir",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = ghostload(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        dir
+    };
+    let whole = run("whole", &[]);
+    let one_thread = run("one", &["--threads", "1", "--batch-size", "77"]);
+    let strip = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(n, _)| n != "synthetic_data_generation.log")
+            .collect()
+    };
+    assert!(
+        strip(&whole) == strip(&one_thread),
+        "thread count or batch size changed the files"
+    );
+    let (a, b) = (run("a", &["--shard", "1/2"]), run("b", &["--shard", "2/2"]));
+    for name in ["meter_consumption.csv", "anomaly_labels.csv", "events.csv"] {
+        let first = fs::read(a.join(name)).unwrap();
+        let second = fs::read(b.join(name)).unwrap();
+        let body = &second[second.iter().position(|&c| c == b'\n').unwrap() + 1..];
+        assert_eq!(
+            [&first[..], body].concat(),
+            fs::read(whole.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let bad = ghostload(&[
+        "generate",
+        "--shard",
+        "3/2",
+        "--output-dir",
+        tmp.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("shard"), "{}", stderr(&bad));
+    assert!(!tmp.path().join("x").exists());
 }

@@ -8,7 +8,11 @@
 use std::io::{self, Write};
 
 use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS, push_fixed, push_u64};
+use crate::batch::Part;
 use crate::dataset::Dataset;
+use crate::model::{AnomalyLabel, Event};
+use crate::network::Network;
+use crate::time::TimeAxis;
 
 /// File name of the transformer table.
 pub const TRANSFORMERS_CSV: &str = "transformers.csv";
@@ -39,6 +43,18 @@ pub const METER_COLUMNS: [&str; 7] = [
     "lon",
     "kVA",
 ];
+/// File name of every event, anomalous or benign.
+pub const EVENTS_CSV: &str = "events.csv";
+/// Columns of `events.csv`, in order.
+pub const EVENT_COLUMNS: [&str; 7] = [
+    "meter_id",
+    "event_type",
+    "is_theft",
+    "onset",
+    "end",
+    "severity",
+    "anomaly_flag",
+];
 /// Columns of `anomaly_labels.csv`, in order.
 pub const LABEL_COLUMNS: [&str; 8] = [
     "meter_id",
@@ -53,6 +69,10 @@ pub const LABEL_COLUMNS: [&str; 8] = [
 
 /// Flush the line buffer to the writer once it holds this many bytes.
 const CHUNK: usize = 64 * 1024;
+
+/// Meters formatted into one buffer before it is written (and, when
+/// streaming, the unit of parallel formatting).
+pub(crate) const ROWS_PER_CHUNK: usize = 2048;
 
 /// Appends `field`, quoted per RFC 4180 when it contains `,`, `"`, `\r` or `\n`.
 pub(crate) fn push_field(out: &mut String, field: &str) {
@@ -92,16 +112,24 @@ fn flush_if_full<W: Write>(buf: &mut String, out: &mut W) -> io::Result<()> {
 ///
 /// # Errors
 /// Any error of `out`.
-pub fn write_transformers_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+pub fn write_transformers_csv<W: Write>(dataset: &Dataset, out: W) -> io::Result<()> {
+    transformers_csv(dataset.network(), out)
+}
+
+pub(crate) fn transformers_csv<W: Write>(network: &Network, mut out: W) -> io::Result<()> {
     let mut buf = String::with_capacity(CHUNK + 256);
     push_header(&mut buf, &TRANSFORMER_COLUMNS);
     buf.push('\n');
-    for t in dataset.transformers() {
+    for t in network.transformers() {
         push_display(&mut buf, t.id);
         buf.push(',');
         push_display(&mut buf, t.feeder_id);
         buf.push(',');
-        push_field(&mut buf, &dataset.barangay(t.barangay).name);
+        let name = network
+            .barangays()
+            .get(t.barangay.index())
+            .map_or("", |b| b.name.as_str());
+        push_field(&mut buf, name);
         buf.push(',');
         push_fixed(&mut buf, t.lat, COORD_DECIMALS);
         buf.push(',');
@@ -117,6 +145,124 @@ pub fn write_transformers_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Re
     out.flush()
 }
 
+/// Formats the rows of the three per-meter files, for any run of meters.
+#[derive(Debug, Clone)]
+pub(crate) struct RowFormat {
+    /// Barangay names, already quoted where needed.
+    names: Vec<String>,
+    axis: TimeAxis,
+}
+
+impl RowFormat {
+    pub(crate) fn new(network: &Network, axis: &TimeAxis) -> Self {
+        let names = network
+            .barangays()
+            .iter()
+            .map(|b| {
+                let mut s = String::new();
+                push_field(&mut s, &b.name);
+                s
+            })
+            .collect();
+        RowFormat { names, axis: *axis }
+    }
+
+    /// The header of `meter_consumption.csv`, with its line end.
+    pub(crate) fn meter_header(&self, buf: &mut String) {
+        push_header(buf, &METER_COLUMNS);
+        for i in 0..self.axis.len() {
+            buf.push(',');
+            buf.push_str(CONSUMPTION_PREFIX);
+            push_u64(buf, u64::from(self.axis.month(i).compact()));
+        }
+        buf.push('\n');
+    }
+
+    /// One `meter_consumption.csv` row per meter of `part`.
+    pub(crate) fn meter_rows(&self, part: &Part<'_>, buf: &mut String) {
+        for (m, series, _) in part.records() {
+            push_display(buf, m.id);
+            buf.push(',');
+            push_display(buf, m.transformer_id);
+            buf.push(',');
+            buf.push_str(m.customer_class.as_str());
+            buf.push(',');
+            buf.push_str(self.names.get(m.barangay.index()).map_or("", String::as_str));
+            buf.push(',');
+            push_fixed(buf, m.lat, COORD_DECIMALS);
+            buf.push(',');
+            push_fixed(buf, m.lon, COORD_DECIMALS);
+            buf.push(',');
+            push_fixed(buf, m.kva, KVA_DECIMALS);
+            for &v in series {
+                buf.push(',');
+                push_fixed(buf, v, KWH_DECIMALS);
+            }
+            buf.push('\n');
+        }
+    }
+
+    fn push_month(&self, buf: &mut String, period: usize) {
+        push_u64(buf, u64::from(self.axis.month(period).compact()));
+    }
+
+    /// One `anomaly_labels.csv` row per label.
+    pub(crate) fn label_rows(&self, labels: &[AnomalyLabel], buf: &mut String) {
+        for l in labels {
+            push_display(buf, l.meter_id);
+            buf.push_str(",1,");
+            buf.push_str(l.risk_band.as_str());
+            buf.push(',');
+            push_field(buf, l.anomaly_type.as_str());
+            buf.push(',');
+            self.push_month(buf, l.onset);
+            buf.push(',');
+            push_fixed(buf, l.severity, SEVERITY_DECIMALS);
+            buf.push(',');
+            if let Some(end) = l.end {
+                self.push_month(buf, end);
+            }
+            buf.push(',');
+            buf.push(if l.is_theft { '1' } else { '0' });
+            buf.push('\n');
+        }
+    }
+
+    /// One `events.csv` row per event.
+    pub(crate) fn event_rows(&self, events: &[Event], buf: &mut String) {
+        for e in events {
+            push_display(buf, e.meter_id);
+            buf.push(',');
+            push_field(buf, e.event_type.as_str());
+            buf.push(',');
+            buf.push(if e.is_theft { '1' } else { '0' });
+            buf.push(',');
+            self.push_month(buf, e.onset);
+            buf.push(',');
+            if let Some(end) = e.end {
+                self.push_month(buf, end);
+            }
+            buf.push(',');
+            push_fixed(buf, e.severity, SEVERITY_DECIMALS);
+            buf.push(',');
+            buf.push(if e.is_anomaly { '1' } else { '0' });
+            buf.push('\n');
+        }
+    }
+}
+
+/// The header line of `anomaly_labels.csv`.
+pub(crate) fn label_header(buf: &mut String) {
+    push_header(buf, &LABEL_COLUMNS);
+    buf.push('\n');
+}
+
+/// The header line of `events.csv`.
+pub(crate) fn event_header(buf: &mut String) {
+    push_header(buf, &EVENT_COLUMNS);
+    buf.push('\n');
+}
+
 /// Writes `meter_consumption.csv`: `meter_id, transformer_id, customer_class,
 /// barangay, lat, lon, kVA`, then one `monthly_consumption_YYYYMM` column per
 /// period in time order (kWh, 2 decimals); one row per meter in id order.
@@ -124,45 +270,17 @@ pub fn write_transformers_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Re
 /// # Errors
 /// Any error of `out`.
 pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let mut buf = String::with_capacity(CHUNK + 4096);
-    push_header(&mut buf, &METER_COLUMNS);
-    let axis = dataset.axis();
-    for i in 0..axis.len() {
-        buf.push(',');
-        buf.push_str(CONSUMPTION_PREFIX);
-        push_u64(&mut buf, u64::from(axis.month(i).compact()));
-    }
-    buf.push('\n');
-    // Barangay names are looked up once, already quoted.
-    let names: Vec<String> = dataset
-        .barangays()
-        .iter()
-        .map(|b| {
-            let mut s = String::new();
-            push_field(&mut s, &b.name);
-            s
-        })
-        .collect();
-    for (m, series, _) in dataset.records() {
-        push_display(&mut buf, m.id);
-        buf.push(',');
-        push_display(&mut buf, m.transformer_id);
-        buf.push(',');
-        buf.push_str(m.customer_class.as_str());
-        buf.push(',');
-        buf.push_str(names.get(m.barangay.index()).map_or("", String::as_str));
-        buf.push(',');
-        push_fixed(&mut buf, m.lat, COORD_DECIMALS);
-        buf.push(',');
-        push_fixed(&mut buf, m.lon, COORD_DECIMALS);
-        buf.push(',');
-        push_fixed(&mut buf, m.kva, KVA_DECIMALS);
-        for &v in series {
-            buf.push(',');
-            push_fixed(&mut buf, v, KWH_DECIMALS);
-        }
-        buf.push('\n');
-        flush_if_full(&mut buf, &mut out)?;
+    let format = RowFormat::new(dataset.network(), dataset.axis());
+    let mut buf = String::new();
+    format.meter_header(&mut buf);
+    let part = dataset.part();
+    for start in (0..part.meters.len()).step_by(ROWS_PER_CHUNK) {
+        format.meter_rows(
+            &part.slice(start..(start + ROWS_PER_CHUNK).min(part.meters.len())),
+            &mut buf,
+        );
+        out.write_all(buf.as_bytes())?;
+        buf.clear();
     }
     out.write_all(buf.as_bytes())?;
     out.flush()
@@ -176,29 +294,25 @@ pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> i
 /// # Errors
 /// Any error of `out`.
 pub fn write_anomaly_labels_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let mut buf = String::with_capacity(CHUNK + 256);
-    push_header(&mut buf, &LABEL_COLUMNS);
-    buf.push('\n');
-    let axis = dataset.axis();
-    for l in dataset.labels() {
-        push_display(&mut buf, l.meter_id);
-        buf.push_str(",1,");
-        buf.push_str(l.risk_band.as_str());
-        buf.push(',');
-        push_field(&mut buf, l.anomaly_type.as_str());
-        buf.push(',');
-        push_u64(&mut buf, u64::from(axis.month(l.onset).compact()));
-        buf.push(',');
-        push_fixed(&mut buf, l.severity, SEVERITY_DECIMALS);
-        buf.push(',');
-        if let Some(end) = l.end {
-            push_u64(&mut buf, u64::from(axis.month(end).compact()));
-        }
-        buf.push(',');
-        buf.push(if l.is_theft { '1' } else { '0' });
-        buf.push('\n');
-        flush_if_full(&mut buf, &mut out)?;
-    }
+    let mut buf = String::new();
+    label_header(&mut buf);
+    RowFormat::new(dataset.network(), dataset.axis()).label_rows(dataset.labels(), &mut buf);
+    out.write_all(buf.as_bytes())?;
+    out.flush()
+}
+
+/// Writes `events.csv`: one row per meter with an event, anomalous or a
+/// benign look-alike, in meter order: `meter_id, event_type, is_theft (1/0),
+/// onset (YYYYMM), end (YYYYMM, empty while ongoing), severity (4 decimals),
+/// anomaly_flag` (1 when the meter is in `anomaly_labels.csv`, 0 for a benign
+/// look-alike). Only the header when there are no events.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_events_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+    let mut buf = String::new();
+    event_header(&mut buf);
+    RowFormat::new(dataset.network(), dataset.axis()).event_rows(dataset.events(), &mut buf);
     out.write_all(buf.as_bytes())?;
     out.flush()
 }

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, fixed};
 use crate::dataset::Dataset;
+use crate::ids::MeterId;
+use crate::network::Network;
 
 /// File name of the transformer map layer.
 pub const TRANSFORMERS_GEOJSON: &str = "transformers.geojson";
@@ -24,19 +26,23 @@ fn rounded(value: f64, decimals: usize) -> f64 {
 /// `[west, south, east, north]`.
 #[must_use]
 pub fn transformers_feature_collection(dataset: &Dataset) -> FeatureCollection {
-    let mut meter_ids: Vec<Vec<Value>> = dataset
-        .transformers()
-        .iter()
-        .map(|t| Vec::with_capacity(t.num_meters))
-        .collect();
-    for m in dataset.meters() {
-        if let Some(ids) = meter_ids.get_mut(m.transformer_id.index()) {
-            ids.push(Value::String(m.id.to_string()));
-        }
-    }
+    network_feature_collection(dataset.network())
+}
+
+/// [`transformers_feature_collection`] from the network alone: meters are
+/// numbered transformer by transformer, so each transformer's meter ids
+/// follow from the allocation.
+pub(crate) fn network_feature_collection(network: &Network) -> FeatureCollection {
+    let allocation = network.allocation();
+    let meter_ids = (0..network.transformers().len()).map(|t| {
+        allocation
+            .range(t)
+            .map(|m| Value::String(MeterId::from_index(m as u32).to_string()))
+            .collect::<Vec<_>>()
+    });
     let (mut west, mut south, mut east, mut north) =
         (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let features = dataset
+    let features = network
         .transformers()
         .iter()
         .zip(meter_ids)
@@ -51,7 +57,12 @@ pub fn transformers_feature_collection(dataset: &Dataset) -> FeatureCollection {
             props.insert("feeder_id".into(), Value::String(t.feeder_id.to_string()));
             props.insert(
                 "barangay".into(),
-                Value::String(dataset.barangay(t.barangay).name.clone()),
+                Value::String(
+                    network
+                        .barangays()
+                        .get(t.barangay.index())
+                        .map_or_else(String::new, |b| b.name.clone()),
+                ),
             );
             props.insert(
                 "capacity_kVA".into(),
@@ -80,8 +91,12 @@ pub fn transformers_feature_collection(dataset: &Dataset) -> FeatureCollection {
 ///
 /// # Errors
 /// Any error of `out`.
-pub fn write_transformers_geojson<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let fc = transformers_feature_collection(dataset);
+pub fn write_transformers_geojson<W: Write>(dataset: &Dataset, out: W) -> io::Result<()> {
+    network_geojson(dataset.network(), out)
+}
+
+pub(crate) fn network_geojson<W: Write>(network: &Network, mut out: W) -> io::Result<()> {
+    let fc = network_feature_collection(network);
     let mut ser =
         serde_json::Serializer::with_formatter(&mut out, super::fmt::PlainFloats(serde_json::ser::CompactFormatter));
     serde::Serialize::serialize(&fc, &mut ser)?;

@@ -6,12 +6,16 @@
 //! | `transformers.csv` | `csv` | [`write_transformers_csv`] |
 //! | `meter_consumption.csv` | `csv` | [`write_meter_consumption_csv`] |
 //! | `anomaly_labels.csv` | `csv` | [`write_anomaly_labels_csv`] |
+//! | `events.csv` | `csv` | [`write_events_csv`] |
 //! | `transformers.geojson` | `geojson` | [`write_transformers_geojson`] |
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
 //!
-//! [`write_dataset`] writes every enabled file into a [`Staging`] directory
-//! and moves them into place only once all are complete: a failed run leaves
-//! the output directory as it was.
+//! [`write_dataset`] writes every enabled file of an in-memory dataset into a
+//! [`Staging`] directory and moves them into place only once all are
+//! complete: a failed run leaves the output directory as it was.
+//! [`stream_dataset`] does the same straight from a [`Pipeline`](crate::Pipeline),
+//! batch by batch, in bounded memory, optionally for one [`Shard`] only. Both
+//! go through the same writer and produce the same bytes.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,7 +39,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use self::sink::Sink;
 use crate::dataset::Dataset;
+use crate::pipeline::Pipeline;
+use crate::shard::Shard;
 use crate::validate::ValidationReport;
 
 #[cfg(feature = "csv")]
@@ -51,12 +58,13 @@ pub mod read;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod report;
+mod sink;
 pub mod staging;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{
-    ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV, write_anomaly_labels_csv,
-    write_meter_consumption_csv, write_transformers_csv,
+    ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV,
+    write_anomaly_labels_csv, write_events_csv, write_meter_consumption_csv, write_transformers_csv,
 };
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
@@ -104,6 +112,9 @@ pub enum IoError {
         /// The output directory, unchanged.
         path: PathBuf,
     },
+    /// Generation failed (a misbehaving component); nothing was moved into place.
+    #[error("generation failed: {0}")]
+    Generation(Box<crate::Error>),
     /// A file of a dataset directory could not be parsed.
     #[error("could not read `{}`: {reason}", path.display())]
     Parse {
@@ -124,14 +135,32 @@ impl IoError {
     }
 }
 
-/// How [`write_dataset`] runs.
-#[derive(Debug, Clone, Default)]
+/// How [`write_dataset`] and [`stream_dataset`] run.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WriteOptions {
     /// When set to `true` (e.g. by a Ctrl-C handler), writing stops before the
-    /// next file and the output directory is left unchanged.
+    /// next file or batch and the output directory is left unchanged.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Meters generated per batch when streaming (default 32 768): bounds the
+    /// memory of [`stream_dataset`] whatever the dataset's size.
+    pub batch_size: usize,
+    /// Write only this shard's meters (streaming only; default: the whole dataset).
+    pub shard: Shard,
 }
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            cancel: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            shard: Shard::whole(),
+        }
+    }
+}
+
+/// Default meters per streamed batch.
+pub const DEFAULT_BATCH_SIZE: usize = 32_768;
 
 impl WriteOptions {
     /// Options that stop writing once `flag` becomes `true`.
@@ -141,8 +170,42 @@ impl WriteOptions {
         self
     }
 
+    /// Stream `batch_size` meters at a time (at least 1).
+    #[must_use]
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Write only `shard`: its meter rows (with headers) and the complete
+    /// transformer files. Concatenating the row files of shards `1/N … N/N`
+    /// (each without its header but the first) gives the single-machine files.
+    ///
+    /// ```
+    /// use ghostload::Shard;
+    /// use ghostload::io::WriteOptions;
+    /// let options = WriteOptions::default().with_shard(Shard::new(2, 8)?);
+    /// assert_eq!(options.shard.to_string(), "2/8");
+    /// # Ok::<(), ghostload::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
     fn cancelled(&self) -> bool {
         self.cancel.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn check_cancel(&self, dir: &Path) -> Result<(), IoError> {
+        if self.cancelled() {
+            Err(IoError::Interrupted {
+                path: dir.to_path_buf(),
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -156,6 +219,17 @@ pub struct WrittenFiles {
     pub files: Vec<String>,
     /// Total bytes written.
     pub bytes: u64,
+    /// Meters written (all of them, or the shard's).
+    pub meters: usize,
+    /// Anomalous meters among them.
+    pub anomalous_meters: usize,
+}
+
+impl WrittenFiles {
+    fn add(&mut self, name: &str, bytes: u64) {
+        self.files.push(name.to_owned());
+        self.bytes += bytes;
+    }
 }
 
 /// The file names [`write_files`] writes with the enabled features, in order.
@@ -165,7 +239,7 @@ pub fn file_names() -> Vec<&'static str> {
     #[allow(unused_mut)]
     let mut names = Vec::new();
     #[cfg(feature = "csv")]
-    names.extend([TRANSFORMERS_CSV, METER_CONSUMPTION_CSV, ANOMALY_LABELS_CSV]);
+    names.extend([TRANSFORMERS_CSV, METER_CONSUMPTION_CSV, ANOMALY_LABELS_CSV, EVENTS_CSV]);
     #[cfg(feature = "geojson")]
     names.push(TRANSFORMERS_GEOJSON);
     #[cfg(feature = "json")]
@@ -196,50 +270,63 @@ fn write_file(
 /// in place (not atomically: use [`write_dataset`] for that).
 ///
 /// # Errors
-/// [`IoError::Validation`] if the dataset fails a check (nothing is written);
-/// [`IoError::Interrupted`] when the cancel flag is set; [`IoError::Io`] for
-/// file-system errors.
+/// [`IoError::Validation`] if the dataset fails a check (the reports are not
+/// written); [`IoError::Interrupted`] when the cancel flag is set;
+/// [`IoError::Io`] for file-system errors.
 pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
-    let validation = dataset.validate();
-    if !validation.passed() {
-        return Err(IoError::Validation(Box::new(validation)));
+    let expected = crate::validate::Expected::whole(dataset.config());
+    let (config, axis, network) = (dataset.config(), dataset.axis(), dataset.network());
+    let mut sink = Sink::open(dir, config, axis, network, expected, options)?;
+    sink.add(&dataset.part())?;
+    sink.finish(dataset.warnings(), None)
+}
+
+/// Generates the pipeline's dataset (or the options' shard of it) batch by
+/// batch and writes it into the existing directory `dir`, in place. Memory
+/// stays bounded by the batch size whatever the number of meters.
+///
+/// # Errors
+/// [`IoError::Generation`] when a component fails; otherwise as [`write_files`].
+pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    let network = pipeline.network();
+    let config = pipeline.config();
+    let range = options.shard.range(config.num_meters);
+    let shard = (options.shard != Shard::whole()).then_some(options.shard);
+    let expected = pipeline.expected(range.clone());
+    let mut sink = Sink::open(dir, config, pipeline.axis(), &network, expected, options)?;
+    for batch in pipeline.batches(&network, range, options.batch_size) {
+        let batch = batch.map_err(|e| IoError::Generation(Box::new(e)))?;
+        pipeline.install(|| sink.add(&batch.part()))?;
     }
-    let mut written = WrittenFiles {
-        dir: dir.to_path_buf(),
-        files: Vec::new(),
-        bytes: 0,
-    };
-    let mut step =
-        |name: &'static str, write: &dyn Fn(&mut BufWriter<&File>) -> std::io::Result<()>| -> Result<(), IoError> {
-            if options.cancelled() {
-                return Err(IoError::Interrupted {
-                    path: dir.to_path_buf(),
-                });
-            }
-            written.bytes += write_file(dir, name, write)?;
-            written.files.push(name.to_owned());
-            Ok(())
-        };
-    #[cfg(feature = "csv")]
-    {
-        step(TRANSFORMERS_CSV, &|w| write_transformers_csv(dataset, w))?;
-        step(METER_CONSUMPTION_CSV, &|w| write_meter_consumption_csv(dataset, w))?;
-        step(ANOMALY_LABELS_CSV, &|w| write_anomaly_labels_csv(dataset, w))?;
-    }
-    #[cfg(feature = "geojson")]
-    step(TRANSFORMERS_GEOJSON, &|w| write_transformers_geojson(dataset, w))?;
-    #[cfg(feature = "json")]
-    {
-        let report = GenerationReport::new(dataset, &file_names());
-        step(REPORT_JSON, &|w| write_report_json(&report, w))?;
-        step(REPORT_TXT, &|w| write_report_txt(&report, w))?;
-    }
-    let _ = &mut step;
-    if options.cancelled() {
-        return Err(IoError::Interrupted {
-            path: dir.to_path_buf(),
-        });
-    }
+    sink.finish(pipeline.warnings(), shard)
+}
+
+/// [`stream_files`] into a [`Staging`] directory, moved into place only when
+/// every file is complete and validation passed: on any error or interruption
+/// `dir` is left exactly as it was.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ghostload::io::{WriteOptions, stream_dataset};
+/// use ghostload::{GeneratorConfig, Pipeline, Shard};
+/// let pipeline = Pipeline::builder()
+///     .config(GeneratorConfig { num_meters: 500, num_transformers: 20, ..Default::default() })
+///     .build()?;
+/// let dir = std::env::temp_dir().join(format!("ghostload-stream-doc-{}", std::process::id()));
+/// let options = WriteOptions::default().with_batch_size(100).with_shard(Shard::new(1, 2)?);
+/// let written = stream_dataset(&pipeline, &dir, &options)?;
+/// # #[cfg(feature = "csv")]
+/// assert!(written.files.iter().any(|f| f == "events.csv"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// See [`stream_files`] and [`Staging::new`].
+pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    let staging = Staging::new(dir)?;
+    let mut written = stream_files(pipeline, staging.path(), options)?;
+    written.dir = staging.commit()?;
     Ok(written)
 }
 

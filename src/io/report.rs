@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::config::GeneratorConfig;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Warning};
 use crate::report::Summary;
+use crate::shard::Shard;
 use crate::validate::ValidationReport;
 
 /// File name of the machine-readable report.
@@ -37,24 +38,69 @@ pub struct GenerationReport {
     pub warnings: Vec<String>,
     /// The data files of the dataset directory, sorted.
     pub files: Vec<String>,
+    /// For a sharded run, which shard this directory holds (its summary and
+    /// checks cover that shard's meters only); absent for a whole dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// Which part of a dataset a sharded run wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardInfo {
+    /// `K` of `K/N` (1-based).
+    pub index: usize,
+    /// `N` of `K/N`.
+    pub count: usize,
+    /// Index of the shard's first meter (0-based).
+    pub first_meter: usize,
+    /// Number of meters in the shard.
+    pub meters: usize,
 }
 
 impl GenerationReport {
     /// The report of `dataset`, listing `files` (sorted here).
     #[must_use]
     pub fn new(dataset: &Dataset, files: &[&str]) -> GenerationReport {
-        let validation = dataset.validate();
+        let config = dataset.config().clone();
+        GenerationReport::from_parts(
+            config,
+            dataset.summary(),
+            dataset.validate(),
+            dataset.warnings(),
+            files,
+            None,
+        )
+    }
+
+    pub(crate) fn from_parts(
+        config: GeneratorConfig,
+        summary: Summary,
+        validation: ValidationReport,
+        warnings: &[Warning],
+        files: &[&str],
+        shard: Option<Shard>,
+    ) -> GenerationReport {
         let mut files: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
         files.sort();
+        let shard = shard.map(|s| {
+            let range = s.range(config.num_meters);
+            ShardInfo {
+                index: s.index(),
+                count: s.count(),
+                first_meter: range.start,
+                meters: range.len(),
+            }
+        });
         GenerationReport {
             generator: env!("CARGO_PKG_NAME").to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            config: dataset.config().clone(),
-            summary: dataset.summary(),
+            config,
+            summary,
             validation_passed: validation.passed(),
             validation,
-            warnings: dataset.warnings().iter().map(ToString::to_string).collect(),
+            warnings: warnings.iter().map(ToString::to_string).collect(),
             files,
+            shard,
         }
     }
 }
@@ -96,6 +142,16 @@ pub fn render_txt(r: &GenerationReport) -> String {
     let _ = writeln!(t, "SYNTHETIC DATA GENERATION REPORT");
     let _ = writeln!(t, "{rule}");
     let _ = writeln!(t, "Generator: {} {}", r.generator, r.version);
+    if let Some(shard) = &r.shard {
+        let _ = writeln!(
+            t,
+            "Shard: {}/{} (meters {} to {}; statistics and checks cover this shard)",
+            shard.index,
+            shard.count,
+            shard.first_meter + 1,
+            shard.first_meter + shard.meters
+        );
+    }
     let _ = writeln!(t);
     let _ = writeln!(t, "CONFIGURATION:");
     let _ = writeln!(t, "  Seed: {}", c.seed);
@@ -134,6 +190,23 @@ pub fn render_txt(r: &GenerationReport) -> String {
     let _ = writeln!(t, "ANOMALY TYPES:");
     for (kind, share) in &s.anomaly_types {
         let _ = writeln!(t, "  {kind}: {} ({}%)", share.count, pct(share.share));
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "ANOMALY TYPES BY RISK BAND (Low / Medium / High):");
+    for (kind, bands) in &s.anomaly_type_bands {
+        let count = |b| bands.get(&b).copied().unwrap_or(0);
+        let _ = writeln!(
+            t,
+            "  {kind}: {} / {} / {}",
+            count(crate::model::RiskBand::Low),
+            count(crate::model::RiskBand::Medium),
+            count(crate::model::RiskBand::High)
+        );
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "BENIGN LOOK-ALIKE EVENTS (not labelled): {}", s.benign_meters);
+    for (kind, count) in &s.benign_types {
+        let _ = writeln!(t, "  {kind}: {count}");
     }
     let k = &s.consumption_kwh;
     let f2 = |v: f64| super::fmt::fixed(v, 2);

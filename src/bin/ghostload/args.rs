@@ -86,4 +86,15 @@ pub struct GenerateArgs {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Worker threads (0 = all cores). The output is identical for any value.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Write only shard K of N (1 <= K <= N): its rows of meter_consumption.csv,
+    /// anomaly_labels.csv and events.csv, plus the full transformer files.
+    /// Concatenating the shards' rows in order gives the single-machine files.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Meters generated and written per batch (bounds memory).
+    #[arg(long, default_value_t = ghostload::io::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: u64,
 }

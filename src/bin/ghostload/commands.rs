@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ghostload::io::{LOG_FILE, Staging, WriteOptions};
-use ghostload::{Error, Pipeline};
+use ghostload::io::{IoError, LOG_FILE, Staging, WriteOptions};
+use ghostload::{Error, Pipeline, Shard};
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing::info;
 
@@ -75,12 +75,22 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
         print!("{}", config::to_toml(&config)?);
         return Ok(());
     }
-    let pipeline = Pipeline::builder().config(config).build().map_err(library_failure)?;
+    let shard = match &args.shard {
+        Some(text) => text
+            .parse::<Shard>()
+            .map_err(|e| Failure::usage(format!("invalid --shard: {e}")))?,
+        None => Shard::whole(),
+    };
+    let pipeline = Pipeline::builder()
+        .config(config)
+        .threads(args.threads)
+        .build()
+        .map_err(library_failure)?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = Arc::clone(&cancel);
-        // Ctrl-C only raises the flag; the run stops at the next step and the
-        // staging directory is removed when it is dropped.
+        // Ctrl-C only raises the flag; the run stops before the next batch and
+        // the staging directory is removed when it is dropped.
         let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
     }
     let dir = args.output_dir.as_path();
@@ -93,47 +103,40 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     let c = pipeline.config().clone();
     info!(target: CLI_TARGET, "Configuration validated. Output directory: {}", dir.display());
     let spinner = Spinner::start(verbosity, c.num_meters.saturating_mul(c.num_months));
-    spinner.message("generating");
+    spinner.message("generating and writing");
     info!(target: CLI_TARGET, "Generating {} transformers...", c.num_transformers);
-    info!(target: CLI_TARGET, "Generating {} meters with {} months data...", c.num_meters, c.num_months);
-    let dataset = pipeline.generate().map_err(|e| {
-        tracing::error!(target: CLI_TARGET, "{e}");
-        library_failure(e)
-    })?;
-    info!(
-        target: CLI_TARGET,
-        "Generated {} transformers across {} barangays",
-        dataset.transformers().len(),
-        dataset.barangays().len()
-    );
-    let (n, k) = (dataset.meters().len(), dataset.labels().len());
-    let rate = 100.0 * k as f64 / n as f64;
-    info!(target: CLI_TARGET, "Generated {n} meters with {k} anomalies ({rate:.1}%)");
-    info!(target: CLI_TARGET, "Validating generated data...");
-    let report = dataset.validate();
-    if !report.passed() {
-        for f in report.failures() {
-            tracing::error!(target: CLI_TARGET, "Validation failed: {f}");
+    let range = shard.range(c.num_meters);
+    if shard == Shard::whole() {
+        info!(target: CLI_TARGET, "Generating {} meters with {} months data...", c.num_meters, c.num_months);
+    } else {
+        info!(
+            target: CLI_TARGET,
+            "Generating shard {shard}: meters {} to {} of {} with {} months data...",
+            range.start + 1,
+            range.end,
+            c.num_meters,
+            c.num_months
+        );
+    }
+    let options = WriteOptions::default()
+        .with_cancel_flag(Arc::clone(&cancel))
+        .with_batch_size(usize::try_from(args.batch_size).unwrap_or(usize::MAX))
+        .with_shard(shard);
+    let written = ghostload::io::stream_files(&pipeline, staging.path(), &options).map_err(|e| {
+        match &e {
+            IoError::Validation(report) => {
+                for f in report.failures() {
+                    tracing::error!(target: CLI_TARGET, "Validation failed: {f}");
+                }
+            }
+            other => tracing::error!(target: CLI_TARGET, "{other}"),
         }
-        return Err(Failure::runtime(format!(
-            "generated dataset failed validation; `{}` left unchanged",
-            dir.display()
-        )));
-    }
-    info!(target: CLI_TARGET, "✓ All validation checks passed");
-    if cancel.load(Ordering::SeqCst) {
-        return Err(Failure::runtime(format!(
-            "interrupted; `{}` left unchanged",
-            dir.display()
-        )));
-    }
-    spinner.message("writing files");
-    info!(target: CLI_TARGET, "Writing files to {}...", dir.display());
-    let options = WriteOptions::default().with_cancel_flag(Arc::clone(&cancel));
-    let written = ghostload::io::write_files(&dataset, staging.path(), &options).map_err(|e| {
-        tracing::error!(target: CLI_TARGET, "{e}");
         io_failure(e)
     })?;
+    let (n, k) = (written.meters, written.anomalous_meters);
+    let rate = if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
+    info!(target: CLI_TARGET, "Generated {n} meters with {k} anomalies ({rate:.1}%)");
+    info!(target: CLI_TARGET, "✓ All validation checks passed");
     info!(
         target: CLI_TARGET,
         "Wrote {} files ({:.1} MB): {}",
@@ -148,8 +151,8 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     if verbosity != Verbosity::Quiet {
         eprintln!(
             "{} transformers, {n} meters x {} months, {k} anomalies ({rate:.2}%) -> {} in {elapsed:.2} s",
-            dataset.transformers().len(),
-            dataset.axis().len(),
+            c.num_transformers,
+            c.num_months,
             dir.display()
         );
     }
