@@ -15,10 +15,38 @@ use rand::Rng;
 use crate::ids::TransformerId;
 
 /// How many meters each transformer serves, as cumulative offsets.
+///
+/// With the `serde` feature it (de)serializes as `{"offsets": [0, ...]}`;
+/// deserializing checks that the offsets start at 0 and never decrease.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "AllocationFields"))]
 pub struct Allocation {
     /// `offsets[t] .. offsets[t + 1]` are the meter indices of transformer `t`.
     offsets: Vec<usize>,
+}
+
+/// The serialized form of an [`Allocation`], checked on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocationFields {
+    offsets: Vec<usize>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<AllocationFields> for Allocation {
+    type Error = &'static str;
+
+    fn try_from(f: AllocationFields) -> Result<Self, Self::Error> {
+        if f.offsets.first() != Some(&0) {
+            return Err("allocation offsets must start at 0");
+        }
+        if f.offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err("allocation offsets must never decrease");
+        }
+        Ok(Allocation { offsets: f.offsets })
+    }
 }
 
 impl Allocation {

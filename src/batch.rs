@@ -20,6 +20,7 @@ use crate::model::{AnomalyLabel, Event, Meter};
 /// assert_eq!(batch.series(0).len(), 12);
 /// # Ok::<(), ghostload::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterBatch {
     pub(crate) first: usize,

@@ -120,6 +120,10 @@ impl ClipStats {
 /// and the anomaly labels, with the configuration that produced them.
 ///
 /// Built by [`Pipeline::generate`](crate::Pipeline::generate); read-only.
+/// With the `serde` feature a dataset (de)serializes field by field;
+/// deserializing does not check that the parts agree with each other, so
+/// run [`Dataset::validate`] on a dataset read from elsewhere. (For an exact
+/// JSON round trip of every `f64`, enable `serde_json`'s `float_roundtrip` feature.)
 ///
 /// ```
 /// use ghostload::{GeneratorConfig, Pipeline};
@@ -133,6 +137,7 @@ impl ClipStats {
 /// assert!(data.validate().passed());
 /// # Ok::<(), ghostload::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub(crate) config: GeneratorConfig,

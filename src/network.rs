@@ -18,6 +18,7 @@ use crate::model::{Barangay, Transformer};
 /// assert_eq!(network.allocation().meters(), 2000);
 /// # Ok::<(), ghostload::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
     pub(crate) barangays: Vec<Barangay>,

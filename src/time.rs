@@ -165,11 +165,35 @@ pub enum Resolution {
 /// assert_eq!(months, ["2024-11", "2024-12", "2025-01"]);
 /// # Ok::<(), ghostload::ConfigError>(())
 /// ```
+///
+/// With the `serde` feature it (de)serializes as `{start, periods, resolution}`;
+/// deserializing checks the period count as [`TimeAxis::new`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "TimeAxisFields"))]
 pub struct TimeAxis {
     start: YearMonth,
     periods: usize,
     resolution: Resolution,
+}
+
+/// The serialized form of a [`TimeAxis`], checked on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeAxisFields {
+    start: YearMonth,
+    periods: usize,
+    resolution: Resolution,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<TimeAxisFields> for TimeAxis {
+    type Error = ConfigError;
+
+    fn try_from(f: TimeAxisFields) -> Result<Self, Self::Error> {
+        TimeAxis::new(f.start, f.periods, f.resolution)
+    }
 }
 
 impl TimeAxis {

@@ -178,6 +178,7 @@ pub fn preview<I: AnomalyInjector + ?Sized>(
 ///
 /// The pipeline adds the severity (measured from the series before and
 /// after injection, so a label always agrees with its series) and the risk band.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Injection {
     /// The anomaly's type.

@@ -35,6 +35,7 @@ pub const DEFAULT_MIN_NORMAL_PERIODS: usize = 3;
 /// let (start, end) = w.window(12, 2, 4, &mut rng);
 /// assert!(start >= 3 && end >= start && end - start < 4 && end < 12);
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OnsetWindow {
     min_normal_periods: usize,

@@ -13,6 +13,7 @@ use crate::rng::StreamRng;
 use crate::time::TimeAxis;
 
 /// The lasting consumption parameters of one meter, drawn once.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeterProfile {
     /// The meter's class.

@@ -13,6 +13,7 @@ use crate::ids::{BarangayId, TransformerId};
 use crate::rng::StreamRng;
 
 /// Where one transformer stands and which barangay it belongs to.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Site {
     /// The barangay the transformer serves.
