@@ -124,7 +124,8 @@ pub(crate) struct Part<'a> {
 }
 
 impl<'a> Part<'a> {
-    /// Meters `range` (relative to this part) with their rows, labels and events.
+    /// Meters `range` (relative to this part) with their rows, labels and
+    /// events; clip counts are per batch, so a slice carries none.
     pub(crate) fn slice(&self, range: Range<usize>) -> Part<'a> {
         let id = |i: usize| MeterId::from_index((self.first + i) as u32);
         let (lo, hi) = (id(range.start), id(range.end));

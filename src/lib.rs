@@ -81,6 +81,7 @@ pub mod allocation;
 pub mod anomaly;
 pub mod batch;
 pub mod capacity;
+mod cells;
 pub mod config;
 pub mod consumption;
 pub mod dataset;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::batch::Part;
+use crate::cells::{CellScan, DENSE_CENTS};
 use crate::dataset::Dataset;
 use crate::ids::TransformerId;
 use crate::model::{CustomerClass, RiskBand};
@@ -115,10 +116,6 @@ impl Summary {
     }
 }
 
-/// Values above this many hundredths of a kWh (167 772.16 kWh) go to the
-/// sorted overflow list instead of the dense histogram.
-const DENSE_CENTS: usize = 1 << 24;
-
 /// Accumulates a [`Summary`] meter by meter, so that a dataset streamed in
 /// batches gets exactly the summary an in-memory one does.
 ///
@@ -131,7 +128,7 @@ pub struct SummaryBuilder {
     periods: usize,
     meters: usize,
     anomalous: usize,
-    classes: BTreeMap<CustomerClass, usize>,
+    classes: [usize; 3],
     bands: BTreeMap<RiskBand, usize>,
     types: BTreeMap<String, usize>,
     type_bands: BTreeMap<String, BTreeMap<RiskBand, usize>>,
@@ -178,7 +175,7 @@ impl SummaryBuilder {
             periods,
             meters: 0,
             anomalous: 0,
-            classes: CustomerClass::ALL.iter().map(|c| (*c, 0)).collect(),
+            classes: [0; 3],
             bands: RiskBand::ALL.iter().map(|b| (*b, 0)).collect(),
             types: BTreeMap::new(),
             type_bands: BTreeMap::new(),
@@ -200,9 +197,18 @@ impl SummaryBuilder {
     }
 
     pub(crate) fn add_part(&mut self, part: &Part<'_>) {
+        self.add_counts(part);
+        // Bounded scans: a whole in-memory matrix is not copied at once.
+        for values in part.consumption.chunks(1 << 16) {
+            self.add_cells(&CellScan::of(values));
+        }
+    }
+
+    /// Adds the per-meter counts of `part` (its cells come through [`add_cells`](Self::add_cells)).
+    pub(crate) fn add_counts(&mut self, part: &Part<'_>) {
         self.meters += part.meters.len();
         for (m, _, label) in part.records() {
-            *self.classes.entry(m.customer_class).or_default() += 1;
+            self.classes[m.customer_class as usize] += 1;
             let hit = usize::from(label.is_some());
             if let Some(b) = self.per_barangay.get_mut(m.barangay.index()) {
                 b.meters += 1;
@@ -227,33 +233,31 @@ impl SummaryBuilder {
         for e in part.events.iter().filter(|e| !e.is_anomaly) {
             *self.benign_types.entry(e.event_type.to_string()).or_default() += 1;
         }
-        self.clip.normal_clipped += part.clip_stats.normal_clipped;
-        self.clip.normal_cells += part.clip_stats.normal_cells;
-        self.clip.all_clipped += part.clip_stats.all_clipped;
-        for &v in part.consumption {
-            self.add_value(v);
-        }
+        self.add_clip(part.clip_stats);
     }
 
-    fn add_value(&mut self, kwh: f64) {
-        // Valid datasets hold finite values >= 0; anything else counts as 0.
-        let cents = if kwh.is_finite() && kwh > 0.0 {
-            (kwh * 100.0).round() as u64
-        } else {
-            0
-        };
-        self.cells += 1;
-        self.sum_cents += u128::from(cents);
-        self.sum_sq_cents += u128::from(cents) * u128::from(cents);
-        match usize::try_from(cents) {
-            Ok(c) if c < DENSE_CENTS => {
-                if c >= self.histogram.len() {
-                    self.histogram.resize((c + 1).next_power_of_two().min(DENSE_CENTS), 0);
-                }
-                self.histogram[c] += 1;
+    /// Adds clipped-cell counts (carried by whole batches, not by their slices).
+    pub(crate) fn add_clip(&mut self, clip: crate::dataset::ClipStats) {
+        self.clip.normal_clipped += clip.normal_clipped;
+        self.clip.normal_cells += clip.normal_cells;
+        self.clip.all_clipped += clip.all_clipped;
+    }
+
+    /// Adds scanned cells, in order.
+    pub(crate) fn add_cells(&mut self, scan: &CellScan) {
+        self.cells += u128::from(scan.cells);
+        self.sum_cents += scan.sum_cents;
+        self.sum_sq_cents += scan.sum_sq_cents;
+        if let Some(&max) = scan.small.iter().max() {
+            let needed = max as usize + 1;
+            if needed > self.histogram.len() {
+                self.histogram.resize(needed.next_power_of_two().min(DENSE_CENTS as usize), 0);
             }
-            _ => self.overflow.push(cents),
         }
+        for &c in &scan.small {
+            self.histogram[c as usize] += 1;
+        }
+        self.overflow.extend_from_slice(&scan.large);
     }
 
     /// The summary of everything added.
@@ -267,7 +271,10 @@ impl SummaryBuilder {
             periods: self.periods,
             anomalous_meters: anomalous,
             anomaly_rate: Share::of(anomalous, n).share,
-            customer_classes: self.classes.iter().map(|(k, v)| (*k, Share::of(*v, n))).collect(),
+            customer_classes: CustomerClass::ALL
+                .iter()
+                .map(|c| (*c, Share::of(self.classes[*c as usize], n)))
+                .collect(),
             risk_bands: self.bands.iter().map(|(k, v)| (*k, Share::of(*v, anomalous))).collect(),
             anomaly_types: self
                 .types
@@ -336,9 +343,7 @@ mod tests {
             .build()
             .unwrap();
         let mut b = SummaryBuilder::new(&pipeline.network(), 1);
-        for &v in values {
-            b.add_value(v);
-        }
+        b.add_cells(&CellScan::of(values));
         b.stats()
     }
 
@@ -353,6 +358,7 @@ mod tests {
     fn stats_use_the_written_hundredths_and_handle_huge_values() {
         let s = stats_of(&[0.004, 0.006, 1e6, 2e6, 3e6]);
         assert_eq!((s.min, s.median, s.max), (0.0, 1e6, 3e6));
+        assert_eq!(stats_of(&[0.006, 0.004, 0.005]).median, 0.01);
         assert!((s.mean - 1_200_000.002).abs() < 1e-6, "{}", s.mean);
     }
 }

@@ -182,6 +182,25 @@ impl<'a> Validator<'a> {
 
     /// Adds meters with their rows, labels and events (the next run, in order).
     pub(crate) fn add(&mut self, part: &Part<'_>) {
+        for &v in part.consumption {
+            // NaN fails both comparisons and counts as non-finite only.
+            if !v.is_finite() {
+                self.non_finite_cells += 1;
+            } else if v < 0.0 {
+                self.negative_cells += 1;
+            }
+        }
+        self.add_meters(part);
+    }
+
+    /// Adds the finiteness and sign counts of scanned cells.
+    pub(crate) fn add_cells(&mut self, scan: &crate::cells::CellScan) {
+        self.non_finite_cells += scan.non_finite as usize;
+        self.negative_cells += scan.negative as usize;
+    }
+
+    /// Adds everything of `part` but its cells (see [`add_cells`](Self::add_cells)).
+    pub(crate) fn add_meters(&mut self, part: &Part<'_>) {
         let Part {
             first,
             meters,
@@ -216,14 +235,6 @@ impl<'a> Validator<'a> {
             }
             if !bounds.contains(m.point()) {
                 self.meters_out_of_bounds += 1;
-            }
-        }
-        for &v in consumption {
-            // One pass: NaN fails both comparisons and counts as non-finite only.
-            if !v.is_finite() {
-                self.non_finite_cells += 1;
-            } else if v < 0.0 {
-                self.negative_cells += 1;
             }
         }
         let in_batch = |id: MeterId| (first..first + meters.len()).contains(&id.index());

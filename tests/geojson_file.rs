@@ -95,3 +95,32 @@ fn coordinates_near_zero_are_not_written_in_scientific_notation() {
     };
     assert_eq!(fc.features.len(), 30);
 }
+
+#[test]
+fn written_file_parses_to_the_typed_collection() {
+    // The writer streams JSON by hand for speed; the `geojson` crate must read
+    // back exactly the collection the typed builder produces.
+    let d = Pipeline::builder()
+        .config(GeneratorConfig {
+            num_transformers: 40,
+            num_meters: 900,
+            barangays: vec!["Sto. Niño \"Upper\", Phase 2".into(), "Malate\\Ermita".into()],
+            ..Default::default()
+        })
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let mut out = Vec::new();
+    write_transformers_geojson(&d, &mut out).unwrap();
+    let GeoJson::FeatureCollection(parsed) = String::from_utf8(out).unwrap().parse::<GeoJson>().unwrap() else {
+        panic!("not a FeatureCollection");
+    };
+    let typed = ghostload::io::transformers_feature_collection(&d);
+    assert_eq!(parsed.bbox, typed.bbox);
+    assert_eq!(parsed.features.len(), typed.features.len());
+    for (p, t) in parsed.features.iter().zip(&typed.features) {
+        assert_eq!(p.geometry, t.geometry);
+        assert_eq!(p.properties, t.properties);
+    }
+}

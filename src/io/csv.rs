@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS, push_fixed, push_u64};
+use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS, write_fixed, write_padded, write_u64};
 use crate::batch::Part;
 use crate::dataset::Dataset;
 use crate::model::{AnomalyLabel, Event};
@@ -70,41 +70,39 @@ pub const LABEL_COLUMNS: [&str; 8] = [
 /// Flush the line buffer to the writer once it holds this many bytes.
 const CHUNK: usize = 64 * 1024;
 
-/// Meters formatted into one buffer before it is written (and, when
-/// streaming, the unit of parallel formatting).
-pub(crate) const ROWS_PER_CHUNK: usize = 2048;
+/// Meters formatted into one buffer before it is written.
+const ROWS_PER_CHUNK: usize = 2048;
 
 /// Appends `field`, quoted per RFC 4180 when it contains `,`, `"`, `\r` or `\n`.
-pub(crate) fn push_field(out: &mut String, field: &str) {
+pub(crate) fn push_field(out: &mut Vec<u8>, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        for c in field.chars() {
-            if c == '"' {
-                out.push('"');
+        out.push(b'"');
+        for &b in field.as_bytes() {
+            if b == b'"' {
+                out.push(b'"');
             }
-            out.push(c);
+            out.push(b);
         }
-        out.push('"');
+        out.push(b'"');
     } else {
-        out.push_str(field);
+        out.extend_from_slice(field.as_bytes());
     }
 }
 
-fn push_display(out: &mut String, v: impl std::fmt::Display) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{v}");
+fn push_header(out: &mut Vec<u8>, columns: &[&str]) {
+    out.extend_from_slice(columns.join(",").as_bytes());
 }
 
-fn push_header(out: &mut String, columns: &[&str]) {
-    out.push_str(&columns.join(","));
-}
-
-fn flush_if_full<W: Write>(buf: &mut String, out: &mut W) -> io::Result<()> {
+fn flush_if_full<W: Write>(buf: &mut Vec<u8>, out: &mut W) -> io::Result<()> {
     if buf.len() >= CHUNK {
-        out.write_all(buf.as_bytes())?;
+        out.write_all(buf)?;
         buf.clear();
     }
     Ok(())
+}
+
+fn push_flag(out: &mut Vec<u8>, flag: bool) {
+    out.push(if flag { b'1' } else { b'0' });
 }
 
 /// Writes `transformers.csv`: `transformer_id, feeder_id, barangay, lat, lon,
@@ -117,31 +115,31 @@ pub fn write_transformers_csv<W: Write>(dataset: &Dataset, out: W) -> io::Result
 }
 
 pub(crate) fn transformers_csv<W: Write>(network: &Network, mut out: W) -> io::Result<()> {
-    let mut buf = String::with_capacity(CHUNK + 256);
+    let mut buf = Vec::with_capacity(CHUNK + 256);
     push_header(&mut buf, &TRANSFORMER_COLUMNS);
-    buf.push('\n');
+    buf.push(b'\n');
     for t in network.transformers() {
-        push_display(&mut buf, t.id);
-        buf.push(',');
-        push_display(&mut buf, t.feeder_id);
-        buf.push(',');
+        write_padded(&mut buf, "TX_", t.id.number(), 4);
+        buf.push(b',');
+        write_padded(&mut buf, "FDR_", t.feeder_id.number(), 2);
+        buf.push(b',');
         let name = network
             .barangays()
             .get(t.barangay.index())
             .map_or("", |b| b.name.as_str());
         push_field(&mut buf, name);
-        buf.push(',');
-        push_fixed(&mut buf, t.lat, COORD_DECIMALS);
-        buf.push(',');
-        push_fixed(&mut buf, t.lon, COORD_DECIMALS);
-        buf.push(',');
-        push_fixed(&mut buf, t.capacity_kva, KVA_DECIMALS);
-        buf.push(',');
-        push_u64(&mut buf, t.num_meters as u64);
-        buf.push('\n');
+        buf.push(b',');
+        write_fixed(&mut buf, t.lat, COORD_DECIMALS);
+        buf.push(b',');
+        write_fixed(&mut buf, t.lon, COORD_DECIMALS);
+        buf.push(b',');
+        write_fixed(&mut buf, t.capacity_kva, KVA_DECIMALS);
+        buf.push(b',');
+        write_u64(&mut buf, t.num_meters as u64);
+        buf.push(b'\n');
         flush_if_full(&mut buf, &mut out)?;
     }
-    out.write_all(buf.as_bytes())?;
+    out.write_all(&buf)?;
     out.flush()
 }
 
@@ -149,7 +147,7 @@ pub(crate) fn transformers_csv<W: Write>(network: &Network, mut out: W) -> io::R
 #[derive(Debug, Clone)]
 pub(crate) struct RowFormat {
     /// Barangay names, already quoted where needed.
-    names: Vec<String>,
+    names: Vec<Vec<u8>>,
     axis: TimeAxis,
 }
 
@@ -159,7 +157,7 @@ impl RowFormat {
             .barangays()
             .iter()
             .map(|b| {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 push_field(&mut s, &b.name);
                 s
             })
@@ -168,99 +166,99 @@ impl RowFormat {
     }
 
     /// The header of `meter_consumption.csv`, with its line end.
-    pub(crate) fn meter_header(&self, buf: &mut String) {
+    pub(crate) fn meter_header(&self, buf: &mut Vec<u8>) {
         push_header(buf, &METER_COLUMNS);
         for i in 0..self.axis.len() {
-            buf.push(',');
-            buf.push_str(CONSUMPTION_PREFIX);
-            push_u64(buf, u64::from(self.axis.month(i).compact()));
+            buf.push(b',');
+            buf.extend_from_slice(CONSUMPTION_PREFIX.as_bytes());
+            write_u64(buf, u64::from(self.axis.month(i).compact()));
         }
-        buf.push('\n');
+        buf.push(b'\n');
     }
 
     /// One `meter_consumption.csv` row per meter of `part`.
-    pub(crate) fn meter_rows(&self, part: &Part<'_>, buf: &mut String) {
+    pub(crate) fn meter_rows(&self, part: &Part<'_>, buf: &mut Vec<u8>) {
         for (m, series, _) in part.records() {
-            push_display(buf, m.id);
-            buf.push(',');
-            push_display(buf, m.transformer_id);
-            buf.push(',');
-            buf.push_str(m.customer_class.as_str());
-            buf.push(',');
-            buf.push_str(self.names.get(m.barangay.index()).map_or("", String::as_str));
-            buf.push(',');
-            push_fixed(buf, m.lat, COORD_DECIMALS);
-            buf.push(',');
-            push_fixed(buf, m.lon, COORD_DECIMALS);
-            buf.push(',');
-            push_fixed(buf, m.kva, KVA_DECIMALS);
+            write_padded(buf, "MTR_", m.id.number(), 6);
+            buf.push(b',');
+            write_padded(buf, "TX_", m.transformer_id.number(), 4);
+            buf.push(b',');
+            buf.extend_from_slice(m.customer_class.as_str().as_bytes());
+            buf.push(b',');
+            buf.extend_from_slice(self.names.get(m.barangay.index()).map_or(&[][..], Vec::as_slice));
+            buf.push(b',');
+            write_fixed(buf, m.lat, COORD_DECIMALS);
+            buf.push(b',');
+            write_fixed(buf, m.lon, COORD_DECIMALS);
+            buf.push(b',');
+            write_fixed(buf, m.kva, KVA_DECIMALS);
             for &v in series {
-                buf.push(',');
-                push_fixed(buf, v, KWH_DECIMALS);
+                buf.push(b',');
+                write_fixed(buf, v, KWH_DECIMALS);
             }
-            buf.push('\n');
+            buf.push(b'\n');
         }
     }
 
-    fn push_month(&self, buf: &mut String, period: usize) {
-        push_u64(buf, u64::from(self.axis.month(period).compact()));
+    fn push_month(&self, buf: &mut Vec<u8>, period: usize) {
+        write_u64(buf, u64::from(self.axis.month(period).compact()));
     }
 
     /// One `anomaly_labels.csv` row per label.
-    pub(crate) fn label_rows(&self, labels: &[AnomalyLabel], buf: &mut String) {
+    pub(crate) fn label_rows(&self, labels: &[AnomalyLabel], buf: &mut Vec<u8>) {
         for l in labels {
-            push_display(buf, l.meter_id);
-            buf.push_str(",1,");
-            buf.push_str(l.risk_band.as_str());
-            buf.push(',');
+            write_padded(buf, "MTR_", l.meter_id.number(), 6);
+            buf.extend_from_slice(b",1,");
+            buf.extend_from_slice(l.risk_band.as_str().as_bytes());
+            buf.push(b',');
             push_field(buf, l.anomaly_type.as_str());
-            buf.push(',');
+            buf.push(b',');
             self.push_month(buf, l.onset);
-            buf.push(',');
-            push_fixed(buf, l.severity, SEVERITY_DECIMALS);
-            buf.push(',');
+            buf.push(b',');
+            write_fixed(buf, l.severity, SEVERITY_DECIMALS);
+            buf.push(b',');
             if let Some(end) = l.end {
                 self.push_month(buf, end);
             }
-            buf.push(',');
-            buf.push(if l.is_theft { '1' } else { '0' });
-            buf.push('\n');
+            buf.push(b',');
+            push_flag(buf, l.is_theft);
+            buf.push(b'\n');
         }
     }
 
     /// One `events.csv` row per event.
-    pub(crate) fn event_rows(&self, events: &[Event], buf: &mut String) {
+    pub(crate) fn event_rows(&self, events: &[Event], buf: &mut Vec<u8>) {
         for e in events {
-            push_display(buf, e.meter_id);
-            buf.push(',');
+            write_padded(buf, "MTR_", e.meter_id.number(), 6);
+            buf.push(b',');
             push_field(buf, e.event_type.as_str());
-            buf.push(',');
-            buf.push(if e.is_theft { '1' } else { '0' });
-            buf.push(',');
+            buf.push(b',');
+            push_flag(buf, e.is_theft);
+            buf.push(b',');
             self.push_month(buf, e.onset);
-            buf.push(',');
+            buf.push(b',');
             if let Some(end) = e.end {
                 self.push_month(buf, end);
             }
-            buf.push(',');
-            push_fixed(buf, e.severity, SEVERITY_DECIMALS);
-            buf.push(',');
-            buf.push(if e.is_anomaly { '1' } else { '0' });
-            buf.push('\n');
+            buf.push(b',');
+            write_fixed(buf, e.severity, SEVERITY_DECIMALS);
+            buf.push(b',');
+            push_flag(buf, e.is_anomaly);
+            buf.push(b'\n');
         }
     }
 }
 
 /// The header line of `anomaly_labels.csv`.
-pub(crate) fn label_header(buf: &mut String) {
+pub(crate) fn label_header(buf: &mut Vec<u8>) {
     push_header(buf, &LABEL_COLUMNS);
-    buf.push('\n');
+    buf.push(b'\n');
 }
 
 /// The header line of `events.csv`.
-pub(crate) fn event_header(buf: &mut String) {
+pub(crate) fn event_header(buf: &mut Vec<u8>) {
     push_header(buf, &EVENT_COLUMNS);
-    buf.push('\n');
+    buf.push(b'\n');
 }
 
 /// Writes `meter_consumption.csv`: `meter_id, transformer_id, customer_class,
@@ -271,7 +269,7 @@ pub(crate) fn event_header(buf: &mut String) {
 /// Any error of `out`.
 pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
     let format = RowFormat::new(dataset.network(), dataset.axis());
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     format.meter_header(&mut buf);
     let part = dataset.part();
     for start in (0..part.meters.len()).step_by(ROWS_PER_CHUNK) {
@@ -279,10 +277,10 @@ pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> i
             &part.slice(start..(start + ROWS_PER_CHUNK).min(part.meters.len())),
             &mut buf,
         );
-        out.write_all(buf.as_bytes())?;
+        out.write_all(&buf)?;
         buf.clear();
     }
-    out.write_all(buf.as_bytes())?;
+    out.write_all(&buf)?;
     out.flush()
 }
 
@@ -294,10 +292,10 @@ pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> i
 /// # Errors
 /// Any error of `out`.
 pub fn write_anomaly_labels_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     label_header(&mut buf);
     RowFormat::new(dataset.network(), dataset.axis()).label_rows(dataset.labels(), &mut buf);
-    out.write_all(buf.as_bytes())?;
+    out.write_all(&buf)?;
     out.flush()
 }
 
@@ -310,10 +308,10 @@ pub fn write_anomaly_labels_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::
 /// # Errors
 /// Any error of `out`.
 pub fn write_events_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     event_header(&mut buf);
     RowFormat::new(dataset.network(), dataset.axis()).event_rows(dataset.events(), &mut buf);
-    out.write_all(buf.as_bytes())?;
+    out.write_all(&buf)?;
     out.flush()
 }
 
@@ -323,10 +321,10 @@ mod tests {
 
     #[test]
     fn fields_are_quoted_only_when_needed() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_field(&mut s, "San Miguel");
-        s.push('|');
+        s.push(b'|');
         push_field(&mut s, "Sto. Niño, \"Upper\"");
-        assert_eq!(s, "San Miguel|\"Sto. Niño, \"\"Upper\"\"\"");
+        assert_eq!(String::from_utf8(s).unwrap(), "San Miguel|\"Sto. Niño, \"\"Upper\"\"\"");
     }
 }

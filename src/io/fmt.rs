@@ -18,18 +18,6 @@ pub const KVA_DECIMALS: usize = 2;
 pub const SEVERITY_DECIMALS: usize = 4;
 
 const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-const IPOW10: [i64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// Largest `|v × 10^decimals|` handled by the fast path (2^40): below it the
 /// product's rounding error is under 2.5e-4, far from the 1e-3 tie margin.
@@ -52,25 +40,62 @@ const FAST_LIMIT: f64 = 1_099_511_627_776.0;
 /// assert_eq!(s, "1234.57 0.00 0.000000");
 /// ```
 pub fn push_fixed(out: &mut String, value: f64, decimals: usize) {
+    let mut bytes = Vec::with_capacity(24);
+    write_fixed(&mut bytes, value, decimals);
+    // Only ASCII digits, '.', '-' and the std float text were written.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+}
+
+/// [`push_fixed`] into a byte buffer: the form the CSV writers use.
+///
+/// ```
+/// use ghostload::io::fmt::write_fixed;
+/// let mut out = Vec::new();
+/// write_fixed(&mut out, 0.125, 2);
+/// out.push(b' ');
+/// write_fixed(&mut out, -12.3456789, 6);
+/// assert_eq!(out, b"0.12 -12.345679");
+/// ```
+#[inline]
+pub fn write_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
     let decimals = decimals.min(9);
     if !value.is_finite() {
-        let _ = write!(out, "{value}");
+        let _ = write!(Bytes(out), "{value}");
         return;
     }
-    let scaled = value * POW10[decimals];
-    if scaled.abs() < FAST_LIMIT {
-        let frac = (scaled - scaled.trunc()).abs();
-        if (frac - 0.5).abs() > 1e-3 {
-            let n = scaled.round() as i64;
-            push_scaled_int(out, n, decimals);
-            return;
-        }
+    if let Some(n) = scaled_round(value, decimals) {
+        write_scaled_int(out, n, decimals);
+        return;
     }
     let start = out.len();
-    let _ = write!(out, "{value:.decimals$}");
-    if out[start..].starts_with('-') && out[start + 1..].bytes().all(|b| b == b'0' || b == b'.') {
+    let _ = write!(Bytes(out), "{value:.decimals$}");
+    if out[start..].starts_with(b"-") && out[start + 1..].iter().all(|&b| b == b'0' || b == b'.') {
         out.remove(start);
     }
+}
+
+/// `value × 10^decimals` rounded to an integer, when that is certain from the
+/// floating-point product: the product is under 2^40 (error < 2.5e-4) and its
+/// fraction is more than 1e-3 away from a tie. `None` otherwise.
+#[inline]
+fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
+    let scaled = value * POW10[decimals];
+    if !(scaled.abs() < FAST_LIMIT) {
+        return None;
+    }
+    // `as` truncates toward zero (one instruction; no libm call).
+    let whole = scaled as i64;
+    let frac = scaled - whole as f64;
+    if (frac.abs() - 0.5).abs() <= 1e-3 {
+        return None;
+    }
+    Some(if frac > 0.5 {
+        whole + 1
+    } else if frac < -0.5 {
+        whole - 1
+    } else {
+        whole
+    })
 }
 
 /// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].
@@ -81,42 +106,89 @@ pub fn fixed(value: f64, decimals: usize) -> String {
     s
 }
 
-fn push_scaled_int(out: &mut String, n: i64, decimals: usize) {
-    if n < 0 {
-        out.push('-');
+/// Two-digit pairs `00` … `99`, for writing two digits per division.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `n / 10^decimals` with exactly `decimals` digits after the point
+/// (and at least one before it), right to left into a stack buffer, then
+/// appends it in one copy.
+#[inline]
+fn write_scaled_int(out: &mut Vec<u8>, n: i64, decimals: usize) {
+    let mut buf = [0u8; 32];
+    let mut pos = buf.len();
+    let mut v = n.unsigned_abs();
+    let mut left = decimals;
+    while left >= 2 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        left -= 2;
     }
-    let abs = n.unsigned_abs();
-    let p = IPOW10[decimals] as u64;
-    push_u64(out, abs / p);
+    if left == 1 {
+        pos -= 1;
+        buf[pos] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
     if decimals > 0 {
-        out.push('.');
-        let frac = abs % p;
-        let mut digits = [b'0'; 9];
-        let mut f = frac;
-        for i in (0..decimals).rev() {
-            digits[i] = b'0' + (f % 10) as u8;
-            f /= 10;
-        }
-        for &d in &digits[..decimals] {
-            out.push(char::from(d));
-        }
+        pos -= 1;
+        buf[pos] = b'.';
     }
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if v >= 10 {
+        let r = v as usize * 2;
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
+        pos -= 1;
+        buf[pos] = b'0' + v as u8;
+    }
+    if n < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    out.extend_from_slice(&buf[pos..]);
 }
 
 /// Appends an unsigned integer in decimal.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &buf[i..] {
-        out.push(char::from(d));
+pub fn push_u64(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends an unsigned integer in decimal to a byte buffer.
+#[inline]
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Appends `prefix`, then `n` zero-padded to at least `width` digits
+/// (`MTR_000042`): identifiers without going through `Display`.
+#[inline]
+pub fn write_padded(out: &mut Vec<u8>, prefix: &str, n: u64, width: usize) {
+    out.extend_from_slice(prefix.as_bytes());
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(n).as_bytes();
+    out.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    out.extend_from_slice(digits);
+}
+
+/// `fmt::Write` over a byte buffer, for the rare slow paths.
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Bytes<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 

@@ -40,6 +40,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::sink::Sink;
+use crate::batch::MeterBatch;
 use crate::dataset::Dataset;
 use crate::pipeline::Pipeline;
 use crate::shard::Shard;
@@ -294,11 +295,41 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     let shard = (options.shard != Shard::whole()).then_some(options.shard);
     let expected = pipeline.expected(range.clone());
     let mut sink = Sink::open(dir, config, pipeline.axis(), &network, expected, options)?;
-    for batch in pipeline.batches(&network, range, options.batch_size) {
-        let batch = batch.map_err(|e| IoError::Generation(Box::new(e)))?;
-        pipeline.install(|| sink.add(&batch.part()))?;
+    let formatter = sink.formatter();
+    // Batch k + 1 is generated and rendered (in parallel) while batch k is
+    // written and checked: the sequential part overlaps the parallel one.
+    let produce = |range: std::ops::Range<usize>| -> Result<(MeterBatch, sink::Rendered), IoError> {
+        let batch = pipeline
+            .generate_batch(&network, range)
+            .map_err(|e| IoError::Generation(Box::new(e)))?;
+        let rendered = sink::render(&formatter, &batch.part());
+        Ok((batch, rendered))
+    };
+    let size = options.batch_size.max(1);
+    let mut pending: Option<(MeterBatch, sink::Rendered)> = None;
+    for start in range.clone().step_by(size) {
+        let next_range = start..(start + size).min(range.end);
+        let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
+            Some((batch, rendered)) => sink.consume(&batch.part(), rendered),
+            None => Ok(()),
+        };
+        let previous = pending.take();
+        let (next, done) = pipeline.install(|| join(|| produce(next_range), || consume(&mut sink, previous)));
+        done?;
+        pending = Some(next?);
+    }
+    if let Some((batch, rendered)) = pending {
+        sink.consume(&batch.part(), rendered)?;
     }
     sink.finish(pipeline.warnings(), shard)
+}
+
+/// Runs both closures, in parallel with the `parallel` feature.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    return rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    return (a(), b());
 }
 
 /// [`stream_files`] into a [`Staging`] directory, moved into place only when

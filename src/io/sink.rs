@@ -7,11 +7,12 @@
 //! both feed this sink, they produce the same bytes.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{IoError, WriteOptions, WrittenFiles};
 use crate::batch::Part;
+use crate::cells::CellScan;
 use crate::config::GeneratorConfig;
 use crate::dataset::Warning;
 use crate::network::Network;
@@ -20,43 +21,35 @@ use crate::shard::Shard;
 use crate::time::TimeAxis;
 use crate::validate::{Expected, Validator};
 
-/// Meters formatted per parallel task; a slab of this many tasks is
-/// formatted before it is written, which bounds the text held in memory.
-#[cfg(feature = "csv")]
+/// Chunks rendered at once by [`Sink::add`]: bounds the text held in memory.
 const SLAB_CHUNKS: usize = 16;
 
-/// A file being appended to, with its path for error messages.
+/// A file being appended to in large pieces (each chunk of rows is one
+/// `write`, so no further buffering), with its path for error messages.
 #[derive(Debug)]
 struct Appender {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
 }
 
 impl Appender {
     fn create(dir: &Path, name: &str) -> Result<Self, IoError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
-        Ok(Appender {
-            path,
-            out: BufWriter::with_capacity(1 << 20, file),
-        })
+        Ok(Appender { path, file })
     }
 
-    fn write(&mut self, text: &str) -> Result<(), IoError> {
-        self.out
-            .write_all(text.as_bytes())
+    fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+        self.file
+            .write_all(bytes)
             .map_err(|e| IoError::io("write", &self.path, e))
     }
 
-    /// Flushes, syncs to disk and returns the file's size.
+    /// Syncs to disk and returns the file's size.
     fn close(self) -> Result<u64, IoError> {
         let path = self.path;
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|e| IoError::io("write", &path, e.into_error()))?;
-        file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
-        Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
+        self.file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
+        Ok(self.file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
     }
 }
 
@@ -123,7 +116,7 @@ impl<'a> Sink<'a> {
         #[cfg(feature = "csv")]
         let rows = {
             let format = super::csv::RowFormat::new(network, axis);
-            let mut header = String::new();
+            let mut header = Vec::new();
             let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV)?;
             format.meter_header(&mut header);
             consumption.write(&header)?;
@@ -154,48 +147,57 @@ impl<'a> Sink<'a> {
         })
     }
 
-    /// Appends the next run of meters (in meter order).
+    /// Appends the next run of meters (in meter order), rendering it in
+    /// slabs of parallel chunks so that the text held at once stays bounded.
     pub(crate) fn add(&mut self, part: &Part<'_>) -> Result<(), IoError> {
-        self.options.check_cancel(self.dir)?;
-        #[cfg(feature = "csv")]
-        self.write_rows(part)?;
-        self.validator.add(part);
-        self.summary.add_part(part);
-        self.written.meters += part.meters.len();
-        self.written.anomalous_meters += part.labels.len();
+        let step = ROWS_PER_CHUNK * SLAB_CHUNKS;
+        let formatter = self.formatter();
+        for start in (0..part.meters.len()).step_by(step) {
+            let slab = part.slice(start..(start + step).min(part.meters.len()));
+            let rendered = render(&formatter, &slab);
+            self.consume(&slab, rendered)?;
+        }
+        // Slices carry no clip counts (they are per batch): add the part's once.
+        self.summary.add_clip(part.clip_stats);
         Ok(())
     }
 
-    #[cfg(feature = "csv")]
-    fn write_rows(&mut self, part: &Part<'_>) -> Result<(), IoError> {
-        use super::csv::ROWS_PER_CHUNK;
-        let n = part.meters.len();
-        let starts: Vec<usize> = (0..n).step_by(ROWS_PER_CHUNK).collect();
-        let format = &self.rows.format;
-        let render = |&start: &usize| {
-            let chunk = part.slice(start..(start + ROWS_PER_CHUNK).min(n));
-            let mut text = String::with_capacity(chunk.meters.len() * (64 + 10 * part.periods));
-            format.meter_rows(&chunk, &mut text);
-            text
-        };
-        for slab in starts.chunks(SLAB_CHUNKS) {
-            #[cfg(feature = "parallel")]
-            let texts: Vec<String> = {
-                use rayon::prelude::*;
-                slab.par_iter().map(render).collect()
-            };
-            #[cfg(not(feature = "parallel"))]
-            let texts: Vec<String> = slab.iter().map(render).collect();
-            for text in &texts {
-                self.rows.consumption.write(text)?;
-            }
+    /// What [`render`] needs to format rows; cheap to clone, so rendering can
+    /// run on other threads while the sink consumes the previous run.
+    pub(crate) fn formatter(&self) -> Formatter {
+        #[cfg(feature = "csv")]
+        return Formatter(self.rows.format.clone());
+        #[cfg(not(feature = "csv"))]
+        return Formatter(());
+    }
+
+    /// Appends a rendered run of meters: writes its rows, then feeds its cells
+    /// and meters to the checks and the statistics.
+    pub(crate) fn consume(&mut self, part: &Part<'_>, rendered: Rendered) -> Result<(), IoError> {
+        self.options.check_cancel(self.dir)?;
+        for (text, scan) in &rendered.chunks {
+            #[cfg(feature = "csv")]
+            self.rows.consumption.write(text)?;
+            #[cfg(not(feature = "csv"))]
+            let _ = text;
+            self.validator.add_cells(scan);
+            self.summary.add_cells(scan);
         }
-        let mut text = String::new();
-        format.label_rows(part.labels, &mut text);
-        self.rows.labels.write(&text)?;
-        text.clear();
-        format.event_rows(part.events, &mut text);
-        self.rows.events.write(&text)
+        #[cfg(feature = "csv")]
+        {
+            let format = &self.rows.format;
+            let mut text = Vec::new();
+            format.label_rows(part.labels, &mut text);
+            self.rows.labels.write(&text)?;
+            text.clear();
+            format.event_rows(part.events, &mut text);
+            self.rows.events.write(&text)?;
+        }
+        self.validator.add_meters(part);
+        self.summary.add_counts(part);
+        self.written.meters += part.meters.len();
+        self.written.anomalous_meters += part.labels.len();
+        Ok(())
     }
 
     /// Closes the per-meter files, validates everything received and, if it
@@ -232,4 +234,48 @@ impl<'a> Sink<'a> {
         let _ = (warnings, shard, self.config, self.summary);
         Ok(written)
     }
+}
+
+/// Meters per chunk: the unit of parallel formatting and scanning.
+const ROWS_PER_CHUNK: usize = 2048;
+
+/// The row formatter of a sink (nothing without the `csv` feature).
+#[derive(Debug, Clone)]
+pub(crate) struct Formatter(#[cfg(feature = "csv")] super::csv::RowFormat, #[cfg(not(feature = "csv"))] ());
+
+/// A run of meters formatted as `meter_consumption.csv` rows and scanned,
+/// chunk by chunk, in meter order.
+#[derive(Debug)]
+pub(crate) struct Rendered {
+    chunks: Vec<(Vec<u8>, CellScan)>,
+}
+
+/// Formats and scans `part` in chunks of [`ROWS_PER_CHUNK`] meters, in parallel
+/// with the `parallel` feature. Pure: the result depends only on `part`.
+pub(crate) fn render(formatter: &Formatter, part: &Part<'_>) -> Rendered {
+    let n = part.meters.len();
+    let starts: Vec<usize> = (0..n).step_by(ROWS_PER_CHUNK).collect();
+    let one = |&start: &usize| {
+        let chunk = part.slice(start..(start + ROWS_PER_CHUNK).min(n));
+        #[cfg(feature = "csv")]
+        let text = {
+            let mut text = Vec::with_capacity(chunk.meters.len() * (64 + 10 * part.periods));
+            formatter.0.meter_rows(&chunk, &mut text);
+            text
+        };
+        #[cfg(not(feature = "csv"))]
+        let text = {
+            let _ = formatter;
+            Vec::new()
+        };
+        (text, CellScan::of(chunk.consumption))
+    };
+    #[cfg(feature = "parallel")]
+    let chunks = {
+        use rayon::prelude::*;
+        starts.par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let chunks = starts.iter().map(one).collect();
+    Rendered { chunks }
 }
