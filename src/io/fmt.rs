@@ -84,18 +84,13 @@ fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
         return None;
     }
     // `as` truncates toward zero (one instruction; no libm call).
-    let whole = scaled as i64;
-    let frac = scaled - whole as f64;
-    if (frac.abs() - 0.5).abs() <= 1e-3 {
+    let frac = (scaled - (scaled as i64) as f64).abs();
+    if (frac - 0.5).abs() <= 1e-3 {
         return None;
     }
-    Some(if frac > 0.5 {
-        whole + 1
-    } else if frac < -0.5 {
-        whole - 1
-    } else {
-        whole
-    })
+    // Away from a tie, adding ±0.5 and truncating rounds to nearest, without
+    // a data-dependent branch (the sign of real data rarely changes).
+    Some((scaled + 0.5f64.copysign(scaled)) as i64)
 }
 
 /// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].

@@ -24,32 +24,63 @@ use crate::validate::{Expected, Validator};
 /// Chunks rendered at once by [`Sink::add`]: bounds the text held in memory.
 const SLAB_CHUNKS: usize = 16;
 
+/// Bytes appended between two background syncs.
+const SYNC_EVERY: u64 = 32 << 20;
+
 /// A file being appended to in large pieces (each chunk of rows is one
 /// `write`, so no further buffering), with its path for error messages.
+///
+/// Every [`SYNC_EVERY`] bytes it starts an `fsync` of what was written so far
+/// on a background thread, so the disk works while the CPU generates the next
+/// rows and the final sync in [`close`](Self::close) has little left to do.
 #[derive(Debug)]
 struct Appender {
     path: PathBuf,
     file: File,
+    unsynced: u64,
+    syncing: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Appender {
     fn create(dir: &Path, name: &str) -> Result<Self, IoError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
-        Ok(Appender { path, file })
+        Ok(Appender {
+            path,
+            file,
+            unsynced: 0,
+            syncing: None,
+        })
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
         self.file
             .write_all(bytes)
-            .map_err(|e| IoError::io("write", &self.path, e))
+            .map_err(|e| IoError::io("write", &self.path, e))?;
+        self.unsynced += bytes.len() as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.wait_for_sync()?;
+            let file = self.file.try_clone().map_err(|e| IoError::io("sync", &self.path, e))?;
+            self.syncing = Some(std::thread::spawn(move || file.sync_data()));
+            self.unsynced = 0;
+        }
+        Ok(())
+    }
+
+    fn wait_for_sync(&mut self) -> Result<(), IoError> {
+        match self.syncing.take().map(std::thread::JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(IoError::io("sync", &self.path, e)),
+            Some(Err(_)) => Err(IoError::io("sync", &self.path, std::io::Error::other("sync thread panicked"))),
+        }
     }
 
     /// Syncs to disk and returns the file's size.
-    fn close(self) -> Result<u64, IoError> {
-        let path = self.path;
-        self.file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
-        Ok(self.file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
+    fn close(mut self) -> Result<u64, IoError> {
+        self.wait_for_sync()?;
+        let path = &self.path;
+        self.file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
+        Ok(self.file.metadata().map_err(|e| IoError::io("stat", path, e))?.len())
     }
 }
 
