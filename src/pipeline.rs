@@ -343,6 +343,18 @@ impl ThreadPool {
     }
 }
 
+/// Meters per parallel task: large enough that scheduling is negligible,
+/// small enough that both cores stay busy on small batches.
+const CHUNK_METERS: usize = 1024;
+
+/// The meters of one parallel task, in order.
+struct MeterChunk {
+    meters: Vec<Meter>,
+    labels: Vec<AnomalyLabel>,
+    events: Vec<Event>,
+    clip_stats: ClipStats,
+}
+
 /// One generated meter, before assembly.
 struct MeterOutput {
     meter: Meter,
@@ -451,32 +463,28 @@ impl Pipeline {
         let periods = self.axis.len();
         let first = range.start;
         let mut consumption = vec![0.0; range.len() * periods];
-        let outputs = self.pool.install(|| self.meters(network, first, &mut consumption))?;
-        let mut meters = Vec::with_capacity(outputs.len());
-        let mut labels = Vec::new();
-        let mut events = Vec::new();
-        let mut clip_stats = ClipStats::default();
-        for out in outputs {
-            events.extend(out.event);
-            clip_stats.all_clipped += out.clipped;
-            match out.label {
-                Some(l) => labels.push(l),
-                None => {
-                    clip_stats.normal_clipped += out.clipped;
-                    clip_stats.normal_cells += periods as u64;
-                }
-            }
-            meters.push(out.meter);
-        }
-        Ok(MeterBatch {
+        let chunks = self
+            .pool
+            .install(|| self.meter_chunks(network, first, &mut consumption))?;
+        let mut batch = MeterBatch {
             first,
             periods,
-            meters,
-            consumption,
-            labels,
-            events,
-            clip_stats,
-        })
+            meters: Vec::with_capacity(range.len()),
+            consumption: Vec::new(),
+            labels: Vec::new(),
+            events: Vec::new(),
+            clip_stats: ClipStats::default(),
+        };
+        for chunk in chunks {
+            batch.meters.extend(chunk.meters);
+            batch.labels.extend(chunk.labels);
+            batch.events.extend(chunk.events);
+            batch.clip_stats.normal_clipped += chunk.clip_stats.normal_clipped;
+            batch.clip_stats.normal_cells += chunk.clip_stats.normal_cells;
+            batch.clip_stats.all_clipped += chunk.clip_stats.all_clipped;
+        }
+        batch.consumption = consumption;
+        Ok(batch)
     }
 
     /// Meters `range` in consecutive batches of at most `batch_size` meters
@@ -609,25 +617,51 @@ impl Pipeline {
     /// Generates every meter into its row of `values`, in parallel when the
     /// `parallel` feature is on. Meter `i` depends only on `i` and the
     /// network, so the result is the same for any number of threads.
-    fn meters(&self, network: &Network, first: usize, values: &mut [f64]) -> Result<Vec<MeterOutput>> {
-        let periods = self.axis.len();
+    fn meter_chunks(&self, network: &Network, first: usize, values: &mut [f64]) -> Result<Vec<MeterChunk>> {
+        let periods = self.axis.len().max(1);
+        let rows = CHUNK_METERS * periods;
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
             values
-                .par_chunks_mut(periods)
+                .par_chunks_mut(rows)
                 .enumerate()
-                .map(|(i, row)| self.meter(network, first + i, row))
+                .map(|(k, block)| self.meter_chunk(network, first + k * CHUNK_METERS, block))
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
         {
             values
-                .chunks_mut(periods)
+                .chunks_mut(rows)
                 .enumerate()
-                .map(|(i, row)| self.meter(network, first + i, row))
+                .map(|(k, block)| self.meter_chunk(network, first + k * CHUNK_METERS, block))
                 .collect()
         }
+    }
+
+    /// Generates consecutive meters from `first` into the rows of `block`.
+    fn meter_chunk(&self, network: &Network, first: usize, block: &mut [f64]) -> Result<MeterChunk> {
+        let periods = self.axis.len();
+        let mut chunk = MeterChunk {
+            meters: Vec::with_capacity(block.len() / periods.max(1)),
+            labels: Vec::new(),
+            events: Vec::new(),
+            clip_stats: ClipStats::default(),
+        };
+        for (i, row) in block.chunks_mut(periods.max(1)).enumerate() {
+            let out = self.meter(network, first + i, row)?;
+            chunk.clip_stats.all_clipped += out.clipped;
+            match out.label {
+                Some(l) => chunk.labels.push(l),
+                None => {
+                    chunk.clip_stats.normal_clipped += out.clipped;
+                    chunk.clip_stats.normal_cells += periods as u64;
+                }
+            }
+            chunk.events.extend(out.event);
+            chunk.meters.push(out.meter);
+        }
+        Ok(chunk)
     }
 
     fn meter(&self, network: &Network, i: usize, series: &mut [f64]) -> Result<MeterOutput> {
@@ -785,6 +819,10 @@ fn available_memory() -> Option<u64> {
 }
 
 fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {
+    // A branch-free pass first (vectorised); the position only on failure.
+    if series.iter().fold(true, |ok, &v| ok & (v >= 0.0) & (v < f64::INFINITY)) {
+        return Ok(());
+    }
     match series.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
         None => Ok(()),
         Some(t) => Err(Error::Component {

@@ -251,7 +251,8 @@ impl SummaryBuilder {
         if let Some(&max) = scan.small.iter().max() {
             let needed = max as usize + 1;
             if needed > self.histogram.len() {
-                self.histogram.resize(needed.next_power_of_two().min(DENSE_CENTS as usize), 0);
+                self.histogram
+                    .resize(needed.next_power_of_two().min(DENSE_CENTS as usize), 0);
             }
         }
         for &c in &scan.small {

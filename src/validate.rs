@@ -89,7 +89,7 @@ fn check(name: &str, passed: bool, detail: String) -> Check {
 pub(crate) fn validate(d: &Dataset) -> ValidationReport {
     let expected = Expected::whole(&d.config);
     let mut v = Validator::new(&d.config, &d.axis, &d.network, expected);
-    v.add(&d.part());
+    v.add_parallel(&d.part());
     v.finish()
 }
 
@@ -121,6 +121,9 @@ pub(crate) struct Validator<'a> {
     axis: &'a TimeAxis,
     network: &'a Network,
     expected: Expected,
+    /// Meters of the expected range that come before this validator's first
+    /// (non-zero for a fork that checks a later slice in parallel).
+    offset: usize,
     meters: usize,
     rows: usize,
     ragged_batches: usize,
@@ -128,6 +131,7 @@ pub(crate) struct Validator<'a> {
     bad_meters: usize,
     bad_labels: usize,
     labels: usize,
+    first_label: Option<MeterId>,
     last_label: Option<MeterId>,
     labels_sorted: bool,
     non_finite_meters: usize,
@@ -137,6 +141,7 @@ pub(crate) struct Validator<'a> {
     negative_cells: usize,
     events: usize,
     benign: usize,
+    first_event: Option<MeterId>,
     last_event: Option<MeterId>,
     events_sorted: bool,
     events_out_of_series: usize,
@@ -156,6 +161,7 @@ impl<'a> Validator<'a> {
             axis,
             network,
             expected,
+            offset: 0,
             meters: 0,
             rows: 0,
             ragged_batches: 0,
@@ -163,6 +169,7 @@ impl<'a> Validator<'a> {
             bad_meters: 0,
             bad_labels: 0,
             labels: 0,
+            first_label: None,
             last_label: None,
             labels_sorted: true,
             non_finite_meters: 0,
@@ -172,6 +179,7 @@ impl<'a> Validator<'a> {
             negative_cells: 0,
             events: 0,
             benign: 0,
+            first_event: None,
             last_event: None,
             events_sorted: true,
             events_out_of_series: 0,
@@ -191,6 +199,71 @@ impl<'a> Validator<'a> {
             }
         }
         self.add_meters(part);
+    }
+
+    /// An empty validator for the meters that follow the first `offset` of
+    /// the expected range, to check a later slice in parallel and [`merge`](Self::merge) it.
+    fn fork(&self, offset: usize) -> Validator<'a> {
+        let mut v = Validator::new(self.config, self.axis, self.network, self.expected.clone());
+        v.offset = offset;
+        v
+    }
+
+    /// Appends what `next` (a fork for the slice right after this one) saw.
+    fn merge(&mut self, next: Validator<'a>) {
+        let ordered = |last: Option<MeterId>, first: Option<MeterId>| match (last, first) {
+            (Some(a), Some(b)) => a < b,
+            _ => true,
+        };
+        self.labels_sorted &= next.labels_sorted && ordered(self.last_label, next.first_label);
+        self.events_sorted &= next.events_sorted && ordered(self.last_event, next.first_event);
+        self.first_label = self.first_label.or(next.first_label);
+        self.last_label = next.last_label.or(self.last_label);
+        self.first_event = self.first_event.or(next.first_event);
+        self.last_event = next.last_event.or(self.last_event);
+        for (a, b) in self.served.iter_mut().zip(&next.served) {
+            *a += b;
+        }
+        self.meters += next.meters;
+        self.rows += next.rows;
+        self.ragged_batches += next.ragged_batches;
+        self.bad_meters += next.bad_meters;
+        self.bad_labels += next.bad_labels;
+        self.labels += next.labels;
+        self.non_finite_meters += next.non_finite_meters;
+        self.non_finite_cells += next.non_finite_cells;
+        self.non_finite_labels += next.non_finite_labels;
+        self.meters_out_of_bounds += next.meters_out_of_bounds;
+        self.negative_cells += next.negative_cells;
+        self.events += next.events;
+        self.benign += next.benign;
+        self.events_out_of_series += next.events_out_of_series;
+        self.labelled_benign += next.labelled_benign;
+        self.unmatched_labels += next.unmatched_labels;
+    }
+
+    /// [`add`](Self::add) for a large part: slices of it are checked in
+    /// parallel (with the `parallel` feature) and merged in order.
+    pub(crate) fn add_parallel(&mut self, part: &Part<'_>) {
+        const SLICE: usize = 1 << 16;
+        let n = part.meters.len();
+        let starts: Vec<usize> = (0..n).step_by(SLICE).collect();
+        let base = self.meters;
+        let check = |&start: &usize| {
+            let mut v = self.fork(base + start);
+            v.add(&part.slice(start..(start + SLICE).min(n)));
+            v
+        };
+        #[cfg(feature = "parallel")]
+        let forks: Vec<Validator<'a>> = {
+            use rayon::prelude::*;
+            starts.par_iter().map(check).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let forks: Vec<Validator<'a>> = starts.iter().map(check).collect();
+        for f in forks {
+            self.merge(f);
+        }
     }
 
     /// Adds the finiteness and sign counts of scanned cells.
@@ -218,7 +291,7 @@ impl<'a> Validator<'a> {
         }
         for (i, m) in meters.iter().enumerate() {
             let transformer = self.network.transformer(m.transformer_id);
-            let expected_id = self.expected.range.start + self.meters - meters.len() + i;
+            let expected_id = self.expected.range.start + self.offset + self.meters - meters.len() + i;
             let misplaced = m.id.index() != first + i || m.id.index() != expected_id;
             let wrong_transformer = self.network.allocation.transformer_of(m.id.index()) != m.transformer_id;
             if misplaced || wrong_transformer || transformer.is_none_or(|t| t.barangay != m.barangay) {
@@ -249,6 +322,7 @@ impl<'a> Validator<'a> {
             if self.last_label.is_some_and(|last| last >= l.meter_id) {
                 self.labels_sorted = false;
             }
+            self.first_label.get_or_insert(l.meter_id);
             self.last_label = Some(l.meter_id);
             let matched = crate::batch::find(events, l.meter_id, |e| e.meter_id).is_some_and(|e| same(e, l));
             if !matched {
@@ -269,6 +343,7 @@ impl<'a> Validator<'a> {
             if self.last_event.is_some_and(|last| last >= e.meter_id) {
                 self.events_sorted = false;
             }
+            self.first_event.get_or_insert(e.meter_id);
             self.last_event = Some(e.meter_id);
         }
     }

@@ -113,9 +113,8 @@ pub(crate) fn network_geojson<W: Write>(network: &Network, mut out: W) -> io::Re
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     buf.extend_from_slice(b"{\"type\":\"FeatureCollection\"");
     if !coords.is_empty() {
-        let fold = |init: f64, pick: fn(f64, f64) -> f64, get: fn(&(f64, f64)) -> f64| {
-            coords.iter().map(get).fold(init, pick)
-        };
+        let fold =
+            |init: f64, pick: fn(f64, f64) -> f64, get: fn(&(f64, f64)) -> f64| coords.iter().map(get).fold(init, pick);
         let bbox = [
             fold(f64::INFINITY, f64::min, |c| c.0),
             fold(f64::INFINITY, f64::min, |c| c.1),

@@ -71,7 +71,11 @@ impl Appender {
         match self.syncing.take().map(std::thread::JoinHandle::join) {
             None | Some(Ok(Ok(()))) => Ok(()),
             Some(Ok(Err(e))) => Err(IoError::io("sync", &self.path, e)),
-            Some(Err(_)) => Err(IoError::io("sync", &self.path, std::io::Error::other("sync thread panicked"))),
+            Some(Err(_)) => Err(IoError::io(
+                "sync",
+                &self.path,
+                std::io::Error::other("sync thread panicked"),
+            )),
         }
     }
 
@@ -272,7 +276,10 @@ const ROWS_PER_CHUNK: usize = 2048;
 
 /// The row formatter of a sink (nothing without the `csv` feature).
 #[derive(Debug, Clone)]
-pub(crate) struct Formatter(#[cfg(feature = "csv")] super::csv::RowFormat, #[cfg(not(feature = "csv"))] ());
+pub(crate) struct Formatter(
+    #[cfg(feature = "csv")] super::csv::RowFormat,
+    #[cfg(not(feature = "csv"))] (),
+);
 
 /// A run of meters formatted as `meter_consumption.csv` rows and scanned,
 /// chunk by chunk, in meter order.
