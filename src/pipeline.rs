@@ -820,7 +820,10 @@ fn available_memory() -> Option<u64> {
 
 fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {
     // A branch-free pass first (vectorised); the position only on failure.
-    if series.iter().fold(true, |ok, &v| ok & (v >= 0.0) & (v < f64::INFINITY)) {
+    if series
+        .iter()
+        .fold(true, |ok, &v| ok & (0.0..f64::INFINITY).contains(&v))
+    {
         return Ok(());
     }
     match series.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {

@@ -80,7 +80,8 @@ pub fn write_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
 #[inline]
 fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
     let scaled = value * POW10[decimals];
-    if !(scaled.abs() < FAST_LIMIT) {
+    // Finite here, so `>=` also rejects nothing but large values.
+    if scaled.abs() >= FAST_LIMIT {
         return None;
     }
     // `as` truncates toward zero (one instruction; no libm call).

@@ -6,6 +6,9 @@
 //! that went through. Because the in-memory writer and the streaming writer
 //! both feed this sink, they produce the same bytes.
 
+// Without the format features most of this module has nothing to write.
+#![cfg_attr(not(feature = "csv"), allow(dead_code, unused_mut, unused_variables))]
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,17 +40,20 @@ const SYNC_EVERY: u64 = 32 << 20;
 struct Appender {
     path: PathBuf,
     file: File,
+    /// Whether to sync at all ([`WriteOptions::sync`]).
+    sync: bool,
     unsynced: u64,
     syncing: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Appender {
-    fn create(dir: &Path, name: &str) -> Result<Self, IoError> {
+    fn create(dir: &Path, name: &str, sync: bool) -> Result<Self, IoError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
         Ok(Appender {
             path,
             file,
+            sync,
             unsynced: 0,
             syncing: None,
         })
@@ -58,7 +64,7 @@ impl Appender {
             .write_all(bytes)
             .map_err(|e| IoError::io("write", &self.path, e))?;
         self.unsynced += bytes.len() as u64;
-        if self.unsynced >= SYNC_EVERY {
+        if self.sync && self.unsynced >= SYNC_EVERY {
             self.wait_for_sync()?;
             let file = self.file.try_clone().map_err(|e| IoError::io("sync", &self.path, e))?;
             self.syncing = Some(std::thread::spawn(move || file.sync_data()));
@@ -83,7 +89,9 @@ impl Appender {
     fn close(mut self) -> Result<u64, IoError> {
         self.wait_for_sync()?;
         let path = &self.path;
-        self.file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
+        if self.sync {
+            self.file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
+        }
         Ok(self.file.metadata().map_err(|e| IoError::io("stat", path, e))?.len())
     }
 }
@@ -133,7 +141,7 @@ impl<'a> Sink<'a> {
             options.check_cancel(dir)?;
             written.add(
                 super::TRANSFORMERS_CSV,
-                super::write_file(dir, super::TRANSFORMERS_CSV, |w| {
+                super::write_file(dir, options.sync, super::TRANSFORMERS_CSV, |w| {
                     super::csv::transformers_csv(network, w)
                 })?,
             );
@@ -143,7 +151,7 @@ impl<'a> Sink<'a> {
             options.check_cancel(dir)?;
             written.add(
                 super::TRANSFORMERS_GEOJSON,
-                super::write_file(dir, super::TRANSFORMERS_GEOJSON, |w| {
+                super::write_file(dir, options.sync, super::TRANSFORMERS_GEOJSON, |w| {
                     super::geojson::network_geojson(network, w)
                 })?,
             );
@@ -152,14 +160,14 @@ impl<'a> Sink<'a> {
         let rows = {
             let format = super::csv::RowFormat::new(network, axis);
             let mut header = Vec::new();
-            let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV)?;
+            let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV, options.sync)?;
             format.meter_header(&mut header);
             consumption.write(&header)?;
-            let mut labels = Appender::create(dir, super::ANOMALY_LABELS_CSV)?;
+            let mut labels = Appender::create(dir, super::ANOMALY_LABELS_CSV, options.sync)?;
             header.clear();
             super::csv::label_header(&mut header);
             labels.write(&header)?;
-            let mut events = Appender::create(dir, super::EVENTS_CSV)?;
+            let mut events = Appender::create(dir, super::EVENTS_CSV, options.sync)?;
             header.clear();
             super::csv::event_header(&mut header);
             events.write(&header)?;
@@ -260,9 +268,13 @@ impl<'a> Sink<'a> {
                 &super::file_names(),
                 shard,
             );
-            let json = super::write_file(self.dir, super::REPORT_JSON, |w| super::write_report_json(&report, w))?;
+            let json = super::write_file(self.dir, self.options.sync, super::REPORT_JSON, |w| {
+                super::write_report_json(&report, w)
+            })?;
             written.add(super::REPORT_JSON, json);
-            let txt = super::write_file(self.dir, super::REPORT_TXT, |w| super::write_report_txt(&report, w))?;
+            let txt = super::write_file(self.dir, self.options.sync, super::REPORT_TXT, |w| {
+                super::write_report_txt(&report, w)
+            })?;
             written.add(super::REPORT_TXT, txt);
         }
         #[cfg(not(feature = "json"))]

@@ -94,6 +94,10 @@ pub struct GenerateArgs {
     /// Concatenating the shards' rows in order gives the single-machine files.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// fsync every file before moving it into place (durable across a power
+    /// loss; the run is all-or-nothing for process failures either way).
+    #[arg(long)]
+    pub fsync: bool,
     /// Meters generated and written per batch (bounds memory).
     #[arg(long, default_value_t = ghostload::io::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_size: u64,

@@ -121,7 +121,8 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     let options = WriteOptions::default()
         .with_cancel_flag(Arc::clone(&cancel))
         .with_batch_size(usize::try_from(args.batch_size).unwrap_or(usize::MAX))
-        .with_shard(shard);
+        .with_shard(shard)
+        .with_sync(args.fsync);
     let written = ghostload::io::stream_files(&pipeline, staging.path(), &options).map_err(|e| {
         match &e {
             IoError::Validation(report) => {
