@@ -139,9 +139,16 @@ pub struct SummaryBuilder {
     cells: u128,
     sum_cents: u128,
     sum_sq_cents: u128,
+    /// Hundredths below `DENSE_CENTS`, kept as a list while they are few
+    /// (sorted at the end), then poured into `histogram` (counts per hundredth).
+    list: Option<Vec<u32>>,
     histogram: Vec<u32>,
     overflow: Vec<u64>,
 }
+
+/// Values kept as a sorted list before switching to the histogram: small
+/// datasets then never allocate (and scan) a histogram sized by their maximum.
+const LIST_LIMIT: usize = 1 << 21;
 
 impl SummaryBuilder {
     /// An empty summary of a dataset on `network` with `periods` periods per series.
@@ -186,6 +193,7 @@ impl SummaryBuilder {
             cells: 0,
             sum_cents: 0,
             sum_sq_cents: 0,
+            list: Some(Vec::new()),
             histogram: Vec::new(),
             overflow: Vec::new(),
         }
@@ -248,24 +256,35 @@ impl SummaryBuilder {
         self.cells += u128::from(scan.cells);
         self.sum_cents += scan.sum_cents;
         self.sum_sq_cents += scan.sum_sq_cents;
-        if let Some(&max) = scan.small.iter().max() {
+        self.overflow.extend_from_slice(&scan.large);
+        if let Some(list) = &mut self.list {
+            if list.len() + scan.small.len() <= LIST_LIMIT {
+                list.extend_from_slice(&scan.small);
+                return;
+            }
+            let list = self.list.take().unwrap_or_default();
+            self.count(&list);
+        }
+        self.count(&scan.small);
+    }
+
+    fn count(&mut self, cents: &[u32]) {
+        if let Some(&max) = cents.iter().max() {
             let needed = max as usize + 1;
             if needed > self.histogram.len() {
                 self.histogram
                     .resize(needed.next_power_of_two().min(DENSE_CENTS as usize), 0);
             }
         }
-        for &c in &scan.small {
+        for &c in cents {
             self.histogram[c as usize] += 1;
         }
-        self.overflow.extend_from_slice(&scan.large);
     }
 
     /// The summary of everything added.
     #[must_use]
     pub fn finish(mut self) -> Summary {
         let (n, anomalous) = (self.meters, self.anomalous);
-        self.overflow.sort_unstable();
         Summary {
             transformers: self.per_transformer.len(),
             meters: n,
@@ -292,7 +311,11 @@ impl SummaryBuilder {
         }
     }
 
-    fn stats(&self) -> ConsumptionStats {
+    fn stats(&mut self) -> ConsumptionStats {
+        self.overflow.sort_unstable();
+        if let Some(list) = &mut self.list {
+            list.sort_unstable();
+        }
         if self.cells == 0 {
             return ConsumptionStats {
                 mean: 0.0,
@@ -317,6 +340,13 @@ impl SummaryBuilder {
 
     /// The `k`-th smallest value (0-based), in hundredths.
     fn nth_cents(&self, k: u128) -> u64 {
+        if let Some(list) = &self.list {
+            let k = usize::try_from(k).unwrap_or(usize::MAX);
+            return match list.get(k) {
+                Some(&c) => u64::from(c),
+                None => self.overflow.get(k - list.len()).copied().unwrap_or(0),
+            };
+        }
         let mut seen: u128 = 0;
         for (cents, &count) in self.histogram.iter().enumerate() {
             seen += u128::from(count);
@@ -353,6 +383,25 @@ mod tests {
         let s = stats_of(&[4.0, 1.0, 3.0, 2.0]);
         assert_eq!((s.mean, s.median, s.min, s.max), (2.5, 2.0, 1.0, 4.0));
         assert!((s.std - 1.25f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn list_and_histogram_modes_agree() {
+        // Enough values to leave the list mode, with a spread of magnitudes.
+        let values: Vec<f64> = (0..LIST_LIMIT as u64 + 5000).map(|i| ((i * 7919) % 100_003) as f64 / 7.0).collect();
+        let whole = stats_of(&values);
+        let mut sorted: Vec<u64> = values.iter().map(|v| (v * 100.0 + 0.5) as u64).collect();
+        sorted.sort_unstable();
+        assert_eq!(whole.median, sorted[(sorted.len() - 1) / 2] as f64 / 100.0);
+        assert_eq!(whole.max, *sorted.last().unwrap() as f64 / 100.0);
+        let few = stats_of(&values[..1000]);
+        let mut small = sorted_cents(&values[..1000]);
+        small.sort_unstable();
+        assert_eq!(few.median, small[499] as f64 / 100.0);
+    }
+
+    fn sorted_cents(values: &[f64]) -> Vec<u64> {
+        values.iter().map(|v| (v * 100.0 + 0.5) as u64).collect()
     }
 
     #[test]
