@@ -388,7 +388,9 @@ mod tests {
     #[test]
     fn list_and_histogram_modes_agree() {
         // Enough values to leave the list mode, with a spread of magnitudes.
-        let values: Vec<f64> = (0..LIST_LIMIT as u64 + 5000).map(|i| ((i * 7919) % 100_003) as f64 / 7.0).collect();
+        let values: Vec<f64> = (0..LIST_LIMIT as u64 + 5000)
+            .map(|i| ((i * 7919) % 100_003) as f64 / 7.0)
+            .collect();
         let whole = stats_of(&values);
         let mut sorted: Vec<u64> = values.iter().map(|v| (v * 100.0 + 0.5) as u64).collect();
         sorted.sort_unstable();

@@ -289,11 +289,23 @@ impl<'a> Validator<'a> {
         if consumption.len() != meters.len() * periods {
             self.ragged_batches += 1;
         }
+        let allocation = &self.network.allocation;
+        let n_transformers = allocation.transformers();
+        let mut cursor = meters.first().map_or(0, |m| {
+            allocation
+                .transformer_of(m.id.index().min(allocation.meters().saturating_sub(1)))
+                .index()
+        });
         for (i, m) in meters.iter().enumerate() {
             let transformer = self.network.transformer(m.transformer_id);
             let expected_id = self.expected.range.start + self.offset + self.meters - meters.len() + i;
             let misplaced = m.id.index() != first + i || m.id.index() != expected_id;
-            let wrong_transformer = self.network.allocation.transformer_of(m.id.index()) != m.transformer_id;
+            // Meters come in id order: the serving transformer only moves forward.
+            while cursor + 1 < n_transformers && allocation.range(cursor).end <= m.id.index() {
+                cursor += 1;
+            }
+            let wrong_transformer =
+                cursor != m.transformer_id.index() || !allocation.range(cursor).contains(&m.id.index());
             if misplaced || wrong_transformer || transformer.is_none_or(|t| t.barangay != m.barangay) {
                 self.bad_meters += 1;
             }

@@ -111,18 +111,23 @@ impl ConsumptionModel for SeasonalConsumption {
     fn fill_series(&self, p: &MeterProfile, axis: &TimeAxis, rng: &mut StreamRng, out: &mut [f64]) -> usize {
         let sd = self.noise_sd[p.class as usize];
         let first_month = usize::from(axis.start().month()) - 1;
-        let mut clipped = 0;
-        for (t, v) in out.iter_mut().enumerate() {
-            let seasonal = self.seasonal[(first_month + t) % 12];
-            let trend = (1.0 + p.monthly_growth * t as f64).max(0.0);
+        // Three passes so that the two without random draws vectorise: the
+        // noise (draws in period order, as the stream defines), the expected
+        // value added to it, then the clip at zero, counted without branches.
+        for v in out.iter_mut() {
             let z: f64 = rng.sample(StandardNormal);
-            let x = p.baseline_kwh * seasonal * trend + sd * z;
-            if x < 0.0 {
-                clipped += 1;
-                *v = 0.0;
-            } else {
-                *v = x;
-            }
+            *v = sd * z;
+        }
+        let mut month = first_month;
+        for (t, v) in out.iter_mut().enumerate() {
+            let trend = (1.0 + p.monthly_growth * t as f64).max(0.0);
+            *v += p.baseline_kwh * self.seasonal[month] * trend;
+            month = if month == 11 { 0 } else { month + 1 };
+        }
+        let mut clipped = 0;
+        for v in out.iter_mut() {
+            clipped += usize::from(*v < 0.0);
+            *v = v.max(0.0);
         }
         clipped
     }
