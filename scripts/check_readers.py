@@ -20,10 +20,12 @@ def main(d):
     tx_cols = ["transformer_id", "feeder_id", "barangay", "lat", "lon", "capacity_kVA", "num_meters"]
     m_fixed = ["meter_id", "transformer_id", "customer_class", "barangay", "lat", "lon", "kVA"]
     l_cols = ["meter_id", "anomaly_flag", "risk_band", "anomaly_type", "onset", "severity", "end", "is_theft"]
+    e_cols = ["meter_id", "event_type", "is_theft", "onset", "end", "severity", "anomaly_flag"]
     expect = {
         "transformers.csv": (n_tx, tx_cols),
         "meter_consumption.csv": (n_m, None),
         "anomaly_labels.csv": (n_labels, l_cols),
+        "events.csv": (n_labels + report["summary"]["benign_meters"], e_cols),
     }
 
     def check_csv(reader, name, rows, cols):

@@ -13,7 +13,7 @@
 //! [`write_dataset`] writes every enabled file of an in-memory dataset into a
 //! [`Staging`] directory and moves them into place only once all are
 //! complete: a failed run leaves the output directory as it was.
-//! [`stream_dataset`] does the same straight from a [`Pipeline`](crate::Pipeline),
+//! [`stream_dataset`] does the same straight from a [`Pipeline`],
 //! batch by batch, in bounded memory, optionally for one [`Shard`] only. Both
 //! go through the same writer and produce the same bytes.
 //!
