@@ -78,7 +78,7 @@ impl fmt::Display for ValidationReport {
     }
 }
 
-fn check(name: &str, passed: bool, detail: String) -> Check {
+pub(crate) fn check(name: &str, passed: bool, detail: String) -> Check {
     Check {
         name: name.to_owned(),
         passed,

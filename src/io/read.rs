@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::IoError;
 use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
 use crate::geo::{GeoBounds, GeoPoint};
-use crate::validate::{Check, ValidationReport};
+use crate::validate::{Check, ValidationReport, check};
 
 /// One CSV file read as text: its header and rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,14 +131,6 @@ fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
         }
     }
     Ok(())
-}
-
-fn check(name: &str, passed: bool, detail: String) -> Check {
-    Check {
-        name: name.to_owned(),
-        passed,
-        detail,
-    }
 }
 
 /// Consumption columns of the meter table: `(position, YYYYMM or None)`.
