@@ -45,6 +45,8 @@ pub struct DatasetDir {
     pub configured_counts: Option<(usize, usize, usize)>,
     /// The coordinate bounds, from the report when present.
     pub bounds: Option<GeoBounds>,
+    /// `(K, N)` when the report says the directory holds shard `K/N` only.
+    pub shard: Option<(usize, usize)>,
 }
 
 fn read_table(path: &Path) -> Result<Option<Table>, IoError> {
@@ -114,6 +116,10 @@ fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
     let num = |k: &str| config.get(k).and_then(serde_json::Value::as_f64);
     let int = |k: &str| config.get(k).and_then(serde_json::Value::as_u64).map(|v| v as usize);
     d.configured_anomaly_rate = num("anomaly_rate");
+    if let Some(shard) = value.get("shard") {
+        let part = |k: &str| shard.get(k).and_then(serde_json::Value::as_u64).map(|v| v as usize);
+        d.shard = part("index").zip(part("count"));
+    }
     if let (Some(t), Some(m), Some(n)) = (int("num_transformers"), int("num_meters"), int("num_months")) {
         d.configured_counts = Some((t, m, n));
     }
@@ -208,6 +214,18 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
 pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
     let empty = Table::default();
     let consumption_cols = d.meters.as_ref().map(consumption_columns).unwrap_or_default();
+    if let Some((k, n)) = d.shard {
+        // Counts and rates are those of the whole dataset: a shard alone fails them by design.
+        return ValidationReport {
+            checks: vec![check(
+                "whole_dataset",
+                false,
+                format!(
+                    "this directory holds shard {k}/{n} only; its generation_report.json carries the checks of that shard; concatenate the shards' rows to validate the whole dataset"
+                ),
+            )],
+        };
+    }
     let mut checks = vec![
         schema(
             "schema_transformers",
