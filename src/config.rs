@@ -325,7 +325,7 @@ impl GeneratorConfig {
 /// Default residential 0.70, commercial 0.20, industrial 0.10 (the original tool's mix).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct ClassMix {
     /// Share of residential meters (0 ..= 1).
     pub residential: f64,
@@ -371,7 +371,7 @@ impl ClassMix {
 /// `min_kva ..= max_kva`, then rounded to the nearest standard rating in that range.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct CapacityConfig {
     /// Smallest capacity, kVA (> 0). Default 25.
     pub min_kva: f64,

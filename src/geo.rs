@@ -23,7 +23,7 @@ pub struct GeoPoint {
 /// Default: lat 14.4–14.7, lon 120.9–121.2 (Metro Manila and its southern edge).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct GeoBounds {
     /// Southern edge, degrees (−90 ..= 90).
     pub lat_min: f64,

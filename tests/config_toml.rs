@@ -142,3 +142,23 @@ fn readme_config_examples_are_valid() {
         );
     }
 }
+
+#[test]
+fn partial_tables_keep_their_other_defaults() {
+    let c = parse(
+        "[bounds]\nlat_max = 14.8\n\n[capacity]\nmax_kva = 250.0\n\n[class_mix]\nresidential = 0.6\ncommercial = 0.3\n",
+    )
+    .unwrap();
+    let d = GeneratorConfig::default();
+    assert_eq!(
+        (c.bounds.lat_max, c.bounds.lat_min, c.bounds.lon_max),
+        (14.8, d.bounds.lat_min, d.bounds.lon_max)
+    );
+    assert_eq!((c.capacity.max_kva, c.capacity.min_kva), (250.0, d.capacity.min_kva));
+    // Industrial keeps its default 0.1: 0.6 + 0.3 + 0.1 = 1.
+    assert_eq!(c.class_mix.industrial, 0.1);
+    c.validate().unwrap();
+    // A partial mix that no longer sums to 1 is named by validation.
+    let bad = parse("[class_mix]\nresidential = 0.8\n").unwrap();
+    assert_eq!(bad.validate().unwrap_err().field(), "class_mix");
+}
