@@ -347,12 +347,47 @@ impl ThreadPool {
 /// small enough that both cores stay busy on small batches.
 const CHUNK_METERS: usize = 1024;
 
-/// The meters of one parallel task, in order.
+/// The labels, events and clip counts of one parallel task, in meter order.
 struct MeterChunk {
-    meters: Vec<Meter>,
     labels: Vec<AnomalyLabel>,
     events: Vec<Event>,
     clip_stats: ClipStats,
+}
+
+/// A meter's transformer and the spread of meters around it, in degrees.
+struct Near<'a> {
+    index: usize,
+    transformer: &'a Transformer,
+    sd_lat: f64,
+    sd_lon: f64,
+}
+
+impl<'a> Near<'a> {
+    fn of(network: &'a Network, meter: usize, spread_m: f64) -> Near<'a> {
+        let index = network.allocation.transformer_of(meter).index();
+        let transformer = &network.transformers[index];
+        Near {
+            index,
+            transformer,
+            sd_lat: metres_to_lat_degrees(spread_m),
+            sd_lon: metres_to_lon_degrees(spread_m, transformer.lat),
+        }
+    }
+}
+
+/// A value to pre-fill the meter vector with; every slot is overwritten.
+fn placeholder_meter() -> Meter {
+    Meter {
+        id: MeterId::from_index(0),
+        transformer_id: TransformerId::from_index(0),
+        customer_class: CustomerClass::Residential,
+        barangay: BarangayId::from_index(0),
+        lat: 0.0,
+        lon: 0.0,
+        kva: 0.0,
+        baseline_kwh: 0.0,
+        monthly_growth: 0.0,
+    }
 }
 
 /// One generated meter, before assembly.
@@ -463,20 +498,21 @@ impl Pipeline {
         let periods = self.axis.len();
         let first = range.start;
         let mut consumption = vec![0.0; range.len() * periods];
+        // Meters are written in place by the parallel tasks (no per-task vectors to copy).
+        let mut meters = vec![placeholder_meter(); range.len()];
         let chunks = self
             .pool
-            .install(|| self.meter_chunks(network, first, &mut consumption))?;
+            .install(|| self.meter_chunks(network, first, &mut consumption, &mut meters))?;
         let mut batch = MeterBatch {
             first,
             periods,
-            meters: Vec::with_capacity(range.len()),
+            meters,
             consumption: Vec::new(),
             labels: Vec::new(),
             events: Vec::new(),
             clip_stats: ClipStats::default(),
         };
         for chunk in chunks {
-            batch.meters.extend(chunk.meters);
             batch.labels.extend(chunk.labels);
             batch.events.extend(chunk.events);
             batch.clip_stats.normal_clipped += chunk.clip_stats.normal_clipped;
@@ -617,7 +653,13 @@ impl Pipeline {
     /// Generates every meter into its row of `values`, in parallel when the
     /// `parallel` feature is on. Meter `i` depends only on `i` and the
     /// network, so the result is the same for any number of threads.
-    fn meter_chunks(&self, network: &Network, first: usize, values: &mut [f64]) -> Result<Vec<MeterChunk>> {
+    fn meter_chunks(
+        &self,
+        network: &Network,
+        first: usize,
+        values: &mut [f64],
+        meters: &mut [Meter],
+    ) -> Result<Vec<MeterChunk>> {
         let periods = self.axis.len().max(1);
         let rows = CHUNK_METERS * periods;
         #[cfg(feature = "parallel")]
@@ -625,31 +667,46 @@ impl Pipeline {
             use rayon::prelude::*;
             values
                 .par_chunks_mut(rows)
+                .zip(meters.par_chunks_mut(CHUNK_METERS))
                 .enumerate()
-                .map(|(k, block)| self.meter_chunk(network, first + k * CHUNK_METERS, block))
+                .map(|(k, (block, slots))| self.meter_chunk(network, first + k * CHUNK_METERS, block, slots))
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
         {
             values
                 .chunks_mut(rows)
+                .zip(meters.chunks_mut(CHUNK_METERS))
                 .enumerate()
-                .map(|(k, block)| self.meter_chunk(network, first + k * CHUNK_METERS, block))
+                .map(|(k, (block, slots))| self.meter_chunk(network, first + k * CHUNK_METERS, block, slots))
                 .collect()
         }
     }
 
     /// Generates consecutive meters from `first` into the rows of `block`.
-    fn meter_chunk(&self, network: &Network, first: usize, block: &mut [f64]) -> Result<MeterChunk> {
+    fn meter_chunk(
+        &self,
+        network: &Network,
+        first: usize,
+        block: &mut [f64],
+        slots: &mut [Meter],
+    ) -> Result<MeterChunk> {
         let periods = self.axis.len();
         let mut chunk = MeterChunk {
-            meters: Vec::with_capacity(block.len() / periods.max(1)),
             labels: Vec::new(),
             events: Vec::new(),
             clip_stats: ClipStats::default(),
         };
-        for (i, row) in block.chunks_mut(periods.max(1)).enumerate() {
-            let out = self.meter(network, first + i, row)?;
+        let mut near: Option<Near<'_>> = None;
+        for (i, (row, slot)) in block.chunks_mut(periods.max(1)).zip(slots).enumerate() {
+            let meter = first + i;
+            // Meters are numbered transformer by transformer: look the
+            // transformer (and its cosine) up only when it changes.
+            let near = match near.take() {
+                Some(n) if network.allocation.range(n.index).contains(&meter) => near.insert(n),
+                _ => near.insert(Near::of(network, meter, self.config.meter_spread_m)),
+            };
+            let out = self.meter(near, meter, row)?;
             chunk.clip_stats.all_clipped += out.clipped;
             match out.label {
                 Some(l) => chunk.labels.push(l),
@@ -659,24 +716,20 @@ impl Pipeline {
                 }
             }
             chunk.events.extend(out.event);
-            chunk.meters.push(out.meter);
+            *slot = out.meter;
         }
         Ok(chunk)
     }
 
-    fn meter(&self, network: &Network, i: usize, series: &mut [f64]) -> Result<MeterOutput> {
+    fn meter(&self, near: &Near<'_>, i: usize, series: &mut [f64]) -> Result<MeterOutput> {
         let c = &self.config;
         let index = i as u64;
-        let transformer = &network.transformers[network.allocation.transformer_of(i).index()];
+        let transformer = near.transformer;
         let mut rng = self.streams.stream(Purpose::MeterAttributes, index);
         let class = sample_class(&c.class_mix, &mut rng);
-        let spread = c.meter_spread_m;
-        let point = c.bounds.sample_near(
-            &mut rng,
-            transformer.point(),
-            metres_to_lat_degrees(spread),
-            metres_to_lon_degrees(spread, transformer.lat),
-        );
+        let point = c
+            .bounds
+            .sample_near(&mut rng, transformer.point(), near.sd_lat, near.sd_lon);
         let profile = self
             .consumption
             .profile(class, &mut self.streams.stream(Purpose::MeterProfile, index));
