@@ -718,6 +718,10 @@ impl Pipeline {
             chunk.events.extend(out.event);
             *slot = out.meter;
         }
+        if let Err(t) = check_values(block) {
+            let meter = &slots_meter(first, t, periods);
+            return Err(series_error("consumption model", meter, t % periods.max(1), block[t]));
+        }
         Ok(chunk)
     }
 
@@ -750,7 +754,8 @@ impl Pipeline {
             baseline_kwh: profile.baseline_kwh,
             monthly_growth: profile.monthly_growth,
         };
-        check_series("consumption model", &meter, series)?;
+        // The model's output is checked before an injection (below) or, for the
+        // other meters, in one pass over the whole chunk (`meter_chunk`).
         let k = self.selection.count();
         let rank = self.selection.rank(index);
         let (event, anomalous) = if rank < k {
@@ -799,6 +804,7 @@ impl Pipeline {
         purpose: Purpose,
         is_anomaly: bool,
     ) -> Result<Event> {
+        check_series("consumption model", meter, series)?;
         let expected: f64 = series.iter().sum();
         let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
@@ -872,22 +878,30 @@ fn available_memory() -> Option<u64> {
 }
 
 fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {
-    // A branch-free pass first (vectorised); the position only on failure.
-    if series
+    check_values(series).map_err(|t| series_error(component, &meter.id, t, series[t]))
+}
+
+/// `Err(position)` of the first value that is not finite and `>= 0`. A
+/// branch-free pass first (it vectorises); the position only on failure.
+fn check_values(values: &[f64]) -> std::result::Result<(), usize> {
+    if values
         .iter()
         .fold(true, |ok, &v| ok & (0.0..f64::INFINITY).contains(&v))
     {
         return Ok(());
     }
-    match series.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        None => Ok(()),
-        Some(t) => Err(Error::Component {
-            component: component.to_owned(),
-            reason: format!(
-                "meter {}: period {t} holds {}, not a finite value >= 0",
-                meter.id, series[t]
-            ),
-        }),
+    Err(values.iter().position(|v| !(v.is_finite() && *v >= 0.0)).unwrap_or(0))
+}
+
+/// The id of the meter holding value `t` of a chunk starting at meter `first`.
+fn slots_meter(first: usize, t: usize, periods: usize) -> MeterId {
+    MeterId::from_index((first + t / periods.max(1)) as u32)
+}
+
+fn series_error(component: &str, meter: &MeterId, period: usize, value: f64) -> Error {
+    Error::Component {
+        component: component.to_owned(),
+        reason: format!("meter {meter}: period {period} holds {value}, not a finite value >= 0"),
     }
 }
 

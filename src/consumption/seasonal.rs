@@ -118,11 +118,15 @@ impl ConsumptionModel for SeasonalConsumption {
             let z: f64 = rng.sample(StandardNormal);
             *v = sd * z;
         }
-        let mut month = first_month;
-        for (t, v) in out.iter_mut().enumerate() {
-            let trend = (1.0 + p.monthly_growth * t as f64).max(0.0);
-            *v += p.baseline_kwh * self.seasonal[month] * trend;
-            month = if month == 11 { 0 } else { month + 1 };
+        // The year's seasonal factors rotated to start at the first period:
+        // period `t` uses `year[t % 12]`, so each year is a plain indexed loop.
+        let year: [f64; 12] = std::array::from_fn(|j| self.seasonal[(first_month + j) % 12]);
+        for (y, block) in out.chunks_mut(12).enumerate() {
+            for (j, (v, s)) in block.iter_mut().zip(&year).enumerate() {
+                let t = (12 * y + j) as f64;
+                let trend = (1.0 + p.monthly_growth * t).max(0.0);
+                *v += p.baseline_kwh * s * trend;
+            }
         }
         let mut clipped = 0;
         for v in out.iter_mut() {
