@@ -143,8 +143,9 @@ pub struct WriteOptions {
     /// When set to `true` (e.g. by a Ctrl-C handler), writing stops before the
     /// next file or batch and the output directory is left unchanged.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// Meters generated per batch when streaming (default 32 768): bounds the
-    /// memory of [`stream_dataset`] whatever the dataset's size.
+    /// Meters generated per batch when streaming (default 32 768, and never
+    /// more than [`MAX_BATCH_CELLS`] values): bounds the memory of
+    /// [`stream_dataset`] whatever the dataset's size. The files do not depend on it.
     pub batch_size: usize,
     /// Write only this shard's meters (streaming only; default: the whole dataset).
     pub shard: Shard,
@@ -169,6 +170,11 @@ impl Default for WriteOptions {
 
 /// Default meters per streamed batch.
 pub const DEFAULT_BATCH_SIZE: usize = 32_768;
+
+/// Most consumption values one streamed batch holds (8 MiB of `f64`): with
+/// long series the batch has fewer meters than asked for. Two batches are in
+/// flight at a time (one generated while the other is written).
+pub const MAX_BATCH_CELLS: usize = 1 << 20;
 
 impl WriteOptions {
     /// Options that stop writing once `flag` becomes `true`.
@@ -324,7 +330,12 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         let rendered = sink::render(&formatter, &batch.part());
         Ok((batch, rendered))
     };
-    let size = options.batch_size.max(1);
+    // Long series shrink the batch so that it never holds more than
+    // MAX_BATCH_CELLS values, whatever batch size was asked for.
+    let size = options
+        .batch_size
+        .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))
+        .max(1);
     let mut pending: Option<(MeterBatch, sink::Rendered)> = None;
     for start in range.clone().step_by(size) {
         let next_range = start..(start + size).min(range.end);
