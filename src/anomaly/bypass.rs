@@ -1,6 +1,6 @@
 //! A sudden drop that persists: the meter is bypassed from an onset date.
 
-use super::params::{check_interval, uniform};
+use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
 use crate::model::AnomalyType;
@@ -85,14 +85,7 @@ impl AnomalyInjector for MeterBypass {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
         let onset = ctx.onset.onset(series.len(), rng);
         let beta = uniform(rng, self.residual_min, self.residual_max);
-        for v in series.iter_mut().skip(onset) {
-            *v *= beta;
-        }
-        Injection {
-            anomaly_type: AnomalyType::METER_BYPASS,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        scale_from(series, onset, beta);
+        Injection::from_onset(AnomalyType::METER_BYPASS, onset, true)
     }
 }

@@ -1,6 +1,6 @@
 //! Jokar et al.'s attack h1: a constant under-reporting factor.
 
-use super::params::{check_interval, uniform};
+use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
 use crate::model::AnomalyType;
@@ -87,14 +87,7 @@ impl AnomalyInjector for ConstantFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
         let onset = ctx.onset.onset(series.len(), rng);
         let alpha = uniform(rng, self.alpha_min, self.alpha_max);
-        for v in series.iter_mut().skip(onset) {
-            *v *= alpha;
-        }
-        Injection {
-            anomaly_type: AnomalyType::CONSTANT_FACTOR,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        scale_from(series, onset, alpha);
+        Injection::from_onset(AnomalyType::CONSTANT_FACTOR, onset, true)
     }
 }

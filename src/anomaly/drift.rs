@@ -87,11 +87,6 @@ impl AnomalyInjector for MeterDrift {
             factor *= keep;
             *v *= factor;
         }
-        Injection {
-            anomaly_type: AnomalyType::METER_DRIFT,
-            onset,
-            end: None,
-            is_theft: false,
-        }
+        Injection::from_onset(AnomalyType::METER_DRIFT, onset, false)
     }
 }

@@ -89,11 +89,6 @@ impl AnomalyInjector for ErraticPattern {
             let z: f64 = rng.sample(StandardNormal);
             *v *= (1.0 + sigma * z).max(0.0);
         }
-        Injection {
-            anomaly_type: AnomalyType::ERRATIC_PATTERN,
-            onset,
-            end: None,
-            is_theft: false,
-        }
+        Injection::from_onset(AnomalyType::ERRATIC_PATTERN, onset, false)
     }
 }

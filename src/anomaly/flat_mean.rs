@@ -51,11 +51,6 @@ impl AnomalyInjector for FlatMean {
             let m = mean(tail);
             tail.fill(m);
         }
-        Injection {
-            anomaly_type: AnomalyType::FLAT_MEAN,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        Injection::from_onset(AnomalyType::FLAT_MEAN, onset, true)
     }
 }

@@ -192,6 +192,36 @@ pub struct Injection {
     pub is_theft: bool,
 }
 
+impl Injection {
+    /// An anomaly from `onset` to the end of the series.
+    ///
+    /// ```
+    /// use ghostload::{AnomalyType, Injection};
+    /// let i = Injection::from_onset(AnomalyType::LOW_CONSUMPTION, 3, true);
+    /// assert_eq!((i.onset, i.end, i.is_theft), (3, None, true));
+    /// ```
+    #[must_use]
+    pub fn from_onset(anomaly_type: AnomalyType, onset: usize, is_theft: bool) -> Self {
+        Injection {
+            anomaly_type,
+            onset,
+            end: None,
+            is_theft,
+        }
+    }
+
+    /// An anomaly over periods `onset ..= end`.
+    #[must_use]
+    pub fn window(anomaly_type: AnomalyType, onset: usize, end: usize, is_theft: bool) -> Self {
+        Injection {
+            anomaly_type,
+            onset,
+            end: Some(end),
+            is_theft,
+        }
+    }
+}
+
 /// Modifies the series of an anomalous meter and says what it did.
 ///
 /// Called once for each selected meter, with the meter's normal series (kWh

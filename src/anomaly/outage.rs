@@ -108,11 +108,6 @@ impl AnomalyInjector for Outage {
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= uniform(rng, self.retained_min, self.retained_max);
         }
-        Injection {
-            anomaly_type: AnomalyType::OUTAGE,
-            onset,
-            end: Some(end),
-            is_theft: false,
-        }
+        Injection::window(AnomalyType::OUTAGE, onset, end, false)
     }
 }

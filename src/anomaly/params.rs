@@ -46,6 +46,13 @@ pub(crate) fn check_periods(lo: (&'static str, usize), hi: (&'static str, usize)
     Ok(())
 }
 
+/// Multiplies every value of `series` from period `onset` on by `factor`.
+pub(crate) fn scale_from(series: &mut [f64], onset: usize, factor: f64) {
+    for v in series.iter_mut().skip(onset) {
+        *v *= factor;
+    }
+}
+
 /// A uniform draw in `lo ..= hi` (exactly `lo` when they are equal).
 pub(crate) fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
     let u: f64 = rng.random();

@@ -84,11 +84,6 @@ impl AnomalyInjector for RandomFactor {
         for v in series.iter_mut().skip(onset) {
             *v *= uniform(rng, self.alpha_min, self.alpha_max);
         }
-        Injection {
-            anomaly_type: AnomalyType::RANDOM_FACTOR,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        Injection::from_onset(AnomalyType::RANDOM_FACTOR, onset, true)
     }
 }

@@ -84,11 +84,6 @@ impl AnomalyInjector for RandomMeanFactor {
         for v in series.iter_mut().skip(onset) {
             *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
         }
-        Injection {
-            anomaly_type: AnomalyType::RANDOM_MEAN_FACTOR,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        Injection::from_onset(AnomalyType::RANDOM_MEAN_FACTOR, onset, true)
     }
 }

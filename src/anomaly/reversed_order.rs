@@ -48,11 +48,6 @@ impl AnomalyInjector for ReversedOrder {
         if let Some(tail) = series.get_mut(onset..) {
             tail.reverse();
         }
-        Injection {
-            anomaly_type: AnomalyType::REVERSED_ORDER,
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        Injection::from_onset(AnomalyType::REVERSED_ORDER, onset, true)
     }
 }

@@ -89,11 +89,6 @@ impl AnomalyInjector for SeasonalShift {
                 tail.rotate_right(s);
             }
         }
-        Injection {
-            anomaly_type: AnomalyType::SEASONAL_SHIFT,
-            onset,
-            end: None,
-            is_theft: false,
-        }
+        Injection::from_onset(AnomalyType::SEASONAL_SHIFT, onset, false)
     }
 }

@@ -1,6 +1,6 @@
 //! Benign: rooftop solar installed.
 
-use super::params::{check_interval, uniform};
+use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
 use crate::model::AnomalyType;
@@ -79,14 +79,7 @@ impl AnomalyInjector for SolarInstall {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
         let onset = ctx.onset.onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.share_min, self.share_max);
-        for v in series.iter_mut().skip(onset) {
-            *v *= keep;
-        }
-        Injection {
-            anomaly_type: AnomalyType::SOLAR_INSTALL,
-            onset,
-            end: None,
-            is_theft: false,
-        }
+        scale_from(series, onset, keep);
+        Injection::from_onset(AnomalyType::SOLAR_INSTALL, onset, false)
     }
 }

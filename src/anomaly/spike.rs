@@ -115,11 +115,6 @@ impl AnomalyInjector for Spike {
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= uniform(rng, self.multiplier_min, self.multiplier_max);
         }
-        Injection {
-            anomaly_type: AnomalyType::HIGH_CONSUMPTION,
-            onset,
-            end: Some(end),
-            is_theft: false,
-        }
+        Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false)
     }
 }

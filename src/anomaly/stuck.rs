@@ -45,11 +45,6 @@ impl AnomalyInjector for StuckMeter {
                 *v = stuck;
             }
         }
-        Injection {
-            anomaly_type: AnomalyType::STUCK_METER,
-            onset,
-            end: None,
-            is_theft: false,
-        }
+        Injection::from_onset(AnomalyType::STUCK_METER, onset, false)
     }
 }

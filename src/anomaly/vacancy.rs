@@ -115,11 +115,6 @@ impl AnomalyInjector for Vacancy {
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= eps;
         }
-        Injection {
-            anomaly_type: AnomalyType::VACANCY,
-            onset,
-            end: Some(end),
-            is_theft: false,
-        }
+        Injection::window(AnomalyType::VACANCY, onset, end, false)
     }
 }

@@ -87,11 +87,6 @@ impl AnomalyInjector for ZeroReadings {
         if let Some(window) = series.get_mut(onset..=end) {
             window.fill(0.0);
         }
-        Injection {
-            anomaly_type: AnomalyType::ZERO_READINGS,
-            onset,
-            end: Some(end),
-            is_theft: true,
-        }
+        Injection::window(AnomalyType::ZERO_READINGS, onset, end, true)
     }
 }
