@@ -336,21 +336,19 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .batch_size
         .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))
         .max(1);
-    let mut pending: Option<(MeterBatch, sink::Rendered)> = None;
+    let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
+        Some((batch, rendered)) => sink.consume(&batch.part(), rendered),
+        None => Ok(()),
+    };
+    let mut pending = None;
     for start in range.clone().step_by(size) {
         let next_range = start..(start + size).min(range.end);
-        let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
-            Some((batch, rendered)) => sink.consume(&batch.part(), rendered),
-            None => Ok(()),
-        };
         let previous = pending.take();
         let (next, done) = pipeline.install(|| join(|| produce(next_range), || consume(&mut sink, previous)));
         done?;
         pending = Some(next?);
     }
-    if let Some((batch, rendered)) = pending {
-        sink.consume(&batch.part(), rendered)?;
-    }
+    consume(&mut sink, pending)?;
     sink.finish(pipeline.warnings(), shard)
 }
 
