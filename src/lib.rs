@@ -93,6 +93,7 @@ mod feeder;
 pub mod geo;
 pub mod ids;
 pub mod io;
+mod mem;
 pub mod model;
 pub mod network;
 pub mod pipeline;

@@ -497,9 +497,9 @@ impl Pipeline {
     pub fn generate_batch(&self, network: &Network, range: Range<usize>) -> Result<MeterBatch> {
         let periods = self.axis.len();
         let first = range.start;
-        let mut consumption = vec![0.0; range.len() * periods];
+        let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
         // Meters are written in place by the parallel tasks (no per-task vectors to copy).
-        let mut meters = vec![placeholder_meter(); range.len()];
+        let mut meters = crate::mem::filled(range.len(), placeholder_meter());
         let chunks = self
             .pool
             .install(|| self.meter_chunks(network, first, &mut consumption, &mut meters))?;
