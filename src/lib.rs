@@ -18,7 +18,7 @@
 //! let label = &dataset.labels()[0];
 //! let series = dataset.series(label.meter_id).unwrap();
 //! assert_eq!(series.len(), 12);
-//! assert_eq!(label.risk_band, RiskBand::High);
+//! assert_eq!(label.risk_band, RiskBand::from_severity(label.severity)); // High, Medium or Low
 //!
 //! // 14 anomaly types mixed by weight; 2 % of normal meters get a benign look-alike
 //! // (vacancy, new connection, solar, outage) that is an event but not a label.

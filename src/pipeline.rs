@@ -19,7 +19,7 @@ use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
 use crate::network::Network;
-use crate::rng::{Purpose, Streams};
+use crate::rng::{Purpose, PurposeStreams, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
 use crate::time::{Resolution, TimeAxis};
 use crate::validate::{Expected, ValidationReport, Validator};
@@ -244,13 +244,13 @@ impl PipelineBuilder {
             anomalous,
             streams.key64(Purpose::AnomalySelection, 0),
         );
-        let benign_selection = AnomalySelection::new(
-            config.num_meters as u64 - anomalous,
-            benign_count,
-            streams.key64(Purpose::BenignSelection, 0),
-        );
         Ok(Pipeline {
             pool: ThreadPool::new(self.threads)?,
+            meter_streams: MeterStreams {
+                attributes: streams.purpose(Purpose::MeterAttributes),
+                profile: streams.purpose(Purpose::MeterProfile),
+                noise: streams.purpose(Purpose::MeterNoise),
+            },
             onset: OnsetWindow::new(config.min_normal_periods),
             config,
             axis,
@@ -261,7 +261,7 @@ impl PipelineBuilder {
             benign_mix,
             capacity,
             selection,
-            benign_selection,
+            benign_count,
             warnings,
         })
     }
@@ -279,16 +279,16 @@ impl PipelineBuilder {
 /// anomalous. The anomaly mix's per-entry counts `c₀, c₁, …` (largest
 /// remainder over the weights) own consecutive rank ranges: ranks
 /// `[0, c₀)` get entry 0, `[c₀, c₀ + c₁)` entry 1, and so on; so per-type
-/// counts are exact and each meter has exactly one anomaly. Normal meters
-/// (rank `r ≥ k`) are ranked again by a second, independently keyed
-/// permutation of `0 .. n − k` applied to `r − k`; the
-/// `round(benign_rate × (n − k))` lowest get a benign event, split over the
-/// benign mix the same way. Everything is decided per meter in O(1).
+/// counts are exact and each meter has exactly one anomaly. The next
+/// `b = round(benign_rate × (n − k))` ranks, `[k, k + b)`, get a benign event,
+/// split over the benign mix the same way. Everything is decided per meter in
+/// O(1), and raising either rate only adds meters to its set.
 #[derive(Debug)]
 pub struct Pipeline {
     config: GeneratorConfig,
     axis: TimeAxis,
     streams: Streams,
+    meter_streams: MeterStreams,
     spatial: Arc<dyn SpatialStrategy>,
     consumption: Arc<dyn ConsumptionModel>,
     anomaly_mix: ResolvedMix,
@@ -296,9 +296,29 @@ pub struct Pipeline {
     onset: OnsetWindow,
     capacity: CapacitySampler,
     selection: AnomalySelection,
-    benign_selection: AnomalySelection,
+    /// Meters with a benign event: those ranked `k .. k + benign_count`.
+    benign_count: u64,
     warnings: Vec<Warning>,
     pool: ThreadPool,
+}
+
+/// The per-meter streams, their seed-and-purpose part mixed once.
+#[derive(Debug)]
+struct MeterStreams {
+    attributes: PurposeStreams,
+    profile: PurposeStreams,
+    noise: PurposeStreams,
+}
+
+/// What the two selection permutations make of a meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Anomalous, with its rank in the anomaly permutation.
+    Anomalous(u64),
+    /// Normal with a benign event, with its rank in the benign permutation.
+    Benign(u64),
+    /// Normal.
+    Normal,
 }
 
 /// The worker pool meters are generated on: rayon's global pool, or one of
@@ -465,7 +485,7 @@ impl Pipeline {
             dataset.labels.len(),
             100.0 * dataset.labels.len() as f64 / dataset.meters.len() as f64
         );
-        let report = dataset.validate();
+        let report = crate::validate::validate_generated(&dataset);
         if !report.passed() {
             for f in report.failures() {
                 tracing::error!("validation failed: {f}");
@@ -508,8 +528,8 @@ impl Pipeline {
             periods,
             meters,
             consumption: Vec::new(),
-            labels: Vec::new(),
-            events: Vec::new(),
+            labels: Vec::with_capacity(chunks.iter().map(|c| c.labels.len()).sum()),
+            events: Vec::with_capacity(chunks.iter().map(|c| c.events.len()).sum()),
             clip_stats: ClipStats::default(),
         };
         for chunk in chunks {
@@ -567,20 +587,33 @@ impl Pipeline {
         if range == (0..self.config.num_meters) {
             return Expected::whole(&self.config);
         }
-        let k = self.selection.count();
         let (mut anomalous, mut benign) = (0, 0);
         for i in range.clone() {
-            let rank = self.selection.rank(i as u64);
-            if rank < k {
-                anomalous += 1;
-            } else if self.benign_selection.rank(rank - k) < self.benign_selection.count() {
-                benign += 1;
+            match self.role(i as u64) {
+                Role::Anomalous(_) => anomalous += 1,
+                Role::Benign(_) => benign += 1,
+                Role::Normal => {}
             }
         }
         Expected {
             range,
             anomalous,
             benign,
+        }
+    }
+
+    /// Meter `i`'s role from its rank `r`: anomalous when `r < k`, a benign
+    /// event when `k <= r < k + benign_count`.
+    #[inline]
+    fn role(&self, i: u64) -> Role {
+        let k = self.selection.count();
+        let rank = self.selection.rank(i);
+        if rank < k {
+            Role::Anomalous(rank)
+        } else if rank - k < self.benign_count {
+            Role::Benign(rank - k)
+        } else {
+            Role::Normal
         }
     }
 
@@ -697,8 +730,11 @@ impl Pipeline {
             events: Vec::new(),
             clip_stats: ClipStats::default(),
         };
+        // The roles first, in a loop of independent permutations that the
+        // CPU overlaps (each alone is a chain of dependent multiplications).
+        let roles: Vec<Role> = (first..first + slots.len()).map(|i| self.role(i as u64)).collect();
         let mut near: Option<Near<'_>> = None;
-        for (i, (row, slot)) in block.chunks_mut(periods.max(1)).zip(slots).enumerate() {
+        for (i, ((row, slot), role)) in block.chunks_mut(periods.max(1)).zip(slots).zip(roles).enumerate() {
             let meter = first + i;
             // Meters are numbered transformer by transformer: look the
             // transformer (and its cosine) up only when it changes.
@@ -706,7 +742,7 @@ impl Pipeline {
                 Some(n) if network.allocation.range(n.index).contains(&meter) => near.insert(n),
                 _ => near.insert(Near::of(network, meter, self.config.meter_spread_m)),
             };
-            let out = self.meter(near, meter, row)?;
+            let out = self.meter(near, meter, role, row)?;
             chunk.clip_stats.all_clipped += out.clipped;
             match out.label {
                 Some(l) => chunk.labels.push(l),
@@ -725,22 +761,22 @@ impl Pipeline {
         Ok(chunk)
     }
 
-    fn meter(&self, near: &Near<'_>, i: usize, series: &mut [f64]) -> Result<MeterOutput> {
+    fn meter(&self, near: &Near<'_>, i: usize, role: Role, series: &mut [f64]) -> Result<MeterOutput> {
         let c = &self.config;
         let index = i as u64;
         let transformer = near.transformer;
-        let mut rng = self.streams.stream(Purpose::MeterAttributes, index);
+        let mut rng = self.meter_streams.attributes.stream(index);
         let class = sample_class(&c.class_mix, &mut rng);
         let point = c
             .bounds
             .sample_near(&mut rng, transformer.point(), near.sd_lat, near.sd_lon);
         let profile = self
             .consumption
-            .profile(class, &mut self.streams.stream(Purpose::MeterProfile, index));
+            .profile(class, &mut self.meter_streams.profile.stream(index));
         let clipped = self.consumption.fill_series(
             &profile,
             &self.axis,
-            &mut self.streams.stream(Purpose::MeterNoise, index),
+            &mut self.meter_streams.noise.stream(index),
             series,
         );
         let meter = Meter {
@@ -756,27 +792,24 @@ impl Pipeline {
         };
         // The model's output is checked before an injection (below) or, for the
         // other meters, in one pass over the whole chunk (`meter_chunk`).
-        let k = self.selection.count();
-        let rank = self.selection.rank(index);
-        let (event, anomalous) = if rank < k {
-            let injector = self
-                .anomaly_mix
-                .injector(rank)
-                .ok_or_else(|| unassigned("anomaly", rank))?;
-            let event = self.inject(&meter, &profile, series, injector, Purpose::AnomalyInjection, true)?;
-            (Some(event), true)
-        } else {
-            let benign_rank = self.benign_selection.rank(rank - k);
-            if benign_rank < self.benign_selection.count() {
+        let (event, anomalous) = match role {
+            Role::Anomalous(rank) => {
+                let injector = self
+                    .anomaly_mix
+                    .injector(rank)
+                    .ok_or_else(|| unassigned("anomaly", rank))?;
+                let event = self.inject(&meter, &profile, series, injector, Purpose::AnomalyInjection, true)?;
+                (Some(event), true)
+            }
+            Role::Benign(rank) => {
                 let injector = self
                     .benign_mix
-                    .injector(benign_rank)
-                    .ok_or_else(|| unassigned("benign", benign_rank))?;
+                    .injector(rank)
+                    .ok_or_else(|| unassigned("benign", rank))?;
                 let event = self.inject(&meter, &profile, series, injector, Purpose::BenignInjection, false)?;
                 (Some(event), false)
-            } else {
-                (None, false)
             }
+            Role::Normal => (None, false),
         };
         let label = event.as_ref().filter(|_| anomalous).map(|e| AnomalyLabel {
             meter_id: e.meter_id,
@@ -882,12 +915,9 @@ fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {
 }
 
 /// `Err(position)` of the first value that is not finite and `>= 0`. A
-/// branch-free pass first (it vectorises); the position only on failure.
+/// branch-free count first (it vectorises); the position only on failure.
 fn check_values(values: &[f64]) -> std::result::Result<(), usize> {
-    if values
-        .iter()
-        .fold(true, |ok, &v| ok & (0.0..f64::INFINITY).contains(&v))
-    {
+    if crate::validate::count_bad_cells(values) == (0, 0) {
         return Ok(());
     }
     Err(values.iter().position(|v| !(v.is_finite() && *v >= 0.0)).unwrap_or(0))

@@ -37,12 +37,10 @@ pub enum Purpose {
     MeterProfile,
     /// Period-to-period noise of meter `index`.
     MeterNoise,
-    /// The keys of the permutation that picks anomalous meters.
+    /// The keys of the permutation that ranks meters (anomalous, then benign events).
     AnomalySelection,
     /// The anomaly injected into meter `index`.
     AnomalyInjection,
-    /// The keys of the permutation that picks meters with benign events.
-    BenignSelection,
     /// The benign event injected into meter `index`.
     BenignInjection,
     /// Free for user components: any `u32` tag of your own.
@@ -61,7 +59,7 @@ impl Purpose {
             Purpose::MeterNoise => 7,
             Purpose::AnomalySelection => 8,
             Purpose::AnomalyInjection => 9,
-            Purpose::BenignSelection => 10,
+            // 10 was the benign selection's own permutation (now ranks k .. k + b of the one above).
             Purpose::BenignInjection => 11,
             Purpose::Custom(tag) => (1 << 32) | u64::from(tag),
         }
@@ -101,20 +99,57 @@ impl Streams {
     /// The stream for `purpose` and entity `index`.
     #[must_use]
     pub fn stream(&self, purpose: Purpose, index: u64) -> StreamRng {
-        StreamRng(Pcg64Mcg::new(self.key(purpose, index)))
+        self.purpose(purpose).stream(index)
     }
 
     /// A 64-bit key for `purpose` and `index`, for components that need a
     /// hash rather than a generator (e.g. the anomaly permutation).
     #[must_use]
     pub fn key64(&self, purpose: Purpose, index: u64) -> u64 {
-        self.key(purpose, index) as u64
+        self.purpose(purpose).key64(index)
     }
 
-    fn key(&self, purpose: Purpose, index: u64) -> u128 {
+    /// The streams of one purpose, for drawing many entities' streams: the
+    /// part of the key that depends on the seed and purpose is mixed once.
+    ///
+    /// ```
+    /// use ghostload::rng::{Purpose, Streams};
+    /// let streams = Streams::new(42);
+    /// let noise = streams.purpose(Purpose::MeterNoise);
+    /// assert_eq!(noise.stream(7), streams.stream(Purpose::MeterNoise, 7));
+    /// ```
+    #[must_use]
+    pub fn purpose(&self, purpose: Purpose) -> PurposeStreams {
         let h = splitmix64(self.seed ^ 0x6768_6f73_746c_6f61); // "ghostloa"
-        let h = splitmix64(h ^ purpose.tag());
-        let h = splitmix64(h ^ index);
+        PurposeStreams {
+            prefix: splitmix64(h ^ purpose.tag()),
+        }
+    }
+}
+
+/// The streams of one [`Purpose`] under one seed; see [`Streams::purpose`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PurposeStreams {
+    prefix: u64,
+}
+
+impl PurposeStreams {
+    /// The stream of entity `index`.
+    #[must_use]
+    #[inline]
+    pub fn stream(&self, index: u64) -> StreamRng {
+        StreamRng(Pcg64Mcg::new(self.key(index)))
+    }
+
+    /// A 64-bit key for entity `index` (see [`Streams::key64`]).
+    #[must_use]
+    pub fn key64(&self, index: u64) -> u64 {
+        self.key(index) as u64
+    }
+
+    #[inline]
+    fn key(&self, index: u64) -> u128 {
+        let h = splitmix64(self.prefix ^ index);
         let hi = splitmix64(h ^ 0xa076_1d64_78bd_642f);
         let lo = splitmix64(h ^ 0xe703_7ed1_a0b4_28db);
         (u128::from(hi) << 64) | u128::from(lo)
@@ -123,6 +158,7 @@ impl Streams {
 
 /// The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.
 #[must_use]
+#[inline]
 pub(crate) fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
