@@ -1,7 +1,6 @@
 //! Geographic points and bounding boxes (WGS 84 degrees).
 
 use rand::Rng;
-use rand_distr::StandardNormal;
 
 use crate::error::ConfigError;
 
@@ -140,8 +139,7 @@ fn truncated_normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64, lo: f64, h
         return mean;
     }
     for _ in 0..64 {
-        let z: f64 = rng.sample(StandardNormal);
-        let x = mean + sd * z;
+        let x = mean + sd * crate::normal::standard_normal(rng);
         if (lo..=hi).contains(&x) {
             return x;
         }

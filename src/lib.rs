@@ -96,6 +96,7 @@ pub mod io;
 mod mem;
 pub mod model;
 pub mod network;
+mod normal;
 pub mod pipeline;
 pub mod report;
 pub mod rng;

@@ -3,7 +3,7 @@
 use std::f64::consts::PI;
 
 use rand::Rng;
-use rand_distr::{Distribution, LogNormal, StandardNormal};
+use rand_distr::{Distribution, LogNormal};
 
 use super::{ConsumptionModel, MeterProfile};
 use crate::config::ConsumptionConfig;
@@ -115,8 +115,8 @@ impl ConsumptionModel for SeasonalConsumption {
         // noise (draws in period order, as the stream defines), the expected
         // value added to it, then the clip at zero, counted without branches.
         for v in out.iter_mut() {
-            let z: f64 = rng.sample(StandardNormal);
-            *v = sd * z;
+            // `rng.sample(StandardNormal)`, draw for draw, inlined (src/normal.rs).
+            *v = sd * crate::normal::standard_normal(rng);
         }
         // The year's seasonal factors rotated to start at the first period:
         // period `t` uses `year[t % 12]`, so each year is a plain indexed loop.
