@@ -46,8 +46,8 @@ if [ -n "$python" ]; then
 fi
 rm -rf "$tmp/m"
 
-echo "== 1 000 000 x 24, in-memory generation only (2 threads; 5 runs)"
-for i in 1 2 3 4 5; do target/release/examples/scale 1000000 25000 24 2>&1 | sed -E 's/.* in ([0-9.]+) s/\1/'; done > "$tmp/g.txt"
+echo "== 1 000 000 x 24, in-memory generation only (2 threads; 11 runs)"
+for i in $(seq 11); do target/release/examples/scale 1000000 25000 24 2>&1 | sed -E 's/.* in ([0-9.]+) s/\1/'; done > "$tmp/g.txt"
 echo "ghostload median $(median < "$tmp/g.txt") s (generate() incl. validation)"
 if [ -n "$python" ]; then
   for i in 1 2 3; do "${baseline[@]}" --meters 1000000 --transformers 25000 --months 24 --no-write 2>&1 | python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['generate_s'])"; done > "$tmp/pg.txt"

@@ -228,6 +228,13 @@ mod tests {
         }
 
         #[test]
+        fn longest_fast_path_outputs_match_std(v in -1.0e10f64..1.0e10, small in -1.0e3f64..1.0e3, d in 7usize..=9) {
+            // Up to 13 digits with a sign (|v × 100| near the 2^40 limit), and up to 9 decimals.
+            prop_assert_eq!(fixed(v, 2), std_or_unsigned_zero(v, 2));
+            prop_assert_eq!(fixed(small, d), std_or_unsigned_zero(small, d));
+        }
+
+        #[test]
         fn coordinates_match_std(v in -180.0f64..180.0) {
             prop_assert_eq!(fixed(v, 6), std_or_unsigned_zero(v, 6));
         }
