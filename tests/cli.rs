@@ -151,7 +151,7 @@ fn generate_is_deterministic_and_validates() {
     assert!(log.contains("✓ All validation checks passed"), "{log}");
     let v = ghostload(&["validate", a.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
-    assert_eq!(stdout(&v).matches("PASS ").count(), 9, "{}", stdout(&v));
+    assert_eq!(stdout(&v).matches("PASS ").count(), 10, "{}", stdout(&v));
 }
 
 #[test]

@@ -133,6 +133,50 @@ fn validate_dir_detects_a_broken_dataset() {
 }
 
 #[test]
+fn validate_dir_checks_events_against_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let d = dataset(3);
+    assert!(
+        d.events().iter().any(|e| !e.is_anomaly),
+        "the test needs a benign event"
+    );
+    write_dataset(&d, &out, &WriteOptions::default()).unwrap();
+    let events = out.join("events.csv");
+    let text = fs::read_to_string(&events).unwrap();
+    let events_check = || validate_dir(&out).unwrap().check("events").unwrap().clone();
+    assert!(events_check().passed, "{}", events_check().detail);
+
+    // An anomalous event whose severity no longer matches its label.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let flagged = lines.iter().position(|l| l.ends_with(",1")).unwrap();
+    let mut fields: Vec<&str> = lines[flagged].split(',').collect();
+    let severity = format!("{:.4}", fields[5].parse::<f64>().unwrap() + 0.5);
+    fields[5] = &severity;
+    lines[flagged] = fields.join(",");
+    fs::write(&events, lines.join("\n") + "\n").unwrap();
+    let c = events_check();
+    assert!(!c.passed && c.detail.contains("1 disagreeing"), "{}", c.detail);
+
+    // A benign event flagged anomalous: a meter with an anomalous event but no label.
+    let benign = text.lines().position(|l| l.ends_with(",0")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[benign] = format!("{}1", lines[benign].strip_suffix('0').unwrap());
+    fs::write(&events, lines.join("\n") + "\n").unwrap();
+    let c = events_check();
+    assert!(
+        !c.passed && c.detail.contains("1 anomalous without a label"),
+        "{}",
+        c.detail
+    );
+
+    // The original tool writes no events file: nothing to check.
+    fs::remove_file(&events).unwrap();
+    let c = events_check();
+    assert!(c.passed && c.detail.contains("absent"), "{}", c.detail);
+}
+
+#[test]
 fn existing_target_given_as_dot_dot_path_is_resolved() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

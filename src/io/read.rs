@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::IoError;
-use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
+use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
 use crate::geo::{GeoBounds, GeoPoint};
 use crate::validate::{Check, ValidationReport, check};
 
@@ -39,6 +39,8 @@ pub struct DatasetDir {
     pub meters: Option<Table>,
     /// `anomaly_labels.csv`, if present.
     pub labels: Option<Table>,
+    /// `events.csv`, if present (the original tool writes none).
+    pub events: Option<Table>,
     /// The configured anomaly rate, from `generation_report.json` when present.
     pub configured_anomaly_rate: Option<f64>,
     /// Configured counts (transformers, meters, months), from the report when present.
@@ -93,6 +95,7 @@ pub fn read_dataset_dir(dir: &Path) -> Result<DatasetDir, IoError> {
         transformers: read_table(&dir.join(TRANSFORMERS_CSV))?,
         meters: read_table(&dir.join(METER_CONSUMPTION_CSV))?,
         labels: read_table(&dir.join(ANOMALY_LABELS_CSV))?,
+        events: read_table(&dir.join(EVENTS_CSV))?,
         ..DatasetDir::default()
     };
     #[cfg(feature = "json")]
@@ -198,7 +201,9 @@ fn schema(name: &str, file: &str, table: Option<&Table>, required: &[&[&str]], n
 /// the files: `schema_transformers`, `schema_meter_consumption`,
 /// `schema_anomaly_labels`, `record_counts`, `anomaly_rate` (within ±2
 /// percentage points of the report's configured rate, when a report is
-/// present), `foreign_keys`, `no_missing_values`, `all_periods_present`
+/// present), `foreign_keys`, `events` (when `events.csv` is present: each
+/// event names a known meter once, and the events flagged anomalous are
+/// exactly the labelled meters, agreeing with their labels), `no_missing_values`, `all_periods_present`
 /// (consumption columns present, consecutive months in time order) and
 /// `coordinates_in_bounds` (the report's bounds, else the defaults).
 ///
@@ -350,6 +355,8 @@ pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
         ),
     ));
 
+    checks.push(events_check(d.events.as_ref(), labels, &meter_ids));
+
     // no_missing_values: every cell of the transformer and meter tables, and
     // every label cell except the optional `end`.
     let end = labels.column(&["end"]);
@@ -438,4 +445,64 @@ pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
         ),
     ));
     ValidationReport { checks }
+}
+
+/// Columns an event shares with its label, compared as written.
+const SHARED_EVENT_COLUMNS: [(&str, &str); 5] = [
+    ("event_type", "anomaly_type"),
+    ("onset", "onset"),
+    ("end", "end"),
+    ("severity", "severity"),
+    ("is_theft", "is_theft"),
+];
+
+/// `events.csv` against the meters and the labels: every event names a known
+/// meter, at most once; the events flagged anomalous are exactly the labelled
+/// meters, and agree with their labels on every column they share.
+fn events_check(events: Option<&Table>, labels: &Table, meter_ids: &HashSet<&str>) -> Check {
+    let Some(events) = events else {
+        return check(
+            "events",
+            true,
+            format!("{EVENTS_CSV} absent (the original tool writes none)"),
+        );
+    };
+    let (Some(id), Some(flag)) = (events.column(METER_ID), events.column(&["anomaly_flag"])) else {
+        return check("events", false, format!("{EVENTS_CSV} lacks meter_id or anomaly_flag"));
+    };
+    let unknown = events
+        .rows
+        .iter()
+        .filter(|r| !meter_ids.contains(r[id].as_str()))
+        .count();
+    let distinct: HashSet<&str> = events.rows.iter().map(|r| r[id].as_str()).collect();
+    let duplicates = events.rows.len() - distinct.len();
+    let label_rows: HashMap<&str, &Vec<String>> = labels
+        .column(METER_ID)
+        .map(|i| labels.rows.iter().map(|r| (r[i].as_str(), r)).collect())
+        .unwrap_or_default();
+    let shared: Vec<(usize, usize)> = SHARED_EVENT_COLUMNS
+        .iter()
+        .filter_map(|(e, l)| Some((events.column(&[e])?, labels.column(&[l])?)))
+        .collect();
+    let flagged: Vec<&Vec<String>> = events.rows.iter().filter(|r| r[flag] == "1").collect();
+    let (mut unlabelled, mut disagreeing) = (0, 0);
+    for event in &flagged {
+        match label_rows.get(event[id].as_str()) {
+            None => unlabelled += 1,
+            Some(label) => disagreeing += usize::from(shared.iter().any(|&(e, l)| event[e] != label[l])),
+        }
+    }
+    let flagged_ids: HashSet<&str> = flagged.iter().map(|r| r[id].as_str()).collect();
+    let labels_without_event = label_rows.keys().filter(|m| !flagged_ids.contains(*m)).count();
+    check(
+        "events",
+        unknown + duplicates + unlabelled + disagreeing + labels_without_event == 0,
+        format!(
+            "{} events ({} anomalous, {} benign); {unknown} of unknown meters, {duplicates} duplicate meters, {unlabelled} anomalous without a label, {labels_without_event} labels without an anomalous event, {disagreeing} disagreeing with their label",
+            events.rows.len(),
+            flagged.len(),
+            events.rows.len() - flagged.len()
+        ),
+    )
 }
