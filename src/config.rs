@@ -452,12 +452,58 @@ pub struct ConsumptionConfig {
     /// Noise standard deviation as a fraction of the class baseline's
     /// standard deviation (0 ..= 5). Default 0.3.
     pub noise_fraction: f64,
-    /// Residential customers.
+    /// Residential customers. In TOML/JSON a partial table keeps the other
+    /// keys of [`ClassProfile::RESIDENTIAL`].
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::residential"))]
     pub residential: ClassProfile,
-    /// Commercial customers.
+    /// Commercial customers (a partial table keeps [`ClassProfile::COMMERCIAL`]'s other keys).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::commercial"))]
     pub commercial: ClassProfile,
-    /// Industrial customers.
+    /// Industrial customers (a partial table keeps [`ClassProfile::INDUSTRIAL`]'s other keys).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::industrial"))]
     pub industrial: ClassProfile,
+}
+
+/// Class tables given in part: `[consumption.commercial]` with only
+/// `median_kwh` keeps the commercial defaults of the other keys (the
+/// defaults differ by class, so `#[serde(default)]` on `ClassProfile` cannot
+/// express it). Unknown keys are still refused, by name.
+#[cfg(feature = "serde")]
+mod partial_class {
+    use serde::{Deserialize, Deserializer};
+
+    use crate::consumption::ClassProfile;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Patch {
+        median_kwh: Option<f64>,
+        sigma: Option<f64>,
+        load_factor: Option<f64>,
+        power_factor: Option<f64>,
+    }
+
+    fn over<'de, D: Deserializer<'de>>(d: D, base: ClassProfile) -> Result<ClassProfile, D::Error> {
+        let p = Patch::deserialize(d)?;
+        Ok(ClassProfile {
+            median_kwh: p.median_kwh.unwrap_or(base.median_kwh),
+            sigma: p.sigma.unwrap_or(base.sigma),
+            load_factor: p.load_factor.unwrap_or(base.load_factor),
+            power_factor: p.power_factor.unwrap_or(base.power_factor),
+        })
+    }
+
+    pub(super) fn residential<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
+        over(d, ClassProfile::RESIDENTIAL)
+    }
+
+    pub(super) fn commercial<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
+        over(d, ClassProfile::COMMERCIAL)
+    }
+
+    pub(super) fn industrial<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
+        over(d, ClassProfile::INDUSTRIAL)
+    }
 }
 
 impl Default for ConsumptionConfig {

@@ -162,3 +162,19 @@ fn partial_tables_keep_their_other_defaults() {
     let bad = parse("[class_mix]\nresidential = 0.8\n").unwrap();
     assert_eq!(bad.validate().unwrap_err().field(), "class_mix");
 }
+
+#[test]
+fn partial_class_tables_keep_that_class_defaults() {
+    let c = parse("[consumption.commercial]\nmedian_kwh = 2500.0\n\n[consumption.industrial]\nsigma = 0.4\n").unwrap();
+    let d = GeneratorConfig::default().consumption;
+    // Each class keeps its own defaults, not another class's.
+    assert_eq!(c.consumption.commercial.median_kwh, 2500.0);
+    assert_eq!(c.consumption.commercial.load_factor, d.commercial.load_factor);
+    assert_eq!(c.consumption.commercial.sigma, d.commercial.sigma);
+    assert_eq!(c.consumption.industrial.sigma, 0.4);
+    assert_eq!(c.consumption.industrial.median_kwh, d.industrial.median_kwh);
+    assert_eq!(c.consumption.residential, d.residential);
+    c.validate().unwrap();
+    let err = parse("[consumption.residential]\nmedian_kwhh = 1.0\n").unwrap_err().to_string();
+    assert!(err.contains("median_kwhh"), "{err}");
+}
