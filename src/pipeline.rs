@@ -792,24 +792,18 @@ impl Pipeline {
         };
         // The model's output is checked before an injection (below) or, for the
         // other meters, in one pass over the whole chunk (`meter_chunk`).
-        let (event, anomalous) = match role {
-            Role::Anomalous(rank) => {
-                let injector = self
-                    .anomaly_mix
-                    .injector(rank)
-                    .ok_or_else(|| unassigned("anomaly", rank))?;
-                let event = self.inject(&meter, &profile, series, injector, Purpose::AnomalyInjection, true)?;
-                (Some(event), true)
+        let pick = match role {
+            Role::Anomalous(rank) => Some((&self.anomaly_mix, rank, "anomaly", Purpose::AnomalyInjection)),
+            Role::Benign(rank) => Some((&self.benign_mix, rank, "benign", Purpose::BenignInjection)),
+            Role::Normal => None,
+        };
+        let anomalous = matches!(role, Role::Anomalous(_));
+        let event = match pick {
+            Some((mix, rank, name, purpose)) => {
+                let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
+                Some(self.inject(&meter, &profile, series, injector, purpose, anomalous)?)
             }
-            Role::Benign(rank) => {
-                let injector = self
-                    .benign_mix
-                    .injector(rank)
-                    .ok_or_else(|| unassigned("benign", rank))?;
-                let event = self.inject(&meter, &profile, series, injector, Purpose::BenignInjection, false)?;
-                (Some(event), false)
-            }
-            Role::Normal => (None, false),
+            None => None,
         };
         let label = event.as_ref().filter(|_| anomalous).map(|e| AnomalyLabel {
             meter_id: e.meter_id,

@@ -175,6 +175,8 @@ fn partial_class_tables_keep_that_class_defaults() {
     assert_eq!(c.consumption.industrial.median_kwh, d.industrial.median_kwh);
     assert_eq!(c.consumption.residential, d.residential);
     c.validate().unwrap();
-    let err = parse("[consumption.residential]\nmedian_kwhh = 1.0\n").unwrap_err().to_string();
+    let err = parse("[consumption.residential]\nmedian_kwhh = 1.0\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("median_kwhh"), "{err}");
 }
