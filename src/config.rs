@@ -60,6 +60,10 @@ pub struct GeneratorConfig {
     /// `solar_install`, `outage`), as for `anomaly_mix`; at least one > 0
     /// when `benign_rate > 0`. Default: equal weights.
     pub benign_mix: BTreeMap<String, f64>,
+    /// The periods an event's severity (and so its label's risk band) is
+    /// measured over: `series` (the whole series) or `event` (onset to end).
+    /// See [`SeverityWindow`](crate::SeverityWindow). Default `series`.
+    pub severity_window: crate::model::SeverityWindow,
     /// Normal periods the built-in injectors leave before an onset (see
     /// [`OnsetWindow`](crate::anomaly::OnsetWindow); 0 ..= 1200). The design's
     /// `low_consumption` decline ignores it and starts at period 0. Default 3.
@@ -115,6 +119,7 @@ impl Default for GeneratorConfig {
             anomaly_mix: crate::anomaly::default_anomaly_mix(),
             benign_rate: 0.02,
             benign_mix: crate::anomaly::default_benign_mix(),
+            severity_window: crate::model::SeverityWindow::Series,
             min_normal_periods: DEFAULT_MIN_NORMAL_PERIODS,
             spatial_clustering_strength: 0.7,
             min_meters_per_transformer: 10,

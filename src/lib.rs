@@ -119,7 +119,9 @@ pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};
 pub use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};
-pub use crate::model::{AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
+pub use crate::model::{
+    AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, RiskBand, SeverityWindow, Transformer,
+};
 pub use crate::network::Network;
 pub use crate::pipeline::{Pipeline, PipelineBuilder, StreamValidator};
 pub use crate::report::Summary;

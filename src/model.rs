@@ -107,6 +107,60 @@ impl fmt::Display for RiskBand {
     }
 }
 
+/// The periods over which an event's severity (`1 − billed / expected`) is measured.
+///
+/// With [`Series`](Self::Series) (the default) severity is the share of the
+/// meter's energy *over the whole dataset* that went unbilled: a strong
+/// attack that starts in the last quarter of the series scores about a
+/// quarter of its strength, as it would in a utility's annual loss figures.
+/// With [`Event`](Self::Event) it is measured over the event's own periods,
+/// onset to end (or to the last period): how hard the attack bites while it
+/// lasts, independent of when it started. The risk band follows the severity either way.
+///
+/// ```
+/// use ghostload::SeverityWindow;
+/// assert_eq!(SeverityWindow::default(), SeverityWindow::Series);
+/// assert_eq!(SeverityWindow::Event.periods(3, Some(5), 12), 3..6);
+/// assert_eq!(SeverityWindow::Event.periods(3, None, 12), 3..12);
+/// assert_eq!(SeverityWindow::Series.periods(3, None, 12), 0..12);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum SeverityWindow {
+    /// Every period of the series.
+    #[default]
+    Series,
+    /// The event's periods, `onset ..= end` (to the last period when the event does not end).
+    Event,
+}
+
+impl SeverityWindow {
+    /// `series` or `event`, as in the configuration file.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SeverityWindow::Series => "series",
+            SeverityWindow::Event => "event",
+        }
+    }
+
+    /// The periods measured for an event from `onset` to `end` in a series of `len` periods.
+    #[must_use]
+    pub fn periods(self, onset: usize, end: Option<usize>, len: usize) -> std::ops::Range<usize> {
+        match self {
+            SeverityWindow::Series => 0..len,
+            SeverityWindow::Event => onset.min(len)..end.map_or(len, |e| (e + 1).min(len)),
+        }
+    }
+}
+
+impl fmt::Display for SeverityWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The name of an anomaly type, in snake_case (`low_consumption`, `meter_bypass`...).
 ///
 /// ```

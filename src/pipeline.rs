@@ -832,7 +832,7 @@ impl Pipeline {
         is_anomaly: bool,
     ) -> Result<Event> {
         check_series("consumption model", meter, series)?;
-        let expected: f64 = series.iter().sum();
+        let expected = series.to_vec();
         let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
         let injection = injector.inject(series, &ctx, &mut rng);
@@ -849,7 +849,9 @@ impl Pipeline {
                 ),
             });
         }
-        let reported: f64 = series.iter().sum();
+        let window = self.config.severity_window.periods(injection.onset, injection.end, len);
+        let expected: f64 = expected[window.clone()].iter().sum();
+        let reported: f64 = series[window].iter().sum();
         let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
         Ok(Event {
             meter_id: meter.id,

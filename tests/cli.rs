@@ -365,3 +365,22 @@ fn shards_and_threads_reproduce_the_single_run() {
     assert!(stderr(&bad).contains("shard"), "{}", stderr(&bad));
     assert!(!tmp.path().join("x").exists());
 }
+
+#[test]
+fn severity_window_flag_changes_only_severities_and_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (sa, sb) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert!(ghostload(&["generate", "-q", "--output-dir", sa]).status.success());
+    let run = ghostload(&["generate", "-q", "--severity-window", "event", "--output-dir", sb]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let read = |d: &Path, f: &str| fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&a, "meter_consumption.csv"), read(&b, "meter_consumption.csv"));
+    assert_ne!(read(&a, "anomaly_labels.csv"), read(&b, "anomaly_labels.csv"));
+    assert!(read(&b, "generation_report.txt").contains("Severity window: event"));
+    assert!(read(&a, "generation_report.txt").contains("Severity window: series"));
+    let v = ghostload(&["validate", sb]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    let bad = ghostload(&["generate", "-q", "--severity-window", "onset", "--output-dir", sb]);
+    assert_eq!(bad.status.code(), Some(2));
+}

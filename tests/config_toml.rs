@@ -28,6 +28,7 @@ fn every_field_changed_round_trips() {
         start_month: "2023-07".parse().unwrap(),
         anomaly_rate: 0.125,
         benign_rate: 0.0625,
+        severity_window: ghostload::SeverityWindow::Event,
         min_normal_periods: 5,
         spatial_clustering_strength: 0.3,
         min_meters_per_transformer: 4,

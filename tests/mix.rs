@@ -7,6 +7,7 @@ use ghostload::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, FlatMean, larg
 use ghostload::rng::StreamRng;
 use ghostload::{
     AnomalyInjector, AnomalyType, Dataset, GeneratorConfig, Injection, InjectionContext, Pipeline, RiskBand,
+    SeverityWindow,
 };
 use proptest::prelude::*;
 
@@ -57,7 +58,8 @@ fn check_events_agree(data: &Dataset) {
         for t in (0..e.onset).chain(last + 1..y.len()) {
             assert_eq!(x[t], y[t], "{e:?}: period {t} changed");
         }
-        let (sx, sy): (f64, f64) = (x.iter().sum(), y.iter().sum());
+        let w = data.config().severity_window.periods(e.onset, e.end, y.len());
+        let (sx, sy): (f64, f64) = (x[w.clone()].iter().sum(), y[w].iter().sum());
         let severity = if sx > 0.0 { 1.0 - sy / sx } else { 0.0 };
         assert!((e.severity - severity).abs() < 1e-12, "{e:?} vs {severity}");
     }
@@ -135,6 +137,42 @@ fn zero_benign_rate_and_single_injector_restore_the_original_behaviour() {
         data.labels()
             .iter()
             .all(|l| l.anomaly_type == AnomalyType::LOW_CONSUMPTION && l.onset == 0)
+    );
+}
+
+#[test]
+fn event_window_measures_severity_over_the_event_only() {
+    let series = GeneratorConfig {
+        num_months: 24,
+        ..small(11, 800)
+    };
+    let event = GeneratorConfig {
+        severity_window: SeverityWindow::Event,
+        ..series.clone()
+    };
+    let (a, b) = (generate(series), generate(event));
+    check_events_agree(&b);
+    // Same meters, series and events; only severities (and bands) differ.
+    assert_eq!(a.consumption(), b.consumption());
+    assert_eq!(a.events().len(), b.events().len());
+    for (s, e) in a.events().iter().zip(b.events()) {
+        assert_eq!((s.meter_id, s.onset, s.end), (e.meter_id, e.onset, e.end));
+        // Every change lies inside the event, so the event window can only
+        // concentrate it: same sign, at least the same magnitude.
+        assert!(s.severity * e.severity >= 0.0, "{s:?} / {e:?}");
+        assert!(e.severity.abs() >= s.severity.abs() - 1e-12, "{s:?} / {e:?}");
+    }
+    let high = |d: &Dataset| d.labels().iter().filter(|l| l.risk_band == RiskBand::High).count();
+    assert!(
+        high(&b) > high(&a),
+        "{} High with the event window, {} with the series",
+        high(&b),
+        high(&a)
+    );
+    assert!(
+        b.labels()
+            .iter()
+            .all(|l| l.risk_band == RiskBand::from_severity(l.severity))
     );
 }
 
@@ -326,6 +364,14 @@ fn documented_default_counts() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     assert_eq!(counts, doc);
+    // The band counts quoted in README.md and docs/anomalies.md, for both windows.
+    let bands = |d: &Dataset| RiskBand::ALL.map(|b| d.labels().iter().filter(|l| l.risk_band == b).count());
+    assert_eq!(bands(&data), [105, 21, 24]);
+    let event = generate(GeneratorConfig {
+        severity_window: SeverityWindow::Event,
+        ..Default::default()
+    });
+    assert_eq!(bands(&event), [60, 28, 62]);
 }
 
 #[test]

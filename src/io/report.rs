@@ -159,6 +159,7 @@ pub fn render_txt(r: &GenerationReport) -> String {
     let _ = writeln!(t, "  Meters: {}", c.num_meters);
     let _ = writeln!(t, "  Months: {} (from {})", c.num_months, c.start_month);
     let _ = writeln!(t, "  Target anomaly rate: {}%", pct(c.anomaly_rate));
+    let _ = writeln!(t, "  Severity window: {}", c.severity_window);
     let _ = writeln!(t, "  Spatial clustering strength: {}", c.spatial_clustering_strength);
     let _ = writeln!(
         t,

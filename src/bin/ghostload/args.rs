@@ -42,6 +42,24 @@ pub enum PresetArg {
     Production,
 }
 
+/// The periods a label's severity is measured over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityWindowArg {
+    /// The whole series (the share of the meter's energy over the dataset that went unbilled).
+    Series,
+    /// The event's own periods, onset to end.
+    Event,
+}
+
+impl From<SeverityWindowArg> for ghostload::SeverityWindow {
+    fn from(w: SeverityWindowArg) -> Self {
+        match w {
+            SeverityWindowArg::Series => ghostload::SeverityWindow::Series,
+            SeverityWindowArg::Event => ghostload::SeverityWindow::Event,
+        }
+    }
+}
+
 impl From<PresetArg> for ghostload::Preset {
     fn from(p: PresetArg) -> Self {
         match p {
@@ -74,6 +92,9 @@ pub struct GenerateArgs {
     /// First month of every series, YYYY-MM.
     #[arg(long, value_name = "YYYY-MM")]
     pub start_month: Option<String>,
+    /// Periods over which severity (and the risk band) is measured.
+    #[arg(long, value_enum)]
+    pub severity_window: Option<SeverityWindowArg>,
     /// Output directory (created if missing; replaced files only once all are complete).
     #[arg(long, default_value = "generated_data")]
     pub output_dir: PathBuf,

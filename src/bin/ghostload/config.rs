@@ -57,6 +57,9 @@ pub fn effective(args: &GenerateArgs) -> Result<GeneratorConfig, Failure> {
     if let Some(v) = args.seed {
         config.seed = v;
     }
+    if let Some(w) = args.severity_window {
+        config.severity_window = w.into();
+    }
     if let Some(v) = &args.start_month {
         config.start_month = v
             .parse::<YearMonth>()
