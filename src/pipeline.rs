@@ -485,7 +485,7 @@ impl Pipeline {
             dataset.labels.len(),
             100.0 * dataset.labels.len() as f64 / dataset.meters.len() as f64
         );
-        let report = crate::validate::validate_generated(&dataset);
+        let report = self.pool.install(|| crate::validate::validate_generated(&dataset));
         if !report.passed() {
             for f in report.failures() {
                 tracing::error!("validation failed: {f}");
@@ -517,12 +517,15 @@ impl Pipeline {
     pub fn generate_batch(&self, network: &Network, range: Range<usize>) -> Result<MeterBatch> {
         let periods = self.axis.len();
         let first = range.start;
-        let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
-        // Meters are written in place by the parallel tasks (no per-task vectors to copy).
-        let mut meters = crate::mem::filled(range.len(), placeholder_meter());
-        let chunks = self
-            .pool
-            .install(|| self.meter_chunks(network, first, &mut consumption, &mut meters))?;
+        // Everything parallel runs on this pipeline's pool, the buffers' fill included.
+        let (chunks, consumption, meters) = self.pool.install(|| {
+            let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
+            // Meters are written in place by the parallel tasks (no per-task vectors to copy).
+            let mut meters = crate::mem::filled(range.len(), placeholder_meter());
+            let chunks = self.meter_chunks(network, first, &mut consumption, &mut meters);
+            (chunks, consumption, meters)
+        });
+        let chunks = chunks?;
         let mut batch = MeterBatch {
             first,
             periods,
