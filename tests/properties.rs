@@ -121,4 +121,25 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn raising_a_rate_only_adds_meters_to_its_set(
+        config in configs(),
+        (a1, a2) in (0.0..=1.0f64, 0.0..=1.0f64),
+        (b1, b2) in (0.0..=1.0f64, 0.0..=1.0f64),
+    ) {
+        let anomalous = |d: &Dataset| d.labels().iter().map(|l| l.meter_id).collect::<std::collections::BTreeSet<_>>();
+        let benign = |d: &Dataset| {
+            d.events().iter().filter(|e| !e.is_anomaly).map(|e| e.meter_id).collect::<std::collections::BTreeSet<_>>()
+        };
+        let (lo, hi) = (a1.min(a2), a1.max(a2));
+        let low = generate(&GeneratorConfig { anomaly_rate: lo, ..config.clone() });
+        let high = generate(&GeneratorConfig { anomaly_rate: hi, ..config.clone() });
+        prop_assert!(anomalous(&low).is_subset(&anomalous(&high)));
+        let (lo, hi) = (b1.min(b2), b1.max(b2));
+        let low = generate(&GeneratorConfig { benign_rate: lo, ..config.clone() });
+        let high = generate(&GeneratorConfig { benign_rate: hi, ..config });
+        prop_assert!(benign(&low).is_subset(&benign(&high)));
+        prop_assert_eq!(low.labels(), high.labels());
+    }
 }
