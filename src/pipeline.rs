@@ -315,7 +315,7 @@ struct MeterStreams {
 enum Role {
     /// Anomalous, with its rank in the anomaly permutation.
     Anomalous(u64),
-    /// Normal with a benign event, with its rank in the benign permutation.
+    /// Normal with a benign event, with its rank among the benign events (`r − k`).
     Benign(u64),
     /// Normal.
     Normal,
