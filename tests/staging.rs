@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use ghostload::io::{IoError, WriteOptions, file_names, validate_dir, write_dataset};
+use ghostload::io::{
+    IoError, WriteOptions, file_names, read_dataset_dir, validate_dir, validate_tables, write_dataset,
+};
 use ghostload::{Dataset, GeneratorConfig, Pipeline};
 
 fn dataset(seed: u64) -> Dataset {
@@ -174,6 +176,74 @@ fn validate_dir_checks_events_against_labels() {
     fs::remove_file(&events).unwrap();
     let c = events_check();
     assert!(c.passed && c.detail.contains("absent"), "{}", c.detail);
+}
+
+#[test]
+fn streamed_directory_checks_equal_the_in_memory_ones() {
+    // `validate_dir` streams meter_consumption.csv; `validate_tables` holds it.
+    // Both must report the same thing, check for check, on every kind of damage.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    write_dataset(&dataset(5), &out, &WriteOptions::default()).unwrap();
+    let path = out.join("meter_consumption.csv");
+    let original = fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let second = lines[2].to_owned();
+    // The row of the first labelled meter: renaming it orphans its label and event.
+    let labels = fs::read_to_string(out.join("anomaly_labels.csv")).unwrap();
+    let first_label = labels.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let labelled = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{first_label},")))
+        .unwrap();
+    let cells = |line: &str, f: &dyn Fn(&mut Vec<String>)| {
+        let mut v: Vec<String> = line.split(',').map(str::to_owned).collect();
+        f(&mut v);
+        v.join(",")
+    };
+    let with_line = |i: usize, new: String| {
+        let mut v: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        v[i] = new;
+        v.join("\n") + "\n"
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("", original.clone()),
+        ("foreign_keys", format!("{original}{second}\n")), // a duplicate meter
+        (
+            "no_missing_values",
+            with_line(3, cells(lines[3], &|v| v[8] = "NaN".into())),
+        ),
+        (
+            "no_missing_values",
+            with_line(4, cells(lines[4], &|v| v[2] = String::new())),
+        ),
+        (
+            "coordinates_in_bounds",
+            with_line(5, cells(lines[5], &|v| v[4] = "99.0".into())),
+        ),
+        (
+            "schema_meter_consumption",
+            with_line(6, cells(lines[6], &|v| v[9] = "12;5".into())),
+        ),
+        (
+            "foreign_keys",
+            with_line(7, cells(lines[7], &|v| v[1] = "TX_9999".into())),
+        ),
+        (
+            "events",
+            with_line(labelled, cells(lines[labelled], &|v| v[0] = "MTR_999999".into())),
+        ),
+    ];
+    for (failing, text) in cases {
+        fs::write(&path, &text).unwrap();
+        let streamed = validate_dir(&out).unwrap();
+        let held = validate_tables(&read_dataset_dir(&out).unwrap());
+        assert_eq!(streamed, held, "case {failing}");
+        match failing {
+            "" => assert!(streamed.passed(), "{streamed}"),
+            name => assert!(!streamed.check(name).unwrap().passed, "{name} should fail:\n{streamed}"),
+        }
+    }
 }
 
 #[test]
