@@ -257,7 +257,8 @@ impl Row for ::csv::StringRecord {
 /// in a bit set per (prefix, digit count); anything else as a string.
 #[derive(Default)]
 struct IdSet {
-    bits: HashMap<(String, usize), Vec<u64>>,
+    /// `(prefix, digit count, bits)`: a handful at most, searched without allocating.
+    bits: Vec<(String, usize, Vec<u64>)>,
     other: HashSet<String>,
 }
 
@@ -271,10 +272,14 @@ impl IdSet {
         let (prefix, number) = id.split_at(id.len() - digits);
         match number.parse::<u64>() {
             Ok(n) if digits > 0 && n < Self::MAX_BIT => {
-                let bits = match self.bits.get_mut(&(prefix.to_owned(), digits)) {
-                    Some(bits) => bits,
-                    None => self.bits.entry((prefix.to_owned(), digits)).or_default(),
+                let at = match self.bits.iter().position(|(p, d, _)| p == prefix && *d == digits) {
+                    Some(at) => at,
+                    None => {
+                        self.bits.push((prefix.to_owned(), digits, Vec::new()));
+                        self.bits.len() - 1
+                    }
                 };
+                let bits = &mut self.bits[at].2;
                 let (word, bit) = ((n / 64) as usize, n % 64);
                 if bits.len() <= word {
                     bits.resize(word + 1, 0);
