@@ -47,7 +47,8 @@ impl fmt::Display for CustomerClass {
 /// How much an anomaly matters to a utility, from its severity.
 ///
 /// Severity is the share of the meter's expected energy that went unbilled
-/// (`1 − billed / expected`). Thresholds: **High** ≥ 0.6, **Medium** ≥ 0.3,
+/// (`1 − billed / expected`), over the whole series or the event's own
+/// periods as [`SeverityWindow`] says. Thresholds: **High** ≥ 0.6, **Medium** ≥ 0.3,
 /// **Low** otherwise (negative severities, where the meter billed more, are Low).
 /// Losing 30 % of a customer's energy is the point at which most loss-reduction
 /// programmes schedule an inspection; 60 % is near-total bypass. The bands
@@ -340,8 +341,9 @@ pub struct AnomalyLabel {
     /// Last affected period, if the anomaly ends before the series does.
     pub end: Option<usize>,
     /// Share of the meter's expected energy that went unbilled:
-    /// `1 − Σ reported / Σ expected` over the whole series, where *expected*
-    /// is the series before injection. Negative when the meter billed more.
+    /// `1 − Σ reported / Σ expected` over the whole series (or the event's
+    /// periods, see [`SeverityWindow`]), where *expected* is the series before
+    /// injection. Negative when the meter billed more.
     pub severity: f64,
     /// Band of `severity`.
     pub risk_band: RiskBand,
