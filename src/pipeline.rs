@@ -310,7 +310,7 @@ struct MeterStreams {
     noise: PurposeStreams,
 }
 
-/// What the two selection permutations make of a meter.
+/// What the selection permutation makes of a meter (its rank `r` against `k` and `k + b`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     /// Anomalous, with its rank in the anomaly permutation.
