@@ -23,7 +23,7 @@ impl Table {
     /// Position of the first column among `names` (alternative spellings) that exists.
     #[must_use]
     pub fn column(&self, names: &[&str]) -> Option<usize> {
-        names.iter().find_map(|n| self.columns.iter().position(|c| c == n))
+        position(&self.columns, names)
     }
 }
 
