@@ -247,6 +247,38 @@ fn streamed_directory_checks_equal_the_in_memory_ones() {
 }
 
 #[test]
+fn streamed_checks_span_several_read_batches() {
+    // 20 000 rows: three batches of 8 192 for `validate_dir`; a meter repeated
+    // at the end must still be found against its first row two batches back.
+    let config = GeneratorConfig {
+        num_transformers: 200,
+        num_meters: 20_000,
+        num_months: 3,
+        ..Default::default()
+    };
+    let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    write_dataset(&d, &out, &WriteOptions::default()).unwrap();
+    let clean = validate_dir(&out).unwrap();
+    assert!(clean.passed(), "{clean}");
+    assert_eq!(clean, validate_tables(&read_dataset_dir(&out).unwrap()));
+    let path = out.join("meter_consumption.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let first_row = text.lines().nth(1).unwrap().to_owned();
+    fs::write(&path, format!("{text}{first_row}\n")).unwrap();
+    let streamed = validate_dir(&out).unwrap();
+    assert_eq!(streamed, validate_tables(&read_dataset_dir(&out).unwrap()));
+    let keys = streamed.check("foreign_keys").unwrap();
+    assert!(
+        !keys.passed && keys.detail.contains("duplicate ids: 0 transformers, 1 meters,"),
+        "{}",
+        keys.detail
+    );
+    assert!(streamed.check("record_counts").unwrap().detail.contains("20001 meters"));
+}
+
+#[test]
 fn existing_target_given_as_dot_dot_path_is_resolved() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
