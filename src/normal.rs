@@ -6,7 +6,7 @@
 //! `rand_distr`'s sampler is not inlined into the consumption loop, and each
 //! call then reloads and stores the generator's 128-bit state, which doubles
 //! the cost of the 24 M draws of a 1 M × 24 dataset. Here the fast path
-//! (98.8 % of draws: one `u64`, one table lookup, one comparison) is
+//! (98.5 % of first draws: one `u64`, one table lookup, one comparison) is
 //! `#[inline(always)]` and the rare paths are a cold call.
 //!
 //! Algorithm: the ziggurat of Marsaglia & Tsang, "The Ziggurat Method for
