@@ -221,10 +221,7 @@ impl Dataset {
     /// The anomaly label of a meter, if it is anomalous.
     #[must_use]
     pub fn label(&self, id: MeterId) -> Option<&AnomalyLabel> {
-        self.labels
-            .binary_search_by_key(&id, |l| l.meter_id)
-            .ok()
-            .map(|i| &self.labels[i])
+        crate::batch::find(&self.labels, id, |l| l.meter_id)
     }
 
     /// The labels of all anomalous meters, in meter order.
@@ -245,10 +242,7 @@ impl Dataset {
     /// The event of a meter, if it has one.
     #[must_use]
     pub fn event(&self, id: MeterId) -> Option<&Event> {
-        self.events
-            .binary_search_by_key(&id, |e| e.meter_id)
-            .ok()
-            .map(|i| &self.events[i])
+        crate::batch::find(&self.events, id, |e| e.meter_id)
     }
 
     /// The whole consumption matrix.
@@ -295,7 +289,7 @@ impl Dataset {
     /// Runs the integrity checks (see [`ValidationReport`]).
     #[must_use]
     pub fn validate(&self) -> ValidationReport {
-        crate::validate::validate(self)
+        crate::validate::validate(self, false)
     }
 
     /// The statistics of the generation report.

@@ -318,6 +318,22 @@ pub struct Meter {
 }
 
 impl Meter {
+    /// Meter 0 of transformer 0, residential, at (0, 0), with every
+    /// quantity 0: a slot to overwrite, or a stand-in meter for an injector.
+    pub(crate) fn blank() -> Meter {
+        Meter {
+            id: MeterId::from_index(0),
+            transformer_id: TransformerId::from_index(0),
+            customer_class: CustomerClass::Residential,
+            barangay: BarangayId::from_index(0),
+            lat: 0.0,
+            lon: 0.0,
+            kva: 0.0,
+            baseline_kwh: 0.0,
+            monthly_growth: 0.0,
+        }
+    }
+
     /// Its position.
     #[must_use]
     pub fn point(&self) -> GeoPoint {

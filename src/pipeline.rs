@@ -17,7 +17,7 @@ use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 use crate::error::{ConfigError, Error, Result};
 use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};
-use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, Transformer};
+use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, SeverityWindow, Transformer};
 use crate::network::Network;
 use crate::rng::{Purpose, PurposeStreams, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
@@ -395,21 +395,6 @@ impl<'a> Near<'a> {
     }
 }
 
-/// A value to pre-fill the meter vector with; every slot is overwritten.
-fn placeholder_meter() -> Meter {
-    Meter {
-        id: MeterId::from_index(0),
-        transformer_id: TransformerId::from_index(0),
-        customer_class: CustomerClass::Residential,
-        barangay: BarangayId::from_index(0),
-        lat: 0.0,
-        lon: 0.0,
-        kva: 0.0,
-        baseline_kwh: 0.0,
-        monthly_growth: 0.0,
-    }
-}
-
 /// One generated meter, before assembly.
 struct MeterOutput {
     meter: Meter,
@@ -485,7 +470,7 @@ impl Pipeline {
             dataset.labels.len(),
             100.0 * dataset.labels.len() as f64 / dataset.meters.len() as f64
         );
-        let report = self.pool.install(|| crate::validate::validate_generated(&dataset));
+        let report = self.pool.install(|| crate::validate::validate(&dataset, true));
         if !report.passed() {
             for f in report.failures() {
                 tracing::error!("validation failed: {f}");
@@ -521,7 +506,7 @@ impl Pipeline {
         let (chunks, consumption, meters) = self.pool.install(|| {
             let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
             // Meters are written in place by the parallel tasks (no per-task vectors to copy).
-            let mut meters = crate::mem::filled(range.len(), placeholder_meter());
+            let mut meters = crate::mem::filled(range.len(), Meter::blank());
             let chunks = self.meter_chunks(network, first, &mut consumption, &mut meters);
             (chunks, consumption, meters)
         });
@@ -835,7 +820,12 @@ impl Pipeline {
         is_anomaly: bool,
     ) -> Result<Event> {
         check_series("consumption model", meter, series)?;
-        let expected = series.to_vec();
+        // The whole-series sum suffices for the default window; the event
+        // window is known only after injection, so it needs the values.
+        let before = match self.config.severity_window {
+            SeverityWindow::Series => BeforeInjection::Sum(series.iter().sum()),
+            SeverityWindow::Event => BeforeInjection::Values(series.to_vec()),
+        };
         let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
         let injection = injector.inject(series, &ctx, &mut rng);
@@ -853,7 +843,10 @@ impl Pipeline {
             });
         }
         let window = self.config.severity_window.periods(injection.onset, injection.end, len);
-        let expected: f64 = expected[window.clone()].iter().sum();
+        let expected = match before {
+            BeforeInjection::Sum(sum) => sum,
+            BeforeInjection::Values(values) => values[window.clone()].iter().sum(),
+        };
         let reported: f64 = series[window].iter().sum();
         let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
         Ok(Event {
@@ -866,6 +859,13 @@ impl Pipeline {
             is_anomaly,
         })
     }
+}
+
+/// A series' expected energy before injection: its sum, or its values when
+/// the severity window is only known after injection.
+enum BeforeInjection {
+    Sum(f64),
+    Values(Vec<f64>),
 }
 
 /// A rank no mix entry owns: impossible once `build` has validated the mix.

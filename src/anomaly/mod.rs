@@ -80,7 +80,6 @@ use std::fmt::Debug;
 
 use crate::consumption::MeterProfile;
 use crate::error::ConfigError;
-use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyType, CustomerClass, Meter};
 use crate::rng::{Purpose, StreamRng, Streams};
 use crate::time::{Resolution, TimeAxis, YearMonth};
@@ -148,21 +147,10 @@ pub fn preview<I: AnomalyInjector + ?Sized>(
     seed: u64,
 ) -> Result<Injection, ConfigError> {
     let axis = TimeAxis::new(YearMonth::default(), series.len(), Resolution::Monthly)?;
-    let baseline = if series.is_empty() {
-        0.0
-    } else {
-        series.iter().sum::<f64>() / series.len() as f64
-    };
+    let baseline = params::mean(series);
     let meter = Meter {
-        id: MeterId::from_index(0),
-        transformer_id: TransformerId::from_index(0),
-        customer_class: CustomerClass::Residential,
-        barangay: BarangayId::from_index(0),
-        lat: 0.0,
-        lon: 0.0,
-        kva: 0.0,
         baseline_kwh: baseline,
-        monthly_growth: 0.0,
+        ..Meter::blank()
     };
     let profile = MeterProfile {
         class: CustomerClass::Residential,
