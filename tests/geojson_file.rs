@@ -4,23 +4,23 @@ use std::collections::BTreeSet;
 
 use geojson::{GeoJson, GeometryValue};
 use ghostload::io::write_transformers_geojson;
-use ghostload::{GeneratorConfig, Pipeline};
+use ghostload::{Dataset, GeneratorConfig, Pipeline};
+
+/// A generated dataset and its `transformers.geojson` text.
+fn written(config: GeneratorConfig) -> (Dataset, String) {
+    let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+    let mut out = Vec::new();
+    write_transformers_geojson(&d, &mut out).unwrap();
+    (d, String::from_utf8(out).unwrap())
+}
 
 #[test]
 fn geojson_round_trips_with_every_meter_id() {
-    let d = Pipeline::builder()
-        .config(GeneratorConfig {
-            num_transformers: 15,
-            num_meters: 600,
-            ..Default::default()
-        })
-        .build()
-        .unwrap()
-        .generate()
-        .unwrap();
-    let mut out = Vec::new();
-    write_transformers_geojson(&d, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let (d, text) = written(GeneratorConfig {
+        num_transformers: 15,
+        num_meters: 600,
+        ..Default::default()
+    });
     let b = text.as_bytes();
     let exponent = b
         .windows(3)
@@ -70,25 +70,17 @@ fn geojson_round_trips_with_every_meter_id() {
 
 #[test]
 fn coordinates_near_zero_are_not_written_in_scientific_notation() {
-    let d = Pipeline::builder()
-        .config(GeneratorConfig {
-            num_transformers: 30,
-            num_meters: 60,
-            bounds: ghostload::GeoBounds {
-                lat_min: -0.00002,
-                lat_max: 0.00002,
-                lon_min: -0.00002,
-                lon_max: 0.00002,
-            },
-            ..Default::default()
-        })
-        .build()
-        .unwrap()
-        .generate()
-        .unwrap();
-    let mut out = Vec::new();
-    write_transformers_geojson(&d, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let (_, text) = written(GeneratorConfig {
+        num_transformers: 30,
+        num_meters: 60,
+        bounds: ghostload::GeoBounds {
+            lat_min: -0.00002,
+            lat_max: 0.00002,
+            lon_min: -0.00002,
+            lon_max: 0.00002,
+        },
+        ..Default::default()
+    });
     assert!(!text.contains("e-") && !text.contains("E-"), "{text}");
     let GeoJson::FeatureCollection(fc) = text.parse::<GeoJson>().unwrap() else {
         panic!("not a FeatureCollection");
@@ -100,20 +92,13 @@ fn coordinates_near_zero_are_not_written_in_scientific_notation() {
 fn written_file_parses_to_the_typed_collection() {
     // The writer streams JSON by hand for speed; the `geojson` crate must read
     // back exactly the collection the typed builder produces.
-    let d = Pipeline::builder()
-        .config(GeneratorConfig {
-            num_transformers: 40,
-            num_meters: 900,
-            barangays: vec!["Sto. Niño \"Upper\", Phase 2".into(), "Malate\\Ermita".into()],
-            ..Default::default()
-        })
-        .build()
-        .unwrap()
-        .generate()
-        .unwrap();
-    let mut out = Vec::new();
-    write_transformers_geojson(&d, &mut out).unwrap();
-    let GeoJson::FeatureCollection(parsed) = String::from_utf8(out).unwrap().parse::<GeoJson>().unwrap() else {
+    let (d, text) = written(GeneratorConfig {
+        num_transformers: 40,
+        num_meters: 900,
+        barangays: vec!["Sto. Niño \"Upper\", Phase 2".into(), "Malate\\Ermita".into()],
+        ..Default::default()
+    });
+    let GeoJson::FeatureCollection(parsed) = text.parse::<GeoJson>().unwrap() else {
         panic!("not a FeatureCollection");
     };
     let typed = ghostload::io::transformers_feature_collection(&d);
