@@ -43,7 +43,7 @@ fn main() -> Result<(), ghostload::Error> {
     // The default mix's weights sum to 14; weight 3.5 makes the custom type 20 %.
     let data = Pipeline::builder()
         .config(config)
-        .anomaly_weighted(AlternatingTap::new()?, 3.5)
+        .add_anomaly(AlternatingTap::new()?, 3.5)
         .build()?
         .generate()?;
     let summary = data.summary();

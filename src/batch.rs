@@ -13,8 +13,7 @@ use crate::model::{AnomalyLabel, Event, Meter};
 /// ```
 /// use ghostload::Pipeline;
 /// let pipeline = Pipeline::builder().build()?;
-/// let network = pipeline.network();
-/// let batch = pipeline.generate_batch(&network, 100..150)?;
+/// let batch = pipeline.generate_batch(100..150)?;
 /// assert_eq!(batch.meters().len(), 50);
 /// assert_eq!(batch.meters()[0].id.index(), 100);
 /// assert_eq!(batch.series(0).len(), 12);

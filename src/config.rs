@@ -611,7 +611,7 @@ fn check_mix(
                 field,
                 value: name.clone(),
                 reason: if field == "anomaly_mix" {
-                    "unknown anomaly type; known: low_consumption, constant_factor, zero_readings, random_factor, random_mean_factor, flat_mean, reversed_order, high_consumption, meter_drift, seasonal_shift, erratic_pattern, meter_bypass, stuck_meter, tampered_meter (add your own injectors with PipelineBuilder::anomaly_weighted)"
+                    "unknown anomaly type; known: low_consumption, constant_factor, zero_readings, random_factor, random_mean_factor, flat_mean, reversed_order, high_consumption, meter_drift, seasonal_shift, erratic_pattern, meter_bypass, stuck_meter, tampered_meter (add your own injectors with PipelineBuilder::add_anomaly)"
                 } else {
                     "unknown benign event type; known: vacancy, new_connection, solar_install, outage (add your own with PipelineBuilder::benign)"
                 },

@@ -124,6 +124,19 @@ pub enum Error {
         /// Bytes available.
         available: u64,
     },
+    /// A range of meter indices that the pipeline does not have, given to
+    /// [`Pipeline::generate_batch`](crate::Pipeline::generate_batch),
+    /// [`Pipeline::batches`](crate::Pipeline::batches) or
+    /// [`Pipeline::range_validator`](crate::Pipeline::range_validator).
+    #[error("meter range {start}..{end} is not inside 0..{num_meters} (`num_meters` = {num_meters})")]
+    MeterRange {
+        /// First index asked for.
+        start: usize,
+        /// One past the last index asked for.
+        end: usize,
+        /// Meters the pipeline generates.
+        num_meters: usize,
+    },
     /// A custom component returned something the pipeline cannot use.
     #[error("component `{component}` misbehaved: {reason}")]
     Component {

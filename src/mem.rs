@@ -10,6 +10,37 @@
 //! 512-fold and the TLB misses of every later pass with them. It is advice
 //! only: the contents and the behaviour of the buffer are unchanged, and
 //! where the kernel does not support it (or on another OS) nothing happens.
+//!
+//! [`check_available`] refuses, before any work, a buffer that cannot fit.
+
+use crate::error::Error;
+
+/// Fails with [`Error::InsufficientMemory`] when `needed` bytes cannot be
+/// had, before any work is done:
+/// - everywhere, when the allocator refuses a reservation of that size (a
+///   probe that is released at once: it fails for sizes beyond the address
+///   space, and on systems that do not overcommit memory — Windows, or Linux
+///   in its default heuristic mode for sizes beyond RAM and swap);
+/// - on Linux, also when `needed` exceeds `MemAvailable` in `/proc/meminfo`,
+///   the kernel's estimate of memory usable without swapping.
+pub(crate) fn check_available(needed: u64) -> Result<(), Error> {
+    let refused = |available| Error::InsufficientMemory { needed, available };
+    if let Some(available) = available_memory().filter(|&a| needed > a) {
+        return Err(refused(available));
+    }
+    let bytes = usize::try_from(needed).map_err(|_| refused(usize::MAX as u64))?;
+    Vec::<u8>::new()
+        .try_reserve_exact(bytes)
+        .map_err(|_| refused(available_memory().unwrap_or(0)))
+}
+
+/// Linux `MemAvailable`, in bytes; `None` elsewhere or when unreadable.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
 
 /// The transparent huge page size of x86-64 and aarch64 Linux: only the
 /// whole, aligned huge pages inside a buffer are advised.
@@ -71,6 +102,19 @@ fn madvise_huge(_addr: usize, _len: usize) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_sizes_are_refused_and_small_ones_accepted() {
+        assert!(check_available(1 << 20).is_ok());
+        // More than any 64-bit address space can map.
+        let err = check_available(u64::MAX).unwrap_err();
+        assert!(
+            matches!(err, Error::InsufficientMemory { needed: u64::MAX, .. }),
+            "{err}"
+        );
+        let err = check_available(1 << 62).unwrap_err();
+        assert!(matches!(err, Error::InsufficientMemory { .. }), "{err}");
+    }
 
     #[test]
     fn buffers_hold_what_was_asked() {

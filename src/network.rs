@@ -7,7 +7,8 @@ use crate::model::{Barangay, Transformer};
 /// The global, cheap part of a dataset (O(transformers) memory): barangays,
 /// transformers and the allocation of meter indices to transformers.
 ///
-/// Built once by [`Pipeline::network`](crate::Pipeline::network); meters
+/// Built once by [`PipelineBuilder::build`](crate::PipelineBuilder::build) and
+/// read with [`Pipeline::network`](crate::Pipeline::network); meters
 /// are then generated from it in any order, in batches or all at once.
 ///
 /// ```

@@ -31,17 +31,21 @@ use crate::validate::{Expected, ValidationReport, Validator};
 /// [`GaussianClusters`] (from `spatial_clustering_strength`),
 /// [`SeasonalConsumption`] (from `consumption`), and the anomaly and benign
 /// mixes (from `anomaly_mix`, `benign_mix` and `min_normal_periods`, with
-/// each built-in injector's default parameters). Your own injectors join a
-/// mix with [`anomaly_weighted`](Self::anomaly_weighted) and
-/// [`benign`](Self::benign), or replace the anomaly mix with
-/// [`anomaly`](Self::anomaly).
+/// each built-in injector's default parameters).
+///
+/// Your own injectors join a mix with [`add_anomaly`](Self::add_anomaly) and
+/// [`add_benign`](Self::add_benign); [`without_builtin_anomalies`](Self::without_builtin_anomalies)
+/// and [`without_builtin_benign`](Self::without_builtin_benign) leave the
+/// configuration's mixes out. The order of the calls never changes which
+/// injectors take part: a mix is the configuration's entries (in name order,
+/// unless left out) followed by the added injectors in the order they were
+/// added, an order that only breaks largest-remainder ties.
 ///
 /// ```
 /// use ghostload::{GeneratorConfig, Pipeline, UniformSpatial};
-/// let pipeline = Pipeline::builder()
-///     .config(GeneratorConfig { seed: 7, ..Default::default() })
-///     .spatial(UniformSpatial)
-///     .build()?;
+/// let mut config = GeneratorConfig::default();
+/// config.seed = 7;
+/// let pipeline = Pipeline::builder().config(config).spatial(UniformSpatial).build()?;
 /// assert_eq!(pipeline.config().seed, 7);
 /// # Ok::<(), ghostload::Error>(())
 /// ```
@@ -51,10 +55,19 @@ pub struct PipelineBuilder {
     config: GeneratorConfig,
     spatial: Option<Arc<dyn SpatialStrategy>>,
     consumption: Option<Arc<dyn ConsumptionModel>>,
-    anomaly_only: bool,
+    builtin_anomalies: Exclusion,
+    builtin_benign: Exclusion,
     anomalies: Vec<(Arc<dyn AnomalyInjector>, f64)>,
     benign: Vec<(Arc<dyn AnomalyInjector>, f64)>,
     threads: usize,
+}
+
+/// Whether the configuration's built-in mix takes part.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Exclusion {
+    #[default]
+    Included,
+    Excluded,
 }
 
 /// One injector of a mix and its weight.
@@ -84,6 +97,25 @@ impl ResolvedMix {
         }
         let bounds = cumulative(&largest_remainder(total, &weights));
         Ok(ResolvedMix { entries, bounds })
+    }
+
+    /// The configuration's built-in entries (unless excluded), then the added ones.
+    fn entries(
+        builtin_mix: &std::collections::BTreeMap<String, f64>,
+        exclusion: Exclusion,
+        added: Vec<(Arc<dyn AnomalyInjector>, f64)>,
+        field: &'static str,
+    ) -> Result<Vec<MixEntry>, ConfigError> {
+        let builtins = builtin_mix
+            .iter()
+            .filter(|_| exclusion == Exclusion::Included)
+            .filter_map(|(name, &weight)| builtin(name).map(|injector| MixEntry { injector, weight }));
+        let mut entries: Vec<MixEntry> = builtins.collect();
+        for (injector, weight) in added {
+            check_weight(field, weight)?;
+            entries.push(MixEntry { injector, weight });
+        }
+        Ok(entries)
     }
 
     fn injector(&self, rank: u64) -> Option<&dyn AnomalyInjector> {
@@ -123,16 +155,6 @@ impl PipelineBuilder {
         self
     }
 
-    /// Replaces the whole anomaly mix with one injector, applied to every
-    /// anomalous meter (the configuration's `anomaly_mix` is then ignored).
-    /// Injectors added with [`anomaly_weighted`](Self::anomaly_weighted)
-    /// afterwards join it; this one has weight 1.
-    pub fn anomaly(mut self, injector: impl AnomalyInjector + 'static) -> Self {
-        self.anomaly_only = true;
-        self.anomalies = vec![(Arc::new(injector), 1.0)];
-        self
-    }
-
     /// Number of worker threads for meter generation; `0` (the default) uses
     /// rayon's global pool (all cores). The dataset is identical for any value.
     /// Without the `parallel` feature generation is sequential and this is ignored.
@@ -155,17 +177,37 @@ impl PipelineBuilder {
     /// earlier additions, which decides largest-remainder ties.
     ///
     /// ```
-    /// use ghostload::{GeneratorConfig, Pipeline};
+    /// use ghostload::Pipeline;
     /// use ghostload::anomaly::ConstantFactor;
     /// let data = Pipeline::builder()
-    ///     .anomaly_weighted(ConstantFactor::new(0.05, 0.1)?, 3.0)
+    ///     .add_anomaly(ConstantFactor::new(0.05, 0.1)?, 3.0)
     ///     .build()?
     ///     .generate()?;
     /// assert_eq!(data.labels().len(), 150);
     /// # Ok::<(), ghostload::Error>(())
     /// ```
-    pub fn anomaly_weighted(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
+    pub fn add_anomaly(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
         self.anomalies.push((Arc::new(injector), weight));
+        self
+    }
+
+    /// Leaves the configuration's `anomaly_mix` out: only the injectors
+    /// given to [`add_anomaly`](Self::add_anomaly) (before or after this
+    /// call) make up the mix.
+    ///
+    /// ```
+    /// use ghostload::Pipeline;
+    /// use ghostload::anomaly::ZeroReadings;
+    /// let data = Pipeline::builder()
+    ///     .without_builtin_anomalies()
+    ///     .add_anomaly(ZeroReadings::default(), 1.0)
+    ///     .build()?
+    ///     .generate()?;
+    /// assert!(data.labels().iter().all(|l| l.anomaly_type.as_str() == "zero_readings"));
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    pub fn without_builtin_anomalies(mut self) -> Self {
+        self.builtin_anomalies = Exclusion::Excluded;
         self
     }
 
@@ -177,14 +219,27 @@ impl PipelineBuilder {
     /// ```
     /// use ghostload::{GeneratorConfig, Pipeline};
     /// use ghostload::anomaly::SolarInstall;
-    /// let config = GeneratorConfig { benign_rate: 0.1, benign_mix: Default::default(), ..Default::default() };
-    /// let data = Pipeline::builder().config(config).benign(SolarInstall::new(0.5, 0.9)?, 1.0).build()?.generate()?;
+    /// let mut config = GeneratorConfig::default();
+    /// config.benign_rate = 0.1;
+    /// let data = Pipeline::builder()
+    ///     .config(config)
+    ///     .without_builtin_benign()
+    ///     .add_benign(SolarInstall::new(0.5, 0.9)?, 1.0)
+    ///     .build()?
+    ///     .generate()?;
     /// assert_eq!(data.events().iter().filter(|e| !e.is_anomaly).count(), 185); // round(0.1 × 1850)
     /// assert!(data.events().iter().filter(|e| !e.is_anomaly).all(|e| e.event_type.as_str() == "solar_install"));
     /// # Ok::<(), ghostload::Error>(())
     /// ```
-    pub fn benign(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
+    pub fn add_benign(mut self, injector: impl AnomalyInjector + 'static, weight: f64) -> Self {
         self.benign.push((Arc::new(injector), weight));
+        self
+    }
+
+    /// Leaves the configuration's `benign_mix` out: only the injectors given
+    /// to [`add_benign`](Self::add_benign) make up the benign mix.
+    pub fn without_builtin_benign(mut self) -> Self {
+        self.builtin_benign = Exclusion::Excluded;
         self
     }
 
@@ -204,25 +259,18 @@ impl PipelineBuilder {
             Some(c) => c,
             None => Arc::new(SeasonalConsumption::new(&config.consumption)?),
         };
-        let builtin_entries = |mix: &std::collections::BTreeMap<String, f64>| -> Vec<MixEntry> {
-            mix.iter()
-                .filter_map(|(name, &weight)| builtin(name).map(|injector| MixEntry { injector, weight }))
-                .collect()
-        };
-        let mut anomaly_entries = if self.anomaly_only {
-            Vec::new()
-        } else {
-            builtin_entries(&config.anomaly_mix)
-        };
-        for (injector, weight) in self.anomalies {
-            check_weight("anomaly_weighted.weight", weight)?;
-            anomaly_entries.push(MixEntry { injector, weight });
-        }
-        let mut benign_entries = builtin_entries(&config.benign_mix);
-        for (injector, weight) in self.benign {
-            check_weight("benign.weight", weight)?;
-            benign_entries.push(MixEntry { injector, weight });
-        }
+        let anomaly_entries = ResolvedMix::entries(
+            &config.anomaly_mix,
+            self.builtin_anomalies,
+            self.anomalies,
+            "add_anomaly.weight",
+        )?;
+        let benign_entries = ResolvedMix::entries(
+            &config.benign_mix,
+            self.builtin_benign,
+            self.benign,
+            "add_benign.weight",
+        )?;
         let anomalous = config.anomalous_meter_count() as u64;
         let benign_count = config.benign_meter_count() as u64;
         let anomaly_mix = ResolvedMix::new(anomaly_entries, anomalous, "anomaly_mix")?;
@@ -244,8 +292,10 @@ impl PipelineBuilder {
             anomalous,
             streams.key64(Purpose::AnomalySelection, 0),
         );
+        let network = build_network(&config, &streams, &*spatial, &capacity);
         Ok(Pipeline {
             pool: ThreadPool::new(self.threads)?,
+            network,
             meter_streams: MeterStreams {
                 attributes: streams.purpose(Purpose::MeterAttributes),
                 profile: streams.purpose(Purpose::MeterProfile),
@@ -255,11 +305,9 @@ impl PipelineBuilder {
             config,
             axis,
             streams,
-            spatial,
             consumption,
             anomaly_mix,
             benign_mix,
-            capacity,
             selection,
             benign_count,
             warnings,
@@ -289,12 +337,12 @@ pub struct Pipeline {
     axis: TimeAxis,
     streams: Streams,
     meter_streams: MeterStreams,
-    spatial: Arc<dyn SpatialStrategy>,
     consumption: Arc<dyn ConsumptionModel>,
     anomaly_mix: ResolvedMix,
     benign_mix: ResolvedMix,
     onset: OnsetWindow,
-    capacity: CapacitySampler,
+    /// The barangays, transformers and allocation, built once by `build`.
+    network: Network,
     selection: AnomalySelection,
     /// Meters with a benign event: those ranked `k .. k + benign_count`.
     benign_count: u64,
@@ -441,21 +489,18 @@ impl Pipeline {
     /// [`Error::Validation`] when the dataset fails an integrity check.
     pub fn generate(&self) -> Result<Dataset> {
         let c = &self.config;
-        check_memory(self.in_memory_bytes())?;
-        tracing::info!(transformers = c.num_transformers, "generating transformers");
-        let network = self.network();
         tracing::info!(
             meters = c.num_meters,
             months = c.num_months,
-            "generated {} transformers across {} barangays; generating meters",
-            network.transformers.len(),
-            network.barangays.len()
+            "{} transformers across {} barangays; generating meters",
+            self.network.transformers.len(),
+            self.network.barangays.len()
         );
-        let batch = self.generate_batch(&network, 0..c.num_meters)?;
+        let batch = self.generate_batch(0..c.num_meters)?;
         let dataset = Dataset {
             config: self.config.clone(),
             axis: self.axis,
-            network,
+            network: self.network.clone(),
             meters: batch.meters,
             consumption: ConsumptionMatrix::from_rows(batch.consumption, batch.periods),
             labels: batch.labels,
@@ -481,25 +526,49 @@ impl Pipeline {
         Ok(dataset)
     }
 
-    /// Bytes an in-memory dataset needs, roughly: the matrix, the meters and the labels.
+    /// Bytes an in-memory dataset of all meters needs, roughly: see
+    /// [`batch_bytes`](Self::batch_bytes).
     #[must_use]
     pub fn in_memory_bytes(&self) -> u64 {
-        let c = &self.config;
-        let per_meter = c.num_months * std::mem::size_of::<f64>() + std::mem::size_of::<Meter>();
-        let labels = c.anomalous_meter_count() * (std::mem::size_of::<AnomalyLabel>() + std::mem::size_of::<Event>());
-        (c.num_meters * per_meter + labels) as u64
+        self.batch_bytes(0..self.config.num_meters)
     }
 
-    /// Generates meters `range` (indices into `0 .. num_meters`) of the
-    /// dataset whose network is `network`, exactly as [`generate`](Self::generate)
-    /// would: a meter's values never depend on which batch it is in.
+    /// Bytes a batch of meters `range` needs, roughly: its consumption
+    /// values, its meters, and a label and an event for each anomalous meter
+    /// and an event for each benign one (counted at their expected share of
+    /// the range). The validation pass needs O(transformers) more.
+    #[must_use]
+    pub fn batch_bytes(&self, range: Range<usize>) -> u64 {
+        let c = &self.config;
+        let meters = range.len() as u128;
+        let share = |count: usize| (count as u128 * meters).div_ceil(c.num_meters.max(1) as u128);
+        let per_meter = (c.num_months * size_of::<f64>() + size_of::<Meter>()) as u128;
+        let labels = share(c.anomalous_meter_count()) * (size_of::<AnomalyLabel>() + size_of::<Event>()) as u128;
+        let events = share(c.benign_meter_count()) * size_of::<Event>() as u128;
+        u64::try_from(meters * per_meter + labels + events).unwrap_or(u64::MAX)
+    }
+
+    /// Generates meters `range` (indices into `0 .. num_meters`) exactly as
+    /// [`generate`](Self::generate) would: a meter's values never depend on
+    /// which batch it is in.
+    ///
+    /// ```
+    /// use ghostload::{Error, Pipeline};
+    /// let pipeline = Pipeline::builder().build()?;
+    /// let batch = pipeline.generate_batch(1990..2000)?;
+    /// assert_eq!(batch.meters().len(), 10);
+    /// assert!(matches!(pipeline.generate_batch(1990..2010), Err(Error::MeterRange { .. })));
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Component`] when a component misbehaves (see [`generate`](Self::generate)).
-    ///
-    /// # Panics
-    /// When `range` reaches past `num_meters`.
-    pub fn generate_batch(&self, network: &Network, range: Range<usize>) -> Result<MeterBatch> {
+    /// [`Error::MeterRange`] when `range` is not inside `0 .. num_meters`;
+    /// [`Error::InsufficientMemory`] before any work when the batch would not
+    /// fit in memory; [`Error::Component`] when a component misbehaves (see
+    /// [`generate`](Self::generate)).
+    pub fn generate_batch(&self, range: Range<usize>) -> Result<MeterBatch> {
+        self.check_range(&range)?;
+        crate::mem::check_available(self.batch_bytes(range.clone()))?;
         let periods = self.axis.len();
         let first = range.start;
         // Everything parallel runs on this pipeline's pool, the buffers' fill included.
@@ -507,7 +576,7 @@ impl Pipeline {
             let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
             // Meters are written in place by the parallel tasks (no per-task vectors to copy).
             let mut meters = crate::mem::filled(range.len(), Meter::blank());
-            let chunks = self.meter_chunks(network, first, &mut consumption, &mut meters);
+            let chunks = self.meter_chunks(first, &mut consumption, &mut meters);
             (chunks, consumption, meters)
         });
         let chunks = chunks?;
@@ -531,42 +600,67 @@ impl Pipeline {
         Ok(batch)
     }
 
+    /// `Err(`[`Error::MeterRange`]`)` unless `range` lies inside `0 .. num_meters`.
+    fn check_range(&self, range: &Range<usize>) -> Result<()> {
+        let num_meters = self.config.num_meters;
+        if range.start <= range.end && range.end <= num_meters {
+            Ok(())
+        } else {
+            Err(Error::MeterRange {
+                start: range.start,
+                end: range.end,
+                num_meters,
+            })
+        }
+    }
+
     /// Meters `range` in consecutive batches of at most `batch_size` meters
-    /// (at least 1), in order: generate a dataset of any size in bounded memory.
+    /// (at least 1), in order: generate a dataset of any size in bounded
+    /// memory. A `range` outside `0 .. num_meters` yields one
+    /// [`Error::MeterRange`] and nothing else.
     ///
     /// ```
     /// use ghostload::Pipeline;
     /// let pipeline = Pipeline::builder().build()?;
-    /// let network = pipeline.network();
     /// let mut labels = 0;
-    /// for batch in pipeline.batches(&network, 0..2000, 256) {
+    /// for batch in pipeline.batches(0..2000, 256) {
     ///     labels += batch?.labels().len();
     /// }
     /// assert_eq!(labels, 150);
+    /// assert_eq!(pipeline.batches(0..2001, 500).count(), 1); // the error only
     /// # Ok::<(), ghostload::Error>(())
     /// ```
-    pub fn batches<'a>(
-        &'a self,
-        network: &'a Network,
-        range: Range<usize>,
-        batch_size: usize,
-    ) -> impl Iterator<Item = Result<MeterBatch>> + 'a {
+    pub fn batches(&self, range: Range<usize>, batch_size: usize) -> impl Iterator<Item = Result<MeterBatch>> + '_ {
         let size = batch_size.max(1);
-        let starts = range.clone().step_by(size);
-        starts.map(move |start| self.generate_batch(network, start..(start + size).min(range.end)))
+        let invalid = self.check_range(&range).err();
+        let starts = if invalid.is_some() { 0..0 } else { range.clone() };
+        let batches = starts
+            .step_by(size)
+            .map(move |start| self.generate_batch(start..(start + size).min(range.end)));
+        invalid.map(Err).into_iter().chain(batches)
     }
 
     /// Checks a streamed dataset as [`Dataset::validate`] checks an in-memory
     /// one: feed it every batch, in order, then call [`StreamValidator::finish`].
-    pub fn validator<'a>(&'a self, network: &'a Network) -> StreamValidator<'a> {
-        self.range_validator(network, 0..self.config.num_meters)
+    pub fn validator(&self) -> StreamValidator<'_> {
+        let expected = Expected::whole(&self.config);
+        StreamValidator(Validator::new(&self.config, &self.axis, &self.network, expected))
     }
 
     /// Like [`validator`](Self::validator), for the meters `range` only (a
     /// shard): counts are checked against what that range must contain.
-    pub fn range_validator<'a>(&'a self, network: &'a Network, range: Range<usize>) -> StreamValidator<'a> {
+    ///
+    /// # Errors
+    /// [`Error::MeterRange`] when `range` is not inside `0 .. num_meters`.
+    pub fn range_validator(&self, range: Range<usize>) -> Result<StreamValidator<'_>> {
+        self.check_range(&range)?;
         let expected = self.expected(range);
-        StreamValidator(Validator::new(&self.config, &self.axis, network, expected))
+        Ok(StreamValidator(Validator::new(
+            &self.config,
+            &self.axis,
+            &self.network,
+            expected,
+        )))
     }
 
     /// Exact anomalous and benign counts of meters `range`: O(1) for the
@@ -610,77 +704,18 @@ impl Pipeline {
         self.pool.install(f)
     }
 
-    /// Generates the barangays, transformers and allocation: O(transformers).
+    /// The barangays, transformers and the allocation of meters to
+    /// transformers: the part of the dataset every meter hangs on, built once
+    /// by [`PipelineBuilder::build`] (O(transformers)).
     #[must_use]
-    pub fn network(&self) -> Network {
-        let c = &self.config;
-        let centres: Vec<GeoPoint> = (0..c.barangays.len())
-            .map(|b| {
-                let id = BarangayId::from_index(b as u32);
-                let mut rng = self.streams.stream(Purpose::BarangayCentre, b as u64);
-                self.spatial.barangay_centre(&c.bounds, id, &mut rng)
-            })
-            .collect();
-        let barangays = c
-            .barangays
-            .iter()
-            .zip(&centres)
-            .enumerate()
-            .map(|(b, (name, centre))| Barangay {
-                id: BarangayId::from_index(b as u32),
-                name: name.clone(),
-                centre: *centre,
-            })
-            .collect();
-        let sites: Vec<_> = (0..c.num_transformers)
-            .map(|t| {
-                let id = TransformerId::from_index(t as u32);
-                let mut rng = self.streams.stream(Purpose::TransformerSite, t as u64);
-                self.spatial.transformer_site(&c.bounds, &centres, id, &mut rng)
-            })
-            .collect();
-        let capacities: Vec<f64> = (0..c.num_transformers)
-            .map(|t| {
-                self.capacity
-                    .sample(&mut self.streams.stream(Purpose::TransformerCapacity, t as u64))
-            })
-            .collect();
-        let points: Vec<GeoPoint> = sites.iter().map(|s| s.point).collect();
-        let feeders = crate::feeder::assign_feeders(&points, &c.bounds, c.transformers_per_feeder);
-        let allocation = Allocation::proportional(
-            &capacities,
-            c.num_meters,
-            c.effective_min_meters_per_transformer(),
-            &mut self.streams.stream(Purpose::Allocation, 0),
-        );
-        let transformers = (0..c.num_transformers)
-            .map(|t| Transformer {
-                id: TransformerId::from_index(t as u32),
-                feeder_id: feeders[t],
-                barangay: sites[t].barangay,
-                lat: sites[t].point.lat,
-                lon: sites[t].point.lon,
-                capacity_kva: capacities[t],
-                num_meters: allocation.count(t),
-            })
-            .collect();
-        Network {
-            barangays,
-            transformers,
-            allocation,
-        }
+    pub fn network(&self) -> &Network {
+        &self.network
     }
 
     /// Generates every meter into its row of `values`, in parallel when the
     /// `parallel` feature is on. Meter `i` depends only on `i` and the
     /// network, so the result is the same for any number of threads.
-    fn meter_chunks(
-        &self,
-        network: &Network,
-        first: usize,
-        values: &mut [f64],
-        meters: &mut [Meter],
-    ) -> Result<Vec<MeterChunk>> {
+    fn meter_chunks(&self, first: usize, values: &mut [f64], meters: &mut [Meter]) -> Result<Vec<MeterChunk>> {
         let periods = self.axis.len().max(1);
         let rows = CHUNK_METERS * periods;
         #[cfg(feature = "parallel")]
@@ -690,7 +725,7 @@ impl Pipeline {
                 .par_chunks_mut(rows)
                 .zip(meters.par_chunks_mut(CHUNK_METERS))
                 .enumerate()
-                .map(|(k, (block, slots))| self.meter_chunk(network, first + k * CHUNK_METERS, block, slots))
+                .map(|(k, (block, slots))| self.meter_chunk(first + k * CHUNK_METERS, block, slots))
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
@@ -699,20 +734,15 @@ impl Pipeline {
                 .chunks_mut(rows)
                 .zip(meters.chunks_mut(CHUNK_METERS))
                 .enumerate()
-                .map(|(k, (block, slots))| self.meter_chunk(network, first + k * CHUNK_METERS, block, slots))
+                .map(|(k, (block, slots))| self.meter_chunk(first + k * CHUNK_METERS, block, slots))
                 .collect()
         }
     }
 
     /// Generates consecutive meters from `first` into the rows of `block`.
-    fn meter_chunk(
-        &self,
-        network: &Network,
-        first: usize,
-        block: &mut [f64],
-        slots: &mut [Meter],
-    ) -> Result<MeterChunk> {
+    fn meter_chunk(&self, first: usize, block: &mut [f64], slots: &mut [Meter]) -> Result<MeterChunk> {
         let periods = self.axis.len();
+        let network = &self.network;
         let mut chunk = MeterChunk {
             labels: Vec::new(),
             events: Vec::new(),
@@ -861,6 +891,67 @@ impl Pipeline {
     }
 }
 
+/// Generates the barangays, transformers and allocation: O(transformers).
+fn build_network(
+    c: &GeneratorConfig,
+    streams: &Streams,
+    spatial: &dyn SpatialStrategy,
+    capacity: &CapacitySampler,
+) -> Network {
+    let centres: Vec<GeoPoint> = (0..c.barangays.len())
+        .map(|b| {
+            let id = BarangayId::from_index(b as u32);
+            let mut rng = streams.stream(Purpose::BarangayCentre, b as u64);
+            spatial.barangay_centre(&c.bounds, id, &mut rng)
+        })
+        .collect();
+    let barangays = c
+        .barangays
+        .iter()
+        .zip(&centres)
+        .enumerate()
+        .map(|(b, (name, centre))| Barangay {
+            id: BarangayId::from_index(b as u32),
+            name: name.clone(),
+            centre: *centre,
+        })
+        .collect();
+    let sites: Vec<_> = (0..c.num_transformers)
+        .map(|t| {
+            let id = TransformerId::from_index(t as u32);
+            let mut rng = streams.stream(Purpose::TransformerSite, t as u64);
+            spatial.transformer_site(&c.bounds, &centres, id, &mut rng)
+        })
+        .collect();
+    let capacities: Vec<f64> = (0..c.num_transformers)
+        .map(|t| capacity.sample(&mut streams.stream(Purpose::TransformerCapacity, t as u64)))
+        .collect();
+    let points: Vec<GeoPoint> = sites.iter().map(|s| s.point).collect();
+    let feeders = crate::feeder::assign_feeders(&points, &c.bounds, c.transformers_per_feeder);
+    let allocation = Allocation::proportional(
+        &capacities,
+        c.num_meters,
+        c.effective_min_meters_per_transformer(),
+        &mut streams.stream(Purpose::Allocation, 0),
+    );
+    let transformers = (0..c.num_transformers)
+        .map(|t| Transformer {
+            id: TransformerId::from_index(t as u32),
+            feeder_id: feeders[t],
+            barangay: sites[t].barangay,
+            lat: sites[t].point.lat,
+            lon: sites[t].point.lon,
+            capacity_kva: capacities[t],
+            num_meters: allocation.count(t),
+        })
+        .collect();
+    Network {
+        barangays,
+        transformers,
+        allocation,
+    }
+}
+
 /// A series' expected energy before injection: its sum, or its values when
 /// the severity window is only known after injection.
 enum BeforeInjection {
@@ -891,22 +982,6 @@ impl StreamValidator<'_> {
     pub fn finish(self) -> ValidationReport {
         self.0.finish()
     }
-}
-
-/// Fails when `needed` bytes exceed what the operating system says is
-/// available (Linux `MemAvailable`); elsewhere nothing is checked.
-fn check_memory(needed: u64) -> Result<()> {
-    match available_memory() {
-        Some(available) if needed > available => Err(Error::InsufficientMemory { needed, available }),
-        _ => Ok(()),
-    }
-}
-
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 fn check_series(component: &str, meter: &Meter, series: &[f64]) -> Result<()> {

@@ -373,7 +373,7 @@ mod tests {
             })
             .build()
             .unwrap();
-        let mut b = SummaryBuilder::new(&pipeline.network(), 1);
+        let mut b = SummaryBuilder::new(pipeline.network(), 1);
         b.add_cells(&CellScan::of(values));
         b.stats()
     }

@@ -42,7 +42,8 @@ fn a_custom_injector_is_applied_and_labelled_with_measured_severity() {
     let plain = Pipeline::builder().config(normal).build().unwrap().generate().unwrap();
     let custom = Pipeline::builder()
         .config(config)
-        .anomaly(HalfFromOnset)
+        .without_builtin_anomalies()
+        .add_anomaly(HalfFromOnset, 1.0)
         .build()
         .unwrap()
         .generate()
@@ -104,7 +105,8 @@ impl AnomalyInjector for LateOnset {
 #[test]
 fn a_misbehaving_injector_is_a_typed_error_not_a_panic() {
     let err = Pipeline::builder()
-        .anomaly(Negative)
+        .without_builtin_anomalies()
+        .add_anomaly(Negative, 1.0)
         .build()
         .unwrap()
         .generate()
@@ -114,7 +116,8 @@ fn a_misbehaving_injector_is_a_typed_error_not_a_panic() {
         "{err}"
     );
     let err = Pipeline::builder()
-        .anomaly(LateOnset)
+        .without_builtin_anomalies()
+        .add_anomaly(LateOnset, 1.0)
         .build()
         .unwrap()
         .generate()
@@ -190,19 +193,58 @@ fn a_model_producing_nan_is_a_component_error() {
 fn boxed_and_borrowed_components_plug_in() {
     static DECLINE: ghostload::GradualDecline = ghostload::GradualDecline::DESIGN;
     let boxed: Box<dyn AnomalyInjector> = Box::new(HalfFromOnset);
-    let a = Pipeline::builder().anomaly(boxed).build().unwrap().generate().unwrap();
+    let a = Pipeline::builder()
+        .without_builtin_anomalies()
+        .add_anomaly(boxed, 1.0)
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
     assert_eq!(a.labels()[0].anomaly_type.as_str(), "half_meter");
     let b = Pipeline::builder()
-        .anomaly(&DECLINE)
+        .without_builtin_anomalies()
+        .add_anomaly(&DECLINE, 1.0)
         .build()
         .unwrap()
         .generate()
         .unwrap();
     let c = Pipeline::builder()
-        .anomaly(ghostload::GradualDecline::default())
+        .without_builtin_anomalies()
+        .add_anomaly(ghostload::GradualDecline::default(), 1.0)
         .build()
         .unwrap()
         .generate()
         .unwrap();
     assert_eq!(b, c);
+}
+
+#[test]
+fn builder_call_order_does_not_change_the_mix() {
+    use ghostload::anomaly::{ConstantFactor, ZeroReadings};
+    let types = |d: &ghostload::Dataset| {
+        let mut t: Vec<String> = d.labels().iter().map(|l| l.anomaly_type.to_string()).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    let generate = |b: ghostload::PipelineBuilder| b.build().unwrap().generate().unwrap();
+    // Adding before leaving the built-ins out keeps what was added.
+    let added_first = generate(
+        Pipeline::builder()
+            .add_anomaly(ZeroReadings::default(), 1.0)
+            .without_builtin_anomalies()
+            .add_anomaly(ConstantFactor::default(), 1.0),
+    );
+    let excluded_first = generate(
+        Pipeline::builder()
+            .without_builtin_anomalies()
+            .add_anomaly(ZeroReadings::default(), 1.0)
+            .add_anomaly(ConstantFactor::default(), 1.0),
+    );
+    assert_eq!(types(&added_first), ["constant_factor", "zero_readings"]);
+    assert_eq!(added_first, excluded_first);
+    // Without the exclusion, the built-in mix stays and the additions join it.
+    let joined = generate(Pipeline::builder().add_anomaly(HalfFromOnset, 1.0));
+    assert!(types(&joined).len() > 10, "{:?}", types(&joined));
+    assert!(types(&joined).iter().any(|t| t == "half_meter"));
 }

@@ -127,7 +127,8 @@ fn zero_benign_rate_and_single_injector_restore_the_original_behaviour() {
     };
     let data = Pipeline::builder()
         .config(config)
-        .anomaly(ghostload::GradualDecline::default())
+        .without_builtin_anomalies()
+        .add_anomaly(ghostload::GradualDecline::default(), 1.0)
         .build()
         .unwrap()
         .generate()
@@ -259,8 +260,8 @@ fn custom_injectors_join_the_mix_with_exact_counts() {
     config.anomaly_mix = [("constant_factor".to_owned(), 1.0), ("stuck_meter".to_owned(), 1.0)].into();
     let data = Pipeline::builder()
         .config(config)
-        .anomaly_weighted(HalfFromMiddle, 2.0)
-        .anomaly_weighted(FlatMean::new(), 0.0)
+        .add_anomaly(HalfFromMiddle, 2.0)
+        .add_anomaly(FlatMean::new(), 0.0)
         .build()
         .unwrap()
         .generate()
@@ -279,18 +280,19 @@ fn custom_injectors_join_the_mix_with_exact_counts() {
 #[test]
 fn bad_builder_weights_are_named() {
     let err = Pipeline::builder()
-        .anomaly_weighted(HalfFromMiddle, -1.0)
+        .add_anomaly(HalfFromMiddle, -1.0)
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("anomaly_weighted.weight"), "{err}");
+    assert!(err.to_string().contains("add_anomaly.weight"), "{err}");
     let err = Pipeline::builder()
-        .benign(HalfFromMiddle, f64::NAN)
+        .add_benign(HalfFromMiddle, f64::NAN)
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("benign.weight"), "{err}");
     let err = Pipeline::builder()
-        .anomaly(HalfFromMiddle)
-        .anomaly_weighted(FlatMean::new(), 1.0)
+        .without_builtin_anomalies()
+        .add_anomaly(HalfFromMiddle, 1.0)
+        .add_anomaly(FlatMean::new(), 1.0)
         .build()
         .map(|_| ())
         .err();
@@ -302,7 +304,7 @@ fn bad_builder_weights_are_named() {
     };
     let data = Pipeline::builder()
         .config(config.clone())
-        .anomaly_weighted(HalfFromMiddle, 1.0)
+        .add_anomaly(HalfFromMiddle, 1.0)
         .build()
         .unwrap()
         .generate()
@@ -315,7 +317,7 @@ fn bad_builder_weights_are_named() {
     // ...but not when all of them weigh 0 while meters must be anomalous.
     let err = Pipeline::builder()
         .config(config.clone())
-        .anomaly_weighted(HalfFromMiddle, 0.0)
+        .add_anomaly(HalfFromMiddle, 0.0)
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("anomaly_mix"), "{err}");

@@ -26,9 +26,9 @@ fn default_dataset_round_trips_through_json() {
 fn network_and_batches_round_trip() {
     let pipeline = Pipeline::builder().build().unwrap();
     let network = pipeline.network();
-    let back: ghostload::Network = serde_json::from_str(&serde_json::to_string(&network).unwrap()).unwrap();
-    assert_eq!(back, network);
-    let batch = pipeline.generate_batch(&network, 100..250).unwrap();
+    let back: ghostload::Network = serde_json::from_str(&serde_json::to_string(network).unwrap()).unwrap();
+    assert_eq!(&back, network);
+    let batch = pipeline.generate_batch(100..250).unwrap();
     let back: ghostload::MeterBatch = serde_json::from_str(&serde_json::to_string(&batch).unwrap()).unwrap();
     assert_eq!(back, batch);
 }

@@ -23,11 +23,10 @@ proptest! {
     ) {
         let pipeline = Pipeline::builder().config(config(seed, meters, months)).build().unwrap();
         let dataset = pipeline.generate().unwrap();
-        let network = pipeline.network();
-        prop_assert_eq!(network.transformers(), dataset.transformers());
+        prop_assert_eq!(pipeline.network().transformers(), dataset.transformers());
         let (mut ms, mut values, mut labels, mut events) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut validator = pipeline.validator(&network);
-        for b in pipeline.batches(&network, 0..meters, batch) {
+        let mut validator = pipeline.validator();
+        for b in pipeline.batches(0..meters, batch) {
             let b = b.unwrap();
             prop_assert!(b.meters().len() <= batch);
             validator.add(&b);
@@ -46,12 +45,11 @@ proptest! {
     #[test]
     fn shards_of_any_split_reassemble_the_whole(seed in any::<u64>(), meters in 1usize..800, shards in 1usize..9) {
         let pipeline = Pipeline::builder().config(config(seed, meters, 6)).build().unwrap();
-        let network = pipeline.network();
-        let whole = pipeline.generate_batch(&network, 0..meters).unwrap();
+        let whole = pipeline.generate_batch(0..meters).unwrap();
         let mut values = Vec::new();
         for k in 0..shards {
             let range = k * meters / shards..(k + 1) * meters / shards;
-            values.extend_from_slice(pipeline.generate_batch(&network, range).unwrap().consumption());
+            values.extend_from_slice(pipeline.generate_batch(range).unwrap().consumption());
         }
         prop_assert_eq!(&values[..], whole.consumption());
     }
@@ -60,9 +58,8 @@ proptest! {
 #[test]
 fn stream_validator_catches_a_missing_batch() {
     let pipeline = Pipeline::builder().build().unwrap();
-    let network = pipeline.network();
-    let mut validator = pipeline.validator(&network);
-    for b in pipeline.batches(&network, 0..2000, 500).skip(1) {
+    let mut validator = pipeline.validator();
+    for b in pipeline.batches(0..2000, 500).skip(1) {
         validator.add(&b.unwrap());
     }
     let report = validator.finish();
@@ -72,9 +69,6 @@ fn stream_validator_catches_a_missing_batch() {
 
 #[test]
 fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
-    if !std::path::Path::new("/proc/meminfo").exists() {
-        return; // available memory is only known on Linux
-    }
     let config = GeneratorConfig {
         num_meters: 4_000_000_000,
         num_transformers: 1,
@@ -91,4 +85,56 @@ fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
         }
         other => panic!("expected InsufficientMemory, got {other:?}"),
     }
+}
+
+#[test]
+fn ranges_past_the_last_meter_are_errors_not_hangs_or_panics() {
+    let config = GeneratorConfig {
+        num_meters: 1000,
+        num_transformers: 20,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::builder().config(config).build().unwrap();
+    for range in [900..1100, 1000..1001, 1500..1600, 10..5] {
+        match pipeline.generate_batch(range.clone()) {
+            Err(Error::MeterRange { start, end, num_meters }) => {
+                assert_eq!((start, end, num_meters), (range.start, range.end, 1000));
+            }
+            other => panic!("{range:?}: expected MeterRange, got {other:?}"),
+        }
+        assert!(pipeline.range_validator(range.clone()).is_err(), "{range:?}");
+    }
+    // The iterator reports the bad range once and stops, whatever its length.
+    let items: Vec<_> = pipeline.batches(0..1500, 500).collect();
+    assert_eq!(items.len(), 1);
+    assert!(matches!(items[0], Err(Error::MeterRange { end: 1500, .. })));
+    // The full range and an empty one at the end are fine.
+    assert_eq!(pipeline.generate_batch(0..1000).unwrap().meters().len(), 1000);
+    assert!(pipeline.generate_batch(1000..1000).unwrap().meters().is_empty());
+    assert_eq!(
+        pipeline
+            .batches(0..1000, 300)
+            .map(|b| b.unwrap().meters().len())
+            .sum::<usize>(),
+        1000
+    );
+}
+
+#[test]
+fn a_batch_larger_than_memory_fails_before_any_work() {
+    let config = GeneratorConfig {
+        num_meters: 4_000_000_000,
+        num_transformers: 1,
+        num_months: 1200,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::builder().config(config).build().unwrap();
+    let range = 0..3_000_000_000;
+    assert!(pipeline.batch_bytes(range.clone()) > 20_000_000_000_000);
+    assert!(matches!(
+        pipeline.generate_batch(range),
+        Err(Error::InsufficientMemory { .. })
+    ));
+    // A small batch of the same pipeline is fine.
+    assert_eq!(pipeline.generate_batch(0..10).unwrap().meters().len(), 10);
 }

@@ -237,7 +237,7 @@ impl Injection {
 ///     }
 /// }
 ///
-/// let data = Pipeline::builder().config(GeneratorConfig::default()).anomaly(StopsHalfway).build()?.generate()?;
+/// let data = Pipeline::builder().config(GeneratorConfig::default()).without_builtin_anomalies().add_anomaly(StopsHalfway, 1.0).build()?.generate()?;
 /// let label = &data.labels()[0];
 /// assert_eq!(label.onset, 6);
 /// assert!(data.series(label.meter_id).unwrap()[6..].iter().all(|&v| v == 0.0));

@@ -58,9 +58,14 @@ impl AnomalySelection {
         self.k
     }
 
-    /// The rank `π(i)` of item `i` (`i < n`): a bijection of `0..n`.
+    /// The rank `π(i)` of item `i`: a bijection of `0..n`. Items outside
+    /// `0..n` keep their index (and so are never selected): cycle walking
+    /// from outside the domain could loop forever.
     #[must_use]
     pub fn rank(&self, i: u64) -> u64 {
+        if i >= self.n {
+            return i;
+        }
         let mut x = i;
         loop {
             x = self.feistel(x);
@@ -120,5 +125,14 @@ mod tests {
         let s = AnomalySelection::new(10_000, 500, 3);
         let first_half = (0..5000).filter(|&i| s.is_selected(i)).count();
         assert!((200..300).contains(&first_half), "{first_half}");
+    }
+
+    #[test]
+    fn items_outside_the_domain_are_never_selected_and_return_at_once() {
+        let s = AnomalySelection::new(1000, 1000, 9);
+        for i in [1000, 1001, 1023, 1024, 5000, u64::MAX] {
+            assert_eq!(s.rank(i), i);
+            assert!(!s.is_selected(i));
+        }
     }
 }

@@ -319,13 +319,13 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     let range = options.shard.range(config.num_meters);
     let shard = (options.shard != Shard::whole()).then_some(options.shard);
     let expected = pipeline.expected(range.clone());
-    let mut sink = Sink::open(dir, config, pipeline.axis(), &network, expected, options)?;
+    let mut sink = Sink::open(dir, config, pipeline.axis(), network, expected, options)?;
     let formatter = sink.formatter();
     // Batch k + 1 is generated and rendered (in parallel) while batch k is
     // written and checked: the sequential part overlaps the parallel one.
     let produce = |range: std::ops::Range<usize>| -> Result<(MeterBatch, sink::Rendered), IoError> {
         let batch = pipeline
-            .generate_batch(&network, range)
+            .generate_batch(range)
             .map_err(|e| IoError::Generation(Box::new(e)))?;
         let rendered = sink::render(&formatter, &batch.part());
         Ok((batch, rendered))
