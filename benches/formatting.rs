@@ -12,9 +12,10 @@ use std::hint::black_box;
 use std::io::Write as _;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ghostload::io::fmt::{COORD_DECIMALS, KWH_DECIMALS, write_fixed};
+use ghostload::__bench::write_fixed;
+use ghostload::io::{COORD_DECIMALS, KWH_DECIMALS};
 use ghostload::rand::Rng;
-use ghostload::rng::{Purpose, Streams};
+use rand_pcg::Pcg64Mcg;
 
 /// Values per benchmark iteration.
 const N: usize = 100_000;
@@ -22,7 +23,7 @@ const N: usize = 100_000;
 /// `N` log-normal kWh values in `0 ..= 50 000` (Box–Muller normal, μ = ln 250,
 /// σ = 1.2), with a few exact zeros as real data has.
 fn kwh_values() -> Vec<f64> {
-    let mut rng = Streams::new(1).stream(Purpose::Custom(1), 0);
+    let mut rng = Pcg64Mcg::new(1);
     (0..N)
         .map(|i| {
             if i % 97 == 0 {
@@ -39,7 +40,7 @@ fn kwh_values() -> Vec<f64> {
 /// `N` coordinates, alternately latitudes (4.5 ..= 21.5) and longitudes
 /// (116 ..= 127).
 fn coordinates() -> Vec<f64> {
-    let mut rng = Streams::new(1).stream(Purpose::Custom(2), 0);
+    let mut rng = Pcg64Mcg::new(2);
     (0..N)
         .map(|i| {
             let u: f64 = rng.random();

@@ -4,7 +4,9 @@
 
 use ghostload::rand::Rng;
 use ghostload::rng::StreamRng;
-use ghostload::{AnomalyInjector, AnomalyType, ConfigError, GeneratorConfig, Injection, InjectionContext, Pipeline};
+use ghostload::{
+    AnomalyInjector, AnomalyType, ConfigError, Error, GeneratorConfig, Injection, InjectionContext, Pipeline,
+};
 
 /// Night-time tapping, seen monthly: from an onset, a random 10–40 % of
 /// consumption disappears every other month (the tap is removed before
@@ -23,22 +25,17 @@ impl AlternatingTap {
 }
 
 impl AnomalyInjector for AlternatingTap {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection, Error> {
         // Use the pipeline's onset policy (`min_normal_periods`) like the built-ins.
         let onset = ctx.onset.onset(series.len(), rng);
         for v in series.iter_mut().skip(onset).step_by(2) {
             *v *= 1.0 - rng.random_range(0.1..0.4);
         }
-        Injection {
-            anomaly_type: self.kind.clone(),
-            onset,
-            end: None,
-            is_theft: true,
-        }
+        Ok(Injection::from_onset(self.kind.clone(), onset, true))
     }
 }
 
-fn main() -> Result<(), ghostload::Error> {
+fn main() -> Result<(), Error> {
     let config = GeneratorConfig::default(); // min_normal_periods 3, the default mix
     // The default mix's weights sum to 14; weight 3.5 makes the custom type 20 %.
     let data = Pipeline::builder()

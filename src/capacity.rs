@@ -13,17 +13,8 @@ pub const STANDARD_RATINGS_KVA: [f64; 11] = [10.0, 15.0, 25.0, 37.5, 50.0, 75.0,
 
 /// Draws transformer capacities: `LogNormal(ln median, σ)`, clipped to
 /// `min ..= max`, then rounded to the nearest standard rating inside that range.
-///
-/// ```
-/// use ghostload::{CapacityConfig, CapacitySampler, STANDARD_RATINGS_KVA};
-/// use ghostload::rng::{Purpose, Streams};
-/// let sampler = CapacitySampler::new(&CapacityConfig::default())?;
-/// let kva = sampler.sample(&mut Streams::new(1).stream(Purpose::TransformerCapacity, 0));
-/// assert!(STANDARD_RATINGS_KVA.contains(&kva) && (25.0..=500.0).contains(&kva));
-/// # Ok::<(), ghostload::ConfigError>(())
-/// ```
 #[derive(Debug, Clone)]
-pub struct CapacitySampler {
+pub(crate) struct CapacitySampler {
     raw: LogNormal<f64>,
     min_kva: f64,
     max_kva: f64,
@@ -36,7 +27,7 @@ impl CapacitySampler {
     /// # Errors
     /// [`ConfigError::NoStandardRating`] when no standard rating lies in
     /// `min_kva ..= max_kva`; [`ConfigError::OutOfRange`] for a bad median or σ.
-    pub fn new(config: &CapacityConfig) -> Result<Self, ConfigError> {
+    pub(crate) fn new(config: &CapacityConfig) -> Result<Self, ConfigError> {
         let ratings: Vec<f64> = STANDARD_RATINGS_KVA
             .iter()
             .copied()
@@ -59,7 +50,7 @@ impl CapacitySampler {
     }
 
     /// One capacity, kVA: always a standard rating inside the configured range.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+    pub(crate) fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let kva = self.raw.sample(rng).clamp(self.min_kva, self.max_kva);
         nearest(&self.ratings, kva)
     }

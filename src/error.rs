@@ -79,8 +79,17 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// Builds [`ConfigError::OutOfRange`] from any displayable value.
-    pub(crate) fn out_of_range(field: &'static str, value: impl std::fmt::Display, allowed: &'static str) -> Self {
+    /// Builds [`ConfigError::OutOfRange`] from any displayable value: for
+    /// your own components' constructors, so their errors read like the
+    /// built-in ones.
+    ///
+    /// ```
+    /// use ghostload::ConfigError;
+    /// let e = ConfigError::out_of_range("my_injector.share", 1.5, "0.0 ..= 1.0");
+    /// assert_eq!(e.to_string(), "`my_injector.share` = 1.5 is out of range; allowed: 0.0 ..= 1.0");
+    /// ```
+    #[must_use]
+    pub fn out_of_range(field: &'static str, value: impl std::fmt::Display, allowed: &'static str) -> Self {
         ConfigError::OutOfRange {
             field,
             value: value.to_string(),

@@ -5,7 +5,7 @@ use rand::Rng;
 use crate::error::ConfigError;
 
 /// Metres per degree of latitude (mean, WGS 84): 111 320 m.
-pub const METRES_PER_DEGREE: f64 = 111_320.0;
+pub(crate) const METRES_PER_DEGREE: f64 = 111_320.0;
 
 /// A point in WGS 84 degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -122,13 +122,13 @@ impl GeoBounds {
 
 /// Degrees of longitude that span `metres` at latitude `lat` (degrees).
 #[must_use]
-pub fn metres_to_lon_degrees(metres: f64, lat: f64) -> f64 {
+pub(crate) fn metres_to_lon_degrees(metres: f64, lat: f64) -> f64 {
     metres / (METRES_PER_DEGREE * lat.to_radians().cos().max(1e-6))
 }
 
 /// Degrees of latitude that span `metres`.
 #[must_use]
-pub fn metres_to_lat_degrees(metres: f64) -> f64 {
+pub(crate) fn metres_to_lat_degrees(metres: f64) -> f64 {
     metres / METRES_PER_DEGREE
 }
 

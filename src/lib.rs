@@ -80,41 +80,49 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod allocation;
+mod allocation;
 pub mod anomaly;
-pub mod batch;
-pub mod capacity;
+mod batch;
+mod capacity;
 mod cells;
-pub mod config;
-pub mod consumption;
-pub mod dataset;
-pub mod error;
+mod config;
+mod consumption;
+mod dataset;
+mod error;
 mod feeder;
-pub mod geo;
-pub mod ids;
+mod geo;
+mod ids;
 pub mod io;
 mod mem;
-pub mod model;
-pub mod network;
+mod model;
+mod network;
 mod normal;
-pub mod pipeline;
+mod pipeline;
+pub mod prelude;
 pub mod report;
 pub mod rng;
-pub mod shard;
-pub mod spatial;
-pub mod time;
-pub mod validate;
+mod shard;
+mod spatial;
+mod time;
+mod validate;
+
+/// Not part of the API: internals the crate's own benchmarks measure
+/// (`benches/formatting.rs`). They may change or go in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::io::fmt::write_fixed;
+}
 
 /// The `rand` version this crate uses, for implementing components with
 /// `rand::Rng` methods on a [`rng::StreamRng`].
 pub use rand;
 
 pub use crate::allocation::Allocation;
-pub use crate::anomaly::{AnomalyInjector, AnomalySelection, GradualDecline, Injection, InjectionContext, OnsetWindow};
+pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::batch::MeterBatch;
-pub use crate::capacity::{CapacitySampler, STANDARD_RATINGS_KVA};
+pub use crate::capacity::STANDARD_RATINGS_KVA;
 pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
-pub use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
+pub use crate::consumption::{ClassProfile, ConsumptionModel, HOURS_PER_MONTH, MeterProfile, SeasonalConsumption};
 pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};

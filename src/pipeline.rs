@@ -7,7 +7,8 @@ use rand::Rng;
 
 use crate::allocation::Allocation;
 use crate::anomaly::{
-    AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, largest_remainder,
+    AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, inject_checked,
+    largest_remainder,
 };
 use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
@@ -43,8 +44,7 @@ use crate::validate::{Expected, ValidationReport, Validator};
 ///
 /// ```
 /// use ghostload::{GeneratorConfig, Pipeline, UniformSpatial};
-/// let mut config = GeneratorConfig::default();
-/// config.seed = 7;
+/// let config = GeneratorConfig { seed: 7, ..Default::default() };
 /// let pipeline = Pipeline::builder().config(config).spatial(UniformSpatial).build()?;
 /// assert_eq!(pipeline.config().seed, 7);
 /// # Ok::<(), ghostload::Error>(())
@@ -219,8 +219,7 @@ impl PipelineBuilder {
     /// ```
     /// use ghostload::{GeneratorConfig, Pipeline};
     /// use ghostload::anomaly::SolarInstall;
-    /// let mut config = GeneratorConfig::default();
-    /// config.benign_rate = 0.1;
+    /// let config = GeneratorConfig { benign_rate: 0.1, ..Default::default() };
     /// let data = Pipeline::builder()
     ///     .config(config)
     ///     .without_builtin_benign()
@@ -858,20 +857,8 @@ impl Pipeline {
         };
         let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
-        let injection = injector.inject(series, &ctx, &mut rng);
-        let component = || format!("anomaly injector {}", injection.anomaly_type);
-        check_series(&component(), meter, series)?;
+        let injection = inject_checked(injector, series, &ctx, &mut rng)?;
         let len = series.len();
-        let end_ok = injection.end.is_none_or(|e| injection.onset <= e && e < len);
-        if injection.onset >= len || !end_ok {
-            return Err(Error::Component {
-                component: component(),
-                reason: format!(
-                    "meter {}: onset {} / end {:?} outside the series of {len} periods",
-                    meter.id, injection.onset, injection.end
-                ),
-            });
-        }
         let window = self.config.severity_window.periods(injection.onset, injection.end, len);
         let expected = match before {
             BeforeInjection::Sum(sum) => sum,

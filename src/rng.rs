@@ -22,7 +22,7 @@ use rand_pcg::Pcg64Mcg;
 /// for different purposes never coincide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// Position of barangay centre `index`.
     BarangayCentre,
     /// Barangay and position of transformer `index`.
@@ -43,8 +43,6 @@ pub enum Purpose {
     AnomalyInjection,
     /// The benign event injected into meter `index`.
     BenignInjection,
-    /// Free for user components: any `u32` tag of your own.
-    Custom(u32),
 }
 
 impl Purpose {
@@ -61,65 +59,40 @@ impl Purpose {
             Purpose::AnomalyInjection => 9,
             // 10 was the benign selection's own permutation (now ranks k .. k + b of the one above).
             Purpose::BenignInjection => 11,
-            Purpose::Custom(tag) => (1 << 32) | u64::from(tag),
         }
     }
 }
 
 /// The source of every stream of one dataset: the master seed.
-///
-/// ```
-/// use ghostload::rng::{Purpose, Streams};
-/// use rand::Rng;
-/// let streams = Streams::new(42);
-/// let a: f64 = streams.stream(Purpose::MeterNoise, 7).random();
-/// let b: f64 = streams.stream(Purpose::MeterNoise, 7).random();
-/// let c: f64 = streams.stream(Purpose::MeterNoise, 8).random();
-/// assert_eq!(a, b); // same key, same values
-/// assert_ne!(a, c); // another entity, another stream
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Streams {
+pub(crate) struct Streams {
     seed: u64,
 }
 
 impl Streams {
     /// Streams derived from `seed`.
     #[must_use]
-    pub const fn new(seed: u64) -> Self {
+    pub(crate) const fn new(seed: u64) -> Self {
         Streams { seed }
-    }
-
-    /// The master seed.
-    #[must_use]
-    pub const fn seed(&self) -> u64 {
-        self.seed
     }
 
     /// The stream for `purpose` and entity `index`.
     #[must_use]
-    pub fn stream(&self, purpose: Purpose, index: u64) -> StreamRng {
+    pub(crate) fn stream(&self, purpose: Purpose, index: u64) -> StreamRng {
         self.purpose(purpose).stream(index)
     }
 
     /// A 64-bit key for `purpose` and `index`, for components that need a
     /// hash rather than a generator (e.g. the anomaly permutation).
     #[must_use]
-    pub fn key64(&self, purpose: Purpose, index: u64) -> u64 {
+    pub(crate) fn key64(&self, purpose: Purpose, index: u64) -> u64 {
         self.purpose(purpose).key64(index)
     }
 
     /// The streams of one purpose, for drawing many entities' streams: the
     /// part of the key that depends on the seed and purpose is mixed once.
-    ///
-    /// ```
-    /// use ghostload::rng::{Purpose, Streams};
-    /// let streams = Streams::new(42);
-    /// let noise = streams.purpose(Purpose::MeterNoise);
-    /// assert_eq!(noise.stream(7), streams.stream(Purpose::MeterNoise, 7));
-    /// ```
     #[must_use]
-    pub fn purpose(&self, purpose: Purpose) -> PurposeStreams {
+    pub(crate) fn purpose(&self, purpose: Purpose) -> PurposeStreams {
         let h = splitmix64(self.seed ^ 0x6768_6f73_746c_6f61); // "ghostloa"
         PurposeStreams {
             prefix: splitmix64(h ^ purpose.tag()),
@@ -129,7 +102,7 @@ impl Streams {
 
 /// The streams of one [`Purpose`] under one seed; see [`Streams::purpose`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PurposeStreams {
+pub(crate) struct PurposeStreams {
     prefix: u64,
 }
 
@@ -137,13 +110,13 @@ impl PurposeStreams {
     /// The stream of entity `index`.
     #[must_use]
     #[inline]
-    pub fn stream(&self, index: u64) -> StreamRng {
+    pub(crate) fn stream(&self, index: u64) -> StreamRng {
         StreamRng(Pcg64Mcg::new(self.key(index)))
     }
 
     /// A 64-bit key for entity `index` (see [`Streams::key64`]).
     #[must_use]
-    pub fn key64(&self, index: u64) -> u64 {
+    pub(crate) fn key64(&self, index: u64) -> u64 {
         self.key(index) as u64
     }
 
@@ -204,7 +177,10 @@ mod tests {
         assert_ne!(base, first(s, Purpose::MeterNoise, 1));
         assert_ne!(base, first(s, Purpose::MeterProfile, 0));
         assert_ne!(base, first(Streams::new(43), Purpose::MeterNoise, 0));
-        assert_ne!(first(s, Purpose::Custom(1), 0), first(s, Purpose::BarangayCentre, 0));
+        assert_ne!(
+            first(s, Purpose::BenignInjection, 0),
+            first(s, Purpose::AnomalyInjection, 0)
+        );
     }
 
     #[test]

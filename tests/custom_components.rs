@@ -13,17 +13,22 @@ use ghostload::{
 struct HalfFromOnset;
 
 impl AnomalyInjector for HalfFromOnset {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(
+        &self,
+        series: &mut [f64],
+        _ctx: &InjectionContext<'_>,
+        rng: &mut StreamRng,
+    ) -> Result<Injection, ghostload::Error> {
         let onset = rng.random_range(0..series.len());
         for v in &mut series[onset..] {
             *v *= 0.5;
         }
-        Injection {
+        Ok(Injection {
             anomaly_type: AnomalyType::new("half_meter").unwrap(),
             onset,
             end: None,
             is_theft: true,
-        }
+        })
     }
 }
 
@@ -76,14 +81,19 @@ fn a_custom_injector_is_applied_and_labelled_with_measured_severity() {
 struct Negative;
 
 impl AnomalyInjector for Negative {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+    fn inject(
+        &self,
+        series: &mut [f64],
+        _ctx: &InjectionContext<'_>,
+        _rng: &mut StreamRng,
+    ) -> Result<Injection, ghostload::Error> {
         series[0] = -1.0;
-        Injection {
+        Ok(Injection {
             anomaly_type: AnomalyType::new("broken").unwrap(),
             onset: 0,
             end: None,
             is_theft: true,
-        }
+        })
     }
 }
 
@@ -92,13 +102,18 @@ impl AnomalyInjector for Negative {
 struct LateOnset;
 
 impl AnomalyInjector for LateOnset {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
-        Injection {
+    fn inject(
+        &self,
+        series: &mut [f64],
+        _ctx: &InjectionContext<'_>,
+        _rng: &mut StreamRng,
+    ) -> Result<Injection, ghostload::Error> {
+        Ok(Injection {
             anomaly_type: AnomalyType::LOW_CONSUMPTION,
             onset: series.len(),
             end: None,
             is_theft: true,
-        }
+        })
     }
 }
 
@@ -123,6 +138,66 @@ fn a_misbehaving_injector_is_a_typed_error_not_a_panic() {
         .generate()
         .unwrap_err();
     assert!(err.to_string().contains("onset 12"), "{err}");
+}
+
+/// Refuses series shorter than a year, through the trait's `Result`.
+#[derive(Debug)]
+struct NeedsAYear;
+
+impl AnomalyInjector for NeedsAYear {
+    fn inject(
+        &self,
+        series: &mut [f64],
+        _ctx: &InjectionContext<'_>,
+        _rng: &mut StreamRng,
+    ) -> Result<Injection, ghostload::Error> {
+        if series.len() < 12 {
+            return Err(ghostload::ConfigError::out_of_range("num_months", series.len(), ">= 12").into());
+        }
+        Ok(Injection::from_onset(AnomalyType::new("yearly")?, 0, true))
+    }
+}
+
+#[test]
+fn an_injector_error_stops_the_pipeline_unchanged() {
+    let config = GeneratorConfig {
+        num_months: 6,
+        ..Default::default()
+    };
+    let err = Pipeline::builder()
+        .config(config)
+        .without_builtin_anomalies()
+        .add_anomaly(NeedsAYear, 1.0)
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap_err();
+    assert!(matches!(&err, Error::Config(c) if c.field() == "num_months"), "{err}");
+}
+
+#[test]
+fn preview_checks_an_injection_as_the_pipeline_does() {
+    use ghostload::anomaly::preview;
+    let err = preview(&LateOnset, &mut [10.0; 12], 3, 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::Component { reason, .. } if reason.contains("onset 12")),
+        "{err}"
+    );
+    let err = preview(&Negative, &mut [10.0; 12], 3, 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::Component { component, .. } if component.contains("broken")),
+        "{err}"
+    );
+    let err = preview(&HalfFromOnset, &mut [10.0, f64::NAN], 0, 1).unwrap_err();
+    assert!(matches!(&err, Error::Config(c) if c.field() == "series"), "{err}");
+    let err = preview(&HalfFromOnset, &mut [10.0; 12], 5000, 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(c) if c.field() == "min_normal_periods"),
+        "{err}"
+    );
+    let mut series = [10.0; 12];
+    let ok = preview(&HalfFromOnset, &mut series, 3, 1).unwrap();
+    assert!(series[ok.onset..].iter().all(|&v| v == 5.0));
 }
 
 /// Places every transformer outside the bounds.

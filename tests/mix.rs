@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ghostload::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, FlatMean, largest_remainder};
+use ghostload::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, FlatMean};
 use ghostload::rng::StreamRng;
 use ghostload::{
     AnomalyInjector, AnomalyType, Dataset, GeneratorConfig, Injection, InjectionContext, Pipeline, RiskBand,
@@ -28,6 +28,26 @@ fn counts_by_type<'a>(types: impl Iterator<Item = &'a AnomalyType>) -> BTreeMap<
     let mut counts = BTreeMap::new();
     for t in types {
         *counts.entry(t.to_string()).or_default() += 1;
+    }
+    counts
+}
+
+/// Hamilton's method, written here from its definition: each entry gets the
+/// floor of its quota `total × w / Σw`; the units left go one each to the
+/// largest fractional parts, ties to the entry first in name order.
+fn largest_remainder(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().sum();
+    let quotas: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let mut counts: Vec<u64> = quotas.iter().map(|q| q.floor() as u64).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        (quotas[b] - quotas[b].floor())
+            .total_cmp(&(quotas[a] - quotas[a].floor()))
+            .then(a.cmp(&b))
+    });
+    let left = total - counts.iter().sum::<u64>();
+    for &i in order.iter().take(left as usize) {
+        counts[i] += 1;
     }
     counts
 }
@@ -241,15 +261,20 @@ proptest! {
 struct HalfFromMiddle;
 
 impl AnomalyInjector for HalfFromMiddle {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+    fn inject(
+        &self,
+        series: &mut [f64],
+        _ctx: &InjectionContext<'_>,
+        _rng: &mut StreamRng,
+    ) -> Result<Injection, ghostload::Error> {
         let onset = series.len() / 2;
         series[onset..].iter_mut().for_each(|v| *v *= 0.5);
-        Injection {
+        Ok(Injection {
             anomaly_type: AnomalyType::new("half_from_middle").unwrap(),
             onset,
             end: None,
             is_theft: true,
-        }
+        })
     }
 }
 

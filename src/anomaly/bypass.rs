@@ -3,6 +3,7 @@
 use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -31,7 +32,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&MeterBypass::default(), &mut series, 3, 7)?;
 /// assert!(series[inj.onset..].iter().all(|&v| v <= 20.0));
 /// assert!(series[..inj.onset].iter().all(|&v| v == 100.0));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeterBypass {
@@ -82,10 +83,10 @@ impl MeterBypass {
 }
 
 impl AnomalyInjector for MeterBypass {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let beta = uniform(rng, self.residual_min, self.residual_max);
         scale_from(series, onset, beta);
-        Injection::from_onset(AnomalyType::METER_BYPASS, onset, true)
+        Ok(Injection::from_onset(AnomalyType::METER_BYPASS, onset, true))
     }
 }

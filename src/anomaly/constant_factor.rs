@@ -3,6 +3,7 @@
 use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -36,7 +37,7 @@ use crate::rng::StreamRng;
 /// assert!((0.1..=0.8).contains(&alpha));
 /// assert!(series[inj.onset..].iter().all(|&v| (v - 100.0 * alpha).abs() < 1e-9));
 /// assert_eq!(ConstantFactor::new(0.9, 0.1).unwrap_err().field(), "constant_factor.alpha_min");
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConstantFactor {
@@ -84,10 +85,10 @@ impl ConstantFactor {
 }
 
 impl AnomalyInjector for ConstantFactor {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let alpha = uniform(rng, self.alpha_min, self.alpha_max);
         scale_from(series, onset, alpha);
-        Injection::from_onset(AnomalyType::CONSTANT_FACTOR, onset, true)
+        Ok(Injection::from_onset(AnomalyType::CONSTANT_FACTOR, onset, true))
     }
 }

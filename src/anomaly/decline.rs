@@ -3,6 +3,7 @@
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::config::check_range;
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -60,17 +61,17 @@ impl GradualDecline {
 }
 
 impl AnomalyInjector for GradualDecline {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection> {
         let len = series.len();
         for (t, v) in series.iter_mut().enumerate() {
             *v *= self.factor(t, len);
         }
-        Injection {
+        Ok(Injection {
             anomaly_type: AnomalyType::LOW_CONSUMPTION,
             onset: 0,
             end: None,
             is_theft: true,
-        }
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 use super::params::{check_interval, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -31,7 +32,7 @@ use crate::rng::StreamRng;
 /// let t = inj.onset;
 /// assert!((series[t] - 98.0).abs() < 1e-9);
 /// assert!(series[t..].windows(2).all(|w| (w[1] / w[0] - 0.98).abs() < 1e-9));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeterDrift {
@@ -79,7 +80,7 @@ impl MeterDrift {
 }
 
 impl AnomalyInjector for MeterDrift {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.rate_min, self.rate_max);
         let mut factor = 1.0;
@@ -87,6 +88,6 @@ impl AnomalyInjector for MeterDrift {
             factor *= keep;
             *v *= factor;
         }
-        Injection::from_onset(AnomalyType::METER_DRIFT, onset, false)
+        Ok(Injection::from_onset(AnomalyType::METER_DRIFT, onset, false))
     }
 }

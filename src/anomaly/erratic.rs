@@ -6,6 +6,7 @@ use rand_distr::StandardNormal;
 use super::params::{check_interval, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -34,7 +35,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&ErraticPattern::default(), &mut series, 3, 7)?;
 /// assert!(series.iter().all(|&v| v >= 0.0));
 /// assert!(series[..inj.onset].iter().all(|&v| v == 100.0));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ErraticPattern {
@@ -82,13 +83,13 @@ impl ErraticPattern {
 }
 
 impl AnomalyInjector for ErraticPattern {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let sigma = uniform(rng, self.sigma_min, self.sigma_max);
         for v in series.iter_mut().skip(onset) {
             let z: f64 = rng.sample(StandardNormal);
             *v *= (1.0 + sigma * z).max(0.0);
         }
-        Injection::from_onset(AnomalyType::ERRATIC_PATTERN, onset, false)
+        Ok(Injection::from_onset(AnomalyType::ERRATIC_PATTERN, onset, false))
     }
 }

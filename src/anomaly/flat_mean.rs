@@ -2,6 +2,7 @@
 
 use super::params::mean;
 use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -31,7 +32,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&FlatMean::new(), &mut series, 3, 7)?;
 /// assert!(series[inj.onset..].windows(2).all(|w| (w[0] - w[1]).abs() < 1e-9));
 /// assert!((series.iter().sum::<f64>() - before).abs() < 1e-9);
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlatMean;
@@ -45,12 +46,12 @@ impl FlatMean {
 }
 
 impl AnomalyInjector for FlatMean {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         if let Some(tail) = series.get_mut(onset..) {
             let m = mean(tail);
             tail.fill(m);
         }
-        Injection::from_onset(AnomalyType::FLAT_MEAN, onset, true)
+        Ok(Injection::from_onset(AnomalyType::FLAT_MEAN, onset, true))
     }
 }

@@ -48,13 +48,13 @@ pub const DEFAULT_BENIGN_MIX: [(&str, f64); 4] = [
 
 /// The default anomaly mix as a map (see [`DEFAULT_ANOMALY_MIX`]).
 #[must_use]
-pub fn default_anomaly_mix() -> BTreeMap<String, f64> {
+pub(crate) fn default_anomaly_mix() -> BTreeMap<String, f64> {
     DEFAULT_ANOMALY_MIX.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
 }
 
 /// The default benign mix as a map (see [`DEFAULT_BENIGN_MIX`]).
 #[must_use]
-pub fn default_benign_mix() -> BTreeMap<String, f64> {
+pub(crate) fn default_benign_mix() -> BTreeMap<String, f64> {
     DEFAULT_BENIGN_MIX.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
 }
 
@@ -101,14 +101,8 @@ pub fn builtin(name: &str) -> Option<Arc<dyn AnomalyInjector>> {
 /// Weights must be finite and ≥ 0 (others count as 0). When every weight is
 /// 0 all counts are 0 (and do not add up to a non-zero `total`; the
 /// configuration's validation prevents this).
-///
-/// ```
-/// use ghostload::anomaly::largest_remainder;
-/// assert_eq!(largest_remainder(10, &[1.0, 1.0, 1.0]), [4, 3, 3]);
-/// assert_eq!(largest_remainder(150, &[2.0, 1.0, 0.0, 1.0]), [75, 38, 0, 37]);
-/// ```
 #[must_use]
-pub fn largest_remainder(total: u64, weights: &[f64]) -> Vec<u64> {
+pub(crate) fn largest_remainder(total: u64, weights: &[f64]) -> Vec<u64> {
     let clean: Vec<f64> = weights
         .iter()
         .map(|&w| if w.is_finite() && w > 0.0 { w } else { 0.0 })
@@ -161,6 +155,14 @@ pub(crate) fn entry_of(bounds: &[u64], rank: u64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn largest_remainder_examples() {
+        // 10/3 = 3.33 each: the one spare unit goes to the first entry (tie).
+        assert_eq!(largest_remainder(10, &[1.0, 1.0, 1.0]), [4, 3, 3]);
+        // Quotas 75, 37.5, 0, 37.5: the tie on .5 goes to the earlier entry.
+        assert_eq!(largest_remainder(150, &[2.0, 1.0, 0.0, 1.0]), [75, 38, 0, 37]);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -57,10 +57,8 @@ pub use decline::GradualDecline;
 pub use drift::MeterDrift;
 pub use erratic::ErraticPattern;
 pub use flat_mean::FlatMean;
-pub use mix::{
-    DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, builtin, default_anomaly_mix, default_benign_mix, largest_remainder,
-};
-pub(crate) use mix::{cumulative, entry_of};
+pub use mix::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, builtin};
+pub(crate) use mix::{cumulative, default_anomaly_mix, default_benign_mix, entry_of, largest_remainder};
 pub use new_connection::NewConnection;
 pub use onset::{DEFAULT_MIN_NORMAL_PERIODS, OnsetWindow};
 pub use outage::Outage;
@@ -68,7 +66,7 @@ pub use random_factor::RandomFactor;
 pub use random_mean_factor::RandomMeanFactor;
 pub use reversed_order::ReversedOrder;
 pub use seasonal_shift::SeasonalShift;
-pub use selection::AnomalySelection;
+pub(crate) use selection::AnomalySelection;
 pub use solar::SolarInstall;
 pub use spike::Spike;
 pub use stuck::StuckMeter;
@@ -79,7 +77,7 @@ pub use zero_readings::ZeroReadings;
 use std::fmt::Debug;
 
 use crate::consumption::MeterProfile;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error, Result};
 use crate::model::{AnomalyType, CustomerClass, Meter};
 use crate::rng::{Purpose, StreamRng, Streams};
 use crate::time::{Resolution, TimeAxis, YearMonth};
@@ -121,7 +119,9 @@ impl<'a> InjectionContext<'a> {
 }
 
 /// Runs `injector` once on `series`, outside a pipeline: for trying an
-/// injector, plotting it, or testing your own.
+/// injector, plotting it, or testing your own. What the injector returns is
+/// checked exactly as [`Pipeline::generate`](crate::Pipeline::generate)
+/// checks it.
 ///
 /// The series is treated as a residential meter's monthly series starting
 /// at 2024-01 with its mean as baseline; the onset policy keeps
@@ -130,7 +130,11 @@ impl<'a> InjectionContext<'a> {
 /// does that): compare the sums before and after.
 ///
 /// # Errors
-/// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= series.len() <= 1200`.
+/// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= series.len() <= 1200`,
+/// `min_normal_periods` unless it is at most 1200, or `series` unless every
+/// value is finite and `>= 0`; the injector's own error; and
+/// [`Error::Component`](crate::Error::Component) when the injector leaves a
+/// value that is not finite and `>= 0`, or returns an onset or end outside the series.
 ///
 /// ```
 /// use ghostload::anomaly::{preview, ConstantFactor};
@@ -138,15 +142,21 @@ impl<'a> InjectionContext<'a> {
 /// let injection = preview(&ConstantFactor::default(), &mut series, 3, 42)?;
 /// assert!(injection.onset >= 3);
 /// assert!(series[injection.onset] < 100.0);
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 pub fn preview<I: AnomalyInjector + ?Sized>(
     injector: &I,
     series: &mut [f64],
     min_normal_periods: usize,
     seed: u64,
-) -> Result<Injection, ConfigError> {
+) -> Result<Injection> {
     let axis = TimeAxis::new(YearMonth::default(), series.len(), Resolution::Monthly)?;
+    if min_normal_periods > TimeAxis::MAX_PERIODS {
+        return Err(ConfigError::out_of_range("min_normal_periods", min_normal_periods, "0 ..= 1200").into());
+    }
+    if let Some(bad) = series.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+        return Err(ConfigError::out_of_range("series", bad, "finite values >= 0").into());
+    }
     let baseline = params::mean(series);
     let meter = Meter {
         baseline_kwh: baseline,
@@ -159,7 +169,39 @@ pub fn preview<I: AnomalyInjector + ?Sized>(
     };
     let ctx = InjectionContext::new(&meter, &profile, &axis).with_onset(OnsetWindow::new(min_normal_periods));
     let mut rng = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
-    Ok(injector.inject(series, &ctx, &mut rng))
+    inject_checked(injector, series, &ctx, &mut rng)
+}
+
+/// Runs `injector` on the meter of `ctx` and checks what it returns: the
+/// series still finite and `>= 0`, the onset (and end) inside the series.
+///
+/// # Errors
+/// The injector's own error, or [`Error::Component`](crate::Error::Component)
+/// naming the injector's anomaly type, the meter and what was wrong.
+pub(crate) fn inject_checked<I: AnomalyInjector + ?Sized>(
+    injector: &I,
+    series: &mut [f64],
+    ctx: &InjectionContext<'_>,
+    rng: &mut StreamRng,
+) -> Result<Injection> {
+    let injection = injector.inject(series, ctx, rng)?;
+    let meter = ctx.meter.id;
+    let misbehaved = |reason: String| Error::Component {
+        component: format!("anomaly injector {}", injection.anomaly_type),
+        reason: format!("meter {meter}: {reason}"),
+    };
+    if let Some((t, v)) = series.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+        return Err(misbehaved(format!("period {t} holds {v}, not a finite value >= 0")));
+    }
+    let len = series.len();
+    let end_ok = injection.end.is_none_or(|e| injection.onset <= e && e < len);
+    if injection.onset >= len || !end_ok {
+        return Err(misbehaved(format!(
+            "onset {} / end {:?} outside the series of {len} periods",
+            injection.onset, injection.end
+        )));
+    }
+    Ok(injection)
 }
 
 /// What an injector did to a series.
@@ -223,17 +265,17 @@ impl Injection {
 ///
 /// # Example: a meter that stops recording halfway
 /// ```
-/// use ghostload::{AnomalyInjector, AnomalyType, GeneratorConfig, Injection, InjectionContext, Pipeline, RiskBand};
+/// use ghostload::{AnomalyInjector, AnomalyType, Error, GeneratorConfig, Injection, InjectionContext, Pipeline};
 /// use ghostload::rng::StreamRng;
 ///
 /// #[derive(Debug)]
 /// struct StopsHalfway;
 ///
 /// impl AnomalyInjector for StopsHalfway {
-///     fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Injection {
+///     fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection, Error> {
 ///         let onset = series.len() / 2;
 ///         series[onset..].fill(0.0);
-///         Injection { anomaly_type: AnomalyType::new("stopped_meter").unwrap(), onset, end: None, is_theft: true }
+///         Ok(Injection::from_onset(AnomalyType::new("stopped_meter")?, onset, true))
 ///     }
 /// }
 ///
@@ -246,13 +288,18 @@ impl Injection {
 /// ```
 pub trait AnomalyInjector: Debug + Send + Sync {
     /// Modifies `series` in place and describes the change.
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection;
+    ///
+    /// # Errors
+    /// Whatever stops the injector from applying itself to this series
+    /// (the built-in injectors validate their parameters in `new` and never
+    /// fail). The pipeline stops and returns the error as it is.
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection>;
 }
 
 macro_rules! forward_injector {
     ($($ptr:ty),*) => {$(
         impl<T: AnomalyInjector + ?Sized> AnomalyInjector for $ptr {
-            fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+            fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
                 (**self).inject(series, ctx, rng)
             }
         }

@@ -1,6 +1,7 @@
 //! Benign: a new connection partway through the series.
 
 use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -28,7 +29,7 @@ use crate::rng::StreamRng;
 /// let c = inj.end.unwrap() + 1;
 /// assert_eq!(inj.onset, 0);
 /// assert!(series[..c].iter().all(|&v| v == 0.0) && series[c..].iter().all(|&v| v == 100.0));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct NewConnection;
@@ -42,16 +43,16 @@ impl NewConnection {
 }
 
 impl AnomalyInjector for NewConnection {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let connected = ctx.onset.onset(series.len(), rng).max(1).min(series.len());
         if let Some(before) = series.get_mut(..connected) {
             before.fill(0.0);
         }
-        Injection {
+        Ok(Injection {
             anomaly_type: AnomalyType::NEW_CONNECTION,
             onset: 0,
             end: Some(connected.saturating_sub(1)),
             is_theft: false,
-        }
+        })
     }
 }

@@ -26,9 +26,8 @@ pub const DEFAULT_MIN_NORMAL_PERIODS: usize = 3;
 /// # Example
 /// ```
 /// use ghostload::anomaly::OnsetWindow;
-/// use ghostload::rng::{Purpose, Streams};
 /// let w = OnsetWindow::new(3);
-/// let mut rng = Streams::new(1).stream(Purpose::Custom(0), 0);
+/// let mut rng = rand_pcg::Pcg64Mcg::new(1); // any `rand::Rng`; injectors get a `StreamRng`
 /// let onset = w.onset(12, &mut rng);
 /// assert!((3..12).contains(&onset));
 /// assert_eq!(w.onset(2, &mut rng), 1); // series shorter than the minimum: last period
@@ -97,7 +96,7 @@ mod tests {
         #[test]
         fn onset_and_window_stay_in_range(len in 1usize..60, min in 0usize..80, lo in 0usize..10, extra in 0usize..10, seed: u64) {
             let w = OnsetWindow::new(min);
-            let mut rng = Streams::new(seed).stream(Purpose::Custom(1), 0);
+            let mut rng = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
             let onset = w.onset(len, &mut rng);
             prop_assert!(onset < len);
             prop_assert!(onset >= min.min(len - 1));

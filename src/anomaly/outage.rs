@@ -3,6 +3,7 @@
 use super::params::{check_interval, check_periods, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -27,7 +28,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&Outage::default(), &mut series, 3, 7)?;
 /// let end = inj.end.unwrap();
 /// assert!(end - inj.onset < 2 && series[inj.onset..=end].iter().all(|&v| v <= 70.0));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outage {
@@ -103,11 +104,11 @@ impl Outage {
 }
 
 impl AnomalyInjector for Outage {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= uniform(rng, self.retained_min, self.retained_max);
         }
-        Injection::window(AnomalyType::OUTAGE, onset, end, false)
+        Ok(Injection::window(AnomalyType::OUTAGE, onset, end, false))
     }
 }

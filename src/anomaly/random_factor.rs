@@ -3,6 +3,7 @@
 use super::params::{check_interval, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -31,7 +32,7 @@ use crate::rng::StreamRng;
 /// assert!(series[inj.onset..].iter().all(|&v| (10.0..=80.0).contains(&v)));
 /// assert!(series[..inj.onset].iter().all(|&v| v == 100.0));
 /// assert_eq!(RandomFactor::new(0.1, 1.5).unwrap_err().field(), "random_factor.alpha_max");
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RandomFactor {
@@ -79,11 +80,11 @@ impl RandomFactor {
 }
 
 impl AnomalyInjector for RandomFactor {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         for v in series.iter_mut().skip(onset) {
             *v *= uniform(rng, self.alpha_min, self.alpha_max);
         }
-        Injection::from_onset(AnomalyType::RANDOM_FACTOR, onset, true)
+        Ok(Injection::from_onset(AnomalyType::RANDOM_FACTOR, onset, true))
     }
 }

@@ -3,6 +3,7 @@
 use super::params::{check_interval, mean, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -30,7 +31,7 @@ use crate::rng::StreamRng;
 /// let mut series: Vec<f64> = (0..12).map(|t| 50.0 + 10.0 * t as f64).collect(); // mean 105
 /// let inj = preview(&h4, &mut series, 3, 7)?;
 /// assert!(series[inj.onset..].iter().all(|&v| (10.5 - 1e-9..=84.0 + 1e-9).contains(&v)));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RandomMeanFactor {
@@ -78,12 +79,12 @@ impl RandomMeanFactor {
 }
 
 impl AnomalyInjector for RandomMeanFactor {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let m = mean(series);
         for v in series.iter_mut().skip(onset) {
             *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
         }
-        Injection::from_onset(AnomalyType::RANDOM_MEAN_FACTOR, onset, true)
+        Ok(Injection::from_onset(AnomalyType::RANDOM_MEAN_FACTOR, onset, true))
     }
 }

@@ -1,6 +1,7 @@
 //! Jokar et al.'s attack h6: the readings reported in reverse order.
 
 use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -29,7 +30,7 @@ use crate::rng::StreamRng;
 /// let mut tail = original[inj.onset..].to_vec();
 /// tail.reverse();
 /// assert_eq!(&series[inj.onset..], &tail[..]);
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReversedOrder;
@@ -43,11 +44,11 @@ impl ReversedOrder {
 }
 
 impl AnomalyInjector for ReversedOrder {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         if let Some(tail) = series.get_mut(onset..) {
             tail.reverse();
         }
-        Injection::from_onset(AnomalyType::REVERSED_ORDER, onset, true)
+        Ok(Injection::from_onset(AnomalyType::REVERSED_ORDER, onset, true))
     }
 }

@@ -5,6 +5,7 @@ use rand::Rng;
 use super::params::check_periods;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -35,7 +36,7 @@ use crate::rng::StreamRng;
 /// let s = 2 % tail.len();
 /// tail.rotate_right(s);
 /// assert_eq!(&series[inj.onset..], &tail[..]);
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeasonalShift {
@@ -80,7 +81,7 @@ impl SeasonalShift {
 }
 
 impl AnomalyInjector for SeasonalShift {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let shift = rng.random_range(self.min_shift..=self.max_shift.max(self.min_shift));
         if let Some(tail) = series.get_mut(onset..) {
@@ -89,6 +90,6 @@ impl AnomalyInjector for SeasonalShift {
                 tail.rotate_right(s);
             }
         }
-        Injection::from_onset(AnomalyType::SEASONAL_SHIFT, onset, false)
+        Ok(Injection::from_onset(AnomalyType::SEASONAL_SHIFT, onset, false))
     }
 }

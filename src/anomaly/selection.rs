@@ -14,14 +14,8 @@ const ROUNDS: usize = 4;
 /// is decided alone in O(1) time and memory (a balanced Feistel network with
 /// cycle walking, Black & Rogaway 2002), and raising `k` only adds meters:
 /// the anomalous set at rate 5 % is contained in the set at rate 10 %.
-///
-/// ```
-/// use ghostload::AnomalySelection;
-/// let s = AnomalySelection::new(1000, 75, 0xfeed);
-/// assert_eq!((0..1000).filter(|&i| s.is_selected(i)).count(), 75);
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnomalySelection {
+pub(crate) struct AnomalySelection {
     n: u64,
     k: u64,
     half_bits: u32,
@@ -31,7 +25,7 @@ pub struct AnomalySelection {
 impl AnomalySelection {
     /// Selects `k` of `n` items (`k` is capped at `n`), keyed by `key`.
     #[must_use]
-    pub fn new(n: u64, k: u64, key: u64) -> Self {
+    pub(crate) fn new(n: u64, k: u64, key: u64) -> Self {
         // Smallest even bit width 2h with 2^(2h) >= n, h >= 1: the walk then
         // needs fewer than four steps on average.
         let mut half_bits = 1;
@@ -54,7 +48,7 @@ impl AnomalySelection {
 
     /// Number of selected items.
     #[must_use]
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.k
     }
 
@@ -62,7 +56,7 @@ impl AnomalySelection {
     /// `0..n` keep their index (and so are never selected): cycle walking
     /// from outside the domain could loop forever.
     #[must_use]
-    pub fn rank(&self, i: u64) -> u64 {
+    pub(crate) fn rank(&self, i: u64) -> u64 {
         if i >= self.n {
             return i;
         }
@@ -76,8 +70,8 @@ impl AnomalySelection {
     }
 
     /// Whether item `i` is selected.
-    #[must_use]
-    pub fn is_selected(&self, i: u64) -> bool {
+    #[cfg(test)]
+    fn is_selected(&self, i: u64) -> bool {
         self.k > 0 && self.rank(i) < self.k
     }
 

@@ -3,6 +3,7 @@
 use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -28,7 +29,7 @@ use crate::rng::StreamRng;
 /// let mut series = vec![100.0; 12];
 /// let inj = preview(&SolarInstall::default(), &mut series, 3, 7)?;
 /// assert!(series[inj.onset..].iter().all(|&v| (30.0..=70.0).contains(&v)));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SolarInstall {
@@ -76,10 +77,10 @@ impl SolarInstall {
 }
 
 impl AnomalyInjector for SolarInstall {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.share_min, self.share_max);
         scale_from(series, onset, keep);
-        Injection::from_onset(AnomalyType::SOLAR_INSTALL, onset, false)
+        Ok(Injection::from_onset(AnomalyType::SOLAR_INSTALL, onset, false))
     }
 }

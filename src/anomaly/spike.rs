@@ -3,6 +3,7 @@
 use super::params::{check_interval, check_periods, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -34,7 +35,7 @@ use crate::rng::StreamRng;
 /// assert!(series[inj.onset..=end].iter().all(|&v| (200.0..=500.0).contains(&v)));
 /// assert!(!inj.is_theft);
 /// assert_eq!(Spike::new(0.5, 5.0, 1, 3).unwrap_err().field(), "spike.multiplier_min");
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spike {
@@ -110,11 +111,11 @@ impl Spike {
 }
 
 impl AnomalyInjector for Spike {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= uniform(rng, self.multiplier_min, self.multiplier_max);
         }
-        Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false)
+        Ok(Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false))
     }
 }

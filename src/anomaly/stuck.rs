@@ -1,6 +1,7 @@
 //! A stuck meter: the same reading every period.
 
 use super::{AnomalyInjector, Injection, InjectionContext};
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -24,7 +25,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&StuckMeter::new(), &mut series, 3, 7)?;
 /// let last_normal = 50.0 + (inj.onset - 1) as f64;
 /// assert!(series[inj.onset..].iter().all(|&v| v == last_normal));
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StuckMeter;
@@ -38,13 +39,13 @@ impl StuckMeter {
 }
 
 impl AnomalyInjector for StuckMeter {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         if let Some(&stuck) = series.get(onset.saturating_sub(1)) {
             for v in series.iter_mut().skip(onset) {
                 *v = stuck;
             }
         }
-        Injection::from_onset(AnomalyType::STUCK_METER, onset, false)
+        Ok(Injection::from_onset(AnomalyType::STUCK_METER, onset, false))
     }
 }

@@ -3,6 +3,7 @@
 use super::params::{check_interval, scale_from, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -30,7 +31,7 @@ use crate::rng::StreamRng;
 /// let inj = preview(&TamperedMeter::new(0.25, 0.25)?, &mut series, 3, 7)?;
 /// assert!(series[inj.onset..].iter().all(|&v| (v - 75.0).abs() < 1e-9));
 /// assert_eq!(TamperedMeter::new(0.5, 0.2).unwrap_err().field(), "tampered_meter.share_min");
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TamperedMeter {
@@ -78,10 +79,10 @@ impl TamperedMeter {
 }
 
 impl AnomalyInjector for TamperedMeter {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let onset = ctx.onset.onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.share_min, self.share_max);
         scale_from(series, onset, keep);
-        Injection::from_onset(AnomalyType::TAMPERED_METER, onset, true)
+        Ok(Injection::from_onset(AnomalyType::TAMPERED_METER, onset, true))
     }
 }

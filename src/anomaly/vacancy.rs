@@ -3,6 +3,7 @@
 use super::params::{check_interval, check_periods, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -30,7 +31,7 @@ use crate::rng::StreamRng;
 /// let end = inj.end.unwrap();
 /// assert!(series[inj.onset..=end].iter().all(|&v| v <= 5.0));
 /// assert!(!inj.is_theft);
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Vacancy {
@@ -109,12 +110,12 @@ impl Vacancy {
 }
 
 impl AnomalyInjector for Vacancy {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
         let eps = uniform(rng, self.residual_min, self.residual_max);
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= eps;
         }
-        Injection::window(AnomalyType::VACANCY, onset, end, false)
+        Ok(Injection::window(AnomalyType::VACANCY, onset, end, false))
     }
 }

@@ -3,6 +3,7 @@
 use super::params::check_periods;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
+use crate::error::Result;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 
@@ -34,7 +35,7 @@ use crate::rng::StreamRng;
 /// assert!(series[inj.onset..=end].iter().all(|&v| v == 0.0));
 /// assert!(series[..inj.onset].iter().chain(&series[end + 1..]).all(|&v| v == 100.0));
 /// assert_eq!(ZeroReadings::new(0, 4).unwrap_err().field(), "zero_readings.min_periods");
-/// # Ok::<(), ghostload::ConfigError>(())
+/// # Ok::<(), ghostload::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZeroReadings {
@@ -82,11 +83,11 @@ impl ZeroReadings {
 }
 
 impl AnomalyInjector for ZeroReadings {
-    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Injection {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
         let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
         if let Some(window) = series.get_mut(onset..=end) {
             window.fill(0.0);
         }
-        Injection::window(AnomalyType::ZERO_READINGS, onset, end, true)
+        Ok(Injection::window(AnomalyType::ZERO_READINGS, onset, end, true))
     }
 }

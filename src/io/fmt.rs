@@ -28,18 +28,7 @@ const FAST_LIMIT: f64 = 1_099_511_627_776.0;
 /// Output equals `format!("{value:.decimals$}")`, except that a value which
 /// rounds to zero is written without a minus sign. Non-finite values are
 /// written as `NaN`, `inf` or `-inf` (a valid dataset has none).
-///
-/// ```
-/// use ghostload::io::fmt::push_fixed;
-/// let mut s = String::new();
-/// push_fixed(&mut s, 1234.5678, 2);
-/// s.push(' ');
-/// push_fixed(&mut s, -0.001, 2);
-/// s.push(' ');
-/// push_fixed(&mut s, 1e-7, 6);
-/// assert_eq!(s, "1234.57 0.00 0.000000");
-/// ```
-pub fn push_fixed(out: &mut String, value: f64, decimals: usize) {
+pub(crate) fn push_fixed(out: &mut String, value: f64, decimals: usize) {
     let mut bytes = Vec::with_capacity(24);
     write_fixed(&mut bytes, value, decimals);
     // Only ASCII digits, '.', '-' and the std float text were written.
@@ -47,15 +36,6 @@ pub fn push_fixed(out: &mut String, value: f64, decimals: usize) {
 }
 
 /// [`push_fixed`] into a byte buffer: the form the CSV writers use.
-///
-/// ```
-/// use ghostload::io::fmt::write_fixed;
-/// let mut out = Vec::new();
-/// write_fixed(&mut out, 0.125, 2);
-/// out.push(b' ');
-/// write_fixed(&mut out, -12.3456789, 6);
-/// assert_eq!(out, b"0.12 -12.345679");
-/// ```
 #[inline]
 pub fn write_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
     let decimals = decimals.min(9);
@@ -96,7 +76,7 @@ fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
 
 /// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].
 #[must_use]
-pub fn fixed(value: f64, decimals: usize) -> String {
+pub(crate) fn fixed(value: f64, decimals: usize) -> String {
     let mut s = String::with_capacity(24);
     push_fixed(&mut s, value, decimals);
     s
@@ -156,21 +136,16 @@ fn write_scaled_int(out: &mut Vec<u8>, n: i64, decimals: usize) {
     out.extend_from_slice(&buf[pos..]);
 }
 
-/// Appends an unsigned integer in decimal.
-pub fn push_u64(out: &mut String, n: u64) {
-    out.push_str(itoa::Buffer::new().format(n));
-}
-
 /// Appends an unsigned integer in decimal to a byte buffer.
 #[inline]
-pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends `prefix`, then `n` zero-padded to at least `width` digits
 /// (`MTR_000042`): identifiers without going through `Display`.
 #[inline]
-pub fn write_padded(out: &mut Vec<u8>, prefix: &str, n: u64, width: usize) {
+pub(crate) fn write_padded(out: &mut Vec<u8>, prefix: &str, n: u64, width: usize) {
     out.extend_from_slice(prefix.as_bytes());
     let mut buffer = itoa::Buffer::new();
     let digits = buffer.format(n).as_bytes();
@@ -192,6 +167,38 @@ impl std::fmt::Write for Bytes<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn push_fixed_examples() {
+        let mut s = String::new();
+        push_fixed(&mut s, 1234.5678, 2);
+        s.push(' ');
+        push_fixed(&mut s, -0.001, 2);
+        s.push(' ');
+        push_fixed(&mut s, 1e-7, 6);
+        assert_eq!(s, "1234.57 0.00 0.000000");
+    }
+
+    #[test]
+    fn write_fixed_examples() {
+        let mut out = Vec::new();
+        write_fixed(&mut out, 0.125, 2);
+        out.push(b' ');
+        write_fixed(&mut out, -12.3456789, 6);
+        assert_eq!(out, b"0.12 -12.345679");
+    }
+
+    #[cfg(any(feature = "geojson", feature = "json"))]
+    #[test]
+    fn plain_floats_example() {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, PlainFloats(serde_json::ser::CompactFormatter));
+        serde::Serialize::serialize(&[1e-7, 75.0, 1e21], &mut ser).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[0.0000001,75.0,1000000000000000000000.0]"
+        );
+    }
 
     fn std_or_unsigned_zero(v: f64, d: usize) -> String {
         let s = format!("{v:.d$}");
@@ -256,20 +263,10 @@ mod tests {
 /// A `serde_json` formatter that writes floats without scientific notation
 /// (`0.000001`, not `1e-6`), keeping a `.0` on whole numbers, and otherwise
 /// behaves like the wrapped formatter (compact or pretty).
-///
-/// ```
-/// # #[cfg(any(feature = "geojson", feature = "json"))] {
-/// use ghostload::io::fmt::PlainFloats;
-/// let mut out = Vec::new();
-/// let mut ser = serde_json::Serializer::with_formatter(&mut out, PlainFloats(serde_json::ser::CompactFormatter));
-/// serde::Serialize::serialize(&[1e-7, 75.0, 1e21], &mut ser).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), "[0.0000001,75.0,1000000000000000000000.0]");
-/// # }
-/// ```
 #[cfg(any(feature = "geojson", feature = "json"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "geojson", feature = "json"))))]
 #[derive(Debug, Clone)]
-pub struct PlainFloats<F>(pub F);
+pub(crate) struct PlainFloats<F>(pub F);
 
 #[cfg(any(feature = "geojson", feature = "json"))]
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for PlainFloats<F> {

@@ -48,31 +48,32 @@ use crate::validate::ValidationReport;
 
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub mod csv;
-pub mod fmt;
+mod csv;
+pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geojson")))]
-pub mod geojson;
+mod geojson;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub mod read;
+mod read;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub mod report;
+mod report;
 mod sink;
-pub mod staging;
+mod staging;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{
     ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV,
     write_anomaly_labels_csv, write_events_csv, write_meter_consumption_csv, write_transformers_csv,
 };
+pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS};
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
 #[cfg(feature = "csv")]
 pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate_tables};
 #[cfg(feature = "json")]
-pub use self::report::{GenerationReport, REPORT_JSON, REPORT_TXT, write_report_json, write_report_txt};
+pub use self::report::{GenerationReport, REPORT_JSON, REPORT_TXT, ShardInfo, write_report_json, write_report_txt};
 pub use self::staging::Staging;
 
 /// File name of the run log the CLI writes beside the data.

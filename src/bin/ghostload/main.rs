@@ -2,6 +2,9 @@
 //!
 //! Exit codes: 0 success, 1 runtime failure, 2 invalid arguments or configuration.
 
+// The binary has no public API: its modules' `pub` items are for each other.
+#![allow(unnameable_types)]
+
 mod args;
 mod commands;
 mod config;
