@@ -11,8 +11,9 @@
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
 //!
 //! [`write_dataset`] writes every enabled file of an in-memory dataset into a
-//! [`Staging`] directory and moves them into place only once all are
-//! complete: a failed run leaves the output directory as it was.
+//! [`Staging`] directory and, only once all are complete, replaces the whole
+//! output directory with it in one step (keeping the files of the old one
+//! that it does not write): a failed run leaves the output directory as it was.
 //! [`stream_dataset`] does the same straight from a [`Pipeline`],
 //! batch by batch, in bounded memory, optionally for one [`Shard`] only. Both
 //! go through the same writer and produce the same bytes.
@@ -112,6 +113,25 @@ pub enum IoError {
     Interrupted {
         /// The output directory, unchanged.
         path: PathBuf,
+    },
+    /// Replacing an existing output directory failed after it was moved aside,
+    /// and moving it back failed too: the old dataset waits at `aside`, and
+    /// the next run (or [`staging::recover`], or `validate_dir`) moves it back.
+    #[error(
+        "could not move the new dataset into `{}` ({source}), nor the old one back from `{}` ({restore}): \
+         the next run or `ghostload validate` restores it",
+        path.display(),
+        aside.display()
+    )]
+    Stranded {
+        /// The output directory, now missing.
+        path: PathBuf,
+        /// Where the old, complete dataset is.
+        aside: PathBuf,
+        /// Why the new dataset could not be moved in.
+        source: std::io::Error,
+        /// Why the old one could not be moved back.
+        restore: std::io::Error,
     },
     /// Generation failed (a misbehaving component); nothing was moved into place.
     #[error("generation failed: {0}")]
@@ -383,7 +403,7 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// # Errors
 /// See [`stream_files`] and [`Staging::new`].
 pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
-    let staging = Staging::new(dir)?;
+    let staging = staging_for(dir, options)?;
     let mut written = stream_files(pipeline, staging.path(), options)?;
     written.dir = staging.commit()?;
     Ok(written)
@@ -396,8 +416,17 @@ pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -
 /// # Errors
 /// See [`write_files`] and [`Staging::new`].
 pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
-    let staging = Staging::new(dir)?;
+    let staging = staging_for(dir, options)?;
     let mut written = write_files(dataset, staging.path(), options)?;
     written.dir = staging.commit()?;
     Ok(written)
+}
+
+/// The [`Staging`] directory for `dir`, cancelled by the options' flag.
+fn staging_for(dir: &Path, options: &WriteOptions) -> Result<Staging, IoError> {
+    let staging = Staging::new(dir)?;
+    Ok(match &options.cancel {
+        Some(flag) => staging.with_cancel_flag(Arc::clone(flag)),
+        None => staging,
+    })
 }
