@@ -404,7 +404,7 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// See [`stream_files`] and [`Staging::new`].
 pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
     let staging = staging_for(dir, options)?;
-    let mut written = stream_files(pipeline, staging.path(), options)?;
+    let mut written = stream_files(pipeline, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;
     Ok(written)
 }
@@ -417,7 +417,7 @@ pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -
 /// See [`write_files`] and [`Staging::new`].
 pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
     let staging = staging_for(dir, options)?;
-    let mut written = write_files(dataset, staging.path(), options)?;
+    let mut written = write_files(dataset, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;
     Ok(written)
 }
@@ -429,4 +429,15 @@ fn staging_for(dir: &Path, options: &WriteOptions) -> Result<Staging, IoError> {
         Some(flag) => staging.with_cancel_flag(Arc::clone(flag)),
         None => staging,
     })
+}
+
+/// An interruption names the output directory, left unchanged, rather than
+/// the staging directory the writers were in.
+fn at_target(e: IoError, target: &Path) -> IoError {
+    match e {
+        IoError::Interrupted { .. } => IoError::Interrupted {
+            path: target.to_path_buf(),
+        },
+        other => other,
+    }
 }

@@ -137,7 +137,13 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
             }
             other => tracing::error!(target: CLI_TARGET, "{other}"),
         }
-        io_failure(e)
+        match e {
+            // Name the output directory, not the staging one the files were in.
+            IoError::Interrupted { .. } => io_failure(IoError::Interrupted {
+                path: staging.target().to_path_buf(),
+            }),
+            other => io_failure(other),
+        }
     })?;
     let (n, k) = (written.meters, written.anomalous_meters);
     let rate = if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
