@@ -108,7 +108,7 @@ pub enum IoError {
     /// The dataset failed validation; nothing was written.
     #[error("dataset failed validation, nothing written: {}", .0.failures().collect::<Vec<_>>().join("; "))]
     Validation(Box<ValidationReport>),
-    /// The run was cancelled (e.g. Ctrl-C) before the files were moved into place.
+    /// The run was cancelled (e.g. Ctrl-C) before the output directory was swapped.
     #[error("interrupted: `{}` left unchanged", path.display())]
     Interrupted {
         /// The output directory, unchanged.
@@ -169,7 +169,7 @@ pub struct WriteOptions {
     pub batch_size: usize,
     /// Write only this shard's meters (streaming only; default: the whole dataset).
     pub shard: Shard,
-    /// `fsync` every file before it is moved into place (default `false`).
+    /// `fsync` every file before the output directory is swapped (default `false`).
     /// The staging directory already makes a run all-or-nothing for every
     /// failure of the process (an error, a full disk, Ctrl-C, a kill); syncing
     /// adds durability across a power loss or an operating-system crash, at
@@ -380,9 +380,10 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
     return (a(), b());
 }
 
-/// [`stream_files`] into a [`Staging`] directory, moved into place only when
-/// every file is complete and validation passed: on any error or interruption
-/// `dir` is left exactly as it was.
+/// [`stream_files`] into a [`Staging`] directory that replaces `dir` as a
+/// whole, in one step, only when every file is complete and validation passed
+/// (files of `dir` that it does not write are kept): on any error or
+/// interruption `dir` is left exactly as it was.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -401,7 +402,7 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// ```
 ///
 /// # Errors
-/// See [`stream_files`] and [`Staging::new`].
+/// See [`stream_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
     let staging = staging_for(dir, options)?;
     let mut written = stream_files(pipeline, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
@@ -410,11 +411,12 @@ pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -
 }
 
 /// Writes every enabled file of `dataset` into `dir` atomically: into a
-/// [`Staging`] directory beside it first, moved into place only when every
-/// file is complete. On any error `dir` is left exactly as it was.
+/// [`Staging`] directory beside it first, which replaces `dir` as a whole, in
+/// one step, only when every file is complete (files of `dir` that it does
+/// not write are kept). On any error `dir` is left exactly as it was.
 ///
 /// # Errors
-/// See [`write_files`] and [`Staging::new`].
+/// See [`write_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
     let staging = staging_for(dir, options)?;
     let mut written = write_files(dataset, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;

@@ -177,7 +177,7 @@ fn a_failure_at_any_step_leaves_the_complete_old_or_new_dataset() {
         for (i, &failing) in steps.iter().enumerate() {
             let (fixture, staging) = Fixture::new();
             let seen = Cell::new(0);
-            let hook = |step: Step| {
+            let hook = |_: Step| {
                 let n = seen.get();
                 seen.set(n + 1);
                 if n == i { Err(injected()) } else { Ok(()) }
