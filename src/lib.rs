@@ -51,7 +51,7 @@
 //!   [`ConsumptionMatrix`], typed ids ([`TransformerId`] displays `TX_0001`,
 //!   [`MeterId`] `MTR_000001`), [`CustomerClass`] and [`RiskBand`].
 //! - **Files**: [`io::write_dataset`] writes the CSV, GeoJSON and report
-//!   files atomically (staged beside the target, moved into place when complete).
+//!   files atomically (staged beside the target, swapped with it in one step when complete).
 //! - **Scale**: [`Pipeline::batches`] and [`io::stream_dataset`] generate and
 //!   write any number of meters in bounded memory, in parallel, optionally one
 //!   [`Shard`] of many; the bytes are the same as the in-memory path's.

@@ -20,6 +20,15 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 fn value<'a>(toml: &'a str, key: &str) -> &'a str {
     toml.lines()
         .find_map(|l| l.strip_prefix(&format!("{key} = ")))
@@ -383,4 +392,129 @@ fn severity_window_flag_changes_only_severities_and_is_reported() {
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
     let bad = ghostload(&["generate", "-q", "--severity-window", "onset", "--output-dir", sb]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn validate_quiet_prints_only_the_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dir = out.to_str().unwrap();
+    assert!(
+        ghostload(&["-q", "generate", "--preset", "demo", "--output-dir", dir])
+            .status
+            .success()
+    );
+    let v = ghostload(&["validate", "-q", dir]);
+    assert_eq!(v.status.code(), Some(0));
+    assert_eq!(stdout(&v), "");
+    assert_eq!(stderr(&v), "");
+    fs::remove_file(out.join("transformers.csv")).unwrap();
+    let v = ghostload(&["-q", "validate", dir]);
+    assert_eq!(v.status.code(), Some(1));
+    let printed = stdout(&v);
+    assert!(printed.contains("FAIL schema_transformers"), "{printed}");
+    assert!(printed.lines().all(|l| l.starts_with("FAIL ")), "{printed}");
+    // Not quiet: every check, passed or not.
+    let loud = stdout(&ghostload(&["validate", dir]));
+    assert!(
+        loud.contains("PASS ") && loud.contains("FAIL schema_transformers"),
+        "{loud}"
+    );
+}
+
+/// `tree` without the run log, whose timestamps differ from run to run.
+fn data(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_iter()
+        .filter(|(n, _)| n != "synthetic_data_generation.log")
+        .collect()
+}
+
+#[test]
+fn rerun_over_a_directory_where_a_file_goes_gives_exactly_the_new_dataset() {
+    // The case: it exited 1 leaving new labels beside old transformers.
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, fresh) = (tmp.path().join("out"), tmp.path().join("fresh"));
+    let run = |dir: &Path, seed: &str| {
+        let args = ["-q", "generate", "--preset", "demo", "--seed", seed, "--output-dir"];
+        ghostload(&[&args[..], &[dir.to_str().unwrap()]].concat())
+    };
+    assert!(run(&out, "1").status.success());
+    fs::remove_file(out.join("meter_consumption.csv")).unwrap();
+    fs::create_dir_all(out.join("meter_consumption.csv").join("inner")).unwrap();
+    fs::write(out.join("notes.md"), "keep").unwrap();
+    let o = run(&out, "2");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(run(&fresh, "2").status.success());
+    fs::write(fresh.join("notes.md"), "keep").unwrap();
+    assert_eq!(data(&out), data(&fresh));
+    assert!(out.join("synthetic_data_generation.log").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_at_any_moment_leaves_the_complete_old_or_new_dataset() {
+    use std::time::Instant;
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, new) = (tmp.path().join("out"), tmp.path().join("new"));
+    let args = |dir: &Path, seed: &str| -> Vec<String> {
+        let flags = "-q generate --num-transformers 100 --num-meters 20000 --num-months 24 --seed";
+        let mut v: Vec<String> = flags.split(' ').map(str::to_owned).collect();
+        v.extend([
+            seed.to_owned(),
+            "--output-dir".to_owned(),
+            dir.to_str().unwrap().to_owned(),
+        ]);
+        v
+    };
+    let run = |dir: &Path, seed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ghostload"))
+            .args(args(dir, seed))
+            .status()
+    };
+    assert!(run(&out, "1").unwrap().success());
+    assert!(run(&new, "2").unwrap().success());
+    let started = Instant::now();
+    assert!(run(&new, "2").unwrap().success());
+    let duration = started.elapsed();
+    let (old_data, new_data) = (data(&out), data(&new));
+    let mut outcomes = Vec::new();
+    // From before the handler is installed to after the run has finished.
+    for eighth in 0..10 {
+        let child = Command::new(env!("CARGO_BIN_EXE_ghostload"))
+            .args(args(&out, "2"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(duration * eighth / 8);
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let status = output.status;
+        let now = data(&out);
+        match status.code() {
+            Some(0) => assert!(now == new_data, "exit 0 but not the new dataset"),
+            Some(1) => {
+                let err = stderr(&output);
+                let expected = format!(
+                    "interrupted: `{}` left unchanged",
+                    fs::canonicalize(&out).unwrap().display()
+                );
+                assert!(err.contains(&expected), "{err}");
+                assert!(now == old_data, "interrupted but not the old dataset");
+            }
+            // Killed before the handler was installed.
+            None => assert!(now == old_data, "{status} but not the old dataset"),
+            Some(code) => panic!("exit {code}"),
+        }
+        assert_eq!(names(tmp.path()), ["new", "out"], "nothing left beside the target");
+        outcomes.push((sent.success(), status.code()));
+        if status.code() == Some(0) {
+            // Back to the old dataset for the next round.
+            assert!(run(&out, "1").unwrap().success());
+        }
+    }
+    assert!(outcomes.iter().any(|o| o.1 == Some(1)), "{outcomes:?}");
 }

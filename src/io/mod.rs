@@ -11,8 +11,9 @@
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
 //!
 //! [`write_dataset`] writes every enabled file of an in-memory dataset into a
-//! [`Staging`] directory and moves them into place only once all are
-//! complete: a failed run leaves the output directory as it was.
+//! [`Staging`] directory and, only once all are complete, replaces the whole
+//! output directory with it in one step (keeping the files of the old one
+//! that it does not write): a failed run leaves the output directory as it was.
 //! [`stream_dataset`] does the same straight from a [`Pipeline`],
 //! batch by batch, in bounded memory, optionally for one [`Shard`] only. Both
 //! go through the same writer and produce the same bytes.
@@ -108,11 +109,30 @@ pub enum IoError {
     /// The dataset failed validation; nothing was written.
     #[error("dataset failed validation, nothing written: {}", .0.failures().collect::<Vec<_>>().join("; "))]
     Validation(Box<ValidationReport>),
-    /// The run was cancelled (e.g. Ctrl-C) before the files were moved into place.
+    /// The run was cancelled (e.g. Ctrl-C) before the output directory was swapped.
     #[error("interrupted: `{}` left unchanged", path.display())]
     Interrupted {
         /// The output directory, unchanged.
         path: PathBuf,
+    },
+    /// Replacing an existing output directory failed after it was moved aside,
+    /// and moving it back failed too: the old dataset waits at `aside`, and
+    /// the next run (or [`staging::recover`], or `validate_dir`) moves it back.
+    #[error(
+        "could not move the new dataset into `{}` ({source}), nor the old one back from `{}` ({restore}): \
+         the next run or `ghostload validate` restores it",
+        path.display(),
+        aside.display()
+    )]
+    Stranded {
+        /// The output directory, now missing.
+        path: PathBuf,
+        /// Where the old, complete dataset is.
+        aside: PathBuf,
+        /// Why the new dataset could not be moved in.
+        source: std::io::Error,
+        /// Why the old one could not be moved back.
+        restore: std::io::Error,
     },
     /// Generation failed (a misbehaving component); nothing was moved into place.
     #[error("generation failed: {0}")]
@@ -150,7 +170,7 @@ pub struct WriteOptions {
     pub batch_size: usize,
     /// Write only this shard's meters (streaming only; default: the whole dataset).
     pub shard: Shard,
-    /// `fsync` every file before it is moved into place (default `false`).
+    /// `fsync` every file before the output directory is swapped (default `false`).
     /// The staging directory already makes a run all-or-nothing for every
     /// failure of the process (an error, a full disk, Ctrl-C, a kill); syncing
     /// adds durability across a power loss or an operating-system crash, at
@@ -361,9 +381,10 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
     return (a(), b());
 }
 
-/// [`stream_files`] into a [`Staging`] directory, moved into place only when
-/// every file is complete and validation passed: on any error or interruption
-/// `dir` is left exactly as it was.
+/// [`stream_files`] into a [`Staging`] directory that replaces `dir` as a
+/// whole, in one step, only when every file is complete and validation passed
+/// (files of `dir` that it does not write are kept): on any error or
+/// interruption `dir` is left exactly as it was.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -382,23 +403,44 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// ```
 ///
 /// # Errors
-/// See [`stream_files`] and [`Staging::new`].
+/// See [`stream_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
-    let staging = Staging::new(dir)?;
-    let mut written = stream_files(pipeline, staging.path(), options)?;
+    let staging = staging_for(dir, options)?;
+    let mut written = stream_files(pipeline, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;
     Ok(written)
 }
 
 /// Writes every enabled file of `dataset` into `dir` atomically: into a
-/// [`Staging`] directory beside it first, moved into place only when every
-/// file is complete. On any error `dir` is left exactly as it was.
+/// [`Staging`] directory beside it first, which replaces `dir` as a whole, in
+/// one step, only when every file is complete (files of `dir` that it does
+/// not write are kept). On any error `dir` is left exactly as it was.
 ///
 /// # Errors
-/// See [`write_files`] and [`Staging::new`].
+/// See [`write_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
-    let staging = Staging::new(dir)?;
-    let mut written = write_files(dataset, staging.path(), options)?;
+    let staging = staging_for(dir, options)?;
+    let mut written = write_files(dataset, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;
     Ok(written)
+}
+
+/// The [`Staging`] directory for `dir`, cancelled by the options' flag.
+fn staging_for(dir: &Path, options: &WriteOptions) -> Result<Staging, IoError> {
+    let staging = Staging::new(dir)?;
+    Ok(match &options.cancel {
+        Some(flag) => staging.with_cancel_flag(Arc::clone(flag)),
+        None => staging,
+    })
+}
+
+/// An interruption names the output directory, left unchanged, rather than
+/// the staging directory the writers were in.
+fn at_target(e: IoError, target: &Path) -> IoError {
+    match e {
+        IoError::Interrupted { .. } => IoError::Interrupted {
+            path: target.to_path_buf(),
+        },
+        other => other,
+    }
 }

@@ -482,9 +482,16 @@ impl<'a> MeterScan<'a> {
 /// peak, where holding the table would take 1.9 GB); the other files are
 /// small and read whole.
 ///
+/// First it settles what a crashed run may have left beside `dir`
+/// ([`staging::recover`](super::staging::recover)): a dataset moved aside
+/// and never replaced is moved back, leftovers are removed.
+///
 /// # Errors
-/// See [`read_dataset_dir`]; a missing file is a failed check, not an error.
+/// See [`read_dataset_dir`] and [`recover`](super::staging::recover); a
+/// missing file is a failed check, not an error.
 pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
+    // A run that crashed mid-swap may have left the dataset moved aside.
+    super::staging::recover(dir)?;
     let d = read_small_files(dir)?;
     let path = dir.join(METER_CONSUMPTION_CSV);
     if !path.exists() {

@@ -95,7 +95,8 @@ pub struct GenerateArgs {
     /// Periods over which severity (and the risk band) is measured.
     #[arg(long, value_enum)]
     pub severity_window: Option<SeverityWindowArg>,
-    /// Output directory (created if missing; replaced files only once all are complete).
+    /// Output directory (created if missing; replaced as a whole, in one step, once
+    /// every file is complete; files of the old one that a run does not write are kept).
     #[arg(long, default_value = "generated_data")]
     pub output_dir: PathBuf,
     /// TOML configuration file (any field of the configuration; unknown keys are an error).

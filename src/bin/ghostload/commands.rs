@@ -89,12 +89,17 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = Arc::clone(&cancel);
-        // Ctrl-C only raises the flag; the run stops before the next batch and
-        // the staging directory is removed when it is dropped.
+        // Ctrl-C only raises the flag (the handler replaces SIGINT's default
+        // action, so the process is never killed half-way through the swap):
+        // the run stops before the next batch, or the commit gives up just
+        // before the swap; the staging directory is removed when dropped.
+        // After the swap the commit completes.
         let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
     }
     let dir = args.output_dir.as_path();
-    let staging = Staging::new(dir).map_err(io_failure)?;
+    let staging = Staging::new(dir)
+        .map_err(io_failure)?
+        .with_cancel_flag(Arc::clone(&cancel));
     let log_path = staging.path().join(LOG_FILE);
     let log = std::fs::File::create(&log_path)
         .map_err(|e| Failure::runtime(format!("could not create `{}`: {e}", log_path.display())))?;
@@ -132,7 +137,13 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
             }
             other => tracing::error!(target: CLI_TARGET, "{other}"),
         }
-        io_failure(e)
+        match e {
+            // Name the output directory, not the staging one the files were in.
+            IoError::Interrupted { .. } => io_failure(IoError::Interrupted {
+                path: staging.target().to_path_buf(),
+            }),
+            other => io_failure(other),
+        }
     })?;
     let (n, k) = (written.meters, written.anomalous_meters);
     let rate = if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
@@ -147,7 +158,10 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     );
     let elapsed = started.elapsed().as_secs_f64();
     info!(target: CLI_TARGET, "Done in {elapsed:.2} s");
-    staging.commit().map_err(io_failure)?;
+    staging.commit().map_err(|e| {
+        tracing::error!(target: CLI_TARGET, "{e}");
+        io_failure(e)
+    })?;
     drop(spinner);
     if verbosity != Verbosity::Quiet {
         eprintln!(
@@ -160,13 +174,22 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     Ok(())
 }
 
-/// `ghostload validate DIR`: prints each check; fails if any does.
+/// `ghostload validate DIR`: prints each check (only the failed ones with
+/// `-q`); fails if any does.
 pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
+    // Before the check below: a crashed run may have left `dir` moved aside.
+    ghostload::io::staging::recover(dir).map_err(io_failure)?;
     if !dir.is_dir() {
         return Err(Failure::usage(format!("`{}` is not a directory", dir.display())));
     }
     let report = ghostload::io::validate_dir(dir).map_err(io_failure)?;
-    print!("{report}");
+    if verbosity == Verbosity::Quiet {
+        for failure in report.failures() {
+            println!("FAIL {failure}");
+        }
+    } else {
+        print!("{report}");
+    }
     let passed = report.checks.iter().filter(|c| c.passed).count();
     let total = report.checks.len();
     if verbosity != Verbosity::Quiet {
