@@ -65,8 +65,9 @@ mod staging;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{
-    ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV,
-    write_anomaly_labels_csv, write_events_csv, write_meter_consumption_csv, write_transformers_csv,
+    ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENT_COLUMNS, EVENTS_CSV, LABEL_COLUMNS, METER_COLUMNS,
+    METER_CONSUMPTION_CSV, TRANSFORMER_COLUMNS, TRANSFORMERS_CSV, write_anomaly_labels_csv, write_events_csv,
+    write_meter_consumption_csv, write_transformers_csv,
 };
 pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS};
 #[cfg(feature = "geojson")]

@@ -133,7 +133,7 @@ fn pct(share: f64) -> String {
 
 /// The text of `generation_report.txt`.
 #[must_use]
-pub fn render_txt(r: &GenerationReport) -> String {
+pub(crate) fn render_txt(r: &GenerationReport) -> String {
     let s: &Summary = &r.summary;
     let c: &GeneratorConfig = &r.config;
     let rule = "=".repeat(60);

@@ -1,51 +1,5 @@
 //! [`Staging`]: build a dataset directory beside its target, then replace the
 //! whole target with it in one step.
-//!
-//! # Names
-//!
-//! Beside a target `<parent>/<name>`, a run with process id `<pid>` uses:
-//!
-//! - `.<name>.ghostload-tmp-<pid>`, the *staging* directory. It is never the
-//!   only copy of anything: before the swap it holds the new dataset (maybe
-//!   incomplete); after the swap, the old tree on its way out. It can always
-//!   be removed.
-//! - `.<name>.ghostload-old-<pid>`, the *aside* directory (portable path
-//!   only): the old target, moved aside. While the target is missing, it is
-//!   the dataset; once the target exists again, it is garbage.
-//!
-//! # Commit
-//!
-//! First the entries of the old target that the new dataset does not produce
-//! (a user's `notes.md`, a `figures/` directory) are hard-linked (or copied)
-//! into the staging directory, so they survive. An entry the new dataset
-//! produces replaces the old one of the same name whatever its type. Then the
-//! cancel flag is checked one last time, and:
-//!
-//! - on Linux, `renameat2(RENAME_EXCHANGE)` swaps staging and target in one
-//!   atomic step, and the old tree (now at the staging name) is removed;
-//! - elsewhere, or where the file system refuses the exchange, the target is
-//!   renamed aside, the staging directory renamed into place, and the aside
-//!   renamed to the staging name and removed.
-//!
-//! A missing target is simply renamed into place.
-//!
-//! # Recovery
-//!
-//! A crash between the two renames of the portable path leaves no target,
-//! only its aside. [`recover`] (run by [`Staging::new`] and by
-//! [`validate_dir`](super::validate_dir)) settles every state a crash can
-//! leave, idempotently:
-//!
-//! 1. target missing, an aside present: the aside is renamed back (the
-//!    complete old dataset);
-//! 2. any other aside: the target exists, so the swap had completed: removed;
-//! 3. staging directories of this process or of a process that no longer
-//!    runs (checked in `/proc` on Linux; elsewhere only this process's):
-//!    removed.
-//!
-//! At any instant the target, or else its aside, holds a complete dataset:
-//! the old one until the single swapping rename, the new one after. Two runs
-//! writing the same target at the same time are not supported.
 
 use std::ffi::OsString;
 use std::fs;
@@ -68,9 +22,56 @@ const ASIDE_TAG: &str = ".ghostload-old-";
 /// target directory.
 ///
 /// Files are written into [`path`](Staging::path); [`commit`](Staging::commit)
-/// replaces the whole target with it in one step (see the
-/// [module documentation](self)). Dropping an uncommitted `Staging` removes
-/// it, so a failed or interrupted run leaves the target exactly as it was.
+/// replaces the whole target with it in one step. Dropping an uncommitted
+/// `Staging` removes it, so a failed or interrupted run leaves the target
+/// exactly as it was. Use it to add your own files to a dataset directory
+/// in the same all-or-nothing way (the CLI stages its log this way).
+///
+/// # Names
+///
+/// Beside a target `<parent>/<name>`, a run with process id `<pid>` uses:
+///
+/// - `.<name>.ghostload-tmp-<pid>`, the *staging* directory. It is never the
+///   only copy of anything: before the swap it holds the new dataset (maybe
+///   incomplete); after the swap, the old tree on its way out. It can always
+///   be removed.
+/// - `.<name>.ghostload-old-<pid>`, the *aside* directory (portable path
+///   only): the old target, moved aside. While the target is missing, it is
+///   the dataset; once the target exists again, it is garbage.
+///
+/// # Commit
+///
+/// First the entries of the old target that the new dataset does not produce
+/// (a user's `notes.md`, a `figures/` directory) are hard-linked (or copied)
+/// into the staging directory, so they survive. An entry the new dataset
+/// produces replaces the old one of the same name whatever its type. Then the
+/// cancel flag is checked one last time, and:
+///
+/// - on Linux, `renameat2(RENAME_EXCHANGE)` swaps staging and target in one
+///   atomic step, and the old tree (now at the staging name) is removed;
+/// - elsewhere, or where the file system refuses the exchange, the target is
+///   renamed aside, the staging directory renamed into place, and the aside
+///   renamed to the staging name and removed.
+///
+/// A missing target is simply renamed into place.
+///
+/// # Recovery
+///
+/// A crash between the two renames of the portable path leaves no target,
+/// only its aside. [`Staging::recover`] (run by [`Staging::new`] and by
+/// [`validate_dir`](super::validate_dir)) settles every state a crash can
+/// leave, idempotently:
+///
+/// 1. target missing, an aside present: the aside is renamed back (the
+///    complete old dataset);
+/// 2. any other aside: the target exists, so the swap had completed: removed;
+/// 3. staging directories of this process or of a process that no longer
+///    runs (checked in `/proc` on Linux; elsewhere only this process's):
+///    removed.
+///
+/// At any instant the target, or else its aside, holds a complete dataset:
+/// the old one until the single swapping rename, the new one after. Two runs
+/// writing the same target at the same time are not supported.
 #[derive(Debug)]
 pub struct Staging {
     target: PathBuf,
@@ -207,6 +208,20 @@ impl Place {
 }
 
 impl Staging {
+    /// Settles what an interrupted or crashed run left beside `target`: restores
+    /// a target moved aside and never replaced, removes leftover aside and
+    /// staging directories (see [`Staging`]). Idempotent;
+    /// does nothing when there is nothing to settle. Run by [`Staging::new`] and
+    /// [`validate_dir`](super::validate_dir).
+    ///
+    /// # Errors
+    /// [`IoError::Io`] when the parent directory cannot be listed or an old
+    /// dataset cannot be restored. A leftover that cannot be removed is only
+    /// logged: it holds nothing the target needs.
+    pub fn recover(target: &Path) -> Result<(), IoError> {
+        recover(target)
+    }
+
     /// Settles what an earlier run may have left beside `target` (see
     /// [`recover`]), then creates the staging directory for `target` (and the
     /// target's parent directories, if missing). Nothing is created when
@@ -259,7 +274,7 @@ impl Staging {
 
     /// Replaces the target with the staging directory in one step, carrying
     /// over the old target's entries that the new dataset does not produce
-    /// (see the [module documentation](self)). Returns the target's path.
+    /// (see [`Staging`]). Returns the target's path.
     ///
     /// # Errors
     /// [`IoError::Interrupted`] when the cancel flag is set before the swap;
@@ -366,17 +381,8 @@ impl Drop for Staging {
     }
 }
 
-/// Settles what an interrupted or crashed run left beside `target`: restores
-/// a target moved aside and never replaced, removes leftover aside and
-/// staging directories (see the [module documentation](self)). Idempotent;
-/// does nothing when there is nothing to settle. Run by [`Staging::new`] and
-/// [`validate_dir`](super::validate_dir).
-///
-/// # Errors
-/// [`IoError::Io`] when the parent directory cannot be listed or an old
-/// dataset cannot be restored. A leftover that cannot be removed is only
-/// logged: it holds nothing the target needs.
-pub fn recover(target: &Path) -> Result<(), IoError> {
+/// See [`Staging::recover`].
+pub(crate) fn recover(target: &Path) -> Result<(), IoError> {
     match Place::of(target) {
         Ok(place) => recover_at(&place, &proceed),
         Err(IoError::InvalidTarget { .. }) => Ok(()),

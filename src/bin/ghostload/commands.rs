@@ -178,7 +178,7 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
 /// `-q`); fails if any does.
 pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
     // Before the check below: a crashed run may have left `dir` moved aside.
-    ghostload::io::staging::recover(dir).map_err(io_failure)?;
+    Staging::recover(dir).map_err(io_failure)?;
     if !dir.is_dir() {
         return Err(Failure::usage(format!("`{}` is not a directory", dir.display())));
     }
