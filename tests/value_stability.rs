@@ -54,7 +54,18 @@ fn default_dataset_is_pinned() {
     assert_eq!(l.risk_band, RiskBand::Low);
 
     // Was 37145898.74163944 with `low_consumption` only, 38483466.22046778
-    // with the two-permutation selection.
+    // with the two-permutation selection, 38574076.920209736 with the
+    // utility-scale industrial class (median 8 000 kWh, no 10 000 kWh
+    // ceiling; now `Preset::Utility`).
     let total: f64 = d.consumption().as_slice().iter().sum();
-    assert!(close(total, 38574076.920209736), "{total}");
+    assert!(close(total, 20250666.641785722), "{total}");
+
+    // 13 industrial cells capped at the 10 000 kWh register ceiling, none
+    // after injection.
+    let clip = d.clip_stats();
+    assert_eq!(
+        (clip.all_capped, clip.normal_capped, clip.injected_capped),
+        (13, 13, 0),
+        "{clip:?}"
+    );
 }

@@ -206,7 +206,7 @@ mod tests {
     fn baselines_follow_the_class_median() {
         let m = SeasonalConsumption::new(&ConsumptionConfig::default()).unwrap();
         let streams = Streams::new(9);
-        for (class, median) in [(CustomerClass::Residential, 200.0), (CustomerClass::Industrial, 8000.0)] {
+        for (class, median) in [(CustomerClass::Residential, 200.0), (CustomerClass::Industrial, 2500.0)] {
             let mut b: Vec<f64> = (0..4001)
                 .map(|i| {
                     m.profile(class, &mut streams.stream(Purpose::MeterProfile, i))
