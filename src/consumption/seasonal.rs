@@ -19,7 +19,7 @@ use crate::time::TimeAxis;
 /// S(m) = 1 + A · cos(2π (m − peak) / 12)          seasonality, m = calendar month 1..12
 /// T(t) = max(0, 1 + g · t)                         linear trend (design assumption 5.5)
 /// b ~ LogNormal(ln median_c, σ_c)                  per-meter baseline, class c
-/// g ~ Uniform(trend_min, trend_max)                per-meter growth per month
+/// g ~ U[trend_min, trend_max)                      per-meter growth per month
 /// ε_t ~ Normal(0, noise_fraction · sd_c)           sd_c = std dev of class c's baseline distribution
 /// ```
 ///
