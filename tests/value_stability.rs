@@ -69,3 +69,16 @@ fn default_dataset_is_pinned() {
         "{clip:?}"
     );
 }
+
+#[test]
+fn utility_preset_is_the_previous_default_dataset() {
+    // `Preset::Utility` keeps the industrial class the default dataset had
+    // before the 10 000 kWh ceiling, and its ceiling never binds: its values
+    // are those of the earlier default dataset (total pinned there).
+    let config = ghostload::GeneratorConfig::preset(ghostload::Preset::Utility);
+    let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+    let total: f64 = d.consumption().as_slice().iter().sum();
+    assert!(close(total, 38574076.920209736), "{total}");
+    let max = d.consumption().as_slice().iter().copied().fold(0.0, f64::max);
+    assert!(close(max, 52705.15508021734), "{max}");
+}
