@@ -30,6 +30,11 @@ fn main() -> Result<(), ghostload::Error> {
         c.mean, c.median, c.std, c.min, c.max
     );
     println!("clipped cells of normal meters: {:.4}%", 100.0 * s.clipped_fraction);
+    println!(
+        "cells capped at max_kwh: {} ({:.4}% of normal meters' cells)",
+        s.capped_cells,
+        100.0 * s.capped_fraction
+    );
     let meter = &dataset.meters()[0];
     let tx = dataset.transformer_of(meter.id).expect("every meter has a transformer");
     println!(

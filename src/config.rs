@@ -91,6 +91,14 @@ pub struct GeneratorConfig {
     pub capacity: CapacityConfig,
     /// Consumption model parameters.
     pub consumption: ConsumptionConfig,
+    /// Full scale of every meter's register, kWh per meter-period (> 0,
+    /// ≤ 10¹²): a value above it, whether the consumption model drew it or an
+    /// injector produced it, is recorded as `max_kwh` and counted in
+    /// [`ClipStats`](crate::ClipStats). Default 10 000
+    /// ([`STRICT_LOADER_MAX_KWH`](Self::STRICT_LOADER_MAX_KWH), the original
+    /// tool's ML loader's strict upper bound), so the default dataset loads
+    /// there whatever the seed; [`Preset::Utility`] lifts it.
+    pub max_kwh: f64,
 }
 
 /// The ten barangay names of the original tool.
@@ -130,6 +138,7 @@ impl Default for GeneratorConfig {
             class_mix: ClassMix::default(),
             capacity: CapacityConfig::default(),
             consumption: ConsumptionConfig::default(),
+            max_kwh: GeneratorConfig::STRICT_LOADER_MAX_KWH,
         }
     }
 }
@@ -137,6 +146,15 @@ impl Default for GeneratorConfig {
 impl GeneratorConfig {
     /// Largest number of meters or transformers (ids are 32-bit).
     pub const MAX_ENTITIES: usize = u32::MAX as usize;
+
+    /// The default [`max_kwh`](Self::max_kwh), kWh per meter-month: the
+    /// upper bound of the original GhostLoad Mapper ML loader's strict mode
+    /// (monthly consumption 0 ..= 10 000 kWh per meter-month).
+    pub const STRICT_LOADER_MAX_KWH: f64 = 10_000.0;
+
+    /// The [`max_kwh`](Self::max_kwh) of [`Preset::Utility`], kWh per
+    /// meter-period: 10⁹ kWh, an average load of 1.4 GW, so in practice no ceiling.
+    pub const UNCAPPED_MAX_KWH: f64 = 1e9;
 
     /// Checks every field once; the first problem found is returned.
     ///
@@ -193,7 +211,8 @@ impl GeneratorConfig {
         self.bounds.validate()?;
         self.class_mix.validate()?;
         self.capacity.validate()?;
-        self.consumption.validate()
+        self.consumption.validate()?;
+        check_range("max_kwh", self.max_kwh, f64::MIN_POSITIVE, 1e12, "> 0 and <= 1e12")
     }
 
     /// The per-transformer minimum actually used: the configured one, or
@@ -251,11 +270,19 @@ impl GeneratorConfig {
 
 /// A named starting configuration (design §8.2).
 ///
+/// `Demo`, `Default` and `Production` differ only in their sizes; all three
+/// stay within the original tool's strict ML loader (consumption
+/// 0 ..= 10 000 kWh per meter-month, capacities 25 ..= 1 000 kVA, 1 ..= 120
+/// months). `Utility` is the default dataset with utility-scale industrial
+/// customers, outside that loader's range.
+///
 /// ```
 /// use ghostload::{GeneratorConfig, Preset};
 /// let demo = GeneratorConfig::preset(Preset::Demo);
 /// assert_eq!((demo.num_transformers, demo.num_meters, demo.num_months), (20, 500, 6));
 /// assert_eq!("production".parse::<Preset>()?, Preset::Production);
+/// let utility = GeneratorConfig::preset("utility".parse()?);
+/// assert_eq!(utility.consumption.industrial.median_kwh, 8000.0);
 /// # Ok::<(), ghostload::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -269,19 +296,26 @@ pub enum Preset {
     Default,
     /// Production validation: 100 transformers, 5 000 meters, 24 months.
     Production,
+    /// The default sizes with utility-scale industrial customers
+    /// ([`ClassProfile::UTILITY_INDUSTRIAL`], median 8 000 kWh/month, tens of
+    /// thousands of kWh at the top) and no practical register ceiling
+    /// ([`GeneratorConfig::UNCAPPED_MAX_KWH`]). **Outside the original
+    /// tool's strict ML loader's range** (it refuses values above 10 000 kWh).
+    Utility,
 }
 
 impl Preset {
     /// All presets.
-    pub const ALL: [Preset; 3] = [Preset::Demo, Preset::Default, Preset::Production];
+    pub const ALL: [Preset; 4] = [Preset::Demo, Preset::Default, Preset::Production, Preset::Utility];
 
-    /// `demo`, `default` or `production`.
+    /// `demo`, `default`, `production` or `utility`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Preset::Demo => "demo",
             Preset::Default => "default",
             Preset::Production => "production",
+            Preset::Utility => "utility",
         }
     }
 }
@@ -302,26 +336,32 @@ impl std::str::FromStr for Preset {
             .ok_or_else(|| ConfigError::Invalid {
                 field: "preset",
                 value: s.to_owned(),
-                reason: "expected demo, default or production",
+                reason: "expected demo, default, production or utility",
             })
     }
 }
 
 impl GeneratorConfig {
-    /// The configuration of a [`Preset`]: the defaults with its sizes.
+    /// The configuration of a [`Preset`]: the defaults with its sizes (and,
+    /// for [`Preset::Utility`], its industrial class and register ceiling).
     #[must_use]
     pub fn preset(preset: Preset) -> GeneratorConfig {
         let (num_transformers, num_meters, num_months) = match preset {
             Preset::Demo => (20, 500, 6),
-            Preset::Default => (50, 2000, 12),
+            Preset::Default | Preset::Utility => (50, 2000, 12),
             Preset::Production => (100, 5000, 24),
         };
-        GeneratorConfig {
+        let mut config = GeneratorConfig {
             num_transformers,
             num_meters,
             num_months,
             ..GeneratorConfig::default()
+        };
+        if preset == Preset::Utility {
+            config.consumption.industrial = ClassProfile::UTILITY_INDUSTRIAL;
+            config.max_kwh = GeneratorConfig::UNCAPPED_MAX_KWH;
         }
+        config
     }
 }
 

@@ -448,6 +448,10 @@ struct MeterOutput {
     label: Option<AnomalyLabel>,
     event: Option<Event>,
     clipped: u64,
+    /// Cells of the model's output capped at `max_kwh`.
+    capped: u64,
+    /// Cells an injector pushed above `max_kwh`, capped after injection.
+    injected_capped: u64,
 }
 
 impl Pipeline {
@@ -591,9 +595,7 @@ impl Pipeline {
         for chunk in chunks {
             batch.labels.extend(chunk.labels);
             batch.events.extend(chunk.events);
-            batch.clip_stats.normal_clipped += chunk.clip_stats.normal_clipped;
-            batch.clip_stats.normal_cells += chunk.clip_stats.normal_cells;
-            batch.clip_stats.all_clipped += chunk.clip_stats.all_clipped;
+            batch.clip_stats.add(chunk.clip_stats);
         }
         batch.consumption = consumption;
         Ok(batch)
@@ -761,10 +763,13 @@ impl Pipeline {
             };
             let out = self.meter(near, meter, role, row)?;
             chunk.clip_stats.all_clipped += out.clipped;
+            chunk.clip_stats.all_capped += out.capped;
+            chunk.clip_stats.injected_capped += out.injected_capped;
             match out.label {
                 Some(l) => chunk.labels.push(l),
                 None => {
                     chunk.clip_stats.normal_clipped += out.clipped;
+                    chunk.clip_stats.normal_capped += out.capped;
                     chunk.clip_stats.normal_cells += periods as u64;
                 }
             }
@@ -796,6 +801,8 @@ impl Pipeline {
             &mut self.meter_streams.noise.stream(index),
             series,
         );
+        // The register's full scale: the model's output, as a meter would record it.
+        let capped = cap_at(series, c.max_kwh);
         let meter = Meter {
             id: MeterId::from_index(i as u32),
             transformer_id: transformer.id,
@@ -815,10 +822,13 @@ impl Pipeline {
             Role::Normal => None,
         };
         let anomalous = matches!(role, Role::Anomalous(_));
+        let mut injected_capped = 0;
         let event = match pick {
             Some((mix, rank, name, purpose)) => {
                 let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
-                Some(self.inject(&meter, &profile, series, injector, purpose, anomalous)?)
+                let (event, capped) = self.inject(&meter, &profile, series, injector, purpose, anomalous)?;
+                injected_capped = capped;
+                Some(event)
             }
             None => None,
         };
@@ -836,9 +846,15 @@ impl Pipeline {
             label,
             event,
             clipped: clipped as u64,
+            capped: capped as u64,
+            injected_capped: injected_capped as u64,
         })
     }
 
+    /// Injects an event into `series`, caps the result at `max_kwh` (the
+    /// register records no more, whatever the injector did) and measures the
+    /// severity on the capped values. Returns the event and how many cells
+    /// were capped.
     fn inject(
         &self,
         meter: &Meter,
@@ -847,7 +863,7 @@ impl Pipeline {
         injector: &dyn AnomalyInjector,
         purpose: Purpose,
         is_anomaly: bool,
-    ) -> Result<Event> {
+    ) -> Result<(Event, usize)> {
         check_series("consumption model", meter, series)?;
         // The whole-series sum suffices for the default window; the event
         // window is known only after injection, so it needs the values.
@@ -859,6 +875,7 @@ impl Pipeline {
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
         let injection = inject_checked(injector, series, &ctx, &mut rng)?;
         let len = series.len();
+        let capped = cap_at(series, self.config.max_kwh);
         let window = self.config.severity_window.periods(injection.onset, injection.end, len);
         let expected = match before {
             BeforeInjection::Sum(sum) => sum,
@@ -866,7 +883,7 @@ impl Pipeline {
         };
         let reported: f64 = series[window].iter().sum();
         let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
-        Ok(Event {
+        let event = Event {
             meter_id: meter.id,
             event_type: injection.anomaly_type,
             is_theft: injection.is_theft,
@@ -874,7 +891,8 @@ impl Pipeline {
             end: injection.end,
             severity,
             is_anomaly,
-        })
+        };
+        Ok((event, capped))
     }
 }
 
@@ -937,6 +955,20 @@ fn build_network(
         transformers,
         allocation,
     }
+}
+
+/// Sets every value above `max` to `max` and returns how many were. A NaN
+/// is left as it is, for the checks to report (`f64::min` would hide it).
+fn cap_at(series: &mut [f64], max: f64) -> usize {
+    let mut capped = 0;
+    for v in series.iter_mut() {
+        let over = *v > max;
+        capped += usize::from(over);
+        if over {
+            *v = max;
+        }
+    }
+    capped
 }
 
 /// A series' expected energy before injection: its sum, or its values when

@@ -100,6 +100,14 @@ pub struct Summary {
     pub consumption_kwh: ConsumptionStats,
     /// Share of normal (non-anomalous) meters' cells clipped at zero.
     pub clipped_fraction: f64,
+    /// Share of normal (non-anomalous) meters' cells capped at the register's
+    /// full scale, [`GeneratorConfig::max_kwh`](crate::GeneratorConfig::max_kwh).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub capped_fraction: f64,
+    /// Cells capped at `max_kwh`, all meters, counted on the model's output
+    /// and after injection (see [`ClipStats`](crate::ClipStats)).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub capped_cells: u64,
     /// Counts per barangay, in configuration order.
     pub per_barangay: Vec<BarangayCounts>,
     /// Counts per transformer, in id order.
@@ -246,9 +254,7 @@ impl SummaryBuilder {
 
     /// Adds clipped-cell counts (carried by whole batches, not by their slices).
     pub(crate) fn add_clip(&mut self, clip: crate::dataset::ClipStats) {
-        self.clip.normal_clipped += clip.normal_clipped;
-        self.clip.normal_cells += clip.normal_cells;
-        self.clip.all_clipped += clip.all_clipped;
+        self.clip.add(clip);
     }
 
     /// Adds scanned cells, in order.
@@ -306,6 +312,8 @@ impl SummaryBuilder {
             benign_types: std::mem::take(&mut self.benign_types),
             consumption_kwh: self.stats(),
             clipped_fraction: self.clip.normal_fraction(),
+            capped_fraction: self.clip.normal_capped_fraction(),
+            capped_cells: self.clip.all_capped + self.clip.injected_capped,
             per_barangay: std::mem::take(&mut self.per_barangay),
             per_transformer: std::mem::take(&mut self.per_transformer),
         }

@@ -138,6 +138,43 @@ fn flags_override_file_override_preset() {
 }
 
 #[test]
+fn utility_preset_survives_a_partial_file() {
+    // A file over `--preset utility` keeps the preset's industrial class and
+    // ceiling for every key it leaves unset; a mix it gives is still whole.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("c.toml");
+    fs::write(
+        &file,
+        "num_meters = 800\n[consumption.industrial]\nsigma = 0.7\n[anomaly_mix]\nzero_readings = 1.0\n",
+    )
+    .unwrap();
+    let o = ghostload(&[
+        "generate",
+        "--preset",
+        "utility",
+        "--config",
+        file.to_str().unwrap(),
+        "--print-config",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert_eq!(value(&t, "num_meters"), "800", "from the file");
+    assert_eq!(value(&t, "num_transformers"), "50", "from the preset");
+    assert_eq!(value(&t, "max_kwh"), "1000000000.0", "from the preset");
+    let industrial = t.split("[consumption.industrial]").nth(1).unwrap();
+    assert_eq!(value(industrial, "median_kwh"), "8000.0", "from the preset");
+    assert_eq!(value(industrial, "sigma"), "0.7", "from the file");
+    let mix = t.split("[anomaly_mix]").nth(1).unwrap();
+    assert_eq!(mix.split("\n\n").next().unwrap().trim(), "zero_readings = 1.0");
+    // Without a preset the same file keeps the defaults' strict ceiling.
+    let o = ghostload(&["generate", "--config", file.to_str().unwrap(), "--print-config"]);
+    let t = stdout(&o);
+    assert_eq!(value(&t, "max_kwh"), "10000.0");
+    let industrial = t.split("[consumption.industrial]").nth(1).unwrap();
+    assert_eq!(value(industrial, "median_kwh"), "2500.0");
+}
+
+#[test]
 fn generate_is_deterministic_and_validates() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));

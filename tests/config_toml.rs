@@ -34,6 +34,7 @@ fn every_field_changed_round_trips() {
         min_meters_per_transformer: 4,
         transformers_per_feeder: 3,
         meter_spread_m: 250.5,
+        max_kwh: 25_000.5,
         barangays: vec!["Alpha".into(), "Beta, East".into(), "Gamma \"G\"".into()],
         ..Default::default()
     };

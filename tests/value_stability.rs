@@ -54,7 +54,31 @@ fn default_dataset_is_pinned() {
     assert_eq!(l.risk_band, RiskBand::Low);
 
     // Was 37145898.74163944 with `low_consumption` only, 38483466.22046778
-    // with the two-permutation selection.
+    // with the two-permutation selection, 38574076.920209736 with the
+    // utility-scale industrial class (median 8 000 kWh, no 10 000 kWh
+    // ceiling; now `Preset::Utility`).
+    let total: f64 = d.consumption().as_slice().iter().sum();
+    assert!(close(total, 20250666.641785722), "{total}");
+
+    // 13 industrial cells capped at the 10 000 kWh register ceiling, none
+    // after injection.
+    let clip = d.clip_stats();
+    assert_eq!(
+        (clip.all_capped, clip.normal_capped, clip.injected_capped),
+        (13, 13, 0),
+        "{clip:?}"
+    );
+}
+
+#[test]
+fn utility_preset_is_the_previous_default_dataset() {
+    // `Preset::Utility` keeps the industrial class the default dataset had
+    // before the 10 000 kWh ceiling, and its ceiling never binds: its values
+    // are those of the earlier default dataset (total pinned there).
+    let config = ghostload::GeneratorConfig::preset(ghostload::Preset::Utility);
+    let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
     let total: f64 = d.consumption().as_slice().iter().sum();
     assert!(close(total, 38574076.920209736), "{total}");
+    let max = d.consumption().as_slice().iter().copied().fold(0.0, f64::max);
+    assert!(close(max, 52705.15508021734), "{max}");
 }

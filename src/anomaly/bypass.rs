@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// residual share β of its true value and stays there.
 ///
 /// ```text
-/// β ~ U(residual_min, residual_max), drawn once per meter
+/// β ~ U[residual_min, residual_max), drawn once per meter
 /// x'[t] = β · x[t]   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -41,7 +41,7 @@ pub struct MeterBypass {
 }
 
 impl Default for MeterBypass {
-    /// β ~ U(0.0, 0.2).
+    /// β ~ U[0.0, 0.2).
     fn default() -> Self {
         MeterBypass {
             residual_min: 0.0,
@@ -51,7 +51,7 @@ impl Default for MeterBypass {
 }
 
 impl MeterBypass {
-    /// A residual share drawn in `residual_min ..= residual_max` (each 0 ..= 1).
+    /// A residual share drawn in `[residual_min, residual_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `meter_bypass.residual_min` or `meter_bypass.residual_max`.

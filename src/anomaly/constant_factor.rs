@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// true consumption.
 ///
 /// ```text
-/// α ~ U(alpha_min, alpha_max), drawn once per meter
+/// α ~ U[alpha_min, alpha_max), drawn once per meter
 /// x'[t] = α · x[t]   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -46,7 +46,7 @@ pub struct ConstantFactor {
 }
 
 impl Default for ConstantFactor {
-    /// α ~ U(0.1, 0.8), the paper's range.
+    /// α ~ U[0.1, 0.8), the paper's range.
     fn default() -> Self {
         ConstantFactor {
             alpha_min: 0.1,
@@ -56,7 +56,7 @@ impl Default for ConstantFactor {
 }
 
 impl ConstantFactor {
-    /// α drawn uniformly in `alpha_min ..= alpha_max` (each 0 ..= 1).
+    /// α drawn uniformly in `[alpha_min, alpha_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `constant_factor.alpha_min` or `constant_factor.alpha_max`.

@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// constant fraction `r` less than the one before.
 ///
 /// ```text
-/// r ~ U(rate_min, rate_max), drawn once per meter
+/// r ~ U[rate_min, rate_max), drawn once per meter
 /// x'[t] = x[t] · (1 − r)^(t − onset + 1)   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -51,7 +51,7 @@ impl Default for MeterDrift {
 }
 
 impl MeterDrift {
-    /// A drift rate drawn in `rate_min ..= rate_max` (each −0.5 ..= 0.5).
+    /// A drift rate drawn in `[rate_min, rate_max)` (each −0.5 ..= 0.5).
     ///
     /// # Errors
     /// [`ConfigError`] naming `meter_drift.rate_min` or `meter_drift.rate_max`.

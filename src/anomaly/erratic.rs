@@ -15,7 +15,7 @@ use crate::rng::StreamRng;
 /// the same.
 ///
 /// ```text
-/// σ ~ U(sigma_min, sigma_max), drawn once per meter;  z_t ~ N(0, 1)
+/// σ ~ U[sigma_min, sigma_max), drawn once per meter;  z_t ~ N(0, 1)
 /// x'[t] = x[t] · max(0, 1 + σ · z_t)   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -44,7 +44,7 @@ pub struct ErraticPattern {
 }
 
 impl Default for ErraticPattern {
-    /// σ ~ U(0.4, 1.0).
+    /// σ ~ U[0.4, 1.0).
     fn default() -> Self {
         ErraticPattern {
             sigma_min: 0.4,
@@ -54,7 +54,7 @@ impl Default for ErraticPattern {
 }
 
 impl ErraticPattern {
-    /// Relative noise σ drawn in `sigma_min ..= sigma_max` (each 0 ..= 5).
+    /// Relative noise σ drawn in `[sigma_min, sigma_max)` (each 0 ..= 5).
     ///
     /// # Errors
     /// [`ConfigError`] naming `erratic_pattern.sigma_min` or `erratic_pattern.sigma_max`.

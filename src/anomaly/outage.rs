@@ -12,7 +12,7 @@ use crate::rng::StreamRng;
 ///
 /// ```text
 /// d ~ U{min_periods ..= max_periods};  end = min(onset + d − 1, len − 1)
-/// r_t ~ U(retained_min, retained_max), independently per period
+/// r_t ~ U[retained_min, retained_max), independently per period
 /// x'[t] = r_t · x[t]   for onset ≤ t ≤ end;   x'[t] = x[t] otherwise
 /// ```
 ///
@@ -52,7 +52,7 @@ impl Default for Outage {
 
 impl Outage {
     /// Outages over `min_periods ..= max_periods` periods (1 ..= 1200)
-    /// keeping `retained_min ..= retained_max` of consumption (0 ..= 1).
+    /// keeping a share in `[retained_min, retained_max)` of consumption (0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming the `outage.*` field at fault.

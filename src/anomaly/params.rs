@@ -53,7 +53,8 @@ pub(crate) fn scale_from(series: &mut [f64], onset: usize, factor: f64) {
     }
 }
 
-/// A uniform draw in `lo ..= hi` (exactly `lo` when they are equal).
+/// A uniform draw in `[lo, hi)`, `lo + (hi − lo) · u` with `u` uniform in
+/// `[0, 1)` (exactly `lo` when they are equal).
 pub(crate) fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
     let u: f64 = rng.random();
     lo + (hi - lo) * u

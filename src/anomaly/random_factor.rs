@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// of true consumption.
 ///
 /// ```text
-/// α_t ~ U(alpha_min, alpha_max), independently for each period t ≥ onset
+/// α_t ~ U[alpha_min, alpha_max), independently for each period t ≥ onset
 /// x'[t] = α_t · x[t]   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -41,7 +41,7 @@ pub struct RandomFactor {
 }
 
 impl Default for RandomFactor {
-    /// α_t ~ U(0.1, 0.8), the paper's range.
+    /// α_t ~ U[0.1, 0.8), the paper's range.
     fn default() -> Self {
         RandomFactor {
             alpha_min: 0.1,
@@ -51,7 +51,7 @@ impl Default for RandomFactor {
 }
 
 impl RandomFactor {
-    /// α_t drawn uniformly in `alpha_min ..= alpha_max` (each 0 ..= 1).
+    /// α_t drawn uniformly in `[alpha_min, alpha_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `random_factor.alpha_min` or `random_factor.alpha_max`.

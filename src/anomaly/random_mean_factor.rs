@@ -12,7 +12,7 @@ use crate::rng::StreamRng;
 ///
 /// ```text
 /// x̄ = mean of x over the whole (true) series
-/// α_t ~ U(alpha_min, alpha_max), independently for each period t ≥ onset
+/// α_t ~ U[alpha_min, alpha_max), independently for each period t ≥ onset
 /// x'[t] = α_t · x̄   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -40,7 +40,7 @@ pub struct RandomMeanFactor {
 }
 
 impl Default for RandomMeanFactor {
-    /// α_t ~ U(0.1, 0.8), the paper's range.
+    /// α_t ~ U[0.1, 0.8), the paper's range.
     fn default() -> Self {
         RandomMeanFactor {
             alpha_min: 0.1,
@@ -50,7 +50,7 @@ impl Default for RandomMeanFactor {
 }
 
 impl RandomMeanFactor {
-    /// α_t drawn uniformly in `alpha_min ..= alpha_max` (each 0 ..= 1).
+    /// α_t drawn uniformly in `[alpha_min, alpha_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `random_mean_factor.alpha_min` or `random_mean_factor.alpha_max`.

@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// consumption drops from the installation on and stays down.
 ///
 /// ```text
-/// s ~ U(share_min, share_max), drawn once (the share covered by solar)
+/// s ~ U[share_min, share_max), drawn once (the share covered by solar)
 /// x'[t] = (1 − s) · x[t]   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -38,7 +38,7 @@ pub struct SolarInstall {
 }
 
 impl Default for SolarInstall {
-    /// s ~ U(0.3, 0.7).
+    /// s ~ U[0.3, 0.7).
     fn default() -> Self {
         SolarInstall {
             share_min: 0.3,
@@ -48,7 +48,7 @@ impl Default for SolarInstall {
 }
 
 impl SolarInstall {
-    /// A solar share drawn in `share_min ..= share_max` (each 0 ..= 1).
+    /// A solar share drawn in `[share_min, share_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `solar_install.share_min` or `solar_install.share_max`.

@@ -12,7 +12,7 @@ use crate::rng::StreamRng;
 ///
 /// ```text
 /// d ~ U{min_periods ..= max_periods};  end = min(onset + d − 1, len − 1)
-/// m_t ~ U(multiplier_min, multiplier_max), independently per period
+/// m_t ~ U[multiplier_min, multiplier_max), independently per period
 /// x'[t] = m_t · x[t]   for onset ≤ t ≤ end;   x'[t] = x[t] otherwise
 /// ```
 ///
@@ -59,7 +59,7 @@ impl Default for Spike {
 
 impl Spike {
     /// Bursts of `min_periods ..= max_periods` periods (1 ..= 1200) at
-    /// `multiplier_min ..= multiplier_max` times normal (1 ..= 100).
+    /// `[multiplier_min, multiplier_max)` times normal (1 ..= 100).
     ///
     /// # Errors
     /// [`ConfigError`] naming the `spike.*` field at fault.

@@ -11,7 +11,7 @@ use crate::rng::StreamRng;
 /// `s` of consumption.
 ///
 /// ```text
-/// s ~ U(share_min, share_max), drawn once per meter, then fixed
+/// s ~ U[share_min, share_max), drawn once per meter, then fixed
 /// x'[t] = (1 − s) · x[t]   for t ≥ onset;   x'[t] = x[t] before
 /// ```
 ///
@@ -40,7 +40,7 @@ pub struct TamperedMeter {
 }
 
 impl Default for TamperedMeter {
-    /// s ~ U(0.2, 0.5).
+    /// s ~ U[0.2, 0.5).
     fn default() -> Self {
         TamperedMeter {
             share_min: 0.2,
@@ -50,7 +50,7 @@ impl Default for TamperedMeter {
 }
 
 impl TamperedMeter {
-    /// An unregistered share drawn in `share_min ..= share_max` (each 0 ..= 1).
+    /// An unregistered share drawn in `[share_min, share_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming `tampered_meter.share_min` or `tampered_meter.share_max`.

@@ -12,7 +12,7 @@ use crate::rng::StreamRng;
 ///
 /// ```text
 /// d ~ U{min_periods ..= max_periods};  end = min(onset + d − 1, len − 1)
-/// ε ~ U(residual_min, residual_max), drawn once
+/// ε ~ U[residual_min, residual_max), drawn once
 /// x'[t] = ε · x[t]   for onset ≤ t ≤ end;   x'[t] = x[t] otherwise
 /// ```
 ///
@@ -55,7 +55,7 @@ impl Default for Vacancy {
 
 impl Vacancy {
     /// Vacancies of `min_periods ..= max_periods` periods (1 ..= 1200) at a
-    /// residual share `residual_min ..= residual_max` (0 ..= 1).
+    /// residual share in `[residual_min, residual_max)` (each 0 ..= 1).
     ///
     /// # Errors
     /// [`ConfigError`] naming the `vacancy.*` field at fault.

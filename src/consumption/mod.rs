@@ -60,7 +60,9 @@ pub trait ConsumptionModel: Debug + Send + Sync {
 
     /// Writes the series of a meter with `profile` into `out`
     /// (`out.len() == axis.len()`), every value finite and ≥ 0, and returns
-    /// how many values had to be clipped at zero.
+    /// how many values had to be clipped at zero. The pipeline then caps
+    /// every value above [`GeneratorConfig::max_kwh`](crate::GeneratorConfig::max_kwh)
+    /// itself (and counts those), so a model need not know the ceiling.
     fn fill_series(&self, profile: &MeterProfile, axis: &TimeAxis, rng: &mut StreamRng, out: &mut [f64]) -> usize;
 }
 

@@ -19,7 +19,7 @@ use crate::time::TimeAxis;
 /// S(m) = 1 + A · cos(2π (m − peak) / 12)          seasonality, m = calendar month 1..12
 /// T(t) = max(0, 1 + g · t)                         linear trend (design assumption 5.5)
 /// b ~ LogNormal(ln median_c, σ_c)                  per-meter baseline, class c
-/// g ~ Uniform(trend_min, trend_max)                per-meter growth per month
+/// g ~ U[trend_min, trend_max)                      per-meter growth per month
 /// ε_t ~ Normal(0, noise_fraction · sd_c)           sd_c = std dev of class c's baseline distribution
 /// ```
 ///
@@ -206,7 +206,7 @@ mod tests {
     fn baselines_follow_the_class_median() {
         let m = SeasonalConsumption::new(&ConsumptionConfig::default()).unwrap();
         let streams = Streams::new(9);
-        for (class, median) in [(CustomerClass::Residential, 200.0), (CustomerClass::Industrial, 8000.0)] {
+        for (class, median) in [(CustomerClass::Residential, 200.0), (CustomerClass::Industrial, 2500.0)] {
             let mut b: Vec<f64> = (0..4001)
                 .map(|i| {
                     m.profile(class, &mut streams.stream(Purpose::MeterProfile, i))

@@ -219,6 +219,13 @@ pub(crate) fn render_txt(r: &GenerationReport) -> String {
     let _ = writeln!(t, "  Min: {}", f2(k.min));
     let _ = writeln!(t, "  Max: {}", f2(k.max));
     let _ = writeln!(t, "  Normal-meter cells clipped at zero: {}%", pct(s.clipped_fraction));
+    let _ = writeln!(
+        t,
+        "  Normal-meter cells capped at max_kwh ({} kWh): {}%; cells capped in all: {}",
+        super::fmt::fixed(r.config.max_kwh, 0),
+        pct(s.capped_fraction),
+        s.capped_cells
+    );
     let _ = writeln!(t);
     let _ = writeln!(t, "BARANGAYS:");
     for b in &s.per_barangay {

@@ -40,6 +40,9 @@ pub enum PresetArg {
     Default,
     /// 100 transformers, 5000 meters, 24 months.
     Production,
+    /// The default sizes with utility-scale industrial loads and no
+    /// 10000 kWh ceiling: outside the original tool's strict ML loader's range.
+    Utility,
 }
 
 /// The periods a label's severity is measured over.
@@ -66,6 +69,7 @@ impl From<PresetArg> for ghostload::Preset {
             PresetArg::Demo => ghostload::Preset::Demo,
             PresetArg::Default => ghostload::Preset::Default,
             PresetArg::Production => ghostload::Preset::Production,
+            PresetArg::Utility => ghostload::Preset::Utility,
         }
     }
 }

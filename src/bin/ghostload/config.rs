@@ -7,8 +7,9 @@ use ghostload::{GeneratorConfig, Preset, YearMonth};
 use crate::args::GenerateArgs;
 use crate::failure::Failure;
 
-/// Reads a TOML file; the sizes it leaves unset keep `preset`'s values.
-/// Unknown keys and wrong types are errors naming the file and the key.
+/// Reads a TOML file over `preset`: every key the file leaves unset keeps
+/// the preset's value (the sizes, and for `utility` its industrial class and
+/// `max_kwh`). Unknown keys and wrong types are errors naming the file and the key.
 fn apply_file(preset: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read config file `{}`: {e}", path.display())))?;
@@ -19,20 +20,30 @@ fn apply_file(preset: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, F
             e.to_string().trim_end()
         ))
     };
-    // Fields the file omits take their defaults (serde), which equal the
-    // preset's for everything but the three sizes a preset sets.
-    let mut config = toml::from_str::<GeneratorConfig>(&text).map_err(|e| bad(&e))?;
-    let keys: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
-    if !keys.contains_key("num_transformers") {
-        config.num_transformers = preset.num_transformers;
+    // Parsed alone first, so that an error points at the file's line and column.
+    toml::from_str::<GeneratorConfig>(&text).map_err(|e| bad(&e))?;
+    let file: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
+    let toml::Value::Table(mut merged) = toml::Value::try_from(&preset)
+        .map_err(|e| Failure::runtime(format!("cannot represent the preset as TOML: {e}")))?
+    else {
+        return Err(Failure::runtime("the preset is not a TOML table".to_owned()));
+    };
+    overlay(&mut merged, file, true);
+    toml::Value::Table(merged).try_into().map_err(|e| bad(&e))
+}
+
+/// Lays `file` over `base`, table by table, key by key. At the top level the
+/// two mixes are replaced whole: a mix given in a file lists every type wanted.
+fn overlay(base: &mut toml::Table, file: toml::Table, top: bool) {
+    for (key, value) in file {
+        let whole = top && (key == "anomaly_mix" || key == "benign_mix");
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(f)) if !whole => overlay(b, f, false),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
-    if !keys.contains_key("num_meters") {
-        config.num_meters = preset.num_meters;
-    }
-    if !keys.contains_key("num_months") {
-        config.num_months = preset.num_months;
-    }
-    Ok(config)
 }
 
 /// The configuration a `generate` run uses, validated.
