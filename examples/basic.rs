@@ -42,7 +42,7 @@ fn main() -> Result<(), ghostload::Error> {
         meter.id,
         meter.customer_class,
         tx.id,
-        dataset.barangay(tx.barangay).name,
+        dataset.barangay(tx.barangay).unwrap().name,
         dataset
             .series(meter.id)
             .map(|s| s.iter().map(|v| v.round()).collect::<Vec<_>>())

@@ -161,7 +161,7 @@ mod tests {
         let a = alloc(&[25.0, 50.0, 100.0], 100, 10);
         for t in 0..3 {
             for m in a.range(t) {
-                assert_eq!(a.transformer_of(m).index(), t);
+                assert_eq!(a.transformer_of(m).index() as usize, t);
             }
         }
     }

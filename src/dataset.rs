@@ -2,13 +2,13 @@
 
 use std::fmt;
 
+use crate::checks::ValidationReport;
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyLabel, Barangay, Event, Meter, Transformer};
 use crate::network::Network;
 use crate::report::Summary;
 use crate::time::TimeAxis;
-use crate::validate::ValidationReport;
 
 /// Consumption of every meter in every period, kWh, stored contiguously
 /// row by row (meter-major): `as_slice()[m * periods + t]` is meter `m` in period `t`.
@@ -204,10 +204,10 @@ impl Dataset {
         &self.network.barangays
     }
 
-    /// One barangay. Panics if `id` is not from this dataset.
+    /// One barangay, if it exists.
     #[must_use]
-    pub fn barangay(&self, id: BarangayId) -> &Barangay {
-        &self.network.barangays[id.index()]
+    pub fn barangay(&self, id: BarangayId) -> Option<&Barangay> {
+        self.network.barangays.get(id.index() as usize)
     }
 
     /// All transformers, in id order.
@@ -219,7 +219,7 @@ impl Dataset {
     /// One transformer, if it exists.
     #[must_use]
     pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {
-        self.network.transformers.get(id.index())
+        self.network.transformers.get(id.index() as usize)
     }
 
     /// All meters, in id order (grouped by transformer).
@@ -231,13 +231,13 @@ impl Dataset {
     /// One meter, if it exists.
     #[must_use]
     pub fn meter(&self, id: MeterId) -> Option<&Meter> {
-        self.meters.get(id.index())
+        self.meters.get(id.index() as usize)
     }
 
     /// The consumption series of a meter (kWh per period), if it exists.
     #[must_use]
     pub fn series(&self, id: MeterId) -> Option<&[f64]> {
-        self.consumption.row(id.index())
+        self.consumption.row(id.index() as usize)
     }
 
     /// The transformer serving a meter, if the meter exists.

@@ -1,6 +1,8 @@
 //! Error types: what went wrong, named precisely enough to fix it.
 
-use crate::validate::ValidationReport;
+use std::path::{Path, PathBuf};
+
+use crate::checks::ValidationReport;
 
 /// A configuration or component parameter that cannot be used.
 ///
@@ -146,6 +148,11 @@ pub enum Error {
         /// Meters the pipeline generates.
         num_meters: usize,
     },
+    /// Writing or reading a dataset directory failed ([`crate::io`]): the
+    /// same [`IoError`] the writers return, so a function returning
+    /// [`crate::Result`] can `?` a writer.
+    #[error(transparent)]
+    Io(Box<IoError>),
     /// A custom component returned something the pipeline cannot use.
     #[error("component `{component}` misbehaved: {reason}")]
     Component {
@@ -158,3 +165,108 @@ pub enum Error {
 
 /// Shorthand for `Result<T, ghostload::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure to write or read a dataset directory, naming the path and the operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// An operating-system error.
+    #[error("could not {op} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. `create`, `write`, `move into place`.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The output path exists and is not a directory.
+    #[error("`{}` exists and is not a directory", path.display())]
+    NotADirectory {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// The output path has no directory name (e.g. `/` or `..`).
+    #[error("`{}` cannot be used as an output directory", path.display())]
+    InvalidTarget {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// The dataset failed validation; nothing was written.
+    #[error("dataset failed validation, nothing written: {}", .0.failures().collect::<Vec<_>>().join("; "))]
+    Validation(Box<ValidationReport>),
+    /// The run was cancelled (e.g. Ctrl-C) before the output directory was swapped.
+    #[error("interrupted: `{}` left unchanged", path.display())]
+    Interrupted {
+        /// The output directory, unchanged.
+        path: PathBuf,
+    },
+    /// Replacing an existing output directory failed after it was moved aside,
+    /// and moving it back failed too: the old dataset waits at `aside`, and
+    /// the next run (or [`staging::recover`], or `validate_dir`) moves it back.
+    #[error(
+        "could not move the new dataset into `{}` ({source}), nor the old one back from `{}` ({restore}): \
+         the next run or `ghostload validate` restores it",
+        path.display(),
+        aside.display()
+    )]
+    Stranded {
+        /// The output directory, now missing.
+        path: PathBuf,
+        /// Where the old, complete dataset is.
+        aside: PathBuf,
+        /// Why the new dataset could not be moved in.
+        source: std::io::Error,
+        /// Why the old one could not be moved back.
+        restore: std::io::Error,
+    },
+    /// Generation failed (a misbehaving component); nothing was moved into place.
+    #[error("generation failed: {0}")]
+    Generation(Box<Error>),
+    /// No file writer is compiled in (none of the `csv`, `geojson` and
+    /// `json` features is enabled), so there is nothing to write.
+    #[error("no file writer is compiled in: enable the `csv`, `geojson` or `json` feature of ghostload")]
+    NoWriters,
+    /// A file of a dataset directory could not be parsed.
+    #[error("could not read `{}`: {reason}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl IoError {
+    pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> IoError {
+        IoError::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// An [`IoError`] as an [`Error`]: a generation or validation failure
+/// carried by the I/O error comes back as itself, anything else as [`Error::Io`].
+impl From<IoError> for Error {
+    fn from(e: IoError) -> Self {
+        match e {
+            IoError::Generation(inner) => *inner,
+            IoError::Validation(report) => Error::Validation(report),
+            other => Error::Io(Box::new(other)),
+        }
+    }
+}
+
+/// An [`Error`] as an [`IoError`]: the inverse of `From<IoError> for Error`,
+/// so that converting back and forth loses nothing.
+impl From<Error> for IoError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Io(inner) => *inner,
+            Error::Validation(report) => IoError::Validation(report),
+            other => IoError::Generation(Box::new(other)),
+        }
+    }
+}

@@ -97,7 +97,7 @@ mod tests {
         }
         assert_ne!(f[0], f[1]);
         let g = assign_feeders(&pts, &b, 3);
-        let max = g.iter().map(|x| x.index()).max().unwrap();
+        let max = g.iter().map(|x| x.index() as usize).max().unwrap();
         assert_eq!(max, 3); // ceil(10 / 3) = 4 feeders
     }
 }

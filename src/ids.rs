@@ -17,10 +17,12 @@ macro_rules! id_type {
                 $name(index)
             }
 
-            /// The 0-based position of the entity in its collection.
+            /// The 0-based position of the entity in its collection (the
+            /// same type [`from_index`](Self::from_index) takes; index a
+            /// slice with `id.index() as usize`, a lossless widening).
             #[must_use]
-            pub const fn index(self) -> usize {
-                self.0 as usize
+            pub const fn index(self) -> $inner {
+                self.0
             }
 
             /// The 1-based number shown in the displayed identifier.

@@ -85,6 +85,7 @@ pub mod anomaly;
 mod batch;
 mod capacity;
 mod cells;
+mod checks;
 mod config;
 mod consumption;
 mod dataset;
@@ -121,6 +122,7 @@ pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::batch::MeterBatch;
 pub use crate::capacity::STANDARD_RATINGS_KVA;
+pub use crate::checks::{Check, ValidationReport};
 pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
 pub use crate::consumption::{ClassProfile, ConsumptionModel, HOURS_PER_MONTH, MeterProfile, SeasonalConsumption};
 pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
@@ -136,7 +138,6 @@ pub use crate::report::Summary;
 pub use crate::shard::Shard;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};
-pub use crate::validate::{Check, ValidationReport};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "csv", feature = "geojson", feature = "json"))]

@@ -49,10 +49,10 @@ impl Network {
     /// The transformer serving meter `id`, if the meter exists.
     #[must_use]
     pub fn transformer_of(&self, id: MeterId) -> Option<&Transformer> {
-        (id.index() < self.allocation.meters())
+        ((id.index() as usize) < self.allocation.meters())
             .then(|| {
                 self.transformers
-                    .get(self.allocation.transformer_of(id.index()).index())
+                    .get(self.allocation.transformer_of(id.index() as usize).index() as usize)
             })
             .flatten()
     }
@@ -60,6 +60,6 @@ impl Network {
     /// One transformer, if it exists.
     #[must_use]
     pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {
-        self.transformers.get(id.index())
+        self.transformers.get(id.index() as usize)
     }
 }

@@ -12,6 +12,7 @@ use crate::anomaly::{
 };
 use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
+use crate::checks::ValidationReport;
 use crate::config::{ClassMix, GeneratorConfig};
 use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
 use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
@@ -23,7 +24,7 @@ use crate::network::Network;
 use crate::rng::{Purpose, PurposeStreams, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
 use crate::time::{Resolution, TimeAxis};
-use crate::validate::{Expected, ValidationReport, Validator};
+use crate::validate::{Expected, Validator};
 
 /// Collects a configuration and optional custom components; [`build`](Self::build)
 /// validates everything once.
@@ -431,7 +432,7 @@ struct Near<'a> {
 
 impl<'a> Near<'a> {
     fn of(network: &'a Network, meter: usize, spread_m: f64) -> Near<'a> {
-        let index = network.allocation.transformer_of(meter).index();
+        let index = network.allocation.transformer_of(meter).index() as usize;
         let transformer = &network.transformers[index];
         Near {
             index,

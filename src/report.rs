@@ -173,7 +173,7 @@ impl SummaryBuilder {
             })
             .collect();
         for t in network.transformers() {
-            if let Some(b) = per_barangay.get_mut(t.barangay.index()) {
+            if let Some(b) = per_barangay.get_mut(t.barangay.index() as usize) {
                 b.transformers += 1;
             }
         }
@@ -226,11 +226,11 @@ impl SummaryBuilder {
         for (m, _, label) in part.records() {
             self.classes[m.customer_class as usize] += 1;
             let hit = usize::from(label.is_some());
-            if let Some(b) = self.per_barangay.get_mut(m.barangay.index()) {
+            if let Some(b) = self.per_barangay.get_mut(m.barangay.index() as usize) {
                 b.meters += 1;
                 b.anomalous_meters += hit;
             }
-            if let Some(t) = self.per_transformer.get_mut(m.transformer_id.index()) {
+            if let Some(t) = self.per_transformer.get_mut(m.transformer_id.index() as usize) {
                 t.meters += 1;
                 t.anomalous_meters += hit;
             }

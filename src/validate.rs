@@ -1,90 +1,14 @@
 //! The design's integrity checks (§2.3), run on every generated dataset.
 
-use std::fmt;
-
 use crate::batch::Part;
+pub(crate) use crate::checks::check;
+use crate::checks::{Check, ValidationReport};
 use crate::config::GeneratorConfig;
 use crate::dataset::Dataset;
 use crate::ids::MeterId;
 use crate::model::{AnomalyLabel, Event};
 use crate::network::Network;
 use crate::time::TimeAxis;
-
-/// The outcome of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Check {
-    /// Stable snake_case name, e.g. `record_counts`.
-    pub name: String,
-    /// Whether it passed.
-    pub passed: bool,
-    /// What was measured, in words.
-    pub detail: String,
-}
-
-/// The results of [`Dataset::validate`]: the design's six checks, plus one
-/// for non-negative consumption and one for the events.
-///
-/// 1. `record_counts`: transformers and meters as configured; every meter
-///    has a series; transformers' `num_meters` add up.
-/// 2. `anomaly_count`: exactly `round(anomaly_rate × num_meters)` labels
-///    (stricter than the design's ±2 % tolerance on the rate, which a
-///    Bernoulli draw needed and an exact count does not).
-/// 3. `foreign_keys`: every meter's transformer exists and shares its
-///    barangay; every label's meter exists; labels are unique.
-/// 4. `no_missing_values`: every number is finite.
-/// 5. `all_periods_present`: every series has `num_months` periods.
-/// 6. `coordinates_in_bounds`: every transformer and meter lies in the bounds.
-/// 7. `non_negative_consumption`: no value below zero.
-/// 8. `events`: events sorted by meter, one per meter, onset and end inside
-///    the series; exactly `round(benign_rate × normal meters)` benign events,
-///    none labelled; every label has an anomalous event with the same type,
-///    onset, end, severity and theft flag, and there are no other anomalous events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ValidationReport {
-    /// Every check, in the order above.
-    pub checks: Vec<Check>,
-}
-
-impl ValidationReport {
-    /// Whether every check passed.
-    #[must_use]
-    pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.passed)
-    }
-
-    /// `name: detail` of each failed check.
-    pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
-        self.checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| format!("{}: {}", c.name, c.detail))
-    }
-
-    /// The check called `name`, if present.
-    #[must_use]
-    pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.name == name)
-    }
-}
-
-impl fmt::Display for ValidationReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in &self.checks {
-            writeln!(f, "{} {}: {}", if c.passed { "PASS" } else { "FAIL" }, c.name, c.detail)?;
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn check(name: &str, passed: bool, detail: String) -> Check {
-    Check {
-        name: name.to_owned(),
-        passed,
-        detail,
-    }
-}
 
 /// `(non-finite, finite and negative)` counts of `values`, without
 /// branches so that the loop vectorises (it runs over every cell).
@@ -312,23 +236,23 @@ impl<'a> Validator<'a> {
         let n_transformers = allocation.transformers();
         let mut cursor = meters.first().map_or(0, |m| {
             allocation
-                .transformer_of(m.id.index().min(allocation.meters().saturating_sub(1)))
-                .index()
+                .transformer_of((m.id.index() as usize).min(allocation.meters().saturating_sub(1)))
+                .index() as usize
         });
         for (i, m) in meters.iter().enumerate() {
             let transformer = self.network.transformer(m.transformer_id);
             let expected_id = self.expected.range.start + self.offset + self.meters - meters.len() + i;
-            let misplaced = m.id.index() != first + i || m.id.index() != expected_id;
+            let misplaced = m.id.index() as usize != first + i || m.id.index() as usize != expected_id;
             // Meters come in id order: the serving transformer only moves forward.
-            while cursor + 1 < n_transformers && allocation.range(cursor).end <= m.id.index() {
+            while cursor + 1 < n_transformers && allocation.range(cursor).end <= m.id.index() as usize {
                 cursor += 1;
             }
-            let wrong_transformer =
-                cursor != m.transformer_id.index() || !allocation.range(cursor).contains(&m.id.index());
+            let wrong_transformer = cursor != m.transformer_id.index() as usize
+                || !allocation.range(cursor).contains(&(m.id.index() as usize));
             if misplaced || wrong_transformer || transformer.is_none_or(|t| t.barangay != m.barangay) {
                 self.bad_meters += 1;
             }
-            if let Some(s) = self.served.get_mut(m.transformer_id.index()) {
+            if let Some(s) = self.served.get_mut(m.transformer_id.index() as usize) {
                 *s += 1;
             }
             if ![m.lat, m.lon, m.kva, m.baseline_kwh, m.monthly_growth]
@@ -341,7 +265,7 @@ impl<'a> Validator<'a> {
                 self.meters_out_of_bounds += 1;
             }
         }
-        let in_batch = |id: MeterId| (first..first + meters.len()).contains(&id.index());
+        let in_batch = |id: MeterId| (first..first + meters.len()).contains(&(id.index() as usize));
         for l in labels {
             self.labels += 1;
             if !in_batch(l.meter_id) {
@@ -432,7 +356,7 @@ impl<'a> Validator<'a> {
         let bad_transformers = n
             .transformers
             .iter()
-            .filter(|t| t.barangay.index() >= n.barangays.len())
+            .filter(|t| t.barangay.index() as usize >= n.barangays.len())
             .count();
         // Each transformer serves, within the expected range, the overlap of its own meter range.
         let r = &self.expected.range;

@@ -64,7 +64,7 @@ fn transformers_csv_round_trips() {
     for (t, r) in d.transformers().iter().zip(&rows) {
         assert_eq!(&r[0], t.id.to_string());
         assert_eq!(&r[1], t.feeder_id.to_string());
-        assert_eq!(&r[2], d.barangay(t.barangay).name);
+        assert_eq!(&r[2], d.barangay(t.barangay).unwrap().name);
         assert!((num(&r[3]) - t.lat).abs() <= 5e-7);
         assert!((num(&r[4]) - t.lon).abs() <= 5e-7);
         assert!((num(&r[5]) - t.capacity_kva).abs() <= 5e-3);
@@ -102,7 +102,7 @@ fn meter_consumption_csv_round_trips() {
         assert_eq!(&r[0], m.id.to_string());
         assert_eq!(&r[1], m.transformer_id.to_string());
         assert_eq!(&r[2], m.customer_class.as_str());
-        assert_eq!(&r[3], d.barangay(m.barangay).name);
+        assert_eq!(&r[3], d.barangay(m.barangay).unwrap().name);
         assert!((num(&r[4]) - m.lat).abs() <= 5e-7);
         assert!((num(&r[5]) - m.lon).abs() <= 5e-7);
         assert!((num(&r[6]) - m.kva).abs() <= 5e-3);
@@ -181,7 +181,7 @@ fn barangay_names_with_commas_and_quotes_are_quoted() {
     let (_, rows) = parse(&tx);
     for (t, r) in d.transformers().iter().zip(&rows) {
         assert_eq!(r.len(), 7);
-        assert_eq!(&r[2], d.barangay(t.barangay).name);
+        assert_eq!(&r[2], d.barangay(t.barangay).unwrap().name);
     }
     let mut meters = Vec::new();
     write_meter_consumption_csv(&d, &mut meters).unwrap();

@@ -135,3 +135,15 @@ fn default_parameters_clip_under_one_percent_of_normal_cells() {
         assert!(f < 0.01, "{months} months: clipped {f}");
     }
 }
+
+#[test]
+fn lookups_by_an_unknown_id_return_none_rather_than_panic() {
+    use ghostload::{BarangayId, MeterId, TransformerId};
+    let d = Pipeline::builder().build().unwrap().generate().unwrap();
+    assert!(d.barangay(BarangayId::from_index(9)).is_some());
+    assert!(d.barangay(BarangayId::from_index(10)).is_none());
+    assert!(d.transformer(TransformerId::from_index(50)).is_none());
+    assert!(d.meter(MeterId::from_index(2000)).is_none());
+    assert!(d.series(MeterId::from_index(u32::MAX)).is_none());
+    assert_eq!(MeterId::from_index(7).index(), 7u32);
+}

@@ -45,7 +45,7 @@ fn geojson_round_trips_with_every_meter_id() {
         let p = f.properties.as_ref().unwrap();
         assert_eq!(p["transformer_id"], t.id.to_string());
         assert_eq!(p["feeder_id"], t.feeder_id.to_string());
-        assert_eq!(p["barangay"], d.barangay(t.barangay).name.as_str());
+        assert_eq!(p["barangay"], d.barangay(t.barangay).unwrap().name.as_str());
         assert_eq!(p["capacity_kVA"].as_f64().unwrap(), t.capacity_kva);
         assert_eq!(p["num_meters"].as_u64().unwrap() as usize, t.num_meters);
         let ids: Vec<&str> = p["meter_ids"]

@@ -76,7 +76,7 @@ fn stronger_clustering_puts_transformers_closer_to_their_barangay_centre() {
             .transformers()
             .iter()
             .map(|t| {
-                let c = d.barangay(t.barangay).centre;
+                let c = d.barangay(t.barangay).unwrap().centre;
                 ((t.lat - c.lat).powi(2) + (t.lon - c.lon).powi(2)).sqrt()
             })
             .sum();

@@ -14,7 +14,7 @@ fn default_dataset_is_pinned() {
 
     let t = &d.transformers()[0];
     assert_eq!(t.feeder_id.to_string(), "FDR_01");
-    assert_eq!(d.barangay(t.barangay).name, "San Isidro");
+    assert_eq!(d.barangay(t.barangay).unwrap().name, "San Isidro");
     assert!(
         close(t.lat, 14.53591414424593) && close(t.lon, 120.97220024902116),
         "{t:?}"

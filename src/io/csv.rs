@@ -125,7 +125,7 @@ pub(crate) fn transformers_csv<W: Write>(network: &Network, mut out: W) -> io::R
         buf.push(b',');
         let name = network
             .barangays()
-            .get(t.barangay.index())
+            .get(t.barangay.index() as usize)
             .map_or("", |b| b.name.as_str());
         push_field(&mut buf, name);
         buf.push(b',');
@@ -185,7 +185,11 @@ impl RowFormat {
             buf.push(b',');
             buf.extend_from_slice(m.customer_class.as_str().as_bytes());
             buf.push(b',');
-            buf.extend_from_slice(self.names.get(m.barangay.index()).map_or(&[][..], Vec::as_slice));
+            buf.extend_from_slice(
+                self.names
+                    .get(m.barangay.index() as usize)
+                    .map_or(&[][..], Vec::as_slice),
+            );
             buf.push(b',');
             write_fixed(buf, m.lat, COORD_DECIMALS);
             buf.push(b',');

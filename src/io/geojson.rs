@@ -60,7 +60,7 @@ pub(crate) fn network_feature_collection(network: &Network) -> FeatureCollection
                 Value::String(
                     network
                         .barangays()
-                        .get(t.barangay.index())
+                        .get(t.barangay.index() as usize)
                         .map_or_else(String::new, |b| b.name.clone()),
                 ),
             );
@@ -145,7 +145,12 @@ pub(crate) fn network_geojson<W: Write>(network: &Network, mut out: W) -> io::Re
         buf.extend_from_slice(b"\",\"feeder_id\":\"");
         write_padded(&mut buf, "FDR_", t.feeder_id.number(), 2);
         buf.extend_from_slice(b"\",\"barangay\":");
-        buf.extend_from_slice(names.get(t.barangay.index()).map_or("\"\"", String::as_str).as_bytes());
+        buf.extend_from_slice(
+            names
+                .get(t.barangay.index() as usize)
+                .map_or("\"\"", String::as_str)
+                .as_bytes(),
+        );
         buf.extend_from_slice(b",\"capacity_kVA\":");
         write_fixed(&mut buf, t.capacity_kva, KVA_DECIMALS);
         buf.extend_from_slice(b",\"num_meters\":");

@@ -45,11 +45,12 @@ use crate::batch::MeterBatch;
 use crate::dataset::Dataset;
 use crate::pipeline::Pipeline;
 use crate::shard::Shard;
-use crate::validate::ValidationReport;
 
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod csv;
+// Without a writer feature only the benchmarks' `write_fixed` is used.
+#[cfg_attr(not(any(feature = "csv", feature = "geojson", feature = "json")), allow(dead_code))]
 pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geojson")))]
@@ -77,86 +78,10 @@ pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate
 #[cfg(feature = "json")]
 pub use self::report::{GenerationReport, REPORT_JSON, REPORT_TXT, ShardInfo, write_report_json, write_report_txt};
 pub use self::staging::Staging;
+pub use crate::error::IoError;
 
 /// File name of the run log the CLI writes beside the data.
 pub const LOG_FILE: &str = "synthetic_data_generation.log";
-
-/// A failure to write or read a dataset directory, naming the path and the operation.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum IoError {
-    /// An operating-system error.
-    #[error("could not {op} `{}`: {source}", path.display())]
-    Io {
-        /// What was being done, e.g. `create`, `write`, `move into place`.
-        op: &'static str,
-        /// The file or directory.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The output path exists and is not a directory.
-    #[error("`{}` exists and is not a directory", path.display())]
-    NotADirectory {
-        /// The output path.
-        path: PathBuf,
-    },
-    /// The output path has no directory name (e.g. `/` or `..`).
-    #[error("`{}` cannot be used as an output directory", path.display())]
-    InvalidTarget {
-        /// The output path.
-        path: PathBuf,
-    },
-    /// The dataset failed validation; nothing was written.
-    #[error("dataset failed validation, nothing written: {}", .0.failures().collect::<Vec<_>>().join("; "))]
-    Validation(Box<ValidationReport>),
-    /// The run was cancelled (e.g. Ctrl-C) before the output directory was swapped.
-    #[error("interrupted: `{}` left unchanged", path.display())]
-    Interrupted {
-        /// The output directory, unchanged.
-        path: PathBuf,
-    },
-    /// Replacing an existing output directory failed after it was moved aside,
-    /// and moving it back failed too: the old dataset waits at `aside`, and
-    /// the next run (or [`staging::recover`], or `validate_dir`) moves it back.
-    #[error(
-        "could not move the new dataset into `{}` ({source}), nor the old one back from `{}` ({restore}): \
-         the next run or `ghostload validate` restores it",
-        path.display(),
-        aside.display()
-    )]
-    Stranded {
-        /// The output directory, now missing.
-        path: PathBuf,
-        /// Where the old, complete dataset is.
-        aside: PathBuf,
-        /// Why the new dataset could not be moved in.
-        source: std::io::Error,
-        /// Why the old one could not be moved back.
-        restore: std::io::Error,
-    },
-    /// Generation failed (a misbehaving component); nothing was moved into place.
-    #[error("generation failed: {0}")]
-    Generation(Box<crate::Error>),
-    /// A file of a dataset directory could not be parsed.
-    #[error("could not read `{}`: {reason}", path.display())]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// What was wrong.
-        reason: String,
-    },
-}
-
-impl IoError {
-    pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> IoError {
-        IoError::Io {
-            op,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
 
 /// How [`write_dataset`] and [`stream_dataset`] run.
 #[derive(Debug, Clone)]
@@ -291,6 +216,16 @@ pub fn file_names() -> Vec<&'static str> {
     names
 }
 
+/// `Err(`[`IoError::NoWriters`]`)` when no writer feature is compiled in:
+/// "success" with no files would hide a misconfigured build.
+fn require_writers() -> Result<(), IoError> {
+    if file_names().is_empty() {
+        Err(IoError::NoWriters)
+    } else {
+        Ok(())
+    }
+}
+
 /// Creates `dir/name`, writes it with `write`, and syncs it to disk when `sync`.
 #[cfg_attr(not(any(feature = "csv", feature = "geojson", feature = "json")), allow(dead_code))]
 fn write_file(
@@ -322,6 +257,7 @@ fn write_file(
 /// written); [`IoError::Interrupted`] when the cancel flag is set;
 /// [`IoError::Io`] for file-system errors.
 pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    require_writers()?;
     let expected = crate::validate::Expected::whole(dataset.config());
     let (config, axis, network) = (dataset.config(), dataset.axis(), dataset.network());
     let mut sink = Sink::open(dir, config, axis, network, expected, options)?;
@@ -336,6 +272,7 @@ pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Res
 /// # Errors
 /// [`IoError::Generation`] when a component fails; otherwise as [`write_files`].
 pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    require_writers()?;
     let network = pipeline.network();
     let config = pipeline.config();
     let range = options.shard.range(config.num_meters);
@@ -346,9 +283,7 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     // Batch k + 1 is generated and rendered (in parallel) while batch k is
     // written and checked: the sequential part overlaps the parallel one.
     let produce = |range: std::ops::Range<usize>| -> Result<(MeterBatch, sink::Rendered), IoError> {
-        let batch = pipeline
-            .generate_batch(range)
-            .map_err(|e| IoError::Generation(Box::new(e)))?;
+        let batch = pipeline.generate_batch(range).map_err(IoError::from)?;
         let rendered = sink::render(&formatter, &batch.part());
         Ok((batch, rendered))
     };
@@ -428,6 +363,8 @@ pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> R
 
 /// The [`Staging`] directory for `dir`, cancelled by the options' flag.
 fn staging_for(dir: &Path, options: &WriteOptions) -> Result<Staging, IoError> {
+    // Checked before the staging directory exists, so that nothing is created.
+    require_writers()?;
     let staging = Staging::new(dir)?;
     Ok(match &options.cancel {
         Some(flag) => staging.with_cancel_flag(Arc::clone(flag)),
@@ -443,5 +380,37 @@ fn at_target(e: IoError, target: &Path) -> IoError {
             path: target.to_path_buf(),
         },
         other => other,
+    }
+}
+
+#[cfg(all(test, not(any(feature = "csv", feature = "geojson", feature = "json"))))]
+mod no_writer_tests {
+    use super::*;
+
+    #[test]
+    fn without_a_writer_feature_nothing_is_written_and_the_error_says_why() {
+        let pipeline = crate::Pipeline::builder()
+            .config(crate::GeneratorConfig {
+                num_meters: 40,
+                num_transformers: 4,
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        let dataset = pipeline.generate().unwrap();
+        let dir = std::env::temp_dir().join(format!("ghostload-no-writers-{}", std::process::id()));
+        let err = write_dataset(&dataset, &dir, &WriteOptions::default()).unwrap_err();
+        assert!(matches!(err, IoError::NoWriters), "{err}");
+        assert!(err.to_string().contains("`csv`"), "{err}");
+        let err = stream_dataset(&pipeline, &dir, &WriteOptions::default()).unwrap_err();
+        assert!(matches!(err, IoError::NoWriters), "{err}");
+        assert!(!dir.exists(), "nothing may be created");
+        let parent = std::env::temp_dir();
+        let leftovers = std::fs::read_dir(&parent)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("ghostload-no-writers"))
+            .count();
+        assert_eq!(leftovers, 0, "no staging directory either");
     }
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::IoError;
 use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
+use crate::checks::{Check, ValidationReport, check};
 use crate::geo::{GeoBounds, GeoPoint};
-use crate::validate::{Check, ValidationReport, check};
 
 /// One CSV file read as text: its header and rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

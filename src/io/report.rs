@@ -7,11 +7,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::checks::ValidationReport;
 use crate::config::GeneratorConfig;
 use crate::dataset::{Dataset, Warning};
 use crate::report::Summary;
 use crate::shard::Shard;
-use crate::validate::ValidationReport;
 
 /// File name of the machine-readable report.
 pub const REPORT_JSON: &str = "generation_report.json";

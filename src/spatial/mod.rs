@@ -50,7 +50,7 @@ pub struct Site {
 /// let config = GeneratorConfig { num_meters: 200, num_transformers: 10, ..Default::default() };
 /// let data = Pipeline::builder().config(config).spatial(AtCentre).build()?.generate()?;
 /// let t = &data.transformers()[0];
-/// assert_eq!(data.barangay(t.barangay).centre, t.point());
+/// assert_eq!(data.barangay(t.barangay).unwrap().centre, t.point());
 /// # Ok::<(), ghostload::Error>(())
 /// ```
 pub trait SpatialStrategy: Debug + Send + Sync {

@@ -69,7 +69,7 @@ mod tests {
             let k = s.point.lat.to_radians().cos();
             let near_first = (s.point.lat - 14.45).powi(2) + ((s.point.lon - 120.95) * k).powi(2)
                 < (s.point.lat - 14.65).powi(2) + ((s.point.lon - 121.15) * k).powi(2);
-            assert_eq!(s.barangay.index() == 0, near_first);
+            assert_eq!(s.barangay.index() as usize == 0, near_first);
         }
     }
 }
