@@ -100,6 +100,12 @@ fn check_weight(field: &'static str, weight: f64) -> Result<(), ConfigError> {
 }
 
 impl PipelineBuilder {
+    /// Most worker threads [`threads`](Self::threads) accepts: 1024. A fixed
+    /// number (not a multiple of the cores) so that a configuration valid on
+    /// one machine is valid on every machine; every thread is started up
+    /// front, and far more threads than cores only slow a run down.
+    pub const MAX_THREADS: usize = 1024;
+
     /// A builder with the default configuration and default components.
     pub fn new() -> Self {
         Self::default()
@@ -133,9 +139,12 @@ impl PipelineBuilder {
         self
     }
 
-    /// Number of worker threads for meter generation; `0` (the default) uses
+    /// Number of worker threads for meter generation, `0 ..=`
+    /// [`MAX_THREADS`](Self::MAX_THREADS) (1024); `0` (the default) uses
     /// rayon's global pool (all cores). The dataset is identical for any value.
     /// Without the `parallel` feature generation is sequential and this is ignored.
+    /// A larger value is kept and refused by [`build`](Self::build) with
+    /// [`ConfigError::OutOfRange`] naming `threads`, before any thread starts.
     ///
     /// ```
     /// use ghostload::Pipeline;
@@ -191,8 +200,11 @@ impl PipelineBuilder {
     /// Validates the configuration and builds the default components.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the first invalid field.
+    /// [`Error::Config`] naming the first invalid field (or `threads`).
     pub fn build(self) -> Result<Pipeline> {
+        if self.threads > Self::MAX_THREADS {
+            return Err(ConfigError::out_of_range("threads", self.threads, "0 ..= 1024 (0 = all cores)").into());
+        }
         let config = self.config;
         config.validate_with(!self.anomalies.is_empty(), !self.benign.is_empty())?;
         let axis = TimeAxis::new(config.start_month, config.num_months, Resolution::Monthly)?;
@@ -485,9 +497,14 @@ impl Pipeline {
     #[must_use]
     pub fn in_memory_bytes(&self) -> u64 {
         let c = &self.config;
-        let per_meter = c.num_months * std::mem::size_of::<f64>() + std::mem::size_of::<Meter>();
-        let labels = c.anomalous_meter_count() * (std::mem::size_of::<AnomalyLabel>() + std::mem::size_of::<Event>());
-        (c.num_meters * per_meter + labels) as u64
+        let size = |bytes: usize| bytes as u64;
+        let meters = (c.num_meters as u64).saturating_mul(size(std::mem::size_of::<Meter>()));
+        let labels = (c.anomalous_meter_count() as u64)
+            .saturating_mul(size(std::mem::size_of::<AnomalyLabel>() + std::mem::size_of::<Event>()));
+        c.cells()
+            .saturating_mul(size(std::mem::size_of::<f64>()))
+            .saturating_add(meters)
+            .saturating_add(labels)
     }
 
     /// Generates meters `range` (indices into `0 .. num_meters`) of the
@@ -553,7 +570,7 @@ impl Pipeline {
     ) -> impl Iterator<Item = Result<MeterBatch>> + 'a {
         let size = batch_size.max(1);
         let starts = range.clone().step_by(size);
-        starts.map(move |start| self.generate_batch(network, start..(start + size).min(range.end)))
+        starts.map(move |start| self.generate_batch(network, start..start.saturating_add(size).min(range.end)))
     }
 
     /// Checks a streamed dataset as [`Dataset::validate`] checks an in-memory

@@ -2,7 +2,17 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ghostload::io::{DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE};
+use ghostload::{GeneratorConfig, PipelineBuilder, TimeAxis};
+
+/// A `usize` flag accepting `lo ..= hi`; clap's error names the flag and the range (exit 2).
+fn count(lo: usize, hi: usize) -> impl TypedValueParser<Value = usize> {
+    clap::value_parser!(u64)
+        .range(lo as u64..=hi as u64)
+        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+}
 
 /// Deterministic synthetic datasets for electricity-theft detection.
 #[derive(Debug, Parser)]
@@ -74,19 +84,19 @@ impl From<PresetArg> for ghostload::Preset {
 /// Flags override the file, the file overrides the preset.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of distribution transformers.
-    #[arg(long)]
+    /// Number of distribution transformers, 1 ..= 10000000.
+    #[arg(long, value_parser = count(1, GeneratorConfig::MAX_TRANSFORMERS))]
     pub num_transformers: Option<usize>,
-    /// Number of customer meters.
-    #[arg(long)]
+    /// Number of customer meters, num_transformers ..= 4294967295.
+    #[arg(long, value_parser = count(1, GeneratorConfig::MAX_ENTITIES))]
     pub num_meters: Option<usize>,
-    /// Number of monthly periods per meter.
-    #[arg(long)]
+    /// Number of monthly periods per meter, 1 ..= 1200 (ending by 9999-12).
+    #[arg(long, value_parser = count(1, TimeAxis::MAX_PERIODS))]
     pub num_months: Option<usize>,
     /// Share of anomalous meters, 0.0 ..= 1.0.
     #[arg(long, allow_negative_numbers = true)]
     pub anomaly_rate: Option<f64>,
-    /// Master seed.
+    /// Master seed, 0 ..= 18446744073709551615.
     #[arg(long)]
     pub seed: Option<u64>,
     /// First month of every series, YYYY-MM.
@@ -107,10 +117,10 @@ pub struct GenerateArgs {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
-    /// Worker threads (0 = all cores). The output is identical for any value.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, 0 ..= 1024 (0 = all cores). The output is identical for any value.
+    #[arg(long, default_value_t = 0, value_parser = count(0, PipelineBuilder::MAX_THREADS))]
     pub threads: usize,
-    /// Write only shard K of N (1 <= K <= N): its rows of meter_consumption.csv,
+    /// Write only shard K of N (1 <= K <= N <= 4294967295): its rows of meter_consumption.csv,
     /// anomaly_labels.csv and events.csv, plus the full transformer files.
     /// Concatenating the shards' rows in order gives the single-machine files.
     #[arg(long, value_name = "K/N")]
@@ -119,7 +129,7 @@ pub struct GenerateArgs {
     /// loss; the run is all-or-nothing for process failures either way).
     #[arg(long)]
     pub fsync: bool,
-    /// Meters generated and written per batch (bounds memory).
-    #[arg(long, default_value_t = ghostload::io::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
-    pub batch_size: u64,
+    /// Meters generated and written per batch (bounds memory), 1 ..= 1048576.
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE))]
+    pub batch_size: usize,
 }
