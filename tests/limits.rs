@@ -348,17 +348,29 @@ fn the_allowed_texts_match_the_constants() {
     assert!(err(over).contains(&format!("1 ..= {}", GeneratorConfig::MAX_TRANSFORMERS)));
     let shard = Shard::new(1, Shard::MAX_COUNT + 1).unwrap_err().to_string();
     assert!(shard.contains(&format!("N <= {}", Shard::MAX_COUNT)), "{shard}");
-    let threads = Pipeline::builder().threads(usize::MAX).build().unwrap_err().to_string();
+    let threads = build_with_threads(usize::MAX).unwrap_err().to_string();
     assert!(
         threads.contains(&format!("0 ..= {}", PipelineBuilder::MAX_THREADS)),
         "{threads}"
     );
 }
 
+/// A builder with `threads` and an otherwise invalid configuration: `threads`
+/// is checked first, and should that check go missing the build still fails
+/// (on `num_meters`) before it starts a single thread, so the test fails
+/// fast instead of starting `usize::MAX` threads.
+fn build_with_threads(threads: usize) -> Result<Pipeline, Error> {
+    let invalid = GeneratorConfig {
+        num_meters: 0,
+        ..Default::default()
+    };
+    Pipeline::builder().config(invalid).threads(threads).build()
+}
+
 #[test]
 fn threads_beyond_the_cap_are_refused_by_build() {
     for threads in [PipelineBuilder::MAX_THREADS + 1, 100_000, usize::MAX] {
-        match Pipeline::builder().threads(threads).build() {
+        match build_with_threads(threads) {
             Err(Error::Config(ConfigError::OutOfRange { field, value, allowed })) => {
                 assert_eq!(field, "threads");
                 assert_eq!(value, threads.to_string());
@@ -367,6 +379,14 @@ fn threads_beyond_the_cap_are_refused_by_build() {
             other => panic!("{threads}: {other:?}"),
         }
     }
+    let at_cap = build_with_threads(PipelineBuilder::MAX_THREADS);
+    assert!(matches!(
+        at_cap,
+        Err(Error::Config(ConfigError::OutOfRange {
+            field: "num_meters",
+            ..
+        }))
+    ));
     assert!(Pipeline::builder().threads(0).build().is_ok());
     assert!(Pipeline::builder().threads(2).build().is_ok());
 }
