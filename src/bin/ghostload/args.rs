@@ -7,11 +7,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ghostload::io::{DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE};
 use ghostload::{GeneratorConfig, PipelineBuilder, TimeAxis};
 
-/// A `usize` flag accepting `lo ..= hi`; clap's error names the flag and the range (exit 2).
+/// A `usize` flag accepting `lo ..= hi`. Anything else (negative, too large
+/// for any integer type, out of range) gets clap's error naming the flag,
+/// the value and this range (exit 2).
 fn count(lo: usize, hi: usize) -> impl TypedValueParser<Value = usize> {
-    clap::value_parser!(u64)
-        .range(lo as u64..=hi as u64)
-        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+    move |text: &str| -> Result<usize, String> {
+        text.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|v| (lo..=hi).contains(v))
+            .ok_or_else(|| format!("expected a whole number in {lo}..={hi}"))
+    }
 }
 
 /// Deterministic synthetic datasets for electricity-theft detection.
