@@ -29,15 +29,24 @@ use crate::time::YearMonth;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct GeneratorConfig {
-    /// Master seed; every random draw derives from it. Default 42.
+    /// Master seed; every random draw derives from it. Any `u64` (a TOML
+    /// file holds at most 9 223 372 036 854 775 807). Default 42.
     pub seed: u64,
-    /// Number of distribution transformers (≥ 1). Default 50.
+    /// Number of distribution transformers
+    /// (1 ..= [`MAX_TRANSFORMERS`](Self::MAX_TRANSFORMERS) = 10 000 000: the
+    /// network stays in memory for the whole run, about 120 bytes per
+    /// transformer). Default 50.
     pub num_transformers: usize,
-    /// Number of customer meters (≥ `num_transformers`). Default 2 000.
+    /// Number of customer meters (`num_transformers` ..=
+    /// [`MAX_ENTITIES`](Self::MAX_ENTITIES) = 4 294 967 295, the last 32-bit
+    /// meter id). Streamed to disk in bounded memory, so the count only sets
+    /// the run time and the output size. Default 2 000.
     pub num_meters: usize,
-    /// Number of monthly periods in each series (1 ..= 1200). Default 12.
+    /// Number of monthly periods in each series (1 ..= 1200, and the last
+    /// month no later than 9999-12). Default 12.
     pub num_months: usize,
-    /// First month of every series. Default 2024-01. Never taken from the clock.
+    /// First month of every series (0001-01 ..= 9999-12). Default 2024-01.
+    /// Never taken from the clock.
     pub start_month: YearMonth,
     /// Share of meters that carry an anomaly (0 ..= 1). Exactly
     /// `round(anomaly_rate × num_meters)` meters are anomalous. Default 0.075.
@@ -71,11 +80,12 @@ pub struct GeneratorConfig {
     /// How tightly transformers cluster around their barangay centre
     /// (0 ..= 1; **1 is tightest**). Default 0.7.
     pub spatial_clustering_strength: f64,
-    /// Meters each transformer serves at least (≥ 1). Lowered, with a
+    /// Meters each transformer serves at least (≥ 1, no upper limit). Lowered, with a
     /// warning, to `num_meters / num_transformers` when that is smaller. Default 10.
     pub min_meters_per_transformer: usize,
-    /// Transformers per feeder (≥ 1); feeders group spatially adjacent
-    /// transformers. Default 10.
+    /// Transformers per feeder (≥ 1, no upper limit: any value ≥
+    /// `num_transformers` gives a single feeder); feeders group spatially
+    /// adjacent transformers. Default 10.
     pub transformers_per_feeder: usize,
     /// Typical distance of a meter from its transformer, metres (0 ..= 5 000):
     /// the standard deviation of the offset on each axis. Default 100 m.
@@ -144,7 +154,7 @@ impl Default for GeneratorConfig {
 }
 
 impl GeneratorConfig {
-    /// Largest number of meters or transformers (ids are 32-bit).
+    /// Largest number of meters, 4 294 967 295: meter ids are 32-bit.
     pub const MAX_ENTITIES: usize = u32::MAX as usize;
 
     /// The default [`max_kwh`](Self::max_kwh), kWh per meter-month: the
@@ -155,6 +165,20 @@ impl GeneratorConfig {
     /// The [`max_kwh`](Self::max_kwh) of [`Preset::Utility`], kWh per
     /// meter-period: 10⁹ kWh, an average load of 1.4 GW, so in practice no ceiling.
     pub const UNCAPPED_MAX_KWH: f64 = 1e9;
+
+    /// Largest number of transformers, 10 000 000. The network (sites,
+    /// capacities, feeders, the meter allocation and the per-transformer
+    /// report counts) is held in memory for the whole run, about 120 bytes
+    /// per transformer: the cap keeps it near 1.2 GB (`u32::MAX`
+    /// transformers would ask for about 500 GB).
+    pub const MAX_TRANSFORMERS: usize = 10_000_000;
+
+    /// `num_meters × num_months`: the consumption values of the dataset
+    /// (computed in `u64`, so it cannot overflow for any accepted sizes).
+    #[must_use]
+    pub fn cells(&self) -> u64 {
+        (self.num_meters as u64).saturating_mul(self.num_months as u64)
+    }
 
     /// Checks every field once; the first problem found is returned.
     ///
@@ -169,8 +193,13 @@ impl GeneratorConfig {
     /// (`builder_anomalies`, `builder_benign`); the pipeline then checks the
     /// combined mix.
     pub(crate) fn validate_with(&self, builder_anomalies: bool, builder_benign: bool) -> Result<(), ConfigError> {
-        check_count("num_transformers", self.num_transformers)?;
-        check_count("num_meters", self.num_meters)?;
+        check_count(
+            "num_transformers",
+            self.num_transformers,
+            Self::MAX_TRANSFORMERS,
+            "1 ..= 10000000",
+        )?;
+        check_count("num_meters", self.num_meters, Self::MAX_ENTITIES, "1 ..= 4294967295")?;
         if self.num_meters < self.num_transformers {
             return Err(ConfigError::TooFewMeters {
                 num_meters: self.num_meters,
@@ -690,11 +719,11 @@ fn check_unit(field: &'static str, value: f64) -> Result<(), ConfigError> {
     check_range(field, value, 0.0, 1.0, "0.0 ..= 1.0")
 }
 
-fn check_count(field: &'static str, value: usize) -> Result<(), ConfigError> {
-    if (1..=GeneratorConfig::MAX_ENTITIES).contains(&value) {
+fn check_count(field: &'static str, value: usize, max: usize, allowed: &'static str) -> Result<(), ConfigError> {
+    if (1..=max).contains(&value) {
         Ok(())
     } else {
-        Err(ConfigError::out_of_range(field, value, "1 ..= 4294967295"))
+        Err(ConfigError::out_of_range(field, value, allowed))
     }
 }
 

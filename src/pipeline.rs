@@ -133,6 +133,12 @@ fn check_weight(field: &'static str, weight: f64) -> Result<(), ConfigError> {
 }
 
 impl PipelineBuilder {
+    /// Most worker threads [`threads`](Self::threads) accepts: 1024. A fixed
+    /// number (not a multiple of the cores) so that a configuration valid on
+    /// one machine is valid on every machine; every thread is started up
+    /// front, and far more threads than cores only slow a run down.
+    pub const MAX_THREADS: usize = 1024;
+
     /// A builder with the default configuration and default components.
     pub fn new() -> Self {
         Self::default()
@@ -156,9 +162,12 @@ impl PipelineBuilder {
         self
     }
 
-    /// Number of worker threads for meter generation; `0` (the default) uses
+    /// Number of worker threads for meter generation, `0 ..=`
+    /// [`MAX_THREADS`](Self::MAX_THREADS) (1024); `0` (the default) uses
     /// rayon's global pool (all cores). The dataset is identical for any value.
     /// Without the `parallel` feature generation is sequential and this is ignored.
+    /// A larger value is kept and refused by [`build`](Self::build) with
+    /// [`ConfigError::OutOfRange`] naming `threads`, before any thread starts.
     ///
     /// ```
     /// use ghostload::Pipeline;
@@ -246,8 +255,11 @@ impl PipelineBuilder {
     /// Validates the configuration and builds the default components.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the first invalid field.
+    /// [`Error::Config`] naming the first invalid field (or `threads`).
     pub fn build(self) -> Result<Pipeline> {
+        if self.threads > Self::MAX_THREADS {
+            return Err(ConfigError::out_of_range("threads", self.threads, "0 ..= 1024 (0 = all cores)").into());
+        }
         let config = self.config;
         config.validate_with(!self.anomalies.is_empty(), !self.benign.is_empty())?;
         let axis = TimeAxis::new(config.start_month, config.num_months, Resolution::Monthly)?;
@@ -638,7 +650,7 @@ impl Pipeline {
         let starts = if invalid.is_some() { 0..0 } else { range.clone() };
         let batches = starts
             .step_by(size)
-            .map(move |start| self.generate_batch(start..(start + size).min(range.end)));
+            .map(move |start| self.generate_batch(start..start.saturating_add(size).min(range.end)));
         invalid.map(Err).into_iter().chain(batches)
     }
 

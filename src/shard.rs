@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use crate::error::ConfigError;
 
+/// The allowed range of a shard, in words (see [`Shard::MAX_COUNT`]).
+const ALLOWED: &str = "K/N with 1 <= K <= N <= 4294967295";
+
 /// The `index`-th (1-based) of `count` contiguous, nearly equal meter ranges.
 ///
 /// Shard `K/N` of `n` meters covers meters `⌊(K−1)·n/N⌋ .. ⌊K·n/N⌋`; the
@@ -20,25 +23,48 @@ use crate::error::ConfigError;
 /// assert_eq!(tiles, [0..2, 2..5, 5..7, 7..10]);
 /// # Ok::<(), ghostload::ConfigError>(())
 /// ```
+///
+/// With the `serde` feature it (de)serializes as `{index, count}`;
+/// deserializing checks them as [`Shard::new`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ShardFields"))]
 pub struct Shard {
     index: usize,
     count: usize,
 }
 
+/// The serialized form of a [`Shard`], checked on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShardFields {
+    index: usize,
+    count: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ShardFields> for Shard {
+    type Error = ConfigError;
+
+    fn try_from(f: ShardFields) -> Result<Self, Self::Error> {
+        Shard::new(f.index, f.count)
+    }
+}
+
 impl Shard {
-    /// Shard `index` of `count` (`1 <= index <= count`).
+    /// Most shards a dataset can be split into: 4 294 967 295, the largest
+    /// number of meters ([`GeneratorConfig::MAX_ENTITIES`](crate::GeneratorConfig::MAX_ENTITIES)).
+    /// More shards than meters is allowed (the extra shards are empty).
+    pub const MAX_COUNT: usize = u32::MAX as usize;
+
+    /// Shard `index` of `count` (`1 <= index <= count <= MAX_COUNT`).
     ///
     /// # Errors
     /// [`ConfigError::OutOfRange`] naming `shard`.
     pub fn new(index: usize, count: usize) -> Result<Self, ConfigError> {
-        if count == 0 || index == 0 || index > count {
-            return Err(ConfigError::out_of_range(
-                "shard",
-                format!("{index}/{count}"),
-                "K/N with 1 <= K <= N",
-            ));
+        if count == 0 || count > Self::MAX_COUNT || index == 0 || index > count {
+            return Err(ConfigError::out_of_range("shard", format!("{index}/{count}"), ALLOWED));
         }
         Ok(Shard { index, count })
     }
@@ -89,7 +115,7 @@ impl FromStr for Shard {
         let invalid = || ConfigError::Invalid {
             field: "shard",
             value: s.to_owned(),
-            reason: "expected K/N with 1 <= K <= N, e.g. 3/8",
+            reason: "expected K/N with 1 <= K <= N <= 4294967295, e.g. 3/8",
         };
         let (k, n) = s.split_once('/').ok_or_else(invalid)?;
         let k = k.trim().parse().map_err(|_| invalid())?;
@@ -119,7 +145,18 @@ mod tests {
 
     #[test]
     fn bad_shards_are_rejected() {
-        for bad in ["0/4", "5/4", "1/0", "x/2", "3", ""] {
+        for bad in [
+            "0/4",
+            "5/4",
+            "1/0",
+            "x/2",
+            "3",
+            "",
+            "1/4294967296",
+            "18446744073709551615/18446744073709551615",
+            "1/18446744073709551616",
+            "-1/4",
+        ] {
             assert_eq!(bad.parse::<Shard>().unwrap_err().field(), "shard", "{bad}");
         }
     }

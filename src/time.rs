@@ -62,14 +62,24 @@ impl YearMonth {
         self.month
     }
 
-    /// The month `n` months later.
+    /// The month `n` months later. Within a [`TimeAxis`] it is at most
+    /// 9999-12; past that the year keeps counting (saturating at `i32::MAX`)
+    /// rather than overflowing.
     #[must_use]
     pub fn plus_months(self, n: usize) -> YearMonth {
-        let zero_based = i64::from(self.month) - 1 + n as i64;
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let zero_based = (i64::from(self.month) - 1).saturating_add(n);
+        let year = i64::from(self.year).saturating_add(zero_based / 12);
         YearMonth {
-            year: self.year + (zero_based / 12) as i32,
+            year: i32::try_from(year).unwrap_or(i32::MAX),
             month: (zero_based % 12) as u8 + 1,
         }
+    }
+
+    /// Months from this one to 9999-12, the last month [`new`](Self::new) accepts.
+    fn months_to_end(self) -> usize {
+        let index = |year: i32, month: u8| i64::from(year) * 12 + i64::from(month);
+        usize::try_from(index(9999, 12) - index(self.year, self.month)).unwrap_or(0)
     }
 
     /// `YYYYMM` as a number, e.g. `202401`.
@@ -203,10 +213,19 @@ impl TimeAxis {
     /// An axis of `periods` periods beginning at `start`.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= periods <= 1200`.
+    /// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= periods <= 1200`
+    /// and the last period falls no later than 9999-12 (a later year would
+    /// not fit the four-digit `YYYY-MM` and `YYYYMM` forms of the output files).
     pub fn new(start: YearMonth, periods: usize, resolution: Resolution) -> Result<Self, ConfigError> {
         if !(1..=Self::MAX_PERIODS).contains(&periods) {
             return Err(ConfigError::out_of_range("num_months", periods, "1 ..= 1200"));
+        }
+        if start.months_to_end() < periods - 1 {
+            return Err(ConfigError::out_of_range(
+                "num_months",
+                format!("{periods} from {start}"),
+                "1 ..= 1200, with the last month no later than 9999-12",
+            ));
         }
         Ok(TimeAxis {
             start,

@@ -555,3 +555,101 @@ fn ctrl_c_at_any_moment_leaves_the_complete_old_or_new_dataset() {
     }
     assert!(outcomes.iter().any(|o| o.1 == Some(1)), "{outcomes:?}");
 }
+
+/// Runs `generate` with `flags`; it must be refused with exit 2 before any
+/// work (quickly, creating nothing) and stderr must contain every `needle`.
+fn assert_usage_error(flags: &[&str], needles: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let started = std::time::Instant::now();
+    let mut args = vec!["generate", "--output-dir", out.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    let o = ghostload(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{flags:?}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{flags:?}: `{needle}` not in {err}");
+    }
+    assert!(!out.exists(), "{flags:?} created the output directory");
+    assert!(started.elapsed().as_secs() < 10, "{flags:?} was not refused up front");
+}
+
+#[test]
+fn absurd_thread_counts_exit_2_naming_flag_and_range() {
+    // The invalid anomaly rate stops the run before any thread starts, should
+    // the --threads check ever go missing: the test then fails fast.
+    for n in ["100000", "1025", "18446744073709551615", "18446744073709551616"] {
+        assert_usage_error(&["--threads", n, "--anomaly-rate", "2"], &["--threads", n, "0..=1024"]);
+    }
+    assert_usage_error(&["--threads=-1", "--anomaly-rate", "2"], &["--threads"]);
+}
+
+#[test]
+fn absurd_batch_sizes_exit_2_naming_flag_and_range() {
+    for n in ["0", "1048577", "18446744073709551615"] {
+        assert_usage_error(&["--batch-size", n], &["--batch-size", "1..=1048576"]);
+    }
+}
+
+#[test]
+fn absurd_sizes_exit_2_naming_flag_and_range() {
+    let cases = [
+        ("--num-months", "100000", "1..=1200"),
+        ("--num-months", "0", "1..=1200"),
+        ("--num-transformers", "10000001", "1..=10000000"),
+        ("--num-transformers", "18446744073709551615", "1..=10000000"),
+        ("--num-meters", "4294967296", "1..=4294967295"),
+        ("--num-meters", "18446744073709551615", "1..=4294967295"),
+    ];
+    for (flag, value, range) in cases {
+        assert_usage_error(&[flag, value], &[flag, value, range]);
+    }
+    // In range for the flag, but not for the other sizes: the library's check names the field.
+    assert_usage_error(
+        &["--num-transformers", "10000000", "--num-meters", "100"],
+        &["num_meters", "num_transformers"],
+    );
+    assert_usage_error(
+        &["--start-month", "9999-06", "--num-months", "12"],
+        &["num_months", "9999-12"],
+    );
+}
+
+#[test]
+fn bad_shards_exit_2_naming_flag_and_range() {
+    for shard in [
+        "0/4",
+        "5/4",
+        "1/0",
+        "x/2",
+        "3",
+        "1/4294967296",
+        "18446744073709551615/18446744073709551615",
+        "1/99999999999999999999999",
+    ] {
+        assert_usage_error(&["--shard", shard], &["--shard", "1 <= K <= N <= 4294967295"]);
+    }
+    assert_usage_error(&["--shard=-1/2"], &["--shard"]);
+}
+
+#[test]
+fn absurd_sizes_in_a_config_file_exit_2_naming_field_and_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "num_transformers = 100000000\nnum_meters = 200000000\n",
+            "num_transformers",
+            "1 ..= 10000000",
+        ),
+        ("num_months = 100000\n", "num_months", "1 ..= 1200"),
+        ("num_meters = 4294967296\n", "num_meters", "1 ..= 4294967295"),
+        ("min_normal_periods = 100000\n", "min_normal_periods", "0 ..= 1200"),
+        ("meter_spread_m = inf\n", "meter_spread_m", "0.0 ..= 5000.0"),
+        ("anomaly_rate = nan\n", "anomaly_rate", "0.0 ..= 1.0"),
+    ];
+    for (i, (text, field, range)) in cases.into_iter().enumerate() {
+        let path = tmp.path().join(format!("c{i}.toml"));
+        fs::write(&path, text).unwrap();
+        assert_usage_error(&["--config", path.to_str().unwrap()], &[field, range]);
+    }
+}

@@ -98,15 +98,24 @@ pub fn builtin(name: &str) -> Option<Arc<dyn AnomalyInjector>> {
 /// to the earlier entry. The counts add up to `total` exactly, and an entry
 /// of weight 0 gets 0.
 ///
-/// Weights must be finite and ≥ 0 (others count as 0). When every weight is
+/// Weights must be finite and ≥ 0 (others count as 0); any finite weight
+/// works, up to `f64::MAX` (they are scaled by the largest before summing, so
+/// the sum cannot overflow). When every weight is
 /// 0 all counts are 0 (and do not add up to a non-zero `total`; the
 /// configuration's validation prevents this).
 #[must_use]
 pub(crate) fn largest_remainder(total: u64, weights: &[f64]) -> Vec<u64> {
-    let clean: Vec<f64> = weights
-        .iter()
-        .map(|&w| if w.is_finite() && w > 0.0 { w } else { 0.0 })
-        .collect();
+    let finite = |w: f64| if w.is_finite() && w > 0.0 { w } else { 0.0 };
+    // Divided by the power of two at or below the largest weight (exact, so
+    // the counts are those of the unscaled weights), every weight is below 2
+    // and their sum cannot overflow.
+    let largest = weights.iter().map(|&w| finite(w)).fold(0.0, f64::max);
+    let unit = if largest > 1.0 {
+        2f64.powi(largest.log2().floor().min(1023.0) as i32)
+    } else {
+        1.0
+    };
+    let clean: Vec<f64> = weights.iter().map(|&w| finite(w) / unit).collect();
     let sum: f64 = clean.iter().sum();
     if sum <= 0.0 || total == 0 {
         return vec![0; weights.len()];
@@ -162,6 +171,10 @@ mod tests {
         assert_eq!(largest_remainder(10, &[1.0, 1.0, 1.0]), [4, 3, 3]);
         // Quotas 75, 37.5, 0, 37.5: the tie on .5 goes to the earlier entry.
         assert_eq!(largest_remainder(150, &[2.0, 1.0, 0.0, 1.0]), [75, 38, 0, 37]);
+        // Weights near f64::MAX: their sum would overflow without the exact rescaling.
+        assert_eq!(largest_remainder(4, &[f64::MAX, f64::MAX, f64::MAX / 2.0]), [2, 1, 1]);
+        assert_eq!(largest_remainder(150, &[1e308, 1e307, 1e307]), [125, 13, 12]);
+        assert_eq!(largest_remainder(3, &[f64::MAX; 3]), [1, 1, 1]);
     }
     use proptest::prelude::*;
 

@@ -90,8 +90,9 @@ pub struct WriteOptions {
     /// When set to `true` (e.g. by a Ctrl-C handler), writing stops before the
     /// next file or batch and the output directory is left unchanged.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// Meters generated per batch when streaming (default 32 768, and never
-    /// more than [`MAX_BATCH_CELLS`] values): bounds the memory of
+    /// Meters generated per batch when streaming (default 32 768; any value is
+    /// used as `1 ..=` [`MAX_BATCH_SIZE`], and never more than
+    /// [`MAX_BATCH_CELLS`] values): bounds the memory of
     /// [`stream_dataset`] whatever the dataset's size. The files do not depend on it.
     pub batch_size: usize,
     /// Write only this shard's meters (streaming only; default: the whole dataset).
@@ -123,6 +124,10 @@ pub const DEFAULT_BATCH_SIZE: usize = 32_768;
 /// flight at a time (one generated while the other is written).
 pub const MAX_BATCH_CELLS: usize = 1 << 20;
 
+/// Most meters a streamed batch holds, 1 048 576 (= [`MAX_BATCH_CELLS`]:
+/// a batch of one-month series); the CLI refuses a larger `--batch-size`.
+pub const MAX_BATCH_SIZE: usize = MAX_BATCH_CELLS;
+
 impl WriteOptions {
     /// Options that stop writing once `flag` becomes `true`.
     #[must_use]
@@ -131,10 +136,18 @@ impl WriteOptions {
         self
     }
 
-    /// Stream `batch_size` meters at a time (at least 1).
+    /// Stream `batch_size` meters at a time, clamped to `1 ..=`
+    /// [`MAX_BATCH_SIZE`] (and to [`MAX_BATCH_CELLS`] values when streaming):
+    /// `0` means 1, `usize::MAX` means [`MAX_BATCH_SIZE`].
+    ///
+    /// ```
+    /// use ghostload::io::{MAX_BATCH_SIZE, WriteOptions};
+    /// assert_eq!(WriteOptions::default().with_batch_size(0).batch_size, 1);
+    /// assert_eq!(WriteOptions::default().with_batch_size(usize::MAX).batch_size, MAX_BATCH_SIZE);
+    /// ```
     #[must_use]
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size.max(1);
+        self.batch_size = batch_size.clamp(1, MAX_BATCH_SIZE);
         self
     }
 

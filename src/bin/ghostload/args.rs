@@ -2,7 +2,23 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ghostload::io::{DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE};
+use ghostload::{GeneratorConfig, PipelineBuilder, TimeAxis};
+
+/// A `usize` flag accepting `lo ..= hi`. Anything else (negative, too large
+/// for any integer type, out of range) gets clap's error naming the flag,
+/// the value and this range (exit 2).
+fn count(lo: usize, hi: usize) -> impl TypedValueParser<Value = usize> {
+    move |text: &str| -> Result<usize, String> {
+        text.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|v| (lo..=hi).contains(v))
+            .ok_or_else(|| format!("expected a whole number in {lo}..={hi}"))
+    }
+}
 
 /// Deterministic synthetic datasets for electricity-theft detection.
 #[derive(Debug, Parser)]
@@ -78,19 +94,19 @@ impl From<PresetArg> for ghostload::Preset {
 /// Flags override the file, the file overrides the preset.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of distribution transformers.
-    #[arg(long)]
+    /// Number of distribution transformers, 1 ..= 10000000.
+    #[arg(long, value_parser = count(1, GeneratorConfig::MAX_TRANSFORMERS))]
     pub num_transformers: Option<usize>,
-    /// Number of customer meters.
-    #[arg(long)]
+    /// Number of customer meters, num_transformers ..= 4294967295.
+    #[arg(long, value_parser = count(1, GeneratorConfig::MAX_ENTITIES))]
     pub num_meters: Option<usize>,
-    /// Number of monthly periods per meter.
-    #[arg(long)]
+    /// Number of monthly periods per meter, 1 ..= 1200 (ending by 9999-12).
+    #[arg(long, value_parser = count(1, TimeAxis::MAX_PERIODS))]
     pub num_months: Option<usize>,
     /// Share of anomalous meters, 0.0 ..= 1.0.
     #[arg(long, allow_negative_numbers = true)]
     pub anomaly_rate: Option<f64>,
-    /// Master seed.
+    /// Master seed, 0 ..= 18446744073709551615.
     #[arg(long)]
     pub seed: Option<u64>,
     /// First month of every series, YYYY-MM.
@@ -112,10 +128,10 @@ pub struct GenerateArgs {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
-    /// Worker threads (0 = all cores). The output is identical for any value.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, 0 ..= 1024 (0 = all cores). The output is identical for any value.
+    #[arg(long, default_value_t = 0, value_parser = count(0, PipelineBuilder::MAX_THREADS))]
     pub threads: usize,
-    /// Write only shard K of N (1 <= K <= N): its rows of meter_consumption.csv,
+    /// Write only shard K of N (1 <= K <= N <= 4294967295): its rows of meter_consumption.csv,
     /// anomaly_labels.csv and events.csv, plus the full transformer files.
     /// Concatenating the shards' rows in order gives the single-machine files.
     #[arg(long, value_name = "K/N")]
@@ -124,7 +140,7 @@ pub struct GenerateArgs {
     /// loss; the run is all-or-nothing for process failures either way).
     #[arg(long)]
     pub fsync: bool,
-    /// Meters generated and written per batch (bounds memory).
-    #[arg(long, default_value_t = ghostload::io::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
-    pub batch_size: u64,
+    /// Meters generated and written per batch (bounds memory), 1 ..= 1048576.
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE))]
+    pub batch_size: usize,
 }

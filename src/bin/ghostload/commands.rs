@@ -17,7 +17,7 @@ use crate::failure::Failure;
 use crate::logging::{self, CLI_TARGET, Verbosity};
 
 /// Meters × months above which a progress spinner is drawn (on a terminal only).
-const PROGRESS_CELLS: usize = 200_000;
+const PROGRESS_CELLS: u64 = 200_000;
 
 fn library_failure(e: Error) -> Failure {
     match e {
@@ -34,7 +34,7 @@ fn io_failure(e: ghostload::io::IoError) -> Failure {
 struct Spinner(Option<ProgressBar>);
 
 impl Spinner {
-    fn start(verbosity: Verbosity, cells: usize) -> Spinner {
+    fn start(verbosity: Verbosity, cells: u64) -> Spinner {
         if verbosity == Verbosity::Quiet || cells < PROGRESS_CELLS || !std::io::stderr().is_terminal() {
             return Spinner(None);
         }
@@ -107,7 +107,7 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
 
     let c = pipeline.config().clone();
     info!(target: CLI_TARGET, "Configuration validated. Output directory: {}", dir.display());
-    let spinner = Spinner::start(verbosity, c.num_meters.saturating_mul(c.num_months));
+    let spinner = Spinner::start(verbosity, c.cells());
     spinner.message("generating and writing");
     info!(target: CLI_TARGET, "Generating {} transformers...", c.num_transformers);
     let range = shard.range(c.num_meters);
@@ -125,7 +125,7 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     }
     let options = WriteOptions::default()
         .with_cancel_flag(Arc::clone(&cancel))
-        .with_batch_size(usize::try_from(args.batch_size).unwrap_or(usize::MAX))
+        .with_batch_size(args.batch_size)
         .with_shard(shard)
         .with_sync(args.fsync);
     let written = ghostload::io::stream_files(&pipeline, staging.path(), &options).map_err(|e| {
