@@ -3,8 +3,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use crate::config::CapacityConfig;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, check_range};
 
 /// Standard single-phase distribution-transformer ratings, kVA
 /// (IEEE Std C57.12.00 / C57.12.20 preferred ratings). The original tool's
@@ -63,6 +62,73 @@ fn nearest(ratings: &[f64], kva: f64) -> f64 {
         .copied()
         .min_by(|a, b| (a - kva).abs().total_cmp(&(b - kva).abs()))
         .unwrap_or(kva)
+}
+
+/// Distribution of transformer capacities: log-normal, clipped to
+/// `min_kva ..= max_kva`, then rounded to the nearest standard rating in that range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct CapacityConfig {
+    /// Smallest capacity, kVA (> 0). Default 25.
+    pub min_kva: f64,
+    /// Largest capacity, kVA (≥ `min_kva`). Default 500.
+    pub max_kva: f64,
+    /// Median of the log-normal before clipping, kVA (> 0). Default 75.
+    pub median_kva: f64,
+    /// Log-space standard deviation (0 ..= 3). Default 0.8.
+    pub sigma: f64,
+}
+
+impl Default for CapacityConfig {
+    fn default() -> Self {
+        CapacityConfig {
+            min_kva: 25.0,
+            max_kva: 500.0,
+            median_kva: 75.0,
+            sigma: 0.8,
+        }
+    }
+}
+
+impl CapacityConfig {
+    /// Checks the range, the median and the spread.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the `capacity.*` field at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range(
+            "capacity.min_kva",
+            self.min_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        check_range(
+            "capacity.max_kva",
+            self.max_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        if self.min_kva > self.max_kva {
+            return Err(ConfigError::Unordered {
+                min_field: "capacity.min_kva",
+                min: self.min_kva,
+                max_field: "capacity.max_kva",
+                max: self.max_kva,
+            });
+        }
+        check_range(
+            "capacity.median_kva",
+            self.median_kva,
+            f64::MIN_POSITIVE,
+            1e5,
+            "> 0 and <= 100000",
+        )?;
+        check_range("capacity.sigma", self.sigma, 0.0, 3.0, "0.0 ..= 3.0")?;
+        CapacitySampler::new(self).map(|_| ())
+    }
 }
 
 #[cfg(test)]

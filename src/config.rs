@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use crate::anomaly::{DEFAULT_ANOMALY_MIX, DEFAULT_BENIGN_MIX, DEFAULT_MIN_NORMAL_PERIODS};
-use crate::consumption::ClassProfile;
-use crate::error::ConfigError;
+use crate::capacity::CapacityConfig;
+use crate::consumption::{ClassProfile, ConsumptionConfig};
+use crate::error::{ConfigError, check_range};
 use crate::geo::GeoBounds;
 use crate::time::YearMonth;
 
@@ -441,203 +442,6 @@ impl ClassMix {
     }
 }
 
-/// Distribution of transformer capacities: log-normal, clipped to
-/// `min_kva ..= max_kva`, then rounded to the nearest standard rating in that range.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
-pub struct CapacityConfig {
-    /// Smallest capacity, kVA (> 0). Default 25.
-    pub min_kva: f64,
-    /// Largest capacity, kVA (≥ `min_kva`). Default 500.
-    pub max_kva: f64,
-    /// Median of the log-normal before clipping, kVA (> 0). Default 75.
-    pub median_kva: f64,
-    /// Log-space standard deviation (0 ..= 3). Default 0.8.
-    pub sigma: f64,
-}
-
-impl Default for CapacityConfig {
-    fn default() -> Self {
-        CapacityConfig {
-            min_kva: 25.0,
-            max_kva: 500.0,
-            median_kva: 75.0,
-            sigma: 0.8,
-        }
-    }
-}
-
-impl CapacityConfig {
-    /// Checks the range, the median and the spread.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the `capacity.*` field at fault.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        check_range(
-            "capacity.min_kva",
-            self.min_kva,
-            f64::MIN_POSITIVE,
-            1e5,
-            "> 0 and <= 100000",
-        )?;
-        check_range(
-            "capacity.max_kva",
-            self.max_kva,
-            f64::MIN_POSITIVE,
-            1e5,
-            "> 0 and <= 100000",
-        )?;
-        if self.min_kva > self.max_kva {
-            return Err(ConfigError::Unordered {
-                min_field: "capacity.min_kva",
-                min: self.min_kva,
-                max_field: "capacity.max_kva",
-                max: self.max_kva,
-            });
-        }
-        check_range(
-            "capacity.median_kva",
-            self.median_kva,
-            f64::MIN_POSITIVE,
-            1e5,
-            "> 0 and <= 100000",
-        )?;
-        check_range("capacity.sigma", self.sigma, 0.0, 3.0, "0.0 ..= 3.0")?;
-        crate::capacity::CapacitySampler::new(self).map(|_| ())
-    }
-}
-
-/// Parameters of the default consumption model,
-/// [`SeasonalConsumption`](crate::SeasonalConsumption).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
-pub struct ConsumptionConfig {
-    /// Calendar month of highest demand (1 ..= 12). Default 5 (May: the end
-    /// of Luzon's hot dry season, when cooling load peaks).
-    pub seasonal_peak_month: u8,
-    /// Relative seasonal swing, peak over mean minus one (0 ..= 0.95). Default 0.15.
-    pub seasonal_amplitude: f64,
-    /// Lowest per-meter linear growth, fraction per month (−0.5 ..= 0.5). Default −0.02.
-    pub trend_min: f64,
-    /// Highest per-meter linear growth, fraction per month (≥ `trend_min`, ≤ 0.5). Default 0.05.
-    pub trend_max: f64,
-    /// Noise standard deviation as a fraction of the class baseline's
-    /// standard deviation (0 ..= 5). Default 0.3.
-    pub noise_fraction: f64,
-    /// Residential customers. In TOML/JSON a partial table keeps the other
-    /// keys of [`ClassProfile::RESIDENTIAL`].
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::residential"))]
-    pub residential: ClassProfile,
-    /// Commercial customers (a partial table keeps [`ClassProfile::COMMERCIAL`]'s other keys).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::commercial"))]
-    pub commercial: ClassProfile,
-    /// Industrial customers (a partial table keeps [`ClassProfile::INDUSTRIAL`]'s other keys).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "partial_class::industrial"))]
-    pub industrial: ClassProfile,
-}
-
-/// Class tables given in part: `[consumption.commercial]` with only
-/// `median_kwh` keeps the commercial defaults of the other keys (the
-/// defaults differ by class, so `#[serde(default)]` on `ClassProfile` cannot
-/// express it). Unknown keys are still refused, by name.
-#[cfg(feature = "serde")]
-mod partial_class {
-    use serde::{Deserialize, Deserializer};
-
-    use crate::consumption::ClassProfile;
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Patch {
-        median_kwh: Option<f64>,
-        sigma: Option<f64>,
-        load_factor: Option<f64>,
-        power_factor: Option<f64>,
-    }
-
-    fn over<'de, D: Deserializer<'de>>(d: D, base: ClassProfile) -> Result<ClassProfile, D::Error> {
-        let p = Patch::deserialize(d)?;
-        Ok(ClassProfile {
-            median_kwh: p.median_kwh.unwrap_or(base.median_kwh),
-            sigma: p.sigma.unwrap_or(base.sigma),
-            load_factor: p.load_factor.unwrap_or(base.load_factor),
-            power_factor: p.power_factor.unwrap_or(base.power_factor),
-        })
-    }
-
-    pub(super) fn residential<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
-        over(d, ClassProfile::RESIDENTIAL)
-    }
-
-    pub(super) fn commercial<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
-        over(d, ClassProfile::COMMERCIAL)
-    }
-
-    pub(super) fn industrial<'de, D: Deserializer<'de>>(d: D) -> Result<ClassProfile, D::Error> {
-        over(d, ClassProfile::INDUSTRIAL)
-    }
-}
-
-impl Default for ConsumptionConfig {
-    fn default() -> Self {
-        ConsumptionConfig {
-            seasonal_peak_month: 5,
-            seasonal_amplitude: 0.15,
-            trend_min: -0.02,
-            trend_max: 0.05,
-            noise_fraction: 0.3,
-            residential: ClassProfile::RESIDENTIAL,
-            commercial: ClassProfile::COMMERCIAL,
-            industrial: ClassProfile::INDUSTRIAL,
-        }
-    }
-}
-
-impl ConsumptionConfig {
-    /// Checks every parameter of the consumption model.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the `consumption.*` field at fault.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(1..=12).contains(&self.seasonal_peak_month) {
-            return Err(ConfigError::out_of_range(
-                "consumption.seasonal_peak_month",
-                self.seasonal_peak_month,
-                "1 ..= 12",
-            ));
-        }
-        check_range(
-            "consumption.seasonal_amplitude",
-            self.seasonal_amplitude,
-            0.0,
-            0.95,
-            "0.0 ..= 0.95",
-        )?;
-        check_range("consumption.trend_min", self.trend_min, -0.5, 0.5, "-0.5 ..= 0.5")?;
-        check_range("consumption.trend_max", self.trend_max, -0.5, 0.5, "-0.5 ..= 0.5")?;
-        if self.trend_min > self.trend_max {
-            return Err(ConfigError::Unordered {
-                min_field: "consumption.trend_min",
-                min: self.trend_min,
-                max_field: "consumption.trend_max",
-                max: self.trend_max,
-            });
-        }
-        check_range(
-            "consumption.noise_fraction",
-            self.noise_fraction,
-            0.0,
-            5.0,
-            "0.0 ..= 5.0",
-        )?;
-        self.residential.validate("consumption.residential")?;
-        self.commercial.validate("consumption.commercial")?;
-        self.industrial.validate("consumption.industrial")
-    }
-}
-
 /// `(type name, dotted field)` of every key `anomaly_mix` accepts.
 const ANOMALY_MIX_FIELDS: [(&str, &str); 14] = [
     ("low_consumption", "anomaly_mix.low_consumption"),
@@ -698,21 +502,6 @@ fn check_mix(
         });
     }
     Ok(())
-}
-
-/// `value` must be a finite number in `lo ..= hi`.
-pub(crate) fn check_range(
-    field: &'static str,
-    value: f64,
-    lo: f64,
-    hi: f64,
-    allowed: &'static str,
-) -> Result<(), ConfigError> {
-    if (lo..=hi).contains(&value) {
-        Ok(())
-    } else {
-        Err(ConfigError::out_of_range(field, value, allowed))
-    }
 }
 
 fn check_unit(field: &'static str, value: f64) -> Result<(), ConfigError> {

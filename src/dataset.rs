@@ -1,13 +1,16 @@
 //! [`Dataset`]: everything one run generated, in memory and typed.
+//!
+//! Its checks ([`Dataset::validate`]) and statistics ([`Dataset::summary`])
+//! are implemented beside the code that computes them (`validate`, `report`),
+//! which reads the dataset: imports point from the analysis to the data.
 
 use std::fmt;
 
-use crate::checks::ValidationReport;
+use crate::batch::ClipStats;
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
 use crate::model::{AnomalyLabel, Barangay, Event, Meter, Transformer};
 use crate::network::Network;
-use crate::report::Summary;
 use crate::time::TimeAxis;
 
 /// Consumption of every meter in every period, kWh, stored contiguously
@@ -90,58 +93,6 @@ impl fmt::Display for Warning {
             ),
         }
     }
-}
-
-/// Counts of clipped consumption cells: values the consumption model drew
-/// below zero (set to 0) and values above the register's full scale
-/// [`GeneratorConfig::max_kwh`] (set to `max_kwh`, "capped").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
-pub struct ClipStats {
-    /// Cells of meters without an anomaly that were clipped at zero.
-    pub normal_clipped: u64,
-    /// Cells of meters without an anomaly.
-    pub normal_cells: u64,
-    /// All cells clipped at zero (counted before anomalies were injected).
-    pub all_clipped: u64,
-    /// Cells of meters without an anomaly that the model drew above
-    /// `max_kwh` and that were capped.
-    pub normal_capped: u64,
-    /// All cells the model drew above `max_kwh` (counted before anomalies
-    /// were injected).
-    pub all_capped: u64,
-    /// Cells an anomaly or benign injector pushed above `max_kwh`, capped
-    /// after injection (the event's severity is measured on the capped values).
-    pub injected_capped: u64,
-}
-
-impl ClipStats {
-    /// Share of normal meters' cells that were clipped at zero.
-    #[must_use]
-    pub fn normal_fraction(&self) -> f64 {
-        ratio(self.normal_clipped, self.normal_cells)
-    }
-
-    /// Share of normal meters' cells that were capped at `max_kwh`.
-    #[must_use]
-    pub fn normal_capped_fraction(&self) -> f64 {
-        ratio(self.normal_capped, self.normal_cells)
-    }
-
-    /// Adds the counts of `other` (another batch or chunk) to these.
-    pub fn add(&mut self, other: ClipStats) {
-        self.normal_clipped += other.normal_clipped;
-        self.normal_cells += other.normal_cells;
-        self.all_clipped += other.all_clipped;
-        self.normal_capped += other.normal_capped;
-        self.all_capped += other.all_capped;
-        self.injected_capped += other.injected_capped;
-    }
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
 /// A generated dataset: barangays, transformers, meters, their consumption
@@ -312,17 +263,5 @@ impl Dataset {
     #[must_use]
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
-    }
-
-    /// Runs the integrity checks (see [`ValidationReport`]).
-    #[must_use]
-    pub fn validate(&self) -> ValidationReport {
-        crate::validate::validate(self, false)
-    }
-
-    /// The statistics of the generation report.
-    #[must_use]
-    pub fn summary(&self) -> Summary {
-        Summary::of(self)
     }
 }

@@ -112,6 +112,22 @@ impl ConfigError {
     }
 }
 
+/// The range check every component constructor and the configuration use.
+/// `Err(`[`ConfigError::OutOfRange`]`)` unless `value` is be a finite number in `lo ..= hi`.
+pub(crate) fn check_range(
+    field: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    allowed: &'static str,
+) -> Result<(), ConfigError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(field, value, allowed))
+    }
+}
+
 /// Anything that can stop [`Pipeline::generate`](crate::Pipeline::generate).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

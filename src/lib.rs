@@ -120,12 +120,15 @@ pub use rand;
 
 pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
+pub use crate::batch::ClipStats;
 pub use crate::batch::MeterBatch;
-pub use crate::capacity::STANDARD_RATINGS_KVA;
+pub use crate::capacity::{CapacityConfig, STANDARD_RATINGS_KVA};
 pub use crate::checks::{Check, ValidationReport};
-pub use crate::config::{CapacityConfig, ClassMix, ConsumptionConfig, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
-pub use crate::consumption::{ClassProfile, ConsumptionModel, HOURS_PER_MONTH, MeterProfile, SeasonalConsumption};
-pub use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
+pub use crate::config::{ClassMix, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
+pub use crate::consumption::{
+    ClassProfile, ConsumptionConfig, ConsumptionModel, HOURS_PER_MONTH, MeterProfile, SeasonalConsumption,
+};
+pub use crate::dataset::{ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};
 pub use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};

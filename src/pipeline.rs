@@ -10,12 +10,13 @@ use crate::anomaly::{
     AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, inject_checked,
     largest_remainder,
 };
+use crate::batch::ClipStats;
 use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
 use crate::checks::ValidationReport;
 use crate::config::{ClassMix, GeneratorConfig};
 use crate::consumption::{ClassProfile, ConsumptionModel, MeterProfile, SeasonalConsumption};
-use crate::dataset::{ClipStats, ConsumptionMatrix, Dataset, Warning};
+use crate::dataset::{ConsumptionMatrix, Dataset, Warning};
 use crate::error::{ConfigError, Error, Result};
 use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};

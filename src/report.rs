@@ -114,6 +114,14 @@ pub struct Summary {
     pub per_transformer: Vec<TransformerCounts>,
 }
 
+impl Dataset {
+    /// The statistics of the generation report.
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        Summary::of(self)
+    }
+}
+
 impl Summary {
     /// Computes the summary of `d`.
     #[must_use]
@@ -143,7 +151,7 @@ pub struct SummaryBuilder {
     benign_types: BTreeMap<String, usize>,
     per_barangay: Vec<BarangayCounts>,
     per_transformer: Vec<TransformerCounts>,
-    clip: crate::dataset::ClipStats,
+    clip: crate::batch::ClipStats,
     cells: u128,
     sum_cents: u128,
     sum_sq_cents: u128,
@@ -197,7 +205,7 @@ impl SummaryBuilder {
             benign_types: BTreeMap::new(),
             per_barangay,
             per_transformer,
-            clip: crate::dataset::ClipStats::default(),
+            clip: crate::batch::ClipStats::default(),
             cells: 0,
             sum_cents: 0,
             sum_sq_cents: 0,
@@ -253,7 +261,7 @@ impl SummaryBuilder {
     }
 
     /// Adds clipped-cell counts (carried by whole batches, not by their slices).
-    pub(crate) fn add_clip(&mut self, clip: crate::dataset::ClipStats) {
+    pub(crate) fn add_clip(&mut self, clip: crate::batch::ClipStats) {
         self.clip.add(clip);
     }
 

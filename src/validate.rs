@@ -10,6 +10,14 @@ use crate::model::{AnomalyLabel, Event};
 use crate::network::Network;
 use crate::time::TimeAxis;
 
+impl Dataset {
+    /// Runs the integrity checks (see [`ValidationReport`]).
+    #[must_use]
+    pub fn validate(&self) -> ValidationReport {
+        validate(self, false)
+    }
+}
+
 /// `(non-finite, finite and negative)` counts of `values`, without
 /// branches so that the loop vectorises (it runs over every cell).
 pub(crate) fn count_bad_cells(values: &[f64]) -> (usize, usize) {

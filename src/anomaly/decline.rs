@@ -1,9 +1,9 @@
 //! The design's default anomaly: a gradual low-consumption decline.
 
 use super::{AnomalyInjector, Injection, InjectionContext};
-use crate::config::check_range;
 use crate::error::ConfigError;
 use crate::error::Result;
+use crate::error::check_range;
 use crate::model::AnomalyType;
 use crate::rng::StreamRng;
 

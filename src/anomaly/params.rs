@@ -2,8 +2,8 @@
 
 use rand::Rng;
 
-use crate::config::check_range;
 use crate::error::ConfigError;
+use crate::error::check_range;
 
 /// Checks `lo ..= hi` bounds of a uniform parameter: each finite in
 /// `min ..= max` and `lo <= hi`.

@@ -2,9 +2,11 @@
 
 mod profile;
 mod seasonal;
+mod settings;
 
 pub use profile::{ClassProfile, HOURS_PER_MONTH};
 pub use seasonal::SeasonalConsumption;
+pub use settings::ConsumptionConfig;
 
 use std::fmt::Debug;
 

@@ -1,7 +1,7 @@
 //! Per-class parameters: baseline distribution and demand characteristics.
 
-use crate::config::check_range;
 use crate::error::ConfigError;
+use crate::error::check_range;
 
 /// Hours in an average month (8 760 h / 12), used to turn monthly energy into demand.
 pub const HOURS_PER_MONTH: f64 = 730.0;

@@ -5,8 +5,8 @@ use std::f64::consts::PI;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
+use super::ConsumptionConfig;
 use super::{ConsumptionModel, MeterProfile};
-use crate::config::ConsumptionConfig;
 use crate::error::ConfigError;
 use crate::model::CustomerClass;
 use crate::rng::StreamRng;

@@ -42,7 +42,7 @@ impl GaussianClusters {
     /// # Errors
     /// [`ConfigError::OutOfRange`] naming `spatial_clustering_strength`.
     pub fn new(strength: f64) -> Result<Self, ConfigError> {
-        crate::config::check_range("spatial_clustering_strength", strength, 0.0, 1.0, "0.0 ..= 1.0")?;
+        crate::error::check_range("spatial_clustering_strength", strength, 0.0, 1.0, "0.0 ..= 1.0")?;
         Ok(GaussianClusters { strength })
     }
 
