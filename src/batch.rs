@@ -170,10 +170,11 @@ pub(crate) fn find<T>(items: &[T], id: MeterId, key: impl Fn(&T) -> MeterId) -> 
 
 /// Counts of clipped consumption cells: values the consumption model drew
 /// below zero (set to 0) and values above the register's full scale
-/// [`GeneratorConfig::max_kwh`] (set to `max_kwh`, "capped").
+/// [`GeneratorConfig::max_kwh`](crate::GeneratorConfig::max_kwh) (set to `max_kwh`, "capped").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
 pub struct ClipStats {
     /// Cells of meters without an anomaly that were clipped at zero.
     pub normal_clipped: u64,

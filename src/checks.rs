@@ -8,6 +8,7 @@ use std::fmt;
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Check {
     /// Stable snake_case name, e.g. `record_counts`.
     pub name: String,
@@ -17,7 +18,7 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The results of [`Dataset::validate`]: the design's six checks, plus one
+/// The results of [`Dataset::validate`](crate::Dataset::validate): the design's six checks, plus one
 /// for non-negative consumption and one for the events.
 ///
 /// 1. `record_counts`: transformers and meters as configured; every meter
@@ -37,6 +38,7 @@ pub struct Check {
 ///    onset, end, severity and theft flag, and there are no other anomalous events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ValidationReport {
     /// Every check, in the order above.
     pub checks: Vec<Check>,

@@ -26,6 +26,20 @@ use crate::time::YearMonth;
 /// let bad = GeneratorConfig { anomaly_rate: 1.5, ..Default::default() };
 /// assert_eq!(bad.validate().unwrap_err().field(), "anomaly_rate");
 /// ```
+///
+/// # Adding fields
+/// The configuration grows with the model (interval resolution, weather,
+/// losses...). Write it with `..Default::default()` (or start from
+/// [`GeneratorConfig::preset`] or a TOML file): every new field comes with a
+/// default that leaves existing datasets unchanged, so code and files
+/// written that way keep working. The same holds for [`ClassMix`],
+/// [`CapacityConfig`](crate::CapacityConfig),
+/// [`ConsumptionConfig`](crate::ConsumptionConfig),
+/// [`ClassProfile`](crate::ClassProfile) and
+/// [`GeoBounds`](crate::GeoBounds). The fields stay public (not
+/// `#[non_exhaustive]`) because that struct-update syntax is how they are
+/// meant to be written; the generated data types, which you only read, are
+/// `#[non_exhaustive]`.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
@@ -56,7 +70,7 @@ pub struct GeneratorConfig {
     /// type name (see [`crate::anomaly`] for the names). Each weight finite
     /// and ≥ 0; at least one > 0 when `anomaly_rate > 0`. Per type, exactly
     /// the largest-remainder share of the anomalous meters
-    /// ([`largest_remainder`](crate::anomaly::largest_remainder), ties to the
+    /// (largest remainder, Hamilton's method; ties to the
     /// type first in name order). Giving the table replaces the whole default
     /// mix: list every type you want. Default:
     /// [`DEFAULT_ANOMALY_MIX`].
@@ -318,6 +332,7 @@ impl GeneratorConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum Preset {
     /// Fast iteration: 20 transformers, 500 meters, 6 months.
     Demo,

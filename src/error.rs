@@ -219,7 +219,7 @@ pub enum IoError {
     },
     /// Replacing an existing output directory failed after it was moved aside,
     /// and moving it back failed too: the old dataset waits at `aside`, and
-    /// the next run (or [`staging::recover`], or `validate_dir`) moves it back.
+    /// the next run (or [`Staging::recover`](crate::io::Staging::recover), or `validate_dir`) moves it back.
     #[error(
         "could not move the new dataset into `{}` ({source}), nor the old one back from `{}` ({restore}): \
          the next run or `ghostload validate` restores it",

@@ -59,6 +59,21 @@
 //!   integrity checks ([`ValidationReport`]); [`Dataset::summary`] computes
 //!   the report's statistics ([`Summary`]).
 //!
+//! ## Where things are
+//! Everything above is at the crate root. Four modules hold the rest:
+//! [`anomaly`] (the built-in injectors, their mix, [`anomaly::preview`]),
+//! [`io`] (the writers and the directory reader), [`report`] (the parts of
+//! [`Summary`]) and [`rng`] ([`rng::StreamRng`], the stream components draw
+//! from). [`prelude`] gathers what implementing a component needs. The
+//! public API is recorded in `tests/public-api.txt` and checked by a test, so
+//! every change to it is a visible decision.
+//!
+//! ## Errors
+//! One [`Error`] for the library; [`io::IoError`] for the file writers and
+//! the reader. Each converts into the other (`?` works both ways), and
+//! configuration problems are [`ConfigError`]s naming the field, the value
+//! and the allowed range.
+//!
 //! ## Determinism
 //! Every random draw comes from a stream keyed by `(seed, purpose, entity)`
 //! (see [`rng`]), using the named, value-stable PCG-64 MCG algorithm. Meter

@@ -252,6 +252,7 @@ impl fmt::Display for AnomalyType {
 /// A barangay: its name and the centre its transformers cluster around.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Barangay {
     /// Its identifier (position in the configuration's list).
     pub id: BarangayId,
@@ -264,6 +265,7 @@ pub struct Barangay {
 /// A distribution transformer.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Transformer {
     /// `TX_0001`, ...
     pub id: TransformerId,
@@ -295,6 +297,7 @@ impl Transformer {
 /// A customer meter and its lasting attributes.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Meter {
     /// `MTR_000001`, ...
     pub id: MeterId,
@@ -347,6 +350,7 @@ impl Meter {
 /// What was done to an anomalous meter, and how much it cost.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct AnomalyLabel {
     /// The meter.
     pub meter_id: MeterId,
@@ -373,6 +377,7 @@ pub struct AnomalyLabel {
 /// benign events can be measured.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Event {
     /// The meter.
     pub meter_id: MeterId,

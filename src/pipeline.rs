@@ -335,7 +335,7 @@ impl PipelineBuilder {
 /// number of threads.
 ///
 /// ## Which meter gets what
-/// A keyed permutation ([`AnomalySelection`]) gives every meter a rank; the
+/// A keyed permutation (a Feistel network with cycle walking) gives every meter a rank; the
 /// `k = round(anomaly_rate × num_meters)` meters of rank `< k` are
 /// anomalous. The anomaly mix's per-entry counts `c₀, c₁, …` (largest
 /// remainder over the weights) own consecutive rank ranges: ranks

@@ -12,6 +12,7 @@ use crate::network::Network;
 /// Count and share of one category.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Share {
     /// How many.
     pub count: usize,
@@ -31,6 +32,7 @@ impl Share {
 /// Distribution of the consumption values, kWh per period, over all cells.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ConsumptionStats {
     /// Mean.
     pub mean: f64,
@@ -47,6 +49,7 @@ pub struct ConsumptionStats {
 /// Counts for one barangay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct BarangayCounts {
     /// Its name.
     pub name: String,
@@ -61,6 +64,7 @@ pub struct BarangayCounts {
 /// Counts for one transformer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct TransformerCounts {
     /// The transformer.
     pub transformer_id: TransformerId,
@@ -73,6 +77,7 @@ pub struct TransformerCounts {
 /// The statistics of a dataset, as the design's summary report lists them.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Summary {
     /// Number of transformers.
     pub transformers: usize,

@@ -23,12 +23,11 @@ impl AnomalyInjector for HalfFromOnset {
         for v in &mut series[onset..] {
             *v *= 0.5;
         }
-        Ok(Injection {
-            anomaly_type: AnomalyType::new("half_meter").unwrap(),
+        Ok(Injection::from_onset(
+            AnomalyType::new("half_meter").unwrap(),
             onset,
-            end: None,
-            is_theft: true,
-        })
+            true,
+        ))
     }
 }
 
@@ -88,12 +87,7 @@ impl AnomalyInjector for Negative {
         _rng: &mut StreamRng,
     ) -> Result<Injection, ghostload::Error> {
         series[0] = -1.0;
-        Ok(Injection {
-            anomaly_type: AnomalyType::new("broken").unwrap(),
-            onset: 0,
-            end: None,
-            is_theft: true,
-        })
+        Ok(Injection::from_onset(AnomalyType::new("broken").unwrap(), 0, true))
     }
 }
 
@@ -108,12 +102,7 @@ impl AnomalyInjector for LateOnset {
         _ctx: &InjectionContext<'_>,
         _rng: &mut StreamRng,
     ) -> Result<Injection, ghostload::Error> {
-        Ok(Injection {
-            anomaly_type: AnomalyType::LOW_CONSUMPTION,
-            onset: series.len(),
-            end: None,
-            is_theft: true,
-        })
+        Ok(Injection::from_onset(AnomalyType::LOW_CONSUMPTION, series.len(), true))
     }
 }
 

@@ -269,12 +269,11 @@ impl AnomalyInjector for HalfFromMiddle {
     ) -> Result<Injection, ghostload::Error> {
         let onset = series.len() / 2;
         series[onset..].iter_mut().for_each(|v| *v *= 0.5);
-        Ok(Injection {
-            anomaly_type: AnomalyType::new("half_from_middle").unwrap(),
+        Ok(Injection::from_onset(
+            AnomalyType::new("half_from_middle").unwrap(),
             onset,
-            end: None,
-            is_theft: true,
-        })
+            true,
+        ))
     }
 }
 

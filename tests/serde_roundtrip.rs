@@ -73,12 +73,7 @@ fn small_values_round_trip() {
     };
     let back: Site = serde_json::from_str(&serde_json::to_string(&site).unwrap()).unwrap();
     assert_eq!(back, site);
-    let injection = Injection {
-        anomaly_type: AnomalyType::new("constant_factor").unwrap(),
-        onset: 3,
-        end: Some(5),
-        is_theft: true,
-    };
+    let injection = Injection::window(AnomalyType::new("constant_factor").unwrap(), 3, 5, true);
     let back: Injection = serde_json::from_str(&serde_json::to_string(&injection).unwrap()).unwrap();
     assert_eq!(back, injection);
     let window = OnsetWindow::new(4);

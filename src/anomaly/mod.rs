@@ -133,7 +133,7 @@ impl<'a> InjectionContext<'a> {
 /// [`ConfigError::OutOfRange`] naming `num_months` unless `1 <= series.len() <= 1200`,
 /// `min_normal_periods` unless it is at most 1200, or `series` unless every
 /// value is finite and `>= 0`; the injector's own error; and
-/// [`Error::Component`](crate::Error::Component) when the injector leaves a
+/// [`Error::Component`] when the injector leaves a
 /// value that is not finite and `>= 0`, or returns an onset or end outside the series.
 ///
 /// ```
@@ -176,7 +176,7 @@ pub fn preview<I: AnomalyInjector + ?Sized>(
 /// series still finite and `>= 0`, the onset (and end) inside the series.
 ///
 /// # Errors
-/// The injector's own error, or [`Error::Component`](crate::Error::Component)
+/// The injector's own error, or [`Error::Component`]
 /// naming the injector's anomaly type, the meter and what was wrong.
 pub(crate) fn inject_checked<I: AnomalyInjector + ?Sized>(
     injector: &I,
@@ -210,6 +210,7 @@ pub(crate) fn inject_checked<I: AnomalyInjector + ?Sized>(
 /// after injection, so a label always agrees with its series) and the risk band.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Injection {
     /// The anomaly's type.
     pub anomaly_type: AnomalyType,
@@ -260,7 +261,7 @@ impl Injection {
 /// both mixes). Draw the onset from [`InjectionContext::onset`] to honour the
 /// configured `min_normal_periods`, as the built-in injectors do. The series must stay finite
 /// and non-negative; [`Pipeline::generate`](crate::Pipeline::generate) returns
-/// [`Error::Component`](crate::Error::Component) otherwise, or when the
+/// [`Error::Component`] otherwise, or when the
 /// returned onset or end lies outside the series.
 ///
 /// # Example: a meter that stops recording halfway

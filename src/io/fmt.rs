@@ -35,7 +35,7 @@ pub(crate) fn push_fixed(out: &mut String, value: f64, decimals: usize) {
     out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
 }
 
-/// [`push_fixed`] into a byte buffer: the form the CSV writers use.
+/// `push_fixed` into a byte buffer: the form the CSV writers use.
 #[inline]
 pub fn write_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
     let decimals = decimals.min(9);

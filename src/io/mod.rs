@@ -193,6 +193,7 @@ impl WriteOptions {
 /// What [`write_dataset`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct WrittenFiles {
     /// The output directory.
     pub dir: PathBuf,

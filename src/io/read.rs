@@ -12,6 +12,7 @@ use crate::geo::{GeoBounds, GeoPoint};
 /// One CSV file read as text: its header and rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Table {
     /// Column names, in file order.
     pub columns: Vec<String>,
@@ -30,6 +31,7 @@ impl Table {
 /// What a dataset directory holds, as read by [`read_dataset_dir`].
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct DatasetDir {
     /// The directory.
     pub dir: PathBuf,
@@ -483,11 +485,11 @@ impl<'a> MeterScan<'a> {
 /// small and read whole.
 ///
 /// First it settles what a crashed run may have left beside `dir`
-/// ([`staging::recover`](super::staging::recover)): a dataset moved aside
+/// ([`Staging::recover`](super::Staging::recover)): a dataset moved aside
 /// and never replaced is moved back, leftovers are removed.
 ///
 /// # Errors
-/// See [`read_dataset_dir`] and [`recover`](super::staging::recover); a
+/// See [`read_dataset_dir`] and [`Staging::recover`](super::Staging::recover); a
 /// missing file is a failed check, not an error.
 pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
     // A run that crashed mid-swap may have left the dataset moved aside.

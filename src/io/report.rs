@@ -21,6 +21,7 @@ pub const REPORT_TXT: &str = "generation_report.txt";
 /// Everything `generation_report.json` holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+#[non_exhaustive]
 pub struct GenerationReport {
     /// Always `ghostload`.
     pub generator: String,
@@ -46,6 +47,7 @@ pub struct GenerationReport {
 
 /// Which part of a dataset a sharded run wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShardInfo {
     /// `K` of `K/N` (1-based).
     pub index: usize,

@@ -223,7 +223,7 @@ impl Staging {
     }
 
     /// Settles what an earlier run may have left beside `target` (see
-    /// [`recover`]), then creates the staging directory for `target` (and the
+    /// [`Staging::recover`]), then creates the staging directory for `target` (and the
     /// target's parent directories, if missing). Nothing is created when
     /// `target` exists and is not a directory.
     ///
@@ -281,7 +281,7 @@ impl Staging {
     /// [`IoError::Io`] naming the path and the operation that failed; in
     /// each case the target is left as it was. [`IoError::Stranded`] when
     /// the old target could not even be moved back: the next run (or
-    /// [`recover`]) restores it.
+    /// [`Staging::recover`]) restores it.
     pub fn commit(self) -> Result<PathBuf, IoError> {
         self.commit_with(Swap::Exchange, &proceed)
     }
