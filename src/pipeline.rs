@@ -513,6 +513,7 @@ impl Pipeline {
             self.network.transformers.len(),
             self.network.barangays.len()
         );
+        crate::mem::check_available(self.in_memory_bytes())?;
         let batch = self.generate_batch(0..c.num_meters)?;
         let dataset = Dataset {
             config: self.config.clone(),
@@ -543,11 +544,20 @@ impl Pipeline {
         Ok(dataset)
     }
 
-    /// Bytes an in-memory dataset of all meters needs, roughly: see
-    /// [`batch_bytes`](Self::batch_bytes).
+    /// Bytes [`generate`](Self::generate) needs, roughly: the batch of all
+    /// meters (see [`batch_bytes`](Self::batch_bytes)), plus the dataset's copy
+    /// of the network and what the validation pass holds: one count per
+    /// transformer in each of its parallel slices.
     #[must_use]
     pub fn in_memory_bytes(&self) -> u64 {
-        self.batch_bytes(0..self.config.num_meters)
+        let c = &self.config;
+        let transformers = c.num_transformers as u64;
+        let network = transformers * (size_of::<Transformer>() + 2 * size_of::<usize>()) as u64;
+        let slices = (c.num_meters as u64).div_ceil(crate::validate::SLICE as u64);
+        let validation = slices.saturating_mul(transformers * size_of::<usize>() as u64);
+        self.batch_bytes(0..c.num_meters)
+            .saturating_add(network)
+            .saturating_add(validation)
     }
 
     /// Bytes a batch of meters `range` needs, roughly: its consumption

@@ -10,6 +10,9 @@ use crate::model::{AnomalyLabel, Event};
 use crate::network::Network;
 use crate::time::TimeAxis;
 
+/// Meters per parallel slice of the validation pass.
+pub(crate) const SLICE: usize = 1 << 16;
+
 impl Dataset {
     /// Runs the integrity checks (see [`ValidationReport`]).
     #[must_use]
@@ -196,7 +199,6 @@ impl<'a> Validator<'a> {
     /// large part: slices of it are checked in parallel (with the `parallel`
     /// feature) and merged in order.
     pub(crate) fn add_parallel(&mut self, part: &Part<'_>, add: fn(&mut Self, &Part<'_>)) {
-        const SLICE: usize = 1 << 16;
         let n = part.meters.len();
         let starts: Vec<usize> = (0..n).step_by(SLICE).collect();
         let base = self.meters;

@@ -77,6 +77,8 @@ fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
     };
     let pipeline = Pipeline::builder().config(config).build().unwrap();
     assert!(pipeline.in_memory_bytes() > 30_000_000_000_000);
+    // The whole-dataset estimate adds the network copy and the validation pass to the batch.
+    assert!(pipeline.in_memory_bytes() > pipeline.batch_bytes(0..4_000_000_000));
     match pipeline.generate() {
         Err(Error::InsufficientMemory { needed, available }) => {
             assert!(needed > available);
