@@ -156,6 +156,20 @@ mod tests {
         assert!(a.count(1) > 10 * a.count(0) / 2, "{a:?}");
     }
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_checks_the_offsets() {
+        let parse = |json: &str| serde_json::from_str::<Allocation>(json).map_err(|e| e.to_string());
+        // Equal neighbours (a transformer with no meters) are fine.
+        let a = parse(r#"{"offsets":[0,2,2,5]}"#).unwrap();
+        assert_eq!((a.transformers(), a.meters(), a.count(1)), (3, 5, 0));
+        let err = parse(r#"{"offsets":[0,3,2]}"#).unwrap_err();
+        assert!(err.contains("must never decrease"), "{err}");
+        let err = parse(r#"{"offsets":[1,3]}"#).unwrap_err();
+        assert!(err.contains("must start at 0"), "{err}");
+        assert!(parse(r#"{"offsets":[]}"#).is_err());
+    }
+
     #[test]
     fn transformer_of_matches_ranges() {
         let a = alloc(&[25.0, 50.0, 100.0], 100, 10);
