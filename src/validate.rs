@@ -687,12 +687,14 @@ mod tests {
         fewer.events.retain(|e| e.meter_id != id);
         assert_fails(&fewer, &["anomaly_count"]);
         let r = fewer.validate();
-        let c = r.check("anomaly_count").unwrap();
-        assert!(
-            c.detail
-                .starts_with(&format!("{} anomalous meters", d.labels.len() - 1)),
-            "{}",
-            c.detail
+        let n = d.labels.len();
+        assert_eq!(
+            r.check("anomaly_count").unwrap().detail,
+            format!(
+                "{} anomalous meters (expected exactly {n}); rate {:.4} vs configured 0.0750",
+                n - 1,
+                (n - 1) as f64 / 300.0
+            )
         );
         // A label and a matching event added on a meter that had none.
         let mut more = d.clone();
@@ -907,6 +909,49 @@ mod tests {
         last.events[k].onset = periods - 1;
         last.events[k].end = Some(periods - 1);
         assert_fails(&last, &[]);
+    }
+
+    #[test]
+    fn nothing_fed_is_no_meters_at_rate_zero() {
+        let d = dataset();
+        let v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let r = v.finish();
+        assert_eq!(
+            failed(&r),
+            ["record_counts", "anomaly_count", "foreign_keys", "events"],
+            "{r}"
+        );
+        assert!(r.check("anomaly_count").unwrap().detail.contains("; rate 0.0000 vs"));
+    }
+
+    #[test]
+    fn a_large_dataset_is_checked_in_merged_slices() {
+        // More than 65 536 meters: `add_parallel` checks two slices and merges them.
+        let config = GeneratorConfig {
+            num_meters: 70_000,
+            num_transformers: 100,
+            num_months: 1,
+            ..Default::default()
+        };
+        let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        assert!(d.validate().passed(), "{}", d.validate());
+        // Damage in the second slice only, then in both.
+        let mut far = d.clone();
+        far.meters[69_000].lat = 0.0;
+        assert_eq!(failed(&far.validate()), ["coordinates_in_bounds"]);
+        far.meters[10].lon = 0.0;
+        let r = far.validate();
+        assert!(
+            r.check("coordinates_in_bounds")
+                .unwrap()
+                .detail
+                .starts_with("0 transformers and 2 meters"),
+            "{r}"
+        );
+        let mut unsorted = d;
+        let last = unsorted.labels.len() - 1;
+        unsorted.labels.swap(last - 1, last);
+        assert_eq!(failed(&unsorted.validate()), ["foreign_keys"]);
     }
 
     #[test]
