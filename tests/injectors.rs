@@ -403,3 +403,78 @@ fn erratic_pattern_spread_follows_sigma() {
     assert!((0.08..0.12).contains(&small), "{small}");
     assert!((0.42..0.58).contains(&large), "{large}");
 }
+
+/// Every parameter reads back as given, and the defaults are the documented ones.
+#[test]
+fn parameters_read_back_and_defaults_are_documented() {
+    let c = ConstantFactor::new(0.2, 0.3).unwrap();
+    assert_eq!((c.alpha_min(), c.alpha_max()), (0.2, 0.3));
+    let d = ConstantFactor::default();
+    assert_eq!((d.alpha_min(), d.alpha_max()), (0.1, 0.8));
+    let r = RandomFactor::new(0.2, 0.3).unwrap();
+    assert_eq!((r.alpha_min(), r.alpha_max()), (0.2, 0.3));
+    let d = RandomFactor::default();
+    assert_eq!((d.alpha_min(), d.alpha_max()), (0.1, 0.8));
+    let r = RandomMeanFactor::new(0.2, 0.3).unwrap();
+    assert_eq!((r.alpha_min(), r.alpha_max()), (0.2, 0.3));
+    let d = RandomMeanFactor::default();
+    assert_eq!((d.alpha_min(), d.alpha_max()), (0.1, 0.8));
+    let z = ZeroReadings::new(2, 4).unwrap();
+    assert_eq!((z.min_periods(), z.max_periods()), (2, 4));
+    let d = ZeroReadings::default();
+    assert_eq!((d.min_periods(), d.max_periods()), (1, 6));
+    let s = Spike::new(1.5, 7.0, 2, 4).unwrap();
+    assert_eq!(
+        (s.multiplier_min(), s.multiplier_max(), s.min_periods(), s.max_periods()),
+        (1.5, 7.0, 2, 4)
+    );
+    let d = Spike::default();
+    assert_eq!(
+        (d.multiplier_min(), d.multiplier_max(), d.min_periods(), d.max_periods()),
+        (2.0, 5.0, 1, 3)
+    );
+    let m = MeterDrift::new(-0.1, 0.2).unwrap();
+    assert_eq!((m.rate_min(), m.rate_max()), (-0.1, 0.2));
+    let d = MeterDrift::default();
+    assert_eq!((d.rate_min(), d.rate_max()), (0.01, 0.05));
+    let s = SeasonalShift::new(3, 5).unwrap();
+    assert_eq!((s.min_shift(), s.max_shift()), (3, 5));
+    let d = SeasonalShift::default();
+    assert_eq!((d.min_shift(), d.max_shift()), (2, 6));
+    let e = ErraticPattern::new(0.5, 2.0).unwrap();
+    assert_eq!((e.sigma_min(), e.sigma_max()), (0.5, 2.0));
+    let d = ErraticPattern::default();
+    assert_eq!((d.sigma_min(), d.sigma_max()), (0.4, 1.0));
+    let b = MeterBypass::new(0.05, 0.1).unwrap();
+    assert_eq!((b.residual_min(), b.residual_max()), (0.05, 0.1));
+    let d = MeterBypass::default();
+    assert_eq!((d.residual_min(), d.residual_max()), (0.0, 0.2));
+    let t = TamperedMeter::new(0.1, 0.3).unwrap();
+    assert_eq!((t.share_min(), t.share_max()), (0.1, 0.3));
+    let d = TamperedMeter::default();
+    assert_eq!((d.share_min(), d.share_max()), (0.2, 0.5));
+    let v = Vacancy::new(3, 4, 0.01, 0.02).unwrap();
+    assert_eq!(
+        (v.min_periods(), v.max_periods(), v.residual_min(), v.residual_max()),
+        (3, 4, 0.01, 0.02)
+    );
+    let d = Vacancy::default();
+    assert_eq!(
+        (d.min_periods(), d.max_periods(), d.residual_min(), d.residual_max()),
+        (2, 6, 0.0, 0.05)
+    );
+    let s = SolarInstall::new(0.4, 0.6).unwrap();
+    assert_eq!((s.share_min(), s.share_max()), (0.4, 0.6));
+    let d = SolarInstall::default();
+    assert_eq!((d.share_min(), d.share_max()), (0.3, 0.7));
+    let o = Outage::new(2, 3, 0.1, 0.5).unwrap();
+    assert_eq!(
+        (o.min_periods(), o.max_periods(), o.retained_min(), o.retained_max()),
+        (2, 3, 0.1, 0.5)
+    );
+    let d = Outage::default();
+    assert_eq!(
+        (d.min_periods(), d.max_periods(), d.retained_min(), d.retained_max()),
+        (1, 2, 0.0, 0.7)
+    );
+}
