@@ -802,6 +802,28 @@ mod tests {
     }
 
     #[test]
+    fn scanned_cells_are_counted_when_the_writer_scans_them() {
+        // The streaming writer scans each cell once for the summary and the
+        // checks, then adds the meters without their cells.
+        let d = dataset();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.add_meters(&d.part());
+        v.add_cells(&crate::cells::CellScan::of(&[f64::NAN, f64::NAN, -1.0, 2.0]));
+        let r = v.finish();
+        assert_eq!(failed(&r), ["no_missing_values", "non_negative_consumption"]);
+        assert!(
+            r.check("no_missing_values")
+                .unwrap()
+                .detail
+                .contains(", 2 consumption cells,")
+        );
+        assert_eq!(
+            r.check("non_negative_consumption").unwrap().detail,
+            "1 negative consumption values"
+        );
+    }
+
+    #[test]
     fn all_periods_present_fails_when_the_series_are_shorter_than_configured() {
         let mut d = dataset();
         d.config.num_months += 1;
