@@ -977,6 +977,33 @@ mod tests {
     }
 
     #[test]
+    fn merged_slices_sharing_one_labelled_meter_are_caught() {
+        // The first slice ends with a labelled meter, the second starts with
+        // it again: its label and event are seen twice, at the join.
+        let d = dataset();
+        let part = d.part();
+        let m = d.labels[1].meter_id.index();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(m));
+        a.add(&part.slice(0..m + 1));
+        b.add(&part.slice(m..part.meters.len()));
+        v.merge(a);
+        v.merge(b);
+        let r = v.finish();
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .ends_with("labels unique: false"),
+            "{r}"
+        );
+        assert!(
+            r.check("events").unwrap().detail.contains("sorted and unique: false"),
+            "{r}"
+        );
+    }
+
+    #[test]
     fn merged_slices_that_overlap_are_caught() {
         // The same meters fed twice, as two forks: out of order across the
         // join, and twice the meters.
