@@ -1004,6 +1004,34 @@ mod tests {
     }
 
     #[test]
+    fn merged_counts_add_up() {
+        // Two forks that each saw a ragged batch (one series short) with a
+        // label of an unknown meter: the merged report counts two of each.
+        let mut d = dataset();
+        d.labels.last_mut().unwrap().meter_id = MeterId::from_index(300);
+        let part = d.part();
+        let short = Part {
+            consumption: &part.consumption[..part.consumption.len() - d.axis.len()],
+            ..part
+        };
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(0));
+        a.add(&short);
+        b.add(&short);
+        v.merge(a);
+        v.merge(b);
+        let r = v.finish();
+        let detail = |name: &str| r.check(name).unwrap().detail.clone();
+        assert!(
+            detail("all_periods_present").ends_with("; 2 batches with a ragged matrix"),
+            "{r}"
+        );
+        assert!(detail("foreign_keys").contains(", 2 labels of unknown meters,"), "{r}");
+        assert!(detail("record_counts").contains(", 598 series,"), "{r}");
+        assert!(detail("events").contains(", 2 labels without a matching event"), "{r}");
+    }
+
+    #[test]
     fn merged_slices_that_overlap_are_caught() {
         // The same meters fed twice, as two forks: out of order across the
         // join, and twice the meters.
