@@ -1009,6 +1009,11 @@ mod tests {
         // label of an unknown meter: the merged report counts two of each.
         let mut d = dataset();
         d.labels.last_mut().unwrap().meter_id = MeterId::from_index(300);
+        // And a benign event on a labelled meter, beside its anomalous one.
+        let mut benign = d.events.iter().find(|e| !e.is_anomaly).unwrap().clone();
+        benign.meter_id = d.labels[0].meter_id;
+        d.events.push(benign);
+        d.events.sort_by_key(|e| (e.meter_id, e.is_anomaly));
         let part = d.part();
         let short = Part {
             consumption: &part.consumption[..part.consumption.len() - d.axis.len()],
@@ -1029,6 +1034,35 @@ mod tests {
         assert!(detail("foreign_keys").contains(", 2 labels of unknown meters,"), "{r}");
         assert!(detail("record_counts").contains(", 598 series,"), "{r}");
         assert!(detail("events").contains(", 2 labels without a matching event"), "{r}");
+        assert!(detail("events").contains(", 2 benign events labelled,"), "{r}");
+    }
+
+    #[test]
+    fn a_batch_must_start_where_the_range_expects() {
+        let d = dataset();
+        let part = d.part();
+        // Ids agree with the batch's own start but not with the expected
+        // range (the first meters of the range were skipped)...
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.add(&part.slice(10..300));
+        let r = v.finish();
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .starts_with("290 meters with a missing"),
+            "{r}"
+        );
+        // ...or with the expected range but not with the batch's stated start.
+        let shifted = Part { first: 1, ..part };
+        let r = direct(&d, &shifted);
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .starts_with("300 meters with a missing"),
+            "{r}"
+        );
     }
 
     #[test]
