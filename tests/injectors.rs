@@ -478,3 +478,58 @@ fn parameters_read_back_and_defaults_are_documented() {
         (1, 2, 0.0, 0.7)
     );
 }
+
+/// What `preview` tells an injector: the documented context.
+#[test]
+fn preview_describes_a_residential_monthly_meter_with_its_mean_as_baseline() {
+    use std::sync::Mutex;
+
+    #[derive(Debug, Default)]
+    struct Spy(Mutex<Option<(f64, f64, f64, ghostload::CustomerClass, usize, String, usize)>>);
+
+    impl AnomalyInjector for Spy {
+        fn inject(
+            &self,
+            series: &mut [f64],
+            ctx: &ghostload::InjectionContext<'_>,
+            _rng: &mut ghostload::rng::StreamRng,
+        ) -> Injection {
+            *self.0.lock().unwrap() = Some((
+                ctx.meter.baseline_kwh,
+                ctx.profile.baseline_kwh,
+                ctx.profile.monthly_growth,
+                ctx.profile.class,
+                ctx.axis.len(),
+                ctx.axis.start().to_string(),
+                ctx.onset.min_normal_periods(),
+            ));
+            series[0] = 1.0;
+            Injection::from_onset(AnomalyType::STUCK_METER, 0, false)
+        }
+    }
+
+    let spy = Spy::default();
+    let mut series = vec![10.0, 20.0, 30.0, 60.0, 80.0];
+    let injection = preview(&spy, &mut series, 2, 9).unwrap();
+    assert_eq!(injection, Injection::from_onset(AnomalyType::STUCK_METER, 0, false));
+    assert_eq!(series[0], 1.0, "the injector's changes are kept");
+    assert_eq!(
+        spy.0.lock().unwrap().clone().unwrap(),
+        (
+            40.0,
+            40.0,
+            0.0,
+            ghostload::CustomerClass::Residential,
+            5,
+            "2024-01".to_owned(),
+            2
+        )
+    );
+    // Out of range lengths are refused.
+    assert_eq!(preview(&spy, &mut [], 2, 9).unwrap_err().field(), "num_months");
+    assert!(preview(&spy, &mut vec![1.0; 1200], 2, 9).is_ok());
+    assert_eq!(
+        preview(&spy, &mut vec![1.0; 1201], 2, 9).unwrap_err().field(),
+        "num_months"
+    );
+}
