@@ -484,8 +484,11 @@ fn parameters_read_back_and_defaults_are_documented() {
 fn preview_describes_a_residential_monthly_meter_with_its_mean_as_baseline() {
     use std::sync::Mutex;
 
+    /// Baselines (meter, profile), growth, class, periods, start, minimum normal periods.
+    type Seen = (f64, f64, f64, ghostload::CustomerClass, usize, String, usize);
+
     #[derive(Debug, Default)]
-    struct Spy(Mutex<Option<(f64, f64, f64, ghostload::CustomerClass, usize, String, usize)>>);
+    struct Spy(Mutex<Option<Seen>>);
 
     impl AnomalyInjector for Spy {
         fn inject(
