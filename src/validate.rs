@@ -735,6 +735,11 @@ mod tests {
         let mut misnumbered = d.clone();
         misnumbered.meters[5].id = MeterId::from_index(6);
         assert_fails(&misnumbered, &["foreign_keys"]);
+        // An id past every transformer's range, on a transformer past the last.
+        let mut beyond = d.clone();
+        beyond.meters[299].id = MeterId::from_index(1000);
+        beyond.meters[299].transformer_id = TransformerId::from_index(5);
+        assert_fails(&beyond, &["foreign_keys"]);
         // num_meters moved between two transformers: the total still adds up.
         let mut counts = d.clone();
         counts.network.transformers[0].num_meters += 1;
