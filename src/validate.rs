@@ -772,6 +772,26 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn foreign_keys_fails_on_a_meter_past_the_allocation() {
+        // The allocation ends one meter early: the last meter is numbered
+        // where the range expects it, on the last transformer, but outside
+        // that transformer's range.
+        let mut d = dataset();
+        let a = &d.network.allocation;
+        let mut offsets: Vec<usize> = (0..a.transformers()).map(|t| a.range(t).start).collect();
+        offsets.push(a.meters() - 1);
+        d.network.allocation = serde_json::from_value(serde_json::json!({ "offsets": offsets })).unwrap();
+        let r = assert_fails_whole(&d, &["foreign_keys"]);
+        assert!(
+            r.check("foreign_keys").unwrap().detail.starts_with(
+                "1 meters with a missing or mismatched transformer, 0 transformers with an unknown barangay, 0 labels of unknown meters, 1 transformers whose num_meters is wrong"
+            ),
+            "{r}"
+        );
+    }
+
     #[test]
     fn no_missing_values_fails_on_a_non_finite_value_anywhere() {
         let d = dataset();
