@@ -726,6 +726,21 @@ mod tests {
         let mut unknown = d.clone();
         unknown.network.transformers[2].barangay = BarangayId::from_index(unknown.network.barangays.len() as u32);
         assert_fails(&unknown, &["foreign_keys"]);
+        // A transformer and its meters in the same unknown barangay: only the
+        // transformer is counted.
+        let mut all_unknown = d.clone();
+        let nowhere = BarangayId::from_index(all_unknown.network.barangays.len() as u32);
+        all_unknown.network.transformers[2].barangay = nowhere;
+        for m in all_unknown.meters.iter_mut().filter(|m| m.transformer_id.index() == 2) {
+            m.barangay = nowhere;
+        }
+        let r = assert_fails_whole(&all_unknown, &["foreign_keys"]);
+        assert!(
+            r.check("foreign_keys").unwrap().detail.starts_with(
+                "0 meters with a missing or mismatched transformer, 1 transformers with an unknown barangay,"
+            ),
+            "{r}"
+        );
         // A meter in another barangay than its transformer.
         let mut elsewhere = d.clone();
         let b = elsewhere.meters[7].barangay.index();
