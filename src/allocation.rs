@@ -151,9 +151,85 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_the_minimum_plus_floors_of_the_capacity_shares() {
+        // 1000 meters, minimum 10 on five transformers: 950 shared over 817 kVA.
+        // Shares 950·25/817 = 29.07, 950·50/817 = 58.14, 950·500/817 = 581.4,
+        // 950·75/817 = 87.21, 950·167/817 = 194.19; floors add up to 949, and
+        // the one meter left goes to a transformer drawn by capacity.
+        let a = alloc(&[25.0, 50.0, 500.0, 75.0, 167.0], 1000, 10);
+        let floors = [39, 68, 591, 97, 204];
+        let extra: Vec<usize> = (0..5).map(|t| a.count(t) - floors[t]).collect();
+        assert_eq!(extra.iter().sum::<usize>(), 1, "{a:?}");
+        assert!(extra.iter().all(|&e| e <= 1), "{a:?}");
+        // Exact shares leave nothing to draw: 40 over 1, 1, 2 kVA.
+        let a = alloc(&[1.0, 1.0, 2.0], 40, 0);
+        assert_eq!((0..3).map(|t| a.count(t)).collect::<Vec<_>>(), [10, 10, 20]);
+        // With a minimum of 5: 25 shared, 6.25, 6.25, 12.5 → 11, 11, 17 and one drawn.
+        let a = alloc(&[1.0, 1.0, 2.0], 40, 5);
+        let extra: Vec<usize> = (0..3).map(|t| a.count(t) - [11, 11, 17][t]).collect();
+        assert_eq!(extra.iter().sum::<usize>(), 1, "{a:?}");
+    }
+
+    #[test]
+    fn meters_left_over_are_drawn_by_capacity() {
+        // 3 meters over 1 and 3 kVA: floors 0 and 2, the third meter goes to
+        // the first transformer with probability 1/4 (100 of 400 expected;
+        // binomial s.d. 8.7).
+        let first = (0..400)
+            .filter(|&seed| {
+                let a = Allocation::proportional(
+                    &[1.0, 3.0],
+                    3,
+                    0,
+                    &mut Streams::new(seed).stream(Purpose::Allocation, 0),
+                );
+                a.count(0) == 1
+            })
+            .count();
+        assert!((65..135).contains(&first), "{first}");
+        // The last transformer is drawn too (no draw falls off the end).
+        let last = (0..400)
+            .filter(|&seed| {
+                let a = Allocation::proportional(
+                    &[3.0, 1.0],
+                    3,
+                    0,
+                    &mut Streams::new(seed).stream(Purpose::Allocation, 0),
+                );
+                a.count(1) == 1
+            })
+            .count();
+        assert!((65..135).contains(&last), "{last}");
+    }
+
+    #[test]
+    fn minimum_is_capped_when_meters_are_too_few() {
+        // 20 meters cannot give 10 to each of 5 transformers: 4 each.
+        let a = alloc(&[1.0, 2.0, 3.0, 4.0, 5.0], 20, 10);
+        assert_eq!((0..5).map(|t| a.count(t)).collect::<Vec<_>>(), [4; 5]);
+        assert_eq!(a.transformers(), 5);
+        assert_eq!(a.range(2), 8..12);
+        assert_eq!(a.transformer_of(19).index(), 4);
+    }
+
+    #[test]
     fn larger_transformers_serve_more_meters() {
         let a = alloc(&[25.0, 500.0], 1000, 10);
         assert!(a.count(1) > 10 * a.count(0) / 2, "{a:?}");
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_checks_the_offsets() {
+        let parse = |json: &str| serde_json::from_str::<Allocation>(json).map_err(|e| e.to_string());
+        // Equal neighbours (a transformer with no meters) are fine.
+        let a = parse(r#"{"offsets":[0,2,2,5]}"#).unwrap();
+        assert_eq!((a.transformers(), a.meters(), a.count(1)), (3, 5, 0));
+        let err = parse(r#"{"offsets":[0,3,2]}"#).unwrap_err();
+        assert!(err.contains("must never decrease"), "{err}");
+        let err = parse(r#"{"offsets":[1,3]}"#).unwrap_err();
+        assert!(err.contains("must start at 0"), "{err}");
+        assert!(parse(r#"{"offsets":[]}"#).is_err());
     }
 
     #[test]

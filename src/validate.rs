@@ -482,17 +482,368 @@ fn same(e: &Event, l: &AnomalyLabel) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::dataset::ConsumptionMatrix;
+    use crate::ids::{BarangayId, MeterId, TransformerId};
     use crate::{GeneratorConfig, Pipeline};
 
-    #[test]
-    fn events_check_catches_a_lost_or_mislabelled_event() {
+    /// 300 meters on 5 transformers, 12 months, with labels and benign events.
+    fn dataset() -> Dataset {
         let config = GeneratorConfig {
             num_meters: 300,
             num_transformers: 5,
             benign_rate: 0.1,
             ..Default::default()
         };
-        let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+    }
+
+    fn failed(r: &ValidationReport) -> Vec<&str> {
+        r.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect()
+    }
+
+    /// `d` checked as two slices of the meters, split after `k`, merged
+    /// (what [`Validator::add_parallel`] does above 65 536 meters).
+    fn split(d: &Dataset, k: usize) -> ValidationReport {
+        let part = d.part();
+        let n = part.meters.len();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(k));
+        a.add(&part.slice(0..k));
+        b.add(&part.slice(k..n));
+        v.merge(a);
+        v.merge(b);
+        v.finish()
+    }
+
+    /// Asserts that exactly the checks `names` fail on `d`, in one run and
+    /// in split runs (whose merged report must be the same).
+    #[track_caller]
+    fn assert_fails(d: &Dataset, names: &[&str]) {
+        let whole = assert_fails_whole(d, names);
+        let n = d.meters.len();
+        for k in [1, n / 2, n - 1] {
+            assert_eq!(split(d, k), whole, "split after {k}");
+        }
+    }
+
+    /// As [`assert_fails`], in one run only (for damage that breaks the
+    /// order the slices rely on).
+    #[track_caller]
+    fn assert_fails_whole(d: &Dataset, names: &[&str]) -> ValidationReport {
+        let whole = d.validate();
+        assert_eq!(failed(&whole), names, "{whole}");
+        assert_eq!(whole.passed(), names.is_empty());
+        assert_eq!(whole.failures().count(), names.len());
+        whole
+    }
+
+    /// `part` fed to a validator of `d` as one batch, without slicing.
+    fn direct(d: &Dataset, part: &Part<'_>) -> ValidationReport {
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.add(part);
+        v.finish()
+    }
+
+    fn with_cell(d: &Dataset, at: usize, value: f64) -> Dataset {
+        let mut d = d.clone();
+        let mut cells = d.consumption.as_slice().to_vec();
+        cells[at] = value;
+        d.consumption = ConsumptionMatrix::from_rows(cells, d.axis.len());
+        d
+    }
+
+    /// A meter with neither label nor event, and not the last one.
+    fn quiet_meter(d: &Dataset) -> usize {
+        (0..d.meters.len() - 1)
+            .rev()
+            .find(|&i| d.event(MeterId::from_index(i as u32)).is_none())
+            .unwrap()
+    }
+
+    #[test]
+    fn undamaged_dataset_passes_every_check_whole_and_split() {
+        let d = dataset();
+        let r = d.validate();
+        assert!(r.passed(), "{r}");
+        assert_eq!(r.checks.len(), 8);
+        assert_eq!(
+            r.checks.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            [
+                "record_counts",
+                "anomaly_count",
+                "foreign_keys",
+                "no_missing_values",
+                "all_periods_present",
+                "coordinates_in_bounds",
+                "non_negative_consumption",
+                "events"
+            ]
+        );
+        assert_fails(&d, &[]);
+        // The damage the tests below make needs labels and benign events.
+        assert!(d.labels.len() >= 2 && d.events.iter().any(|e| !e.is_anomaly));
+    }
+
+    #[test]
+    fn record_counts_fails_on_wrong_transformer_or_meter_counts() {
+        let d = dataset();
+        let mut more_transformers = d.clone();
+        more_transformers.config.num_transformers += 1;
+        assert_fails(&more_transformers, &["record_counts"]);
+        // The last meter dropped (with its series): too few meters, and its
+        // transformer serves one fewer than its num_meters.
+        let mut dropped = d.clone();
+        let last = dropped.meters.len() - 1;
+        assert!(dropped.event(MeterId::from_index(last as u32)).is_none());
+        dropped.meters.pop();
+        let cells = dropped.consumption.as_slice()[..last * dropped.axis.len()].to_vec();
+        dropped.consumption = ConsumptionMatrix::from_rows(cells, dropped.axis.len());
+        assert_fails(&dropped, &["record_counts", "foreign_keys"]);
+        // A batch one series short (as a streamed batch could be; a whole
+        // dataset's part is sliced by meter, so the batch is fed directly):
+        // fewer series than meters, and a ragged matrix.
+        let part = d.part();
+        let short = Part {
+            consumption: &part.consumption[..part.consumption.len() - d.axis.len()],
+            ..part
+        };
+        assert_eq!(failed(&direct(&d, &short)), ["record_counts", "all_periods_present"]);
+        assert!(direct(&d, &part).passed());
+    }
+
+    #[test]
+    fn anomaly_count_fails_on_one_label_too_few_or_too_many() {
+        let d = dataset();
+        // A label and its event removed: everything else agrees.
+        let mut fewer = d.clone();
+        let id = fewer.labels.remove(0).meter_id;
+        fewer.events.retain(|e| e.meter_id != id);
+        assert_fails(&fewer, &["anomaly_count"]);
+        let r = fewer.validate();
+        let n = d.labels.len();
+        assert_eq!(
+            r.check("anomaly_count").unwrap().detail,
+            format!(
+                "{} anomalous meters (expected exactly {n}); rate {:.4} vs configured 0.0750",
+                n - 1,
+                (n - 1) as f64 / 300.0
+            )
+        );
+        // A label and a matching event added on a meter that had none.
+        let mut more = d.clone();
+        let quiet = MeterId::from_index(quiet_meter(&d) as u32);
+        let mut label = d.labels[0].clone();
+        label.meter_id = quiet;
+        let mut event = d.event(d.labels[0].meter_id).unwrap().clone();
+        event.meter_id = quiet;
+        more.labels.push(label);
+        more.labels.sort_by_key(|l| l.meter_id);
+        more.events.push(event);
+        more.events.sort_by_key(|e| e.meter_id);
+        assert_fails(&more, &["anomaly_count"]);
+        // A label removed but its event kept: the event is anomalous without a label.
+        let mut orphan = d;
+        orphan.labels.remove(0);
+        assert_fails(&orphan, &["anomaly_count", "events"]);
+    }
+
+    #[test]
+    fn foreign_keys_fails_on_broken_references() {
+        let d = dataset();
+        // A meter moved to another transformer (its served counts shift too).
+        let mut moved = d.clone();
+        let t = moved.meters[0].transformer_id.index();
+        moved.meters[0].transformer_id = TransformerId::from_index((t + 1) % 5);
+        assert_fails(&moved, &["foreign_keys"]);
+        // A transformer in an unknown barangay (its meters no longer share it).
+        let mut unknown = d.clone();
+        unknown.network.transformers[2].barangay = BarangayId::from_index(unknown.network.barangays.len() as u32);
+        assert_fails(&unknown, &["foreign_keys"]);
+        // A transformer and its meters in the same unknown barangay: only the
+        // transformer is counted.
+        let mut all_unknown = d.clone();
+        let nowhere = BarangayId::from_index(all_unknown.network.barangays.len() as u32);
+        all_unknown.network.transformers[2].barangay = nowhere;
+        for m in all_unknown.meters.iter_mut().filter(|m| m.transformer_id.index() == 2) {
+            m.barangay = nowhere;
+        }
+        let r = assert_fails_whole(&all_unknown, &["foreign_keys"]);
+        assert!(
+            r.check("foreign_keys").unwrap().detail.starts_with(
+                "0 meters with a missing or mismatched transformer, 1 transformers with an unknown barangay,"
+            ),
+            "{r}"
+        );
+        // A meter in another barangay than its transformer.
+        let mut elsewhere = d.clone();
+        let b = elsewhere.meters[7].barangay.index();
+        elsewhere.meters[7].barangay =
+            BarangayId::from_index(((b as usize + 1) % elsewhere.network.barangays.len()) as u32);
+        assert_fails(&elsewhere, &["foreign_keys"]);
+        // A meter with another meter's id.
+        let mut misnumbered = d.clone();
+        misnumbered.meters[5].id = MeterId::from_index(6);
+        assert_fails(&misnumbered, &["foreign_keys"]);
+        // An id past every transformer's range, on a transformer past the last.
+        let mut beyond = d.clone();
+        beyond.meters[299].id = MeterId::from_index(1000);
+        beyond.meters[299].transformer_id = TransformerId::from_index(5);
+        assert_fails(&beyond, &["foreign_keys"]);
+        // num_meters moved between two transformers: the total still adds up.
+        let mut counts = d.clone();
+        counts.network.transformers[0].num_meters += 1;
+        counts.network.transformers[1].num_meters -= 1;
+        assert_fails(&counts, &["foreign_keys"]);
+        // Labels out of order.
+        let mut unsorted = d.clone();
+        unsorted.labels.swap(0, 1);
+        let r = assert_fails_whole(&unsorted, &["foreign_keys"]);
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .ends_with("labels unique: false")
+        );
+        // A label of a meter that does not exist (and so matches no event).
+        // `Dataset::validate` slices the labels by meter, so it never sees
+        // the label: one label too few, and an anomalous event without one.
+        let mut stray = d;
+        stray.labels.last_mut().unwrap().meter_id = MeterId::from_index(300);
+        assert_fails_whole(&stray, &["anomaly_count", "events"]);
+        // A batch holding it (fed directly) names it as a label of an unknown meter.
+        let r = direct(&stray, &stray.part());
+        assert_eq!(failed(&r), ["foreign_keys", "events"], "{r}");
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .contains(", 1 labels of unknown meters")
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn foreign_keys_fails_on_a_meter_past_the_allocation() {
+        // The allocation ends one meter early: the last meter is numbered
+        // where the range expects it, on the last transformer, but outside
+        // that transformer's range.
+        let mut d = dataset();
+        let a = &d.network.allocation;
+        let mut offsets: Vec<usize> = (0..a.transformers()).map(|t| a.range(t).start).collect();
+        offsets.push(a.meters() - 1);
+        d.network.allocation = serde_json::from_value(serde_json::json!({ "offsets": offsets })).unwrap();
+        let r = assert_fails_whole(&d, &["foreign_keys"]);
+        assert!(
+            r.check("foreign_keys").unwrap().detail.starts_with(
+                "1 meters with a missing or mismatched transformer, 0 transformers with an unknown barangay, 0 labels of unknown meters, 1 transformers whose num_meters is wrong"
+            ),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn no_missing_values_fails_on_a_non_finite_value_anywhere() {
+        let d = dataset();
+        assert_fails(&with_cell(&d, 40, f64::NAN), &["no_missing_values"]);
+        // −∞ is missing, not negative.
+        assert_fails(&with_cell(&d, 41, f64::NEG_INFINITY), &["no_missing_values"]);
+        let mut meter = d.clone();
+        meter.meters[3].baseline_kwh = f64::INFINITY;
+        assert_fails(&meter, &["no_missing_values"]);
+        let mut transformer = d.clone();
+        transformer.network.transformers[1].capacity_kva = f64::NAN;
+        assert_fails(&transformer, &["no_missing_values"]);
+        let mut name = d.clone();
+        name.network.barangays[0].name = "  ".into();
+        assert_fails(&name, &["no_missing_values"]);
+        // A label's severity (and its event's, so that they still agree).
+        let mut label = d.clone();
+        let id = label.labels[0].meter_id;
+        label.labels[0].severity = f64::NAN;
+        label.events.iter_mut().find(|e| e.meter_id == id).unwrap().severity = f64::NAN;
+        assert_fails(&label, &["no_missing_values"]);
+    }
+
+    #[test]
+    fn cells_are_not_read_again_when_the_pipeline_checked_them() {
+        // `Pipeline::generate` checks each cell as it is generated and fails on a bad one.
+        let d = with_cell(&with_cell(&dataset(), 40, f64::NAN), 41, -1.0);
+        assert!(validate(&d, true).passed());
+        assert_eq!(
+            failed(&validate(&d, false)),
+            ["no_missing_values", "non_negative_consumption"]
+        );
+    }
+
+    #[test]
+    fn scanned_cells_are_counted_when_the_writer_scans_them() {
+        // The streaming writer scans each cell once for the summary and the
+        // checks, then adds the meters without their cells.
+        let d = dataset();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.add_meters(&d.part());
+        v.add_cells(&crate::cells::CellScan::of(&[f64::NAN, f64::NAN, -1.0, 2.0]));
+        let r = v.finish();
+        assert_eq!(failed(&r), ["no_missing_values", "non_negative_consumption"]);
+        assert!(
+            r.check("no_missing_values")
+                .unwrap()
+                .detail
+                .contains(", 2 consumption cells,")
+        );
+        assert_eq!(
+            r.check("non_negative_consumption").unwrap().detail,
+            "1 negative consumption values"
+        );
+    }
+
+    #[test]
+    fn all_periods_present_fails_when_the_series_are_shorter_than_configured() {
+        let mut d = dataset();
+        d.config.num_months += 1;
+        assert_fails(&d, &["all_periods_present"]);
+    }
+
+    #[test]
+    fn coordinates_in_bounds_fails_on_a_point_outside() {
+        let d = dataset();
+        let b = d.config.bounds;
+        let mut meter = d.clone();
+        meter.meters[9].lat = b.lat_max + 0.01;
+        assert_fails(&meter, &["coordinates_in_bounds"]);
+        let mut transformer = d;
+        transformer.network.transformers[4].lon = b.lon_min - 0.01;
+        assert_fails(&transformer, &["coordinates_in_bounds"]);
+    }
+
+    #[test]
+    fn non_negative_consumption_fails_on_a_negative_cell_only() {
+        let d = dataset();
+        assert_fails(&with_cell(&d, 100, -0.5), &["non_negative_consumption"]);
+        // Zero, even negative zero, is not negative.
+        assert_fails(&with_cell(&with_cell(&d, 100, -0.0), 101, 0.0), &[]);
+    }
+
+    #[test]
+    fn count_bad_cells_counts_non_finite_and_negative_apart() {
+        let cells = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            2.0,
+            -1e-300,
+        ];
+        assert_eq!(count_bad_cells(&cells), (3, 2));
+        assert_eq!(count_bad_cells(&[]), (0, 0));
+    }
+
+    #[test]
+    fn events_check_catches_a_lost_or_mislabelled_event() {
+        let d = dataset();
         assert!(d.validate().passed());
         let mut lost = d.clone();
         lost.events.remove(0);
@@ -500,10 +851,239 @@ mod tests {
         let mut relabelled = d.clone();
         let label = relabelled.labels[0].clone();
         relabelled.labels[0].severity = label.severity + 0.1;
-        assert!(!relabelled.validate().check("events").unwrap().passed);
-        let mut benign_labelled = d;
+        assert_fails(&relabelled, &["events"]);
+        let mut benign_labelled = d.clone();
         let i = benign_labelled.events.iter().position(|e| !e.is_anomaly).unwrap();
         benign_labelled.events[i].is_anomaly = true;
-        assert!(!benign_labelled.validate().check("events").unwrap().passed);
+        assert_fails(&benign_labelled, &["events"]);
+        // A benign event lost: one fewer than round(benign_rate × normal meters).
+        let mut benign_lost = d.clone();
+        benign_lost.events.remove(i);
+        assert_fails(&benign_lost, &["events"]);
+        // A benign event on a labelled meter (it replaces nothing: one event too many there).
+        let mut on_labelled = d.clone();
+        let mut extra = d.events[i].clone();
+        extra.meter_id = d.labels[0].meter_id;
+        on_labelled.events.remove(i);
+        on_labelled.events.push(extra);
+        on_labelled.events.sort_by_key(|e| (e.meter_id, e.is_anomaly));
+        assert_fails_whole(&on_labelled, &["events"]);
+        // Each label field the event must share.
+        let j = d.events.iter().position(|e| e.is_anomaly).unwrap();
+        type Damage = fn(&mut Event);
+        let damages: [Damage; 4] = [
+            |e| e.is_theft = !e.is_theft,
+            |e| e.onset += 1,
+            |e| e.end = Some(e.end.map_or(0, |x| x + 1)),
+            |e| e.event_type = crate::model::AnomalyType::OUTAGE,
+        ];
+        for damage in damages {
+            let mut dd = d.clone();
+            damage(&mut dd.events[j]);
+            let r = dd.validate();
+            assert!(!r.check("events").unwrap().passed, "{r}");
+        }
+        // Events out of order.
+        let mut unsorted = d.clone();
+        unsorted.events.swap(0, 1);
+        let r = assert_fails_whole(&unsorted, &["events"]);
+        assert!(r.check("events").unwrap().detail.contains("sorted and unique: false"));
+        // An event starting after the series, or ending before its onset or after the series.
+        let periods = d.axis.len();
+        let k = d.events.iter().position(|e| !e.is_anomaly).unwrap();
+        for (onset, end) in [(periods, None), (2, Some(1)), (0, Some(periods))] {
+            let mut outside = d.clone();
+            outside.events[k].onset = onset;
+            outside.events[k].end = end;
+            let r = assert_fails_whole(&outside, &["events"]);
+            assert!(
+                r.check("events").unwrap().detail.contains(", 1 outside the series"),
+                "{r}"
+            );
+        }
+        // Onset at the last period, end at the last period: inside.
+        let mut last = d;
+        last.events[k].onset = periods - 1;
+        last.events[k].end = Some(periods - 1);
+        assert_fails(&last, &[]);
+    }
+
+    #[test]
+    fn nothing_fed_is_no_meters_at_rate_zero() {
+        let d = dataset();
+        let v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let r = v.finish();
+        assert_eq!(
+            failed(&r),
+            ["record_counts", "anomaly_count", "foreign_keys", "events"],
+            "{r}"
+        );
+        assert!(r.check("anomaly_count").unwrap().detail.contains("; rate 0.0000 vs"));
+    }
+
+    #[test]
+    fn a_large_dataset_is_checked_in_merged_slices() {
+        // More than 65 536 meters: `add_parallel` checks two slices and merges them.
+        let config = GeneratorConfig {
+            num_meters: 70_000,
+            num_transformers: 100,
+            num_months: 1,
+            ..Default::default()
+        };
+        let d = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        assert!(d.validate().passed(), "{}", d.validate());
+        // Damage in the second slice only, then in both.
+        let mut far = d.clone();
+        far.meters[69_000].lat = 0.0;
+        assert_eq!(failed(&far.validate()), ["coordinates_in_bounds"]);
+        far.meters[10].lon = 0.0;
+        let r = far.validate();
+        assert!(
+            r.check("coordinates_in_bounds")
+                .unwrap()
+                .detail
+                .starts_with("0 transformers and 2 meters"),
+            "{r}"
+        );
+        let mut unsorted = d;
+        let last = unsorted.labels.len() - 1;
+        unsorted.labels.swap(last - 1, last);
+        assert_eq!(failed(&unsorted.validate()), ["foreign_keys"]);
+    }
+
+    #[test]
+    fn merged_slices_sharing_one_labelled_meter_are_caught() {
+        // The first slice ends with a labelled meter, the second starts with
+        // it again: its label and event are seen twice, at the join.
+        let d = dataset();
+        let part = d.part();
+        let m = d.labels[1].meter_id.index() as usize;
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(m));
+        a.add(&part.slice(0..m + 1));
+        b.add(&part.slice(m..part.meters.len()));
+        v.merge(a);
+        v.merge(b);
+        let r = v.finish();
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .ends_with("labels unique: false"),
+            "{r}"
+        );
+        assert!(
+            r.check("events").unwrap().detail.contains("sorted and unique: false"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn merged_counts_add_up() {
+        // Two forks that each saw a ragged batch (one series short) with a
+        // label of an unknown meter: the merged report counts two of each.
+        let mut d = dataset();
+        d.labels.last_mut().unwrap().meter_id = MeterId::from_index(300);
+        // And a benign event on a labelled meter, beside its anomalous one.
+        let mut benign = d.events.iter().find(|e| !e.is_anomaly).unwrap().clone();
+        benign.meter_id = d.labels[0].meter_id;
+        d.events.push(benign);
+        d.events.sort_by_key(|e| (e.meter_id, e.is_anomaly));
+        let part = d.part();
+        let short = Part {
+            consumption: &part.consumption[..part.consumption.len() - d.axis.len()],
+            ..part
+        };
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(0));
+        a.add(&short);
+        b.add(&short);
+        v.merge(a);
+        v.merge(b);
+        let r = v.finish();
+        let detail = |name: &str| r.check(name).unwrap().detail.clone();
+        assert!(
+            detail("all_periods_present").ends_with("; 2 batches with a ragged matrix"),
+            "{r}"
+        );
+        assert!(detail("foreign_keys").contains(", 2 labels of unknown meters,"), "{r}");
+        assert!(detail("record_counts").contains(", 598 series,"), "{r}");
+        assert!(detail("events").contains(", 2 labels without a matching event"), "{r}");
+        assert!(detail("events").contains(", 2 benign events labelled,"), "{r}");
+    }
+
+    #[test]
+    fn a_batch_must_start_where_the_range_expects() {
+        let d = dataset();
+        let part = d.part();
+        // Ids agree with the batch's own start but not with the expected
+        // range (the first meters of the range were skipped)...
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.add(&part.slice(10..300));
+        let r = v.finish();
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .starts_with("290 meters with a missing"),
+            "{r}"
+        );
+        // ...or with the expected range but not with the batch's stated start.
+        let shifted = Part { first: 1, ..part };
+        let r = direct(&d, &shifted);
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .starts_with("300 meters with a missing"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn merged_slices_that_overlap_are_caught() {
+        // The same meters fed twice, as two forks: out of order across the
+        // join, and twice the meters.
+        let d = dataset();
+        let part = d.part();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        let (mut a, mut b) = (v.fork(0), v.fork(0));
+        a.add(&part);
+        b.add(&part);
+        v.merge(a);
+        v.merge(b);
+        let r = v.finish();
+        for name in ["record_counts", "anomaly_count", "foreign_keys", "events"] {
+            assert!(!r.check(name).unwrap().passed, "{name}: {r}");
+        }
+        assert!(
+            r.check("foreign_keys")
+                .unwrap()
+                .detail
+                .ends_with("labels unique: false")
+        );
+        assert!(r.check("events").unwrap().detail.contains("sorted and unique: false"));
+    }
+
+    #[test]
+    fn report_lists_every_check_with_its_outcome() {
+        let mut d = dataset();
+        d.config.num_months += 1;
+        let r = d.validate();
+        let text = r.to_string();
+        assert_eq!(text.lines().count(), 8);
+        assert!(text.starts_with("PASS record_counts: "), "{text}");
+        assert!(
+            text.contains("\nFAIL all_periods_present: 12 periods per series"),
+            "{text}"
+        );
+        assert_eq!(
+            r.failures().collect::<Vec<_>>(),
+            [format!(
+                "all_periods_present: {}",
+                r.check("all_periods_present").unwrap().detail
+            )]
+        );
+        assert!(r.check("no_such_check").is_none());
     }
 }

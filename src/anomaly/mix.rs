@@ -186,6 +186,35 @@ mod tests {
     }
 
     #[test]
+    fn largest_remainder_hand_computed_cases() {
+        // 150 over the default weights (sum 14): shares 21.43, 10.71 (×7),
+        // 5.36 (×4), 16.07 (×2); floors add up to 143 and the 7 left go to
+        // the seven shares of remainder .71.
+        let weights: Vec<f64> = DEFAULT_ANOMALY_MIX.iter().map(|(_, w)| *w).collect();
+        assert_eq!(
+            largest_remainder(150, &weights),
+            [21, 11, 11, 11, 11, 5, 5, 11, 5, 5, 11, 16, 11, 16]
+        );
+        // 37 over 2, 1.5, 0.5 (sum 4): 18.5, 13.875, 4.625 → floors 35; the 2
+        // left go to .875 and .625, not to the heaviest weight.
+        assert_eq!(largest_remainder(37, &[2.0, 1.5, 0.5]), [18, 14, 5]);
+        // Ties go to the first: 10 over four equal weights, 2.5 each.
+        assert_eq!(largest_remainder(10, &[1.0; 4]), [3, 3, 2, 2]);
+        // Weights that are 0, negative or not finite get nothing.
+        assert_eq!(
+            largest_remainder(7, &[0.0, -1.0, f64::NAN, f64::INFINITY, 2.0]),
+            [0, 0, 0, 0, 7]
+        );
+        // Nothing to share, or nothing to share it by.
+        assert_eq!(largest_remainder(0, &[1.0, 2.0]), [0, 0]);
+        assert_eq!(largest_remainder(5, &[0.0, 0.0]), [0, 0]);
+        assert_eq!(largest_remainder(5, &[]), Vec::<u64>::new());
+        // One weight takes everything; exact shares need no remainder.
+        assert_eq!(largest_remainder(9, &[0.25]), [9]);
+        assert_eq!(largest_remainder(12, &[1.0, 2.0, 3.0]), [2, 4, 6]);
+    }
+
+    #[test]
     fn ranks_map_to_consecutive_ranges() {
         let b = cumulative(&[2, 0, 3]);
         assert_eq!(b, [2, 2, 5]);
