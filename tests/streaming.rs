@@ -67,15 +67,20 @@ fn stream_validator_catches_a_missing_batch() {
     assert!(!report.check("foreign_keys").unwrap().passed);
 }
 
-#[test]
-fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
+/// 4 000 000 000 meters × 1 200 months: about 38 TB in memory, so only streaming can make it.
+fn huge_pipeline() -> Pipeline {
     let config = GeneratorConfig {
         num_meters: 4_000_000_000,
         num_transformers: 1,
         num_months: 1200,
         ..Default::default()
     };
-    let pipeline = Pipeline::builder().config(config).build().unwrap();
+    Pipeline::builder().config(config).build().unwrap()
+}
+
+#[test]
+fn an_in_memory_request_larger_than_memory_fails_before_any_work() {
+    let pipeline = huge_pipeline();
     assert!(pipeline.in_memory_bytes() > 30_000_000_000_000);
     // The whole-dataset estimate adds the network copy and the validation pass to the batch.
     assert!(pipeline.in_memory_bytes() > pipeline.batch_bytes(0..4_000_000_000));
@@ -125,13 +130,7 @@ fn ranges_past_the_last_meter_are_errors_not_hangs_or_panics() {
 
 #[test]
 fn a_batch_larger_than_memory_fails_before_any_work() {
-    let config = GeneratorConfig {
-        num_meters: 4_000_000_000,
-        num_transformers: 1,
-        num_months: 1200,
-        ..Default::default()
-    };
-    let pipeline = Pipeline::builder().config(config).build().unwrap();
+    let pipeline = huge_pipeline();
     let range = 0..3_000_000_000;
     assert!(pipeline.batch_bytes(range.clone()) > 20_000_000_000_000);
     assert!(matches!(
