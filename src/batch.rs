@@ -3,7 +3,8 @@
 use std::ops::Range;
 
 use crate::ids::MeterId;
-use crate::model::{AnomalyLabel, Event, Meter};
+use crate::model::{AnomalyLabel, Event, Meter, MissingRun};
+use crate::time::TimeAxis;
 
 /// Meters `first .. first + len` with their series, labels and events:
 /// what [`Pipeline::batches`](crate::Pipeline::batches) yields, so that a
@@ -23,8 +24,11 @@ use crate::model::{AnomalyLabel, Event, Meter};
 pub struct MeterBatch {
     pub(crate) first: usize,
     pub(crate) periods: usize,
+    pub(crate) axis: TimeAxis,
     pub(crate) meters: Vec<Meter>,
     pub(crate) consumption: Vec<f64>,
+    pub(crate) readings: Vec<f64>,
+    pub(crate) missing: Vec<MissingRun>,
     pub(crate) labels: Vec<AnomalyLabel>,
     pub(crate) events: Vec<Event>,
     pub(crate) clip_stats: ClipStats,
@@ -37,10 +41,52 @@ impl MeterBatch {
         self.first..self.first + self.meters.len()
     }
 
-    /// Periods per series.
+    /// Months per monthly series (the columns of [`consumption`](Self::consumption)).
     #[must_use]
     pub fn periods(&self) -> usize {
         self.periods
+    }
+
+    /// The series axis at the dataset's resolution: what labels' and
+    /// events' `onset` and `end` index, and the readings' periods.
+    #[must_use]
+    pub fn axis(&self) -> &TimeAxis {
+        &self.axis
+    }
+
+    /// The interval readings of the `i`-th meter of the batch (0-based
+    /// within the batch), one per period of [`axis`](Self::axis), kWh per
+    /// period; empty at monthly resolution. Missing readings keep their true
+    /// value here: see [`missing`](Self::missing).
+    ///
+    /// # Panics
+    /// When `i >= self.meters().len()`.
+    #[must_use]
+    pub fn readings(&self, i: usize) -> &[f64] {
+        let n = self.intervals();
+        &self.readings[i * n..(i + 1) * n]
+    }
+
+    /// All interval readings, meter after meter (`meters().len() × intervals()` values).
+    #[must_use]
+    pub fn all_readings(&self) -> &[f64] {
+        &self.readings
+    }
+
+    /// Readings per meter: `axis().len()` at interval resolutions, 0 at monthly.
+    #[must_use]
+    pub fn intervals(&self) -> usize {
+        if self.axis.resolution().is_interval() {
+            self.axis.len()
+        } else {
+            0
+        }
+    }
+
+    /// Runs of missing readings of the batch's meters, in meter order then time.
+    #[must_use]
+    pub fn missing(&self) -> &[MissingRun] {
+        &self.missing
     }
 
     /// The meters, in id order.
@@ -92,8 +138,11 @@ impl MeterBatch {
         Part {
             first: self.first,
             periods: self.periods,
+            axis: self.axis,
             meters: &self.meters,
             consumption: &self.consumption,
+            readings: &self.readings,
+            missing: &self.missing,
             labels: &self.labels,
             events: &self.events,
             clip_stats: self.clip_stats,
@@ -119,6 +168,11 @@ pub(crate) struct Part<'a> {
     pub(crate) labels: &'a [AnomalyLabel],
     pub(crate) events: &'a [Event],
     pub(crate) clip_stats: ClipStats,
+    /// The series axis (labels' and events' periods; the readings').
+    pub(crate) axis: TimeAxis,
+    /// Interval readings, `meters × intervals()` (empty at monthly resolution).
+    pub(crate) readings: &'a [f64],
+    pub(crate) missing: &'a [MissingRun],
 }
 
 impl<'a> Part<'a> {
@@ -132,14 +186,29 @@ impl<'a> Part<'a> {
         let labels_to = labels_from + self.labels[labels_from..].partition_point(|l| within(l.meter_id));
         let events_from = self.events.partition_point(|e| e.meter_id < lo);
         let events_to = events_from + self.events[events_from..].partition_point(|e| within(e.meter_id));
+        let missing_from = self.missing.partition_point(|r| r.meter_id < lo);
+        let missing_to = missing_from + self.missing[missing_from..].partition_point(|r| within(r.meter_id));
+        let n = self.intervals();
         Part {
             first: self.first + range.start,
             periods: self.periods,
+            axis: self.axis,
             meters: &self.meters[range.clone()],
             consumption: &self.consumption[range.start * self.periods..range.end * self.periods],
+            readings: &self.readings[range.start * n..range.end * n],
+            missing: &self.missing[missing_from..missing_to],
             labels: &self.labels[labels_from..labels_to],
             events: &self.events[events_from..events_to],
             clip_stats: ClipStats::default(),
+        }
+    }
+
+    /// Readings per meter (0 at monthly resolution).
+    pub(crate) fn intervals(&self) -> usize {
+        if self.axis.resolution().is_interval() {
+            self.axis.len()
+        } else {
+            0
         }
     }
 

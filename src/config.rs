@@ -122,8 +122,67 @@ pub struct GeneratorConfig {
     /// [`ClipStats`](crate::ClipStats). Default 10 000
     /// ([`STRICT_LOADER_MAX_KWH`](Self::STRICT_LOADER_MAX_KWH), the original
     /// tool's ML loader's strict upper bound), so the default dataset loads
-    /// there whatever the seed; [`Preset::Utility`] lifts it.
+    /// there whatever the seed; [`Preset::Utility`] lifts it. At interval
+    /// resolutions it bounds each month's sum of readings.
     pub max_kwh: f64,
+    /// The series' resolution: `monthly` (default: the monthly files only),
+    /// or `daily`, `hourly`, `15min`, which add the `meter_readings` table.
+    /// Whatever the resolution, a meter's readings sum to the monthly
+    /// totals the monthly view writes (anomalies and events aside, which act
+    /// at the series' resolution).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
+    pub resolution: crate::time::Resolution,
+    /// The zone timestamps are written in: an offset `±HH:MM` or a zone
+    /// without daylight saving (see [`TimeZone`](crate::TimeZone)). Default `Asia/Manila` (UTC+08:00).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
+    pub timezone: crate::calendar::TimeZone,
+    /// Smallest step of an interval reading, kWh: `0.001` (default, the
+    /// resolution of most AMI registers and of the CER/LCL trial data) or
+    /// `0.01`. Readings are whole multiples of it.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default_register"))]
+    pub register_resolution_kwh: f64,
+    /// Public holidays, which take the Sunday shape: `None` (default) for
+    /// the Philippine regular holidays of every year covered
+    /// ([`philippine_regular_holidays`](crate::philippine_regular_holidays)),
+    /// or your own list of dates (`[]` for none).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub holidays: Option<Vec<crate::calendar::Date>>,
+    /// Expected share of interval readings missing (communication outages),
+    /// 0 ..= 0.5. Missing readings are empty in CSV and null in Parquet, and
+    /// each run is a benign `missing_data` event; the register keeps
+    /// counting, so the monthly totals still include them. Default 0.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
+    pub missing_rate: f64,
+    /// Mean length of a run of missing readings, hours (0.25 ..= 720; runs
+    /// are geometric, at least one interval). Default 6.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default_run"))]
+    pub missing_run_hours: f64,
+    /// The synthetic weather (interval resolutions only).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
+    pub weather: crate::weather::WeatherConfig,
+    /// Daily load shapes (interval resolutions only).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
+    pub load_shape: crate::consumption::LoadShapeConfig,
+}
+
+#[cfg(feature = "serde")]
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+#[cfg(feature = "serde")]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+#[cfg(feature = "serde")]
+fn is_default_register(v: &f64) -> bool {
+    *v == GeneratorConfig::DEFAULT_REGISTER_RESOLUTION_KWH
+}
+
+#[cfg(feature = "serde")]
+fn is_default_run(v: &f64) -> bool {
+    *v == GeneratorConfig::DEFAULT_MISSING_RUN_HOURS
 }
 
 /// The ten barangay names of the original tool.
@@ -164,6 +223,14 @@ impl Default for GeneratorConfig {
             capacity: CapacityConfig::default(),
             consumption: ConsumptionConfig::default(),
             max_kwh: GeneratorConfig::STRICT_LOADER_MAX_KWH,
+            resolution: crate::time::Resolution::Monthly,
+            timezone: crate::calendar::TimeZone::default(),
+            register_resolution_kwh: GeneratorConfig::DEFAULT_REGISTER_RESOLUTION_KWH,
+            holidays: None,
+            missing_rate: 0.0,
+            missing_run_hours: GeneratorConfig::DEFAULT_MISSING_RUN_HOURS,
+            weather: crate::weather::WeatherConfig::default(),
+            load_shape: crate::consumption::LoadShapeConfig::default(),
         }
     }
 }
@@ -180,6 +247,12 @@ impl GeneratorConfig {
     /// The [`max_kwh`](Self::max_kwh) of [`Preset::Utility`], kWh per
     /// meter-period: 10⁹ kWh, an average load of 1.4 GW, so in practice no ceiling.
     pub const UNCAPPED_MAX_KWH: f64 = 1e9;
+
+    /// The default [`register_resolution_kwh`](Self::register_resolution_kwh): 0.001 kWh.
+    pub const DEFAULT_REGISTER_RESOLUTION_KWH: f64 = 0.001;
+
+    /// The default [`missing_run_hours`](Self::missing_run_hours): 6 hours.
+    pub const DEFAULT_MISSING_RUN_HOURS: f64 = 6.0;
 
     /// Largest number of transformers, 10 000 000. The network (sites,
     /// capacities, feeders, the meter allocation and the per-transformer
@@ -221,7 +294,7 @@ impl GeneratorConfig {
                 num_transformers: self.num_transformers,
             });
         }
-        crate::time::TimeAxis::new(self.start_month, self.num_months, Default::default())?;
+        let axis = crate::time::TimeAxis::new(self.start_month, self.num_months, self.resolution)?;
         check_unit("anomaly_rate", self.anomaly_rate)?;
         check_mix(
             &self.anomaly_mix,
@@ -256,7 +329,68 @@ impl GeneratorConfig {
         self.class_mix.validate()?;
         self.capacity.validate()?;
         self.consumption.validate()?;
-        check_range("max_kwh", self.max_kwh, f64::MIN_POSITIVE, 1e12, "> 0 and <= 1e12")
+        check_range("max_kwh", self.max_kwh, f64::MIN_POSITIVE, 1e12, "> 0 and <= 1e12")?;
+        self.validate_interval(&axis)
+    }
+
+    /// The fields that shape interval data.
+    fn validate_interval(&self, axis: &crate::time::TimeAxis) -> Result<(), ConfigError> {
+        if ![0.001, 0.01].contains(&self.register_resolution_kwh) {
+            return Err(ConfigError::out_of_range(
+                "register_resolution_kwh",
+                self.register_resolution_kwh,
+                "0.001 or 0.01",
+            ));
+        }
+        check_range("missing_rate", self.missing_rate, 0.0, 0.5, "0.0 ..= 0.5")?;
+        check_range(
+            "missing_run_hours",
+            self.missing_run_hours,
+            0.25,
+            720.0,
+            "0.25 ..= 720.0",
+        )?;
+        self.weather.validate()?;
+        self.load_shape.validate()?;
+        if self.resolution.is_interval() {
+            let cells = self.barangays.len().saturating_mul(axis.days());
+            if cells > crate::weather::MAX_WEATHER_CELLS {
+                return Err(ConfigError::out_of_range(
+                    "barangays",
+                    format!("{} barangays × {} days", self.barangays.len(), axis.days()),
+                    "at most 67108864 barangay-days of weather at interval resolutions",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The time axis of the series: `num_months` months from `start_month`
+    /// at `resolution`, in `timezone`.
+    ///
+    /// # Errors
+    /// As [`TimeAxis::new`](crate::TimeAxis::new).
+    pub fn axis(&self) -> Result<crate::time::TimeAxis, ConfigError> {
+        Ok(crate::time::TimeAxis::new(self.start_month, self.num_months, self.resolution)?.with_zone(self.timezone))
+    }
+
+    /// The holidays in force on the days of `axis`: the configured list, or
+    /// the Philippine regular holidays of each year covered. Sorted.
+    #[must_use]
+    pub fn holidays_for(&self, axis: &crate::time::TimeAxis) -> Vec<crate::calendar::Date> {
+        let mut days = match &self.holidays {
+            Some(list) => list.clone(),
+            None => {
+                let first = axis.date(0).year();
+                let last = axis.date(axis.days() - 1).year();
+                (first..=last)
+                    .flat_map(crate::calendar::philippine_regular_holidays)
+                    .collect()
+            }
+        };
+        days.sort_unstable();
+        days.dedup();
+        days
     }
 
     /// The per-transformer minimum actually used: the configured one, or

@@ -9,9 +9,10 @@ use std::fmt;
 use crate::batch::ClipStats;
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
-use crate::model::{AnomalyLabel, Barangay, Event, Meter, Transformer};
+use crate::model::{AnomalyLabel, Barangay, Event, Meter, MissingRun, Transformer};
 use crate::network::Network;
 use crate::time::TimeAxis;
+use crate::weather::Weather;
 
 /// Consumption of every meter in every period, kWh, stored contiguously
 /// row by row (meter-major): `as_slice()[m * periods + t]` is meter `m` in period `t`.
@@ -121,7 +122,12 @@ impl fmt::Display for Warning {
 pub struct Dataset {
     pub(crate) config: GeneratorConfig,
     pub(crate) axis: TimeAxis,
+    pub(crate) series_axis: TimeAxis,
     pub(crate) network: Network,
+    /// Interval readings, `meters × series_axis.len()`; empty at monthly resolution.
+    pub(crate) readings: Vec<f64>,
+    pub(crate) missing: Vec<MissingRun>,
+    pub(crate) weather: Option<Weather>,
     pub(crate) meters: Vec<Meter>,
     pub(crate) consumption: ConsumptionMatrix,
     pub(crate) labels: Vec<AnomalyLabel>,
@@ -137,10 +143,60 @@ impl Dataset {
         &self.config
     }
 
-    /// The periods of every series.
+    /// The months of every monthly series (the columns of [`consumption`](Self::consumption)).
     #[must_use]
     pub fn axis(&self) -> &TimeAxis {
         &self.axis
+    }
+
+    /// The series axis at the dataset's resolution: what labels' and
+    /// events' `onset` and `end` index, and the periods of
+    /// [`readings`](Self::readings). The same as [`axis`](Self::axis) at monthly resolution.
+    #[must_use]
+    pub fn series_axis(&self) -> &TimeAxis {
+        &self.series_axis
+    }
+
+    /// The interval readings of meter `id` (kWh per period of
+    /// [`series_axis`](Self::series_axis)); `None` for an unknown meter or at
+    /// monthly resolution. Missing readings keep their true value here; see
+    /// [`missing`](Self::missing).
+    #[must_use]
+    pub fn readings(&self, id: MeterId) -> Option<&[f64]> {
+        let n = self.intervals();
+        let i = id.index() as usize;
+        if n == 0 || i >= self.meters.len() {
+            return None;
+        }
+        self.readings.get(i * n..(i + 1) * n)
+    }
+
+    /// Readings per meter: `series_axis().len()` at interval resolutions, 0 at monthly.
+    #[must_use]
+    pub fn intervals(&self) -> usize {
+        if self.series_axis.resolution().is_interval() {
+            self.series_axis.len()
+        } else {
+            0
+        }
+    }
+
+    /// Every interval reading, meter after meter (`meters × intervals()`); empty at monthly resolution.
+    #[must_use]
+    pub fn all_readings(&self) -> &[f64] {
+        &self.readings
+    }
+
+    /// Runs of missing interval readings, in meter order then time.
+    #[must_use]
+    pub fn missing(&self) -> &[MissingRun] {
+        &self.missing
+    }
+
+    /// The daily weather the readings were shaped with (interval resolutions only).
+    #[must_use]
+    pub fn weather(&self) -> Option<&Weather> {
+        self.weather.as_ref()
     }
 
     /// The barangays, transformers and allocation.
@@ -250,6 +306,9 @@ impl Dataset {
             labels: &self.labels,
             events: &self.events,
             clip_stats: self.clip_stats,
+            axis: self.series_axis,
+            readings: &self.readings,
+            missing: &self.missing,
         }
     }
 

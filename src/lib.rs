@@ -98,6 +98,7 @@
 mod allocation;
 pub mod anomaly;
 mod batch;
+mod calendar;
 mod capacity;
 mod cells;
 mod checks;
@@ -108,6 +109,7 @@ mod error;
 mod feeder;
 mod geo;
 mod ids;
+mod interval;
 pub mod io;
 mod mem;
 mod model;
@@ -121,6 +123,7 @@ mod shard;
 mod spatial;
 mod time;
 mod validate;
+mod weather;
 
 /// Not part of the API: internals the crate's own benchmarks measure
 /// (`benches/formatting.rs`). They may change or go in any release.
@@ -137,18 +140,20 @@ pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::batch::ClipStats;
 pub use crate::batch::MeterBatch;
+pub use crate::calendar::{Date, TimeZone, Weekday, philippine_regular_holidays};
 pub use crate::capacity::{CapacityConfig, STANDARD_RATINGS_KVA};
 pub use crate::checks::{Check, ValidationReport};
 pub use crate::config::{ClassMix, DEFAULT_BARANGAYS, GeneratorConfig, Preset};
 pub use crate::consumption::{
-    ClassProfile, ConsumptionConfig, ConsumptionModel, HOURS_PER_MONTH, MeterProfile, SeasonalConsumption,
+    ClassProfile, ClassShape, ConsumptionConfig, ConsumptionModel, HOURS_PER_MONTH, LoadShapeConfig, MeterProfile,
+    SeasonalConsumption,
 };
 pub use crate::dataset::{ConsumptionMatrix, Dataset, Warning};
 pub use crate::error::{ConfigError, Error, Result};
 pub use crate::geo::{GeoBounds, GeoPoint};
 pub use crate::ids::{BarangayId, FeederId, MeterId, TransformerId};
 pub use crate::model::{
-    AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, RiskBand, SeverityWindow, Transformer,
+    AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, MissingRun, RiskBand, SeverityWindow, Transformer,
 };
 pub use crate::network::Network;
 pub use crate::pipeline::{Pipeline, PipelineBuilder, StreamValidator};
@@ -156,6 +161,7 @@ pub use crate::report::Summary;
 pub use crate::shard::Shard;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};
 pub use crate::time::{Resolution, TimeAxis, YearMonth};
+pub use crate::weather::{MANILA_NORMALS_C, MAX_WEATHER_CELLS, Weather, WeatherConfig};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "csv", feature = "geojson", feature = "json"))]

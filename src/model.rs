@@ -212,6 +212,11 @@ impl AnomalyType {
     pub const SOLAR_INSTALL: AnomalyType = AnomalyType(Cow::Borrowed("solar_install"));
     /// Benign: a temporary outage ([`Outage`](crate::anomaly::Outage)).
     pub const OUTAGE: AnomalyType = AnomalyType(Cow::Borrowed("outage"));
+    /// Benign, interval data: a run of readings the head end never received
+    /// (communication outage); the register kept counting.
+    pub const MISSING_DATA: AnomalyType = AnomalyType(Cow::Borrowed("missing_data"));
+    /// Benign, interval data: a typhoon cut the power to the meter's barangay.
+    pub const TYPHOON_OUTAGE: AnomalyType = AnomalyType(Cow::Borrowed("typhoon_outage"));
 
     /// A type from a name of lowercase ASCII letters, digits and `_`
     /// (1 ..= 64 characters, starting with a letter).
@@ -394,4 +399,27 @@ pub struct Event {
     /// Whether the event is an anomaly listed in the labels (`anomaly_flag`
     /// 1); `false` for a benign look-alike.
     pub is_anomaly: bool,
+}
+
+/// A run of interval readings that are missing (see
+/// [`GeneratorConfig::missing_rate`](crate::GeneratorConfig::missing_rate)):
+/// empty in CSV, null in Parquet. The true values stay in the readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct MissingRun {
+    /// The meter.
+    pub meter_id: MeterId,
+    /// First missing period (index on the dataset's series axis).
+    pub start: usize,
+    /// Number of consecutive missing periods (≥ 1).
+    pub len: usize,
+}
+
+impl MissingRun {
+    /// The missing periods.
+    #[must_use]
+    pub fn periods(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
 }

@@ -20,12 +20,15 @@ use crate::dataset::{ConsumptionMatrix, Dataset, Warning};
 use crate::error::{ConfigError, Error, Result};
 use crate::geo::{GeoPoint, metres_to_lat_degrees, metres_to_lon_degrees};
 use crate::ids::{BarangayId, MeterId, TransformerId};
+use crate::interval::IntervalPlan;
+use crate::model::MissingRun;
 use crate::model::{AnomalyLabel, Barangay, CustomerClass, Event, Meter, RiskBand, SeverityWindow, Transformer};
 use crate::network::Network;
 use crate::rng::{Purpose, PurposeStreams, Streams};
 use crate::spatial::{GaussianClusters, SpatialStrategy};
-use crate::time::{Resolution, TimeAxis};
+use crate::time::TimeAxis;
 use crate::validate::{Expected, Validator};
+use crate::weather::Weather;
 
 /// Collects a configuration and optional custom components; [`build`](Self::build)
 /// validates everything once.
@@ -62,6 +65,7 @@ pub struct PipelineBuilder {
     anomalies: Vec<(Arc<dyn AnomalyInjector>, f64)>,
     benign: Vec<(Arc<dyn AnomalyInjector>, f64)>,
     threads: usize,
+    weather: Option<Weather>,
 }
 
 /// Whether the configuration's built-in mix takes part.
@@ -143,6 +147,16 @@ impl PipelineBuilder {
     /// A builder with the default configuration and default components.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Supplies the daily weather (interval resolutions), instead of the
+    /// synthetic weather of [`GeneratorConfig::weather`]. It must cover
+    /// every barangay on every day of the series: see
+    /// [`TimeAxis::days`] and, to read a file, `io::read_weather_csv`.
+    /// Ignored at monthly resolution.
+    pub fn weather(mut self, weather: Weather) -> Self {
+        self.weather = Some(weather);
+        self
     }
 
     /// Sets the configuration (default: [`GeneratorConfig::default`]).
@@ -263,7 +277,8 @@ impl PipelineBuilder {
         }
         let config = self.config;
         config.validate_with(!self.anomalies.is_empty(), !self.benign.is_empty())?;
-        let axis = TimeAxis::new(config.start_month, config.num_months, Resolution::Monthly)?;
+        let series_axis = config.axis()?;
+        let axis = series_axis.monthly();
         let spatial = match self.spatial {
             Some(s) => s,
             None => Arc::new(GaussianClusters::new(config.spatial_clustering_strength)?),
@@ -306,6 +321,31 @@ impl PipelineBuilder {
             streams.key64(Purpose::AnomalySelection, 0),
         );
         let network = build_network(&config, &streams, &*spatial, &capacity);
+        let plan = if series_axis.resolution().is_interval() {
+            let barangays = config.barangays.len();
+            let weather = match self.weather {
+                Some(w) if w.covers(&series_axis, barangays) => w,
+                Some(w) => {
+                    return Err(ConfigError::out_of_range(
+                        "weather",
+                        format!("{} barangays × {} days from {}", w.barangays(), w.days(), w.first_day()),
+                        "every barangay on every day of the series",
+                    )
+                    .into());
+                }
+                None => crate::weather::synthesize(&config.weather, &series_axis, barangays, &streams)?,
+            };
+            Some(IntervalPlan::new(&config, series_axis, weather))
+        } else {
+            None
+        };
+        // The onset policy counts months; at interval resolutions it keeps
+        // the periods of those months normal.
+        let series_onset = OnsetWindow::new(
+            series_axis
+                .month_range(config.min_normal_periods.min(config.num_months))
+                .start,
+        );
         Ok(Pipeline {
             pool: ThreadPool::new(self.threads)?,
             network,
@@ -313,8 +353,12 @@ impl PipelineBuilder {
                 attributes: streams.purpose(Purpose::MeterAttributes),
                 profile: streams.purpose(Purpose::MeterProfile),
                 noise: streams.purpose(Purpose::MeterNoise),
+                shape: streams.purpose(Purpose::MeterShape),
+                missing: streams.purpose(Purpose::MissingData),
             },
-            onset: OnsetWindow::new(config.min_normal_periods),
+            series_axis,
+            plan,
+            onset: series_onset,
             config,
             axis,
             streams,
@@ -347,7 +391,12 @@ impl PipelineBuilder {
 #[derive(Debug)]
 pub struct Pipeline {
     config: GeneratorConfig,
+    /// The monthly axis (the monthly files' columns).
     axis: TimeAxis,
+    /// The series' axis at the configured resolution (the monthly axis at monthly resolution).
+    series_axis: TimeAxis,
+    /// Interval readings: shapes, weather, missing data (`None` at monthly resolution).
+    plan: Option<IntervalPlan>,
     streams: Streams,
     meter_streams: MeterStreams,
     consumption: Arc<dyn ConsumptionModel>,
@@ -369,6 +418,8 @@ struct MeterStreams {
     attributes: PurposeStreams,
     profile: PurposeStreams,
     noise: PurposeStreams,
+    shape: PurposeStreams,
+    missing: PurposeStreams,
 }
 
 /// What the selection permutation makes of a meter (its rank `r` against `k` and `k + b`).
@@ -432,6 +483,7 @@ const CHUNK_METERS: usize = 1024;
 struct MeterChunk {
     labels: Vec<AnomalyLabel>,
     events: Vec<Event>,
+    missing: Vec<MissingRun>,
     clip_stats: ClipStats,
 }
 
@@ -460,7 +512,9 @@ impl<'a> Near<'a> {
 struct MeterOutput {
     meter: Meter,
     label: Option<AnomalyLabel>,
-    event: Option<Event>,
+    /// The injected event first, then typhoon outages and missing runs by onset.
+    events: Vec<Event>,
+    missing: Vec<MissingRun>,
     clipped: u64,
     /// Cells of the model's output capped at `max_kwh`.
     capped: u64,
@@ -518,7 +572,11 @@ impl Pipeline {
         let dataset = Dataset {
             config: self.config.clone(),
             axis: self.axis,
+            series_axis: self.series_axis,
             network: self.network.clone(),
+            readings: batch.readings,
+            missing: batch.missing,
+            weather: self.plan.as_ref().map(|p| p.weather().clone()),
             meters: batch.meters,
             consumption: ConsumptionMatrix::from_rows(batch.consumption, batch.periods),
             labels: batch.labels,
@@ -597,21 +655,26 @@ impl Pipeline {
         self.check_range(&range)?;
         crate::mem::check_available(self.batch_bytes(range.clone()))?;
         let periods = self.axis.len();
+        let intervals = if self.plan.is_some() { self.series_axis.len() } else { 0 };
         let first = range.start;
         // Everything parallel runs on this pipeline's pool, the buffers' fill included.
-        let (chunks, consumption, meters) = self.pool.install(|| {
+        let (chunks, consumption, readings, meters) = self.pool.install(|| {
             let mut consumption = crate::mem::zeroed_f64(range.len() * periods);
+            let mut readings = crate::mem::zeroed_f64(range.len() * intervals);
             // Meters are written in place by the parallel tasks (no per-task vectors to copy).
             let mut meters = crate::mem::filled(range.len(), Meter::blank());
-            let chunks = self.meter_chunks(first, &mut consumption, &mut meters);
-            (chunks, consumption, meters)
+            let chunks = self.meter_chunks(first, &mut consumption, &mut readings, &mut meters);
+            (chunks, consumption, readings, meters)
         });
         let chunks = chunks?;
         let mut batch = MeterBatch {
             first,
             periods,
+            axis: self.series_axis,
             meters,
             consumption: Vec::new(),
+            readings,
+            missing: Vec::with_capacity(chunks.iter().map(|c| c.missing.len()).sum()),
             labels: Vec::with_capacity(chunks.iter().map(|c| c.labels.len()).sum()),
             events: Vec::with_capacity(chunks.iter().map(|c| c.events.len()).sum()),
             clip_stats: ClipStats::default(),
@@ -619,6 +682,7 @@ impl Pipeline {
         for chunk in chunks {
             batch.labels.extend(chunk.labels);
             batch.events.extend(chunk.events);
+            batch.missing.extend(chunk.missing);
             batch.clip_stats.add(chunk.clip_stats);
         }
         batch.consumption = consumption;
@@ -729,6 +793,19 @@ impl Pipeline {
         self.pool.install(f)
     }
 
+    /// The series axis at the configured resolution (labels' and events'
+    /// periods); the same as [`axis`](Self::axis) at monthly resolution.
+    #[must_use]
+    pub fn series_axis(&self) -> &TimeAxis {
+        &self.series_axis
+    }
+
+    /// The daily weather shaping the readings (interval resolutions only).
+    #[must_use]
+    pub fn weather(&self) -> Option<&Weather> {
+        self.plan.as_ref().map(IntervalPlan::weather)
+    }
+
     /// The barangays, transformers and the allocation of meters to
     /// transformers: the part of the dataset every meter hangs on, built once
     /// by [`PipelineBuilder::build`] (O(transformers)).
@@ -740,17 +817,34 @@ impl Pipeline {
     /// Generates every meter into its row of `values`, in parallel when the
     /// `parallel` feature is on. Meter `i` depends only on `i` and the
     /// network, so the result is the same for any number of threads.
-    fn meter_chunks(&self, first: usize, values: &mut [f64], meters: &mut [Meter]) -> Result<Vec<MeterChunk>> {
+    fn meter_chunks(
+        &self,
+        first: usize,
+        values: &mut [f64],
+        readings: &mut [f64],
+        meters: &mut [Meter],
+    ) -> Result<Vec<MeterChunk>> {
         let periods = self.axis.len().max(1);
         let rows = CHUNK_METERS * periods;
+        let intervals = readings.len() / meters.len().max(1);
+        // One slice of readings per chunk of meters (empty ones at monthly resolution).
+        let mut reading_blocks: Vec<&mut [f64]> = if intervals == 0 {
+            Vec::new()
+        } else {
+            readings.chunks_mut(CHUNK_METERS * intervals).collect()
+        };
+        reading_blocks.resize_with(meters.len().div_ceil(CHUNK_METERS), || &mut []);
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
             values
                 .par_chunks_mut(rows)
                 .zip(meters.par_chunks_mut(CHUNK_METERS))
+                .zip(reading_blocks.into_par_iter())
                 .enumerate()
-                .map(|(k, (block, slots))| self.meter_chunk(first + k * CHUNK_METERS, block, slots))
+                .map(|(k, ((block, slots), readings))| {
+                    self.meter_chunk(first + k * CHUNK_METERS, block, readings, slots)
+                })
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
@@ -758,21 +852,33 @@ impl Pipeline {
             values
                 .chunks_mut(rows)
                 .zip(meters.chunks_mut(CHUNK_METERS))
+                .zip(reading_blocks)
                 .enumerate()
-                .map(|(k, (block, slots))| self.meter_chunk(first + k * CHUNK_METERS, block, slots))
+                .map(|(k, ((block, slots), readings))| {
+                    self.meter_chunk(first + k * CHUNK_METERS, block, readings, slots)
+                })
                 .collect()
         }
     }
 
     /// Generates consecutive meters from `first` into the rows of `block`.
-    fn meter_chunk(&self, first: usize, block: &mut [f64], slots: &mut [Meter]) -> Result<MeterChunk> {
+    fn meter_chunk(
+        &self,
+        first: usize,
+        block: &mut [f64],
+        readings: &mut [f64],
+        slots: &mut [Meter],
+    ) -> Result<MeterChunk> {
         let periods = self.axis.len();
         let network = &self.network;
         let mut chunk = MeterChunk {
             labels: Vec::new(),
             events: Vec::new(),
+            missing: Vec::new(),
             clip_stats: ClipStats::default(),
         };
+        let intervals = readings.len() / slots.len().max(1);
+        let mut reading_rows = readings.chunks_mut(intervals.max(1));
         // The roles first, in a loop of independent permutations that the
         // CPU overlaps (each alone is a chain of dependent multiplications).
         let roles: Vec<Role> = (first..first + slots.len()).map(|i| self.role(i as u64)).collect();
@@ -785,7 +891,7 @@ impl Pipeline {
                 Some(n) if network.allocation.range(n.index).contains(&meter) => near.insert(n),
                 _ => near.insert(Near::of(network, meter, self.config.meter_spread_m)),
             };
-            let out = self.meter(near, meter, role, row)?;
+            let out = self.meter(near, meter, role, row, reading_rows.next().unwrap_or(&mut []))?;
             chunk.clip_stats.all_clipped += out.clipped;
             chunk.clip_stats.all_capped += out.capped;
             chunk.clip_stats.injected_capped += out.injected_capped;
@@ -797,7 +903,8 @@ impl Pipeline {
                     chunk.clip_stats.normal_cells += periods as u64;
                 }
             }
-            chunk.events.extend(out.event);
+            chunk.events.extend(out.events);
+            chunk.missing.extend(out.missing);
             *slot = out.meter;
         }
         if let Err(t) = check_values(block) {
@@ -807,7 +914,14 @@ impl Pipeline {
         Ok(chunk)
     }
 
-    fn meter(&self, near: &Near<'_>, i: usize, role: Role, series: &mut [f64]) -> Result<MeterOutput> {
+    fn meter(
+        &self,
+        near: &Near<'_>,
+        i: usize,
+        role: Role,
+        series: &mut [f64],
+        readings: &mut [f64],
+    ) -> Result<MeterOutput> {
         let c = &self.config;
         let index = i as u64;
         let transformer = near.transformer;
@@ -847,15 +961,34 @@ impl Pipeline {
         };
         let anomalous = matches!(role, Role::Anomalous(_));
         let mut injected_capped = 0;
+        if let Some(plan) = &self.plan {
+            // Interval readings from the monthly totals; injectors act on them.
+            let barangay = transformer.barangay.index() as usize;
+            let mut rng = self.meter_streams.shape.stream(index);
+            plan.disaggregate(class, barangay, series, &mut rng, readings);
+        }
+        let interval = self.plan.is_some();
         let event = match pick {
             Some((mix, rank, name, purpose)) => {
                 let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
-                let (event, capped) = self.inject(&meter, &profile, series, injector, purpose, anomalous)?;
+                let target: &mut [f64] = if interval { &mut *readings } else { &mut *series };
+                let (event, capped) = self.inject(&meter, &profile, target, injector, purpose, anomalous)?;
                 injected_capped = capped;
                 Some(event)
             }
             None => None,
         };
+        let mut missing = Vec::new();
+        let mut events: Vec<Event> = event.iter().cloned().collect();
+        if let Some(plan) = &self.plan {
+            injected_capped = plan.finish(readings, series);
+            let barangay = transformer.barangay.index() as usize;
+            let mut extra: Vec<Event> = plan.outage_events(meter.id, barangay).collect();
+            missing = plan.missing_runs(meter.id, &mut self.meter_streams.missing.stream(index));
+            extra.extend(missing.iter().map(IntervalPlan::missing_event));
+            extra.sort_by_key(|e| e.onset);
+            events.extend(extra);
+        }
         let label = event.as_ref().filter(|_| anomalous).map(|e| AnomalyLabel {
             meter_id: e.meter_id,
             anomaly_type: e.event_type.clone(),
@@ -868,7 +1001,8 @@ impl Pipeline {
         Ok(MeterOutput {
             meter,
             label,
-            event,
+            events,
+            missing,
             clipped: clipped as u64,
             capped: capped as u64,
             injected_capped: injected_capped as u64,
@@ -895,11 +1029,16 @@ impl Pipeline {
             SeverityWindow::Series => BeforeInjection::Sum(series.iter().sum()),
             SeverityWindow::Event => BeforeInjection::Values(series.to_vec()),
         };
-        let ctx = InjectionContext::new(meter, profile, &self.axis).with_onset(self.onset);
+        let ctx = InjectionContext::new(meter, profile, &self.series_axis).with_onset(self.onset);
         let mut rng = self.streams.stream(purpose, meter.id.index() as u64);
         let injection = inject_checked(injector, series, &ctx, &mut rng)?;
         let len = series.len();
-        let capped = cap_at(series, self.config.max_kwh);
+        // At interval resolutions the cap applies to month sums (`IntervalPlan::finish`).
+        let capped = if self.plan.is_some() {
+            0
+        } else {
+            cap_at(series, self.config.max_kwh)
+        };
         let window = self.config.severity_window.periods(injection.onset, injection.end, len);
         let expected = match before {
             BeforeInjection::Sum(sum) => sum,

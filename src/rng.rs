@@ -43,6 +43,15 @@ pub(crate) enum Purpose {
     AnomalyInjection,
     /// The benign event injected into meter `index`.
     BenignInjection,
+    /// Daily weather: the area-wide series (`index` 0), barangay `index − 1`'s
+    /// own anomaly, and the heat waves (`index` `u64::MAX`).
+    Weather,
+    /// Typhoon outages (one stream, `index` 0).
+    Typhoon,
+    /// Meter `index`'s daily load shape and its day-to-day and interval-to-interval variation.
+    MeterShape,
+    /// Meter `index`'s runs of missing readings.
+    MissingData,
 }
 
 impl Purpose {
@@ -59,6 +68,10 @@ impl Purpose {
             Purpose::AnomalyInjection => 9,
             // 10 was the benign selection's own permutation (now ranks k .. k + b of the one above).
             Purpose::BenignInjection => 11,
+            Purpose::Weather => 12,
+            Purpose::Typhoon => 13,
+            Purpose::MeterShape => 14,
+            Purpose::MissingData => 15,
         }
     }
 }

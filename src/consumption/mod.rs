@@ -3,10 +3,12 @@
 mod profile;
 mod seasonal;
 mod settings;
+pub(crate) mod shape;
 
 pub use profile::{ClassProfile, HOURS_PER_MONTH};
 pub use seasonal::SeasonalConsumption;
 pub use settings::ConsumptionConfig;
+pub use shape::{ClassShape, LoadShapeConfig};
 
 use std::fmt::Debug;
 
