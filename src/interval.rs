@@ -15,7 +15,7 @@ use rand::Rng;
 use crate::calendar::Date;
 use crate::config::GeneratorConfig;
 use crate::consumption::LoadShapeConfig;
-use crate::consumption::shape::{DayType, MeterShape, apportion, day_weight};
+use crate::consumption::shape::{DayType, MeterShape, apportion, apportion_days, day_weight};
 use crate::ids::MeterId;
 use crate::model::{AnomalyType, CustomerClass, Event, MissingRun};
 use crate::rng::StreamRng;
@@ -99,12 +99,14 @@ impl IntervalPlan {
         &self.weather
     }
 
-    /// Spreads each month's total of `monthly` over its periods in `out`.
+    /// Spreads each month's total of `monthly` over its periods in `out`,
+    /// and sets each month of `monthly` to the readings' sum (its value
+    /// rounded to the written precision).
     pub(crate) fn disaggregate(
         &self,
         class: CustomerClass,
         barangay: usize,
-        monthly: &[f64],
+        monthly: &mut [f64],
         rng: &mut StreamRng,
         out: &mut [f64],
     ) {
@@ -112,8 +114,10 @@ impl IntervalPlan {
         let shape = MeterShape::draw(class, params, self.per_day, rng);
         let temperatures = self.weather.temperatures(barangay);
         let outages = self.weather.outages(barangay);
+        let mut scales = [0.0f64; 31];
         for (m, periods) in self.months.iter().enumerate() {
             let first_day = periods.start / self.per_day;
+            let mut day_total = 0.0;
             for (k, day) in out[periods.clone()].chunks_exact_mut(self.per_day).enumerate() {
                 let d = first_day + k;
                 let kind = self.day_types[d];
@@ -127,10 +131,20 @@ impl IntervalPlan {
                 if outages[d] {
                     w = 0.0;
                 }
-                shape.fill_day(kind, w, rng, day);
+                scales[k] = shape.fill_day(kind, w, rng, day);
+                day_total += w;
             }
             let units = hundredths(monthly[m]).saturating_mul(self.units_per_hundredth);
-            apportion(units, self.unit_inverse, &mut out[periods.clone()]);
+            let days = periods.len() / self.per_day;
+            apportion_days(
+                units,
+                self.unit_inverse,
+                &mut out[periods.clone()],
+                self.per_day,
+                &scales[..days],
+                day_total,
+            );
+            monthly[m] = units as f64 / self.unit_inverse;
         }
     }
 
@@ -144,9 +158,11 @@ impl IntervalPlan {
             let month = &mut readings[periods.clone()];
             let mut units: i64 = 0;
             for v in month.iter_mut() {
-                let n = (*v * self.unit_inverse).round();
-                *v = n / self.unit_inverse;
-                units += n as i64;
+                // Values are finite and ≥ 0 (checked after injection): + 0.5
+                // and truncation round to nearest without a `round` call.
+                let n = (*v * self.unit_inverse + 0.5) as i64;
+                *v = n as f64 / self.unit_inverse;
+                units += n;
             }
             if units > self.max_units {
                 apportion(self.max_units, self.unit_inverse, month);
@@ -285,7 +301,11 @@ mod tests {
             let monthly: Vec<f64> = (0..12).map(|m| 123.456 + 37.3 * m as f64 + 0.005).collect();
             let mut out = vec![0.0; p.axis().len()];
             let mut rng = Streams::new(3).stream(Purpose::MeterShape, 0);
-            p.disaggregate(CustomerClass::Residential, 2, &monthly, &mut rng, &mut out);
+            let mut sums = monthly.clone();
+            p.disaggregate(CustomerClass::Residential, 2, &mut sums, &mut rng, &mut out);
+            for m in 0..12 {
+                assert_eq!(format!("{:.2}", sums[m]), format!("{:.2}", monthly[m]));
+            }
             for (m, periods) in p.months.iter().enumerate() {
                 let units: i64 = out[periods.clone()].iter().map(|v| (v * 1000.0).round() as i64).sum();
                 assert_eq!(units, hundredths(monthly[m]) * 10, "{r} month {m}");
