@@ -174,6 +174,15 @@ impl IntervalPlan {
         capped
     }
 
+    /// Zeroes the typhoon outage periods of barangay `barangay` in
+    /// `readings`: without power a meter records nothing, whatever an
+    /// injector did to its series.
+    pub(crate) fn zero_outages(&self, barangay: usize, readings: &mut [f64]) {
+        for r in &self.outages[barangay] {
+            readings[r.clone()].fill(0.0);
+        }
+    }
+
     /// The typhoon outage events of a meter in barangay `barangay`.
     pub(crate) fn outage_events(&self, meter_id: MeterId, barangay: usize) -> impl Iterator<Item = Event> + '_ {
         self.outages[barangay].iter().map(move |r| Event {

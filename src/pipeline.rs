@@ -1011,10 +1011,11 @@ impl Pipeline {
         if let Some(plan) = &self.plan {
             // Readings an injector touched are quantised and summed again;
             // the others are already (by `disaggregate`).
+            let barangay = transformer.barangay.index() as usize;
             if event.is_some() {
+                plan.zero_outages(barangay, readings);
                 injected_capped = plan.finish(readings, series);
             }
-            let barangay = transformer.barangay.index() as usize;
             let mut extra: Vec<Event> = plan.outage_events(meter.id, barangay).collect();
             missing = plan.missing_runs(meter.id, &mut self.meter_streams.missing.stream(index));
             extra.extend(missing.iter().map(IntervalPlan::missing_event));
