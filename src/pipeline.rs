@@ -479,6 +479,9 @@ impl ThreadPool {
 /// small enough that both cores stay busy on small batches.
 const CHUNK_METERS: usize = 1024;
 
+/// Values (monthly and interval) per parallel task at interval resolutions.
+const CHUNK_VALUES: usize = 1 << 18;
+
 /// The labels, events and clip counts of one parallel task, in meter order.
 struct MeterChunk {
     labels: Vec<AnomalyLabel>,
@@ -627,7 +630,8 @@ impl Pipeline {
         let c = &self.config;
         let meters = range.len() as u128;
         let share = |count: usize| (count as u128 * meters).div_ceil(c.num_meters.max(1) as u128);
-        let per_meter = (c.num_months * size_of::<f64>() + size_of::<Meter>()) as u128;
+        let intervals = if self.plan.is_some() { self.series_axis.len() } else { 0 };
+        let per_meter = ((c.num_months + intervals) * size_of::<f64>() + size_of::<Meter>()) as u128;
         let labels = share(c.anomalous_meter_count()) * (size_of::<AnomalyLabel>() + size_of::<Event>()) as u128;
         let events = share(c.benign_meter_count()) * size_of::<Event>() as u128;
         u64::try_from(meters * per_meter + labels + events).unwrap_or(u64::MAX)
@@ -853,38 +857,38 @@ impl Pipeline {
         meters: &mut [Meter],
     ) -> Result<Vec<MeterChunk>> {
         let periods = self.axis.len().max(1);
-        let rows = CHUNK_METERS * periods;
         let intervals = readings.len() / meters.len().max(1);
+        // A task holds about the same number of values at any resolution
+        // (1 024 monthly meters, 29 hourly meter-years), so that a batch of
+        // interval meters still spreads over every core.
+        let chunk = (CHUNK_VALUES / (periods + intervals)).clamp(1, CHUNK_METERS);
+        let rows = chunk * periods;
         // One slice of readings per chunk of meters (empty ones at monthly resolution).
         let mut reading_blocks: Vec<&mut [f64]> = if intervals == 0 {
             Vec::new()
         } else {
-            readings.chunks_mut(CHUNK_METERS * intervals).collect()
+            readings.chunks_mut(chunk * intervals).collect()
         };
-        reading_blocks.resize_with(meters.len().div_ceil(CHUNK_METERS), || &mut []);
+        reading_blocks.resize_with(meters.len().div_ceil(chunk), || &mut []);
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
             values
                 .par_chunks_mut(rows)
-                .zip(meters.par_chunks_mut(CHUNK_METERS))
+                .zip(meters.par_chunks_mut(chunk))
                 .zip(reading_blocks.into_par_iter())
                 .enumerate()
-                .map(|(k, ((block, slots), readings))| {
-                    self.meter_chunk(first + k * CHUNK_METERS, block, readings, slots)
-                })
+                .map(|(k, ((block, slots), readings))| self.meter_chunk(first + k * chunk, block, readings, slots))
                 .collect()
         }
         #[cfg(not(feature = "parallel"))]
         {
             values
                 .chunks_mut(rows)
-                .zip(meters.chunks_mut(CHUNK_METERS))
+                .zip(meters.chunks_mut(chunk))
                 .zip(reading_blocks)
                 .enumerate()
-                .map(|(k, ((block, slots), readings))| {
-                    self.meter_chunk(first + k * CHUNK_METERS, block, readings, slots)
-                })
+                .map(|(k, ((block, slots), readings))| self.meter_chunk(first + k * chunk, block, readings, slots))
                 .collect()
         }
     }
