@@ -44,10 +44,77 @@ fn main() {
     eprintln!("values: {:.2}s", t0.elapsed().as_secs_f64());
     let axis: Vec<i64> = (0..hours as i64).map(|h| 1_704_038_400 + 3600 * h).collect();
 
+    if get("mode", "arrow") == "writer" {
+        // ghostload's writer, blocks of `block` meters cycled from the pool.
+        let block: usize = get("block", "256").parse().unwrap();
+        let options = ghostload::io::ParquetOptions::default()
+            .with_row_group_rows(rg)
+            .with_zstd_level(zstd);
+        let file: Box<dyn std::io::Write + Send> = if out == "sink" {
+            Box::new(std::io::sink())
+        } else {
+            Box::new(std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(&out).unwrap(),
+            ))
+        };
+        let pool_threads = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let missing: Vec<(u32, std::ops::Range<u32>)> = if missing_every > 0 {
+            (0..block as u32)
+                .filter(|m| m % missing_every as u32 == 1)
+                .map(|m| (m, 100..200))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let t0 = Instant::now();
+        let mut writer = ghostload::io::ReadingsParquetWriter::new(file, options).unwrap();
+        pool_threads.install(|| {
+            let mut first = 0;
+            while first < meters {
+                let n = block.min(meters - first).min(pool_meters);
+                let values = &pool[..n * hours];
+                let missing: Vec<_> = missing.iter().filter(|(m, _)| (*m as usize) < n).cloned().collect();
+                writer
+                    .write_block(&ghostload::io::ReadingsBlock {
+                        first_meter: first as u32,
+                        meters: n,
+                        timestamps: &axis,
+                        values,
+                        missing: &missing,
+                    })
+                    .unwrap();
+                first += n;
+            }
+        });
+        let groups = writer.row_groups();
+        drop(writer.finish().unwrap());
+        let secs = t0.elapsed().as_secs_f64();
+        let total_rows = meters * hours;
+        let bytes = if out == "sink" {
+            0
+        } else {
+            std::fs::metadata(&out).unwrap().len()
+        };
+        println!(
+            "writer rows={total_rows} rg={rg} zstd={zstd} threads={threads} block={block} | {secs:.2}s {:.1}Mrows/s | {bytes} B {:.3} B/row | {groups}+1 row groups",
+            total_rows as f64 / secs / 1e6,
+            bytes as f64 / total_rows as f64
+        );
+        return;
+    }
     let tz: Arc<str> = Arc::from("+08:00");
     let schema = Arc::new(Schema::new(vec![
-        Field::new("meter_id", DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), false),
-        Field::new("timestamp", DataType::Timestamp(TimeUnit::Second, Some(tz.clone())), false),
+        Field::new(
+            "meter_id",
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            false,
+        ),
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Second, Some(tz.clone())),
+            false,
+        ),
         Field::new("kwh", DataType::Float64, true),
     ]));
     let mut props = WriterProperties::builder()
@@ -71,7 +138,9 @@ fn main() {
     let ts = ColumnPath::from("timestamp");
     props = match kwh_enc.as_str() {
         "dict" => props.set_column_dictionary_enabled(kwh.clone(), true),
-        "plain" => props.set_column_dictionary_enabled(kwh.clone(), false).set_column_encoding(kwh.clone(), Encoding::PLAIN),
+        "plain" => props
+            .set_column_dictionary_enabled(kwh.clone(), false)
+            .set_column_encoding(kwh.clone(), Encoding::PLAIN),
         "bss" => props
             .set_column_dictionary_enabled(kwh.clone(), false)
             .set_column_encoding(kwh.clone(), Encoding::BYTE_STREAM_SPLIT),
@@ -79,7 +148,9 @@ fn main() {
     };
     props = match ts_enc.as_str() {
         "dict" => props.set_column_dictionary_enabled(ts.clone(), true),
-        "plain" => props.set_column_dictionary_enabled(ts.clone(), false).set_column_encoding(ts.clone(), Encoding::PLAIN),
+        "plain" => props
+            .set_column_dictionary_enabled(ts.clone(), false)
+            .set_column_encoding(ts.clone(), Encoding::PLAIN),
         "delta" => props
             .set_column_dictionary_enabled(ts.clone(), false)
             .set_column_encoding(ts.clone(), Encoding::DELTA_BINARY_PACKED),
@@ -130,7 +201,10 @@ fn main() {
     let file: Box<dyn std::io::Write + Send> = if out == "sink" {
         Box::new(std::io::sink())
     } else {
-        Box::new(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out).unwrap()))
+        Box::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(&out).unwrap(),
+        ))
     };
     let writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
     let (mut file_writer, factory) = writer.into_serialized_writer().unwrap();
@@ -191,7 +265,11 @@ fn main() {
     }
     let md = file_writer.close().unwrap();
     let secs = t0.elapsed().as_secs_f64();
-    let bytes = if out == "sink" { 0 } else { std::fs::metadata(&out).unwrap().len() };
+    let bytes = if out == "sink" {
+        0
+    } else {
+        std::fs::metadata(&out).unwrap().len()
+    };
     let mut col_bytes = [0i64; 3];
     for rgm in md.row_groups() {
         for (c, cm) in rgm.columns().iter().enumerate() {

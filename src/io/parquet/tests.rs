@@ -86,7 +86,11 @@ impl Data {
 }
 
 fn temp_file(bytes: &[u8], name: &str) -> tempfile::TempPath {
-    let mut file = tempfile::Builder::new().prefix(name).suffix(".parquet").tempfile().unwrap();
+    let mut file = tempfile::Builder::new()
+        .prefix(name)
+        .suffix(".parquet")
+        .tempfile()
+        .unwrap();
     file.write_all(bytes).unwrap();
     file.into_temp_path()
 }
@@ -241,16 +245,70 @@ fn bad_blocks_are_refused_with_a_typed_error() {
     let bad_axis = [1, 2, 2, 3];
     let huge_axis = [0, i64::MAX / 100, i64::MAX / 10, i64::MAX];
     let cases: Vec<(&str, ReadingsBlock<'_>)> = vec![
-        ("values.len()", ReadingsBlock { values: &values[..7], ..ok }),
+        (
+            "values.len()",
+            ReadingsBlock {
+                values: &values[..7],
+                ..ok
+            },
+        ),
         ("values.len()", ReadingsBlock { meters: 3, ..ok }),
-        ("outside", ReadingsBlock { missing: &[(2, 0..1)], ..ok }),
-        ("outside", ReadingsBlock { missing: &[(0, 2..5)], ..ok }),
-        ("outside", ReadingsBlock { missing: &[(0, 3..2)], ..ok }),
-        ("overlaps", ReadingsBlock { missing: &[(0, 0..2), (0, 1..3)], ..ok }),
-        ("out of order", ReadingsBlock { missing: &[(1, 0..2), (0, 1..3)], ..ok }),
-        ("strictly increasing", ReadingsBlock { timestamps: &bad_axis, ..ok }),
-        ("overflow", ReadingsBlock { timestamps: &huge_axis, ..ok }),
-        ("u32", ReadingsBlock { first_meter: u32::MAX, ..ok }),
+        (
+            "outside",
+            ReadingsBlock {
+                missing: &[(2, 0..1)],
+                ..ok
+            },
+        ),
+        (
+            "outside",
+            ReadingsBlock {
+                missing: &[(0, 2..5)],
+                ..ok
+            },
+        ),
+        (
+            "outside",
+            ReadingsBlock {
+                missing: &[(0, 3..2)],
+                ..ok
+            },
+        ),
+        (
+            "overlaps",
+            ReadingsBlock {
+                missing: &[(0, 0..2), (0, 1..3)],
+                ..ok
+            },
+        ),
+        (
+            "out of order",
+            ReadingsBlock {
+                missing: &[(1, 0..2), (0, 1..3)],
+                ..ok
+            },
+        ),
+        (
+            "strictly increasing",
+            ReadingsBlock {
+                timestamps: &bad_axis,
+                ..ok
+            },
+        ),
+        (
+            "overflow",
+            ReadingsBlock {
+                timestamps: &huge_axis,
+                ..ok
+            },
+        ),
+        (
+            "u32",
+            ReadingsBlock {
+                first_meter: u32::MAX,
+                ..ok
+            },
+        ),
     ];
     for (expected, block) in cases {
         let mut writer = ReadingsParquetWriter::new(Vec::new(), ParquetOptions::default()).unwrap();
@@ -261,7 +319,9 @@ fn bad_blocks_are_refused_with_a_typed_error() {
     }
     let mut writer = ReadingsParquetWriter::new(Vec::new(), ParquetOptions::default()).unwrap();
     writer.write_block(&ok).unwrap();
-    let err = writer.write_block(&ReadingsBlock { first_meter: 11, ..ok }).unwrap_err();
+    let err = writer
+        .write_block(&ReadingsBlock { first_meter: 11, ..ok })
+        .unwrap_err();
     assert!(err.to_string().contains("increasing meter order"), "{err}");
     writer.write_block(&ReadingsBlock { first_meter: 12, ..ok }).unwrap();
     assert_eq!(writer.rows(), 16);
@@ -272,8 +332,14 @@ fn a_file_of_another_schema_is_refused() {
     let d = data(2, 5);
     let mut bytes = d.file(&ParquetOptions::default(), &[]);
     let path = temp_file(b"not parquet", "junk");
-    assert!(matches!(ReadingsParquetReader::open(&path), Err(IoError::Parquet { .. })));
+    assert!(matches!(
+        ReadingsParquetReader::open(&path),
+        Err(IoError::Parquet { .. })
+    ));
     bytes.truncate(bytes.len() / 2);
     let path = temp_file(&bytes, "truncated");
-    assert!(matches!(ReadingsParquetReader::open(&path), Err(IoError::Parquet { .. })));
+    assert!(matches!(
+        ReadingsParquetReader::open(&path),
+        Err(IoError::Parquet { .. })
+    ));
 }
