@@ -75,8 +75,12 @@ pub const METER_READINGS_PARQUET: &str = "meter_readings.parquet";
 /// The column names of the `meter_readings` table, in order.
 pub const READINGS_COLUMNS: [&str; 3] = ["meter_id", "timestamp", "kwh"];
 
-/// Default rows per row group (see [`ParquetOptions::row_group_rows`]).
-pub const DEFAULT_ROW_GROUP_ROWS: usize = 1 << 20;
+/// Default rows per row group (524 288; see [`ParquetOptions::row_group_rows`]):
+/// ~1 700 row groups for 100 000 meters × 8 784 hours, enough for any
+/// reader's threads, with a footer under 1 MB and a file within 0.5 % of the
+/// size that larger groups give (smaller groups make larger files: each
+/// repeats its `kwh` dictionary).
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 1 << 19;
 
 /// Largest accepted [`ParquetOptions::row_group_rows`] (16 777 216).
 pub const MAX_ROW_GROUP_ROWS: usize = 1 << 24;
@@ -753,8 +757,9 @@ fn delta_binary_packed(out: &mut Vec<u8>, values: &[i64]) {
             }
             let mut acc: u128 = 0;
             let mut bits = 0u32;
-            for i in lo..lo + 32 {
-                let v = if i < n { deltas[i].wrapping_sub(min) as u64 } else { 0 };
+            for (i, d) in deltas[lo..lo + 32].iter().enumerate() {
+                // Past the last delta: zero padding (the array holds the previous block's).
+                let v = if lo + i < n { d.wrapping_sub(min) as u64 } else { 0 };
                 acc |= u128::from(v) << bits;
                 bits += u32::from(width);
                 while bits >= 64 {

@@ -232,6 +232,7 @@ fn an_empty_writer_gives_an_empty_table() {
 }
 
 #[test]
+#[allow(clippy::reversed_empty_ranges)] // one case is a reversed range on purpose
 fn bad_blocks_are_refused_with_a_typed_error() {
     let axis = axis(4);
     let values = [0.5; 8];
