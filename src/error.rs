@@ -251,6 +251,22 @@ pub enum IoError {
         /// What was wrong.
         reason: String,
     },
+    /// Encoding, writing or reading a Parquet file failed (the `parquet` feature).
+    #[error("parquet{}: {reason}", path.as_ref().map(|p| format!(" `{}`", p.display())).unwrap_or_default())]
+    Parquet {
+        /// The file, when the writer or reader knows it.
+        path: Option<PathBuf>,
+        /// What went wrong (the Parquet library's message, or which check failed).
+        reason: String,
+    },
+    /// A block of readings handed to a writer is inconsistent (wrong lengths,
+    /// a missing range out of bounds, timestamps not strictly increasing...);
+    /// nothing of it was written.
+    #[error("invalid readings block: {reason}")]
+    InvalidReadings {
+        /// Which check failed, with the offending numbers.
+        reason: String,
+    },
 }
 
 impl IoError {

@@ -9,6 +9,7 @@
 //! | `events.csv` | `csv` | [`write_events_csv`] |
 //! | `transformers.geojson` | `geojson` | [`write_transformers_geojson`] |
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
+//! | `meter_readings.parquet` (long form) | `parquet` | [`ReadingsParquetWriter`] |
 //!
 //! [`write_dataset`] writes every enabled file of an in-memory dataset into a
 //! [`Staging`] directory and, only once all are complete, replaces the whole
@@ -55,6 +56,9 @@ pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geojson")))]
 mod geojson;
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+mod parquet;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod read;
@@ -73,6 +77,11 @@ pub use self::csv::{
 pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS};
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
+#[cfg(feature = "parquet")]
+pub use self::parquet::{
+    DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_ROWS, METER_READINGS_PARQUET, ParquetOptions, READINGS_COLUMNS,
+    ReadingsBlock, ReadingsParquetReader, ReadingsParquetWriter, ReadingsTable, read_readings_parquet, readings_schema,
+};
 #[cfg(feature = "csv")]
 pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate_tables};
 #[cfg(feature = "json")]
