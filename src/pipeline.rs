@@ -696,15 +696,15 @@ impl Pipeline {
         let first = range.start;
         // Every cell is written by the generator: grow a buffer only where
         // it is too short, and never clear what will be overwritten.
-        fit(&mut batch.consumption, range.len() * periods, crate::mem::zeroed_f64);
-        fit(&mut batch.readings, range.len() * intervals, crate::mem::zeroed_f64);
-        fit(&mut batch.meters, range.len(), |n| {
-            crate::mem::filled(n, Meter::blank())
-        });
-        // Everything parallel runs on this pipeline's pool.
-        let chunks = self
-            .pool
-            .install(|| self.meter_chunks(first, &mut batch.consumption, &mut batch.readings, &mut batch.meters))?;
+        // Everything parallel runs on this pipeline's pool, the buffers' fill included.
+        let chunks = self.pool.install(|| {
+            fit(&mut batch.consumption, range.len() * periods, crate::mem::zeroed_f64);
+            fit(&mut batch.readings, range.len() * intervals, crate::mem::zeroed_f64);
+            fit(&mut batch.meters, range.len(), |n| {
+                crate::mem::filled(n, Meter::blank())
+            });
+            self.meter_chunks(first, &mut batch.consumption, &mut batch.readings, &mut batch.meters)
+        })?;
         batch.first = first;
         batch.periods = periods;
         batch.axis = self.series_axis;
