@@ -116,10 +116,26 @@ impl MeterBatch {
         &self.labels
     }
 
-    /// Events (anomalous and benign) of the batch's meters, in meter order.
+    /// Events (anomalous and benign) of the batch's meters, in meter order;
+    /// see [`Dataset::events`](crate::Dataset::events) for the order of one meter's events.
     #[must_use]
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// Every event of meter `id` (none when it is not in this batch), in order:
+    /// the injected one first, if any, then the benign interval events by onset.
+    #[must_use]
+    pub fn events_of(&self, id: MeterId) -> &[Event] {
+        events_of(&self.events, id)
+    }
+
+    /// The injected event of meter `id` (anomalous, or benign from the benign
+    /// mix), if it is in this batch and has one; never a `typhoon_outage` or
+    /// `missing_data` event of interval data (see [`events_of`](Self::events_of)).
+    #[must_use]
+    pub fn event(&self, id: MeterId) -> Option<&Event> {
+        injected_event(&self.events, id, &self.axis)
     }
 
     /// Clipped-cell counts of the batch.
@@ -230,6 +246,22 @@ pub(crate) fn records<'a>(
         .iter()
         .zip(consumption.chunks_exact(periods.max(1)))
         .map(move |(m, s)| (m, s, labels.next_if(|l| l.meter_id == m.id)))
+}
+
+/// The events of meter `id` in `events` (sorted by meter id): a binary search for the range.
+pub(crate) fn events_of(events: &[Event], id: MeterId) -> &[Event] {
+    let from = events.partition_point(|e| e.meter_id < id);
+    let to = from + events[from..].partition_point(|e| e.meter_id == id);
+    &events[from..to]
+}
+
+/// The injected event of meter `id` (anomalous, or a benign look-alike of
+/// the benign mix), if any: the first of its events unless that is a benign
+/// interval event (`typhoon_outage`, `missing_data`) of an interval series.
+pub(crate) fn injected_event<'a>(events: &'a [Event], id: MeterId, axis: &TimeAxis) -> Option<&'a Event> {
+    events_of(events, id)
+        .first()
+        .filter(|e| !(axis.resolution().is_interval() && e.is_interval_benign()))
 }
 
 /// Binary search of a slice sorted by meter id.

@@ -19,7 +19,7 @@ pub struct Check {
 }
 
 /// The results of [`Dataset::validate`](crate::Dataset::validate): the design's six checks, plus one
-/// for non-negative consumption and one for the events.
+/// for non-negative consumption and one for the events (and three for interval readings).
 ///
 /// 1. `record_counts`: transformers and meters as configured; every meter
 ///    has a series; transformers' `num_meters` add up.
@@ -36,6 +36,24 @@ pub struct Check {
 ///    the series; exactly `round(benign_rate × normal meters)` benign events,
 ///    none labelled; every label has an anomalous event with the same type,
 ///    onset, end, severity and theft flag, and there are no other anomalous events.
+///    At interval resolutions these counts are of the injected events (the
+///    anomalies and the benign mix's look-alikes); each meter may also have
+///    benign `typhoon_outage` and `missing_data` events, counted apart, after
+///    its injected event and in order of onset (a typhoon outage before a
+///    missing run at the same onset); every event's and label's onset and
+///    end lie on the series axis (the intervals).
+///
+/// At interval resolutions (daily, hourly, 15 min) three more follow:
+///
+/// 9. `readings_present`: every meter has one reading per interval, each
+///    finite, `>= 0` and a whole multiple of
+///    [`register_resolution_kwh`](crate::GeneratorConfig::register_resolution_kwh)
+///    (within 1e-9 kWh).
+/// 10. `monthly_totals_equal_readings`: each month's value of each meter is
+///     the sum of its readings in that month, to 0.005 kWh.
+/// 11. `missing_runs_match_events`: the runs of missing readings are sorted,
+///     disjoint and inside the series, each with exactly one `missing_data`
+///     event of the same start and end, and no `missing_data` event without a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

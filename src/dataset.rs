@@ -265,19 +265,35 @@ impl Dataset {
         &self.labels
     }
 
-    /// Every injected event, anomalous or benign, in meter order (at most
-    /// one per meter). Each label has an event with the same fields and
-    /// `is_anomaly == true`; benign look-alikes have `is_anomaly == false`
-    /// and no label.
+    /// Every event, anomalous or benign, in meter order. Each label has an
+    /// event with the same fields and `is_anomaly == true`; benign
+    /// look-alikes have `is_anomaly == false` and no label.
+    ///
+    /// At monthly resolution a meter has at most one event: the one
+    /// injected (an anomaly, or a benign look-alike of the benign mix). At
+    /// interval resolutions that injected event, if any, comes first, followed
+    /// by the meter's benign interval events in order of onset: one
+    /// `typhoon_outage` per run of outage days of its barangay and one
+    /// `missing_data` per [`MissingRun`] (at one onset, the outage first).
+    /// Their `onset` and `end` index [`series_axis`](Self::series_axis).
     #[must_use]
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
-    /// The event of a meter, if it has one.
+    /// Every event of a meter, in the order of [`events`](Self::events)
+    /// (empty for an unknown meter or one without events).
+    #[must_use]
+    pub fn events_of(&self, id: MeterId) -> &[Event] {
+        crate::batch::events_of(&self.events, id)
+    }
+
+    /// The injected event of a meter (its anomaly, or its benign look-alike
+    /// from the benign mix), if it has one; never a `typhoon_outage` or
+    /// `missing_data` event of interval data (see [`events_of`](Self::events_of)).
     #[must_use]
     pub fn event(&self, id: MeterId) -> Option<&Event> {
-        crate::batch::find(&self.events, id, |e| e.meter_id)
+        crate::batch::injected_event(&self.events, id, &self.series_axis)
     }
 
     /// The whole consumption matrix.

@@ -90,6 +90,7 @@ impl IntervalPlan {
     }
 
     /// The series axis.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn axis(&self) -> &TimeAxis {
         &self.axis
     }

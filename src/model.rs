@@ -401,6 +401,16 @@ pub struct Event {
     pub is_anomaly: bool,
 }
 
+impl Event {
+    /// Whether this is one of the benign events interval data adds beside a
+    /// meter's injected event: a `typhoon_outage` or a `missing_data` event
+    /// that is not flagged anomalous. (At monthly resolution there are none.)
+    pub(crate) fn is_interval_benign(&self) -> bool {
+        !self.is_anomaly
+            && (self.event_type == AnomalyType::TYPHOON_OUTAGE || self.event_type == AnomalyType::MISSING_DATA)
+    }
+}
+
 /// A run of interval readings that are missing (see
 /// [`GeneratorConfig::missing_rate`](crate::GeneratorConfig::missing_rate)):
 /// empty in CSV, null in Parquet. The true values stay in the readings.

@@ -379,6 +379,20 @@ impl TimeAxis {
         }
     }
 
+    /// The same months at `resolution` (in the same zone).
+    #[must_use]
+    pub(crate) fn at_resolution(&self, resolution: Resolution) -> TimeAxis {
+        let len = match resolution.intervals_per_day() {
+            None => self.months,
+            Some(per_day) => self.days() * per_day,
+        };
+        TimeAxis {
+            resolution,
+            len,
+            ..*self
+        }
+    }
+
     /// The first period's month.
     #[must_use]
     pub fn start(&self) -> YearMonth {

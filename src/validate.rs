@@ -6,9 +6,29 @@ use crate::checks::{Check, ValidationReport};
 use crate::config::GeneratorConfig;
 use crate::dataset::Dataset;
 use crate::ids::MeterId;
-use crate::model::{AnomalyLabel, Event};
+use crate::model::{AnomalyLabel, AnomalyType, Event};
 use crate::network::Network;
 use crate::time::TimeAxis;
+
+/// Largest difference, kWh, between a month's value and the sum of its
+/// readings: half the monthly file's last decimal.
+pub(crate) const MONTHLY_SUM_TOLERANCE_KWH: f64 = 0.005;
+
+/// Largest distance, kWh, of a reading from a whole multiple of the register resolution.
+const REGISTER_TOLERANCE_KWH: f64 = 1e-9;
+
+/// Where an event sits in the order of a meter's events: the meter; then
+/// its mix event (the injected anomaly or benign look-alike) first, as
+/// `(0, 0, 0)`; then the benign interval events (`typhoon_outage`,
+/// `missing_data`) by onset, a typhoon outage before a missing run at the
+/// same onset, as `(1, onset, 0 or 1)`. Events must come in strictly
+/// increasing order of this key: at most one mix event per meter, and no
+/// two interval events of one kind at one onset.
+type EventKey = (MeterId, u8, usize, u8);
+
+/// A run of missing readings as `(meter, first period, last period)`, the
+/// form a `missing_data` event has too.
+type RunKey = (MeterId, usize, Option<usize>);
 
 /// Meters per parallel slice of the validation pass.
 pub(crate) const SLICE: usize = 1 << 16;
@@ -99,12 +119,113 @@ pub(crate) struct Validator<'a> {
     negative_cells: usize,
     events: usize,
     benign: usize,
-    first_event: Option<MeterId>,
-    last_event: Option<MeterId>,
     events_sorted: bool,
     events_out_of_series: usize,
     labelled_benign: usize,
     unmatched_labels: usize,
+    /// The series axis: labels' and events' periods, and the readings'.
+    series: TimeAxis,
+    /// Whether the series is at an interval resolution (readings, interval events).
+    interval: bool,
+    /// The periods of each month on the series axis (interval resolutions only).
+    month_ranges: Vec<std::ops::Range<usize>>,
+    first_event: Option<EventKey>,
+    last_event: Option<EventKey>,
+    labels_out_of_series: usize,
+    outage_events: usize,
+    missing_events: usize,
+    readings: Readings,
+    runs: Runs,
+}
+
+/// What the `readings_present` and `monthly_totals_equal_readings` checks count.
+#[derive(Debug, Clone, Default)]
+struct Readings {
+    meters: usize,
+    values: usize,
+    non_finite: usize,
+    negative: usize,
+    off_register: usize,
+    ragged_parts: usize,
+    foreign_axis_parts: usize,
+    months_checked: usize,
+    months_differing: usize,
+    largest_difference: f64,
+}
+
+impl Readings {
+    fn merge(&mut self, o: &Readings) {
+        self.meters += o.meters;
+        self.values += o.values;
+        self.non_finite += o.non_finite;
+        self.negative += o.negative;
+        self.off_register += o.off_register;
+        self.ragged_parts += o.ragged_parts;
+        self.foreign_axis_parts += o.foreign_axis_parts;
+        self.months_checked += o.months_checked;
+        self.months_differing += o.months_differing;
+        self.largest_difference = self.largest_difference.max(o.largest_difference);
+    }
+}
+
+/// What the `missing_runs_match_events` check counts.
+#[derive(Debug, Clone)]
+struct Runs {
+    runs: usize,
+    readings: usize,
+    sorted: bool,
+    first: Option<RunKey>,
+    last: Option<RunKey>,
+    outside: usize,
+    unknown_meter: usize,
+    without_event: usize,
+    events_without_run: usize,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs {
+            runs: 0,
+            readings: 0,
+            sorted: true,
+            first: None,
+            last: None,
+            outside: 0,
+            unknown_meter: 0,
+            without_event: 0,
+            events_without_run: 0,
+        }
+    }
+}
+
+/// Whether run `b` may follow run `a`: a later meter, or the same meter
+/// starting after `a` ends.
+fn runs_ordered(a: RunKey, b: RunKey) -> bool {
+    a.0 < b.0 || (a.0 == b.0 && a.2.is_some_and(|end| end < b.1))
+}
+
+/// The order key of `e` (see [`EventKey`]); `interval`: the series is at an interval resolution.
+fn event_key(e: &Event, interval: bool) -> EventKey {
+    if interval && e.is_interval_benign() {
+        let kind = u8::from(e.event_type == AnomalyType::MISSING_DATA);
+        (e.meter_id, 1, e.onset, kind)
+    } else {
+        (e.meter_id, 0, 0, 0)
+    }
+}
+
+/// `(non-finite, finite and negative, finite and off the register)` counts
+/// of `values`, branch-free so that the loop vectorises.
+fn count_bad_readings(values: &[f64], units_per_kwh: f64) -> (usize, usize, usize) {
+    let (mut non_finite, mut negative, mut off) = (0usize, 0usize, 0usize);
+    for &v in values {
+        let finite = v.abs() < f64::INFINITY;
+        non_finite += usize::from(!finite);
+        negative += usize::from(finite & (v < 0.0));
+        let whole = (v * units_per_kwh).round() / units_per_kwh;
+        off += usize::from(finite & ((v - whole).abs() > REGISTER_TOLERANCE_KWH));
+    }
+    (non_finite, negative, off)
 }
 
 impl<'a> Validator<'a> {
@@ -114,6 +235,13 @@ impl<'a> Validator<'a> {
         network: &'a Network,
         expected: Expected,
     ) -> Self {
+        let series = axis.at_resolution(config.resolution);
+        let interval = series.resolution().is_interval();
+        let month_ranges = if interval {
+            (0..series.months()).map(|m| series.month_range(m)).collect()
+        } else {
+            Vec::new()
+        };
         Validator {
             config,
             axis,
@@ -137,12 +265,20 @@ impl<'a> Validator<'a> {
             negative_cells: 0,
             events: 0,
             benign: 0,
-            first_event: None,
-            last_event: None,
             events_sorted: true,
             events_out_of_series: 0,
             labelled_benign: 0,
             unmatched_labels: 0,
+            series,
+            interval,
+            month_ranges,
+            first_event: None,
+            last_event: None,
+            labels_out_of_series: 0,
+            outage_events: 0,
+            missing_events: 0,
+            readings: Readings::default(),
+            runs: Runs::default(),
         }
     }
 
@@ -169,7 +305,11 @@ impl<'a> Validator<'a> {
             _ => true,
         };
         self.labels_sorted &= next.labels_sorted && ordered(self.last_label, next.first_label);
-        self.events_sorted &= next.events_sorted && ordered(self.last_event, next.first_event);
+        self.events_sorted &= next.events_sorted
+            && match (self.last_event, next.first_event) {
+                (Some(a), Some(b)) => a < b,
+                _ => true,
+            };
         self.first_label = self.first_label.or(next.first_label);
         self.last_label = next.last_label.or(self.last_label);
         self.first_event = self.first_event.or(next.first_event);
@@ -193,6 +333,24 @@ impl<'a> Validator<'a> {
         self.events_out_of_series += next.events_out_of_series;
         self.labelled_benign += next.labelled_benign;
         self.unmatched_labels += next.unmatched_labels;
+        self.labels_out_of_series += next.labels_out_of_series;
+        self.outage_events += next.outage_events;
+        self.missing_events += next.missing_events;
+        self.readings.merge(&next.readings);
+        let runs_ordered = match (self.runs.last, next.runs.first) {
+            (Some(a), Some(b)) => runs_ordered(a, b),
+            _ => true,
+        };
+        let r = &mut self.runs;
+        r.sorted &= next.runs.sorted && runs_ordered;
+        r.first = r.first.or(next.runs.first);
+        r.last = next.runs.last.or(r.last);
+        r.runs += next.runs.runs;
+        r.readings += next.runs.readings;
+        r.outside += next.runs.outside;
+        r.unknown_meter += next.runs.unknown_meter;
+        r.without_event += next.runs.without_event;
+        r.events_without_run += next.runs.events_without_run;
     }
 
     /// `add` ([`add`](Self::add) or [`add_meters`](Self::add_meters)) for a
@@ -276,6 +434,8 @@ impl<'a> Validator<'a> {
             }
         }
         let in_batch = |id: MeterId| (first..first + meters.len()).contains(&(id.index() as usize));
+        let len = self.series.len();
+        let outside = |onset: usize, end: Option<usize>| onset >= len || end.is_some_and(|x| x < onset || x >= len);
         for l in labels {
             self.labels += 1;
             if !in_batch(l.meter_id) {
@@ -284,37 +444,150 @@ impl<'a> Validator<'a> {
             if !l.severity.is_finite() {
                 self.non_finite_labels += 1;
             }
+            if outside(l.onset, l.end) {
+                self.labels_out_of_series += 1;
+            }
             if self.last_label.is_some_and(|last| last >= l.meter_id) {
                 self.labels_sorted = false;
             }
             self.first_label.get_or_insert(l.meter_id);
             self.last_label = Some(l.meter_id);
-            let matched = crate::batch::find(events, l.meter_id, |e| e.meter_id).is_some_and(|e| same(e, l));
+            // The event order check puts the mix event first; here any event of the meter may match.
+            let matched = crate::batch::events_of(events, l.meter_id).iter().any(|e| same(e, l));
             if !matched {
                 self.unmatched_labels += 1;
             }
         }
         for e in events {
-            self.events += 1;
-            if !e.is_anomaly {
-                self.benign += 1;
-                if crate::batch::find(labels, e.meter_id, |l| l.meter_id).is_some() {
-                    self.labelled_benign += 1;
+            let key = event_key(e, self.interval);
+            if key.1 == 1 {
+                // Benign interval events: counted apart, never labelled.
+                if key.3 == 0 {
+                    self.outage_events += 1;
+                } else {
+                    self.missing_events += 1;
+                }
+            } else {
+                self.events += 1;
+                if !e.is_anomaly {
+                    self.benign += 1;
+                    if crate::batch::find(labels, e.meter_id, |l| l.meter_id).is_some() {
+                        self.labelled_benign += 1;
+                    }
                 }
             }
-            if e.onset >= periods || e.end.is_some_and(|x| x < e.onset || x >= periods) {
+            if outside(e.onset, e.end) {
                 self.events_out_of_series += 1;
             }
-            if self.last_event.is_some_and(|last| last >= e.meter_id) {
+            if self.last_event.is_some_and(|last| last >= key) {
                 self.events_sorted = false;
             }
-            self.first_event.get_or_insert(e.meter_id);
-            self.last_event = Some(e.meter_id);
+            self.first_event.get_or_insert(key);
+            self.last_event = Some(key);
+        }
+        if self.interval {
+            self.add_readings(part);
+            self.add_runs(part);
+        }
+    }
+
+    /// The `readings_present` and `monthly_totals_equal_readings` counts of `part`.
+    fn add_readings(&mut self, part: &Part<'_>) {
+        let intervals = self.series.len();
+        let months = self.axis.len();
+        let r = &mut self.readings;
+        r.meters += part.meters.len();
+        r.values += part.readings.len();
+        if part.axis != self.series {
+            r.foreign_axis_parts += 1;
+        }
+        let units_per_kwh = (1.0 / self.config.register_resolution_kwh).round();
+        let (non_finite, negative, off) = count_bad_readings(part.readings, units_per_kwh);
+        r.non_finite += non_finite;
+        r.negative += negative;
+        r.off_register += off;
+        if part.readings.len() != part.meters.len() * intervals {
+            // Which reading is whose is unknown: the sums are not checked.
+            r.ragged_parts += 1;
+            return;
+        }
+        let rows = part.readings.chunks_exact(intervals.max(1));
+        for (readings, values) in rows.zip(part.consumption.chunks_exact(months.max(1))) {
+            for (periods, &value) in self.month_ranges.iter().zip(values) {
+                let sum: f64 = readings.get(periods.clone()).map_or(f64::NAN, |p| p.iter().sum());
+                let difference = (sum - value).abs();
+                r.months_checked += 1;
+                // A NaN sum (a non-finite reading) differs, infinitely.
+                let difference = if difference.is_nan() { f64::INFINITY } else { difference };
+                if difference > MONTHLY_SUM_TOLERANCE_KWH {
+                    r.months_differing += 1;
+                }
+                r.largest_difference = r.largest_difference.max(difference);
+            }
+        }
+    }
+
+    /// The `missing_runs_match_events` counts of `part`: its runs in order,
+    /// inside the series, each matched by exactly one `missing_data` event.
+    fn add_runs(&mut self, part: &Part<'_>) {
+        let len = self.series.len();
+        let in_part = |id: MeterId| (part.first..part.first + part.meters.len()).contains(&(id.index() as usize));
+        let r = &mut self.runs;
+        let run_keys = part.missing.iter().map(|run| {
+            (
+                run.meter_id,
+                run.start,
+                (run.len > 0).then(|| run.start.saturating_add(run.len - 1)),
+            )
+        });
+        for (run, key) in part.missing.iter().zip(run_keys.clone()) {
+            r.runs += 1;
+            r.readings += run.len;
+            if run.len == 0 || run.start.saturating_add(run.len) > len {
+                r.outside += 1;
+            }
+            if !in_part(run.meter_id) {
+                r.unknown_meter += 1;
+            }
+            if r.last.is_some_and(|last| !runs_ordered(last, key)) {
+                r.sorted = false;
+            }
+            r.first.get_or_insert(key);
+            r.last = Some(key);
+        }
+        // Both in (meter, start) order: one merge pass pairs them.
+        let mut runs = run_keys.peekable();
+        let mut events = part
+            .events
+            .iter()
+            .filter(|e| e.is_interval_benign() && e.event_type == AnomalyType::MISSING_DATA)
+            .map(|e| (e.meter_id, e.onset, e.end))
+            .peekable();
+        loop {
+            match (runs.peek(), events.peek()) {
+                (Some(a), Some(b)) if a == b => {
+                    runs.next();
+                    events.next();
+                }
+                (Some(a), Some(b)) if a < b => {
+                    r.without_event += 1;
+                    runs.next();
+                }
+                (Some(_), Some(_)) | (None, Some(_)) => {
+                    r.events_without_run += 1;
+                    events.next();
+                }
+                (Some(_), None) => {
+                    r.without_event += 1;
+                    runs.next();
+                }
+                (None, None) => break,
+            }
         }
     }
 
     pub(crate) fn finish(self) -> ValidationReport {
-        ValidationReport {
+        let mut report = ValidationReport {
             checks: vec![
                 self.record_counts(),
                 self.anomaly_count(),
@@ -325,7 +598,15 @@ impl<'a> Validator<'a> {
                 self.non_negative(),
                 self.events_check(),
             ],
+        };
+        if self.interval {
+            report.checks.extend([
+                self.readings_present(),
+                self.monthly_totals_equal_readings(),
+                self.missing_runs_match_events(),
+            ]);
         }
+        report
     }
 
     fn record_counts(&self) -> Check {
@@ -454,17 +735,88 @@ impl<'a> Validator<'a> {
         let anomalous_events = self.events - self.benign;
         let (benign, sorted, outside) = (self.benign, self.events_sorted, self.events_out_of_series);
         let (labelled_benign, unmatched) = (self.labelled_benign, self.unmatched_labels);
-        check(
-            "events",
-            sorted
-                && outside == 0
-                && benign == expected_benign
-                && labelled_benign == 0
-                && unmatched == 0
-                && anomalous_events == self.labels,
+        let labels_outside = self.labels_out_of_series;
+        let passed = sorted
+            && outside == 0
+            && labels_outside == 0
+            && benign == expected_benign
+            && labelled_benign == 0
+            && unmatched == 0
+            && anomalous_events == self.labels;
+        let detail = if self.interval {
+            format!(
+                "{} injected events ({anomalous_events} anomalous, {benign} benign; expected exactly {expected_benign} benign) and {} typhoon_outage and {} missing_data events (benign), sorted and unique: {sorted}, {outside} outside the series of {} periods, {labels_outside} labels outside the series, {labelled_benign} benign events labelled, {unmatched} labels without a matching event",
+                self.events,
+                self.outage_events,
+                self.missing_events,
+                self.series.len()
+            )
+        } else {
+            // A label outside the series also has its event outside, or none.
             format!(
                 "{} events ({anomalous_events} anomalous, {benign} benign; expected exactly {expected_benign} benign), sorted and unique: {sorted}, {outside} outside the series, {labelled_benign} benign events labelled, {unmatched} labels without a matching event",
                 self.events
+            )
+        };
+        check("events", passed, detail)
+    }
+
+    fn readings_present(&self) -> Check {
+        let r = &self.readings;
+        let bad = r.non_finite + r.negative + r.off_register + r.ragged_parts + r.foreign_axis_parts;
+        let want = r.meters * self.series.len();
+        check(
+            "readings_present",
+            bad == 0 && r.values == want,
+            format!(
+                "{} readings of {} meters (expected {want}: {} {} periods each); {} non-finite, {} negative, {} not a whole multiple of {} kWh; {} batches with a ragged readings matrix, {} on another series axis",
+                r.values,
+                r.meters,
+                self.series.len(),
+                self.series.resolution(),
+                r.non_finite,
+                r.negative,
+                r.off_register,
+                self.config.register_resolution_kwh,
+                r.ragged_parts,
+                r.foreign_axis_parts
+            ),
+        )
+    }
+
+    fn monthly_totals_equal_readings(&self) -> Check {
+        let r = &self.readings;
+        let want = self.meters * self.axis.len();
+        check(
+            "monthly_totals_equal_readings",
+            r.months_differing == 0 && r.months_checked == want,
+            format!(
+                "{} meter-months checked (expected {want}), {} differ from the sum of their readings by more than {MONTHLY_SUM_TOLERANCE_KWH} kWh (largest difference {:.4} kWh)",
+                r.months_checked, r.months_differing, r.largest_difference
+            ),
+        )
+    }
+
+    fn missing_runs_match_events(&self) -> Check {
+        let r = &self.runs;
+        check(
+            "missing_runs_match_events",
+            r.sorted
+                && r.outside == 0
+                && r.unknown_meter == 0
+                && r.without_event == 0
+                && r.events_without_run == 0
+                && r.runs == self.missing_events,
+            format!(
+                "{} missing runs ({} readings) and {} missing_data events; runs sorted and disjoint: {}, {} outside the series, {} of meters not in their batch, {} runs without a missing_data event, {} missing_data events without a run",
+                r.runs,
+                r.readings,
+                self.missing_events,
+                r.sorted,
+                r.outside,
+                r.unknown_meter,
+                r.without_event,
+                r.events_without_run
             ),
         )
     }
@@ -485,7 +837,8 @@ mod tests {
     use super::*;
     use crate::dataset::ConsumptionMatrix;
     use crate::ids::{BarangayId, MeterId, TransformerId};
-    use crate::{GeneratorConfig, Pipeline};
+    use crate::model::AnomalyType;
+    use crate::{GeneratorConfig, Pipeline, Resolution};
 
     /// 300 meters on 5 transformers, 12 months, with labels and benign events.
     fn dataset() -> Dataset {
@@ -559,6 +912,375 @@ mod tests {
             .rev()
             .find(|&i| d.event(MeterId::from_index(i as u32)).is_none())
             .unwrap()
+    }
+
+    /// A small interval dataset: `meters` meters on 10 transformers over
+    /// `months` months at `resolution`, 1 % of readings missing, with labels
+    /// and benign events.
+    fn interval_dataset(resolution: Resolution, meters: usize, months: usize) -> Dataset {
+        let config = GeneratorConfig {
+            num_meters: meters,
+            num_transformers: 10,
+            num_months: months,
+            resolution,
+            missing_rate: 0.01,
+            benign_rate: 0.1,
+            anomaly_rate: 0.1,
+            min_normal_periods: 0,
+            ..Default::default()
+        };
+        Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+    }
+
+    /// 200 meters × 2 months of hourly readings in the typhoon season, with
+    /// typhoon outages, missing runs, labels and benign events.
+    fn hourly() -> Dataset {
+        let config = GeneratorConfig {
+            num_meters: 200,
+            num_transformers: 10,
+            num_months: 2,
+            start_month: crate::YearMonth::new(2024, 8).unwrap(),
+            resolution: Resolution::Hourly,
+            missing_rate: 0.01,
+            benign_rate: 0.1,
+            anomaly_rate: 0.1,
+            min_normal_periods: 0,
+            weather: crate::WeatherConfig {
+                typhoons_per_year: 20.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+    }
+
+    /// Position in `d.readings` of meter `meter`'s reading `period`.
+    fn reading_at(d: &Dataset, meter: usize, period: usize) -> usize {
+        meter * d.intervals() + period
+    }
+
+    /// Positions in `d.events` of a `typhoon_outage` and a `missing_data`
+    /// event of one meter, next to each other, at different onsets.
+    fn adjacent_outage_and_missing(d: &Dataset) -> (usize, usize) {
+        let kinds = [AnomalyType::TYPHOON_OUTAGE, AnomalyType::MISSING_DATA];
+        let i = d
+            .events
+            .windows(2)
+            .position(|w| {
+                w[0].meter_id == w[1].meter_id
+                    && w[0].onset != w[1].onset
+                    && kinds.contains(&w[0].event_type)
+                    && kinds.contains(&w[1].event_type)
+                    && w[0].event_type != w[1].event_type
+            })
+            .unwrap();
+        if d.events[i].event_type == AnomalyType::TYPHOON_OUTAGE {
+            (i, i + 1)
+        } else {
+            (i + 1, i)
+        }
+    }
+
+    #[test]
+    fn several_events_per_meter_injected_one_first() {
+        let d = hourly();
+        let len = d.series_axis.len();
+        let mut with_injected = 0;
+        for m in &d.meters {
+            let all = d.events_of(m.id);
+            assert!(all.iter().all(|e| e.meter_id == m.id && e.onset < len));
+            let injected = d.event(m.id);
+            match injected {
+                Some(e) => {
+                    with_injected += 1;
+                    assert!(std::ptr::eq(e, &all[0]));
+                    assert!(!e.is_interval_benign());
+                    assert_eq!(e.is_anomaly, d.label(m.id).is_some());
+                }
+                None => assert!(d.label(m.id).is_none() && all.iter().all(Event::is_interval_benign)),
+            }
+            let rest = &all[usize::from(injected.is_some())..];
+            assert!(rest.iter().all(Event::is_interval_benign));
+            assert!(rest.windows(2).all(|w| w[0].onset <= w[1].onset));
+        }
+        assert_eq!(with_injected, d.labels.len() + d.config.benign_meter_count());
+        assert!(d.events_of(MeterId::from_index(10_000)).is_empty());
+        adjacent_outage_and_missing(&d);
+    }
+
+    #[test]
+    fn readings_present_fails_on_a_reading_off_the_register_or_negative() {
+        let d = hourly();
+        // 0.4 Wh moved between two readings of one month: the sum stays.
+        let (a, b) = (reading_at(&d, 7, 30), reading_at(&d, 7, 31));
+        let mut off = d.clone();
+        let shift = if off.readings[b] >= 0.001 { 0.0004 } else { -0.0004 };
+        off.readings[a] += shift;
+        off.readings[b] -= shift;
+        let r = assert_fails_whole(&off, &["readings_present"]);
+        assert!(
+            r.check("readings_present")
+                .unwrap()
+                .detail
+                .contains("; 0 non-finite, 0 negative, 2 not a whole multiple of 0.001 kWh;"),
+            "{r}"
+        );
+        assert_fails(&off, &["readings_present"]);
+        // A negative reading whose month still sums right.
+        let mut negative = d.clone();
+        let v = negative.readings[a].max(0.001);
+        negative.readings[a] -= 2.0 * v;
+        negative.readings[b] += 2.0 * v;
+        negative.readings[a] = (negative.readings[a] * 1000.0).round() / 1000.0;
+        negative.readings[b] = (negative.readings[b] * 1000.0).round() / 1000.0;
+        let r = assert_fails_whole(&negative, &["readings_present"]);
+        assert!(
+            r.check("readings_present").unwrap().detail.contains(", 1 negative,"),
+            "{r}"
+        );
+        // A reading lost from the matrix: ragged, and its sums unchecked.
+        let mut ragged = d.clone();
+        ragged.readings.pop();
+        let r = direct(&ragged, &ragged.part());
+        assert_eq!(failed(&r), ["readings_present", "monthly_totals_equal_readings"], "{r}");
+        assert!(
+            r.check("readings_present")
+                .unwrap()
+                .detail
+                .contains("; 1 batches with a ragged readings matrix"),
+            "{r}"
+        );
+        // Readings on the monthly axis.
+        let foreign = Part {
+            axis: d.axis,
+            ..d.part()
+        };
+        let r = direct(&d, &foreign);
+        assert!(!r.check("readings_present").unwrap().passed, "{r}");
+        assert!(
+            r.check("readings_present")
+                .unwrap()
+                .detail
+                .ends_with(", 1 on another series axis")
+        );
+    }
+
+    #[test]
+    fn monthly_totals_fail_when_a_reading_or_a_month_changes() {
+        let d = hourly();
+        let mut reading = d.clone();
+        reading.readings[reading_at(&d, 150, 1000)] += 1.0;
+        let r = assert_fails_whole(&reading, &["monthly_totals_equal_readings"]);
+        assert!(
+            r.check("monthly_totals_equal_readings").unwrap().detail.contains(
+                ", 1 differ from the sum of their readings by more than 0.005 kWh (largest difference 1.0000 kWh)"
+            ),
+            "{r}"
+        );
+        assert_fails(&reading, &["monthly_totals_equal_readings"]);
+        // The monthly matrix changed: one month of one meter, by a cent.
+        assert_fails(
+            &with_cell(&d, 2 * 42 + 1, d.consumption.as_slice()[2 * 42 + 1] + 0.01),
+            &["monthly_totals_equal_readings"],
+        );
+        // Within the tolerance (the monthly file's rounding): still equal.
+        assert_fails(&with_cell(&d, 5, d.consumption.as_slice()[5] + 0.004), &[]);
+    }
+
+    #[test]
+    fn missing_runs_must_match_their_events() {
+        let d = hourly();
+        let first_missing = |d: &Dataset| {
+            d.events
+                .iter()
+                .position(|e| e.event_type == AnomalyType::MISSING_DATA)
+                .unwrap()
+        };
+        // A missing_data event dropped.
+        let mut dropped = d.clone();
+        dropped.events.remove(first_missing(&d));
+        let r = assert_fails_whole(&dropped, &["missing_runs_match_events"]);
+        assert!(
+            r.check("missing_runs_match_events")
+                .unwrap()
+                .detail
+                .ends_with(", 1 runs without a missing_data event, 0 missing_data events without a run"),
+            "{r}"
+        );
+        assert_fails(&dropped, &["missing_runs_match_events"]);
+        // A run dropped.
+        let mut run_dropped = d.clone();
+        run_dropped.missing.remove(3);
+        assert_fails(&run_dropped, &["missing_runs_match_events"]);
+        // A run one period longer than its event.
+        let mut longer = d.clone();
+        longer.missing[5].len += 1;
+        let r = assert_fails_whole(&longer, &["missing_runs_match_events"]);
+        assert!(
+            r.check("missing_runs_match_events")
+                .unwrap()
+                .detail
+                .ends_with(", 1 runs without a missing_data event, 1 missing_data events without a run"),
+            "{r}"
+        );
+        // A run (and its event) past the end of the series.
+        let mut outside = d.clone();
+        let len = d.series_axis.len();
+        let last = outside.missing.len() - 1;
+        outside.missing[last].len = len;
+        let i = outside
+            .events
+            .iter()
+            .rposition(|e| e.event_type == AnomalyType::MISSING_DATA)
+            .unwrap();
+        outside.events[i].end = Some(outside.missing[last].start + len - 1);
+        assert_eq!(outside.events[i].onset, outside.missing[last].start);
+        let r = assert_fails_whole(&outside, &["events", "missing_runs_match_events"]);
+        assert!(
+            r.check("missing_runs_match_events")
+                .unwrap()
+                .detail
+                .contains(", 1 outside the series,"),
+            "{r}"
+        );
+        // A run (and its event) twice: runs overlap, events repeat.
+        let mut twice = d.clone();
+        let run = twice.missing[2];
+        twice.missing.insert(2, run);
+        let j = twice
+            .events
+            .iter()
+            .position(|e| {
+                e.event_type == AnomalyType::MISSING_DATA && e.meter_id == run.meter_id && e.onset == run.start
+            })
+            .unwrap();
+        let event = twice.events[j].clone();
+        twice.events.insert(j, event);
+        let r = assert_fails_whole(&twice, &["events", "missing_runs_match_events"]);
+        assert!(
+            r.check("events").unwrap().detail.contains("sorted and unique: false"),
+            "{r}"
+        );
+        assert!(
+            r.check("missing_runs_match_events")
+                .unwrap()
+                .detail
+                .contains("runs sorted and disjoint: false"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn interval_events_are_checked_on_the_series_axis() {
+        let d = hourly();
+        let len = d.series_axis.len();
+        assert!(d.events.iter().any(|e| e.onset >= d.axis.len()));
+        // A benign event of the benign mix moved past the series.
+        let k = d
+            .events
+            .iter()
+            .position(|e| !e.is_anomaly && !e.is_interval_benign())
+            .unwrap();
+        for (onset, end) in [(len, None), (2, Some(1)), (0, Some(len))] {
+            let mut outside = d.clone();
+            outside.events[k].onset = onset;
+            outside.events[k].end = end;
+            let r = assert_fails_whole(&outside, &["events"]);
+            assert!(
+                r.check("events")
+                    .unwrap()
+                    .detail
+                    .contains(&format!(", 1 outside the series of {len} periods, 0 labels outside")),
+                "{r}"
+            );
+            assert_fails(&outside, &["events"]);
+        }
+        // A typhoon outage ending after the series.
+        let (typhoon, missing) = adjacent_outage_and_missing(&d);
+        let mut late = d.clone();
+        late.events[typhoon].end = Some(len);
+        assert_fails(&late, &["events"]);
+        // A label and its event past the series.
+        let mut label = d.clone();
+        let id = label.labels[0].meter_id;
+        label.labels[0].onset = len;
+        let e = label.events.iter_mut().find(|e| e.meter_id == id).unwrap();
+        e.onset = len;
+        assert_fails(&label, &["events"]);
+        let r = label.validate();
+        assert!(
+            r.check("events")
+                .unwrap()
+                .detail
+                .contains(", 1 labels outside the series,"),
+            "{r}"
+        );
+        // Interval events out of onset order within their meter.
+        let mut swapped = d.clone();
+        swapped.events.swap(typhoon, missing);
+        let r = assert_fails_whole(&swapped, &["events"]);
+        assert!(
+            r.check("events").unwrap().detail.contains("sorted and unique: false"),
+            "{r}"
+        );
+        // The injected event after the interval events of its meter.
+        let mut late_mix = d.clone();
+        let id = d.labels[0].meter_id;
+        let from = late_mix.events.partition_point(|e| e.meter_id < id);
+        let n = late_mix.events_of(id).len();
+        assert!(n > 1, "meter {id} has interval events");
+        late_mix.events[from..from + n].rotate_left(1);
+        let r = assert_fails_whole(&late_mix, &["events"]);
+        assert!(
+            r.check("events").unwrap().detail.contains("sorted and unique: false"),
+            "{r}"
+        );
+        // An interval event flagged anomalous: an anomalous event too many.
+        let mut flagged = d.clone();
+        flagged.events[typhoon].is_anomaly = true;
+        assert_fails_whole(&flagged, &["events"]);
+    }
+
+    #[test]
+    fn interval_datasets_stream_in_batches() {
+        // The streaming validator over batches of 37 meters: the same report.
+        let config = hourly().config.clone();
+        let pipeline = Pipeline::builder().config(config).build().unwrap();
+        let mut v = pipeline.validator();
+        for batch in pipeline.batches(0..200, 37) {
+            v.add(&batch.unwrap());
+        }
+        assert_eq!(v.finish(), pipeline.generate().unwrap().validate());
+    }
+
+    /// Names of the checks of a report.
+    fn names(r: &ValidationReport) -> Vec<&str> {
+        r.checks.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    #[test]
+    fn undamaged_interval_datasets_pass_whole_and_split() {
+        for d in [
+            hourly(),
+            interval_dataset(Resolution::Daily, 200, 3),
+            interval_dataset(Resolution::FifteenMinutes, 50, 1),
+        ] {
+            let r = d.validate();
+            assert!(r.passed(), "{r}");
+            assert_eq!(
+                names(&r)[8..],
+                [
+                    "readings_present",
+                    "monthly_totals_equal_readings",
+                    "missing_runs_match_events"
+                ]
+            );
+            assert_fails(&d, &[]);
+            // Several events per meter, missing runs and benign events to damage.
+            assert!(!d.missing.is_empty(), "{r}");
+            assert!(d.events.len() > d.labels.len() + d.config.benign_meter_count(), "{r}");
+            assert!(d.events.iter().any(|e| e.event_type == AnomalyType::MISSING_DATA));
+        }
     }
 
     #[test]

@@ -62,6 +62,8 @@ mod parquet;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod read;
+#[cfg(feature = "csv")]
+mod readings;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 mod report;

@@ -8,6 +8,8 @@ use super::IoError;
 use super::csv::{ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENTS_CSV, METER_CONSUMPTION_CSV, TRANSFORMERS_CSV};
 use crate::checks::{Check, ValidationReport, check};
 use crate::geo::{GeoBounds, GeoPoint};
+use crate::model::AnomalyType;
+use crate::time::TimeAxis;
 
 /// One CSV file read as text: its header and rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +53,14 @@ pub struct DatasetDir {
     pub bounds: Option<GeoBounds>,
     /// `(K, N)` when the report says the directory holds shard `K/N` only.
     pub shard: Option<(usize, usize)>,
+    /// The series axis the report records (its `start_month`, `num_months`,
+    /// `resolution` and `timezone`; monthly when it names no resolution),
+    /// when a report with `num_months` is present. At an interval resolution
+    /// [`validate_dir`] checks `meter_readings.csv` on it.
+    pub series_axis: Option<TimeAxis>,
+    /// The register resolution, kWh, from the report (`None`: not recorded,
+    /// the default 0.001 applies).
+    pub register_resolution_kwh: Option<f64>,
 }
 
 fn read_table(path: &Path) -> Result<Option<Table>, IoError> {
@@ -136,6 +146,28 @@ fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
     }
     if let (Some(t), Some(m), Some(n)) = (int("num_transformers"), int("num_meters"), int("num_months")) {
         d.configured_counts = Some((t, m, n));
+    }
+    d.register_resolution_kwh = num("register_resolution_kwh");
+    if let Some(months) = int("num_months") {
+        let bad = |field: &str, e: crate::ConfigError| IoError::Parse {
+            path: path.clone(),
+            reason: format!("config.{field}: {e}"),
+        };
+        let text = |k: &str| config.get(k).and_then(serde_json::Value::as_str);
+        let resolution = match text("resolution") {
+            Some(r) => r.parse().map_err(|e| bad("resolution", e))?,
+            None => crate::time::Resolution::Monthly,
+        };
+        let start = match text("start_month") {
+            Some(m) => m.parse().map_err(|e| bad("start_month", e))?,
+            None => crate::time::YearMonth::default(),
+        };
+        let zone = match text("timezone") {
+            Some(z) => z.parse().map_err(|e| bad("timezone", e))?,
+            None => crate::calendar::TimeZone::default(),
+        };
+        let axis = TimeAxis::new(start, months, resolution).map_err(|e| bad("num_months", e))?;
+        d.series_axis = Some(axis.with_zone(zone));
     }
     if let Some(b) = config.get("bounds") {
         let e = |k: &str| b.get(k).and_then(serde_json::Value::as_f64);
@@ -479,6 +511,33 @@ impl<'a> MeterScan<'a> {
 /// (consumption columns present, consecutive months in time order) and
 /// `coordinates_in_bounds` (the report's bounds, else the defaults).
 ///
+/// When the report records an interval resolution (`config.resolution`
+/// `daily`, `hourly` or `15min`; absent means monthly), a meter may also have
+/// benign `typhoon_outage` and `missing_data` events beside its injected one,
+/// and three checks of `meter_readings.csv` (`meter_id,timestamp,kwh`, an
+/// ISO 8601 local timestamp with its offset, an empty `kwh` for a missing
+/// reading) follow, on the series axis of the report's `start_month`,
+/// `num_months`, `resolution` and `timezone`:
+/// - `readings_present`: the meters of `meter_consumption.csv`, in its
+///   order, each with one row per interval from local midnight of the first
+///   day, timestamps contiguous (no gap, duplicate or step back, across
+///   month ends and leap days) at the zone's offset; every present reading a
+///   finite, non-negative, whole multiple of the register resolution.
+/// - `monthly_totals_equal_readings`: for each month of each meter without
+///   a missing reading (and without a broken row), the sum of its readings
+///   equals its value in `meter_consumption.csv` to 0.005 kWh; months with
+///   missing readings cannot be checked exactly (the file does not hold their
+///   values) and are counted apart.
+/// - `missing_readings_match_events`: every empty reading lies inside a
+///   `missing_data` event of its meter in `events.csv`, and no present one
+///   does. Those events' `onset` and `end` are read as timestamps of their
+///   periods' starts (as in the readings) or as 0-based period indices.
+///
+/// The readings are streamed row by row with `meter_consumption.csv` read in
+/// step, in memory independent of their size (the Parquet parts
+/// `meter_readings/` are not read yet: without `meter_readings.csv`,
+/// `readings_present` fails).
+///
 /// The meter table is streamed in batches, their cells checked in parallel
 /// on rayon's global pool with the `parallel` feature (1 M × 24: 1.3 s, 111 MB
 /// peak, where holding the table would take 1.9 GB); the other files are
@@ -495,9 +554,56 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
     // A run that crashed mid-swap may have left the dataset moved aside.
     super::staging::recover(dir)?;
     let d = read_small_files(dir)?;
+    let mut report = monthly_checks(dir, &d)?;
+    if d.shard.is_none() {
+        if let Some(axis) = d.series_axis.filter(|a| a.resolution().is_interval()) {
+            report.checks.extend(readings_checks(dir, &d, axis)?);
+        }
+    }
+    Ok(report)
+}
+
+/// The checks of an interval dataset's `meter_readings.csv`, streamed, on
+/// `axis`: `readings_present`, `monthly_totals_equal_readings`,
+/// `missing_readings_match_events` (see [`validate_dir`]).
+fn readings_checks(dir: &Path, d: &DatasetDir, axis: TimeAxis) -> Result<Vec<Check>, IoError> {
+    use super::readings::{MonthlyRows, READINGS_CSV, ReadingsScan, scan_csv};
+    let path = dir.join(READINGS_CSV);
+    if !path.exists() {
+        let parquet = dir.join("meter_readings").is_dir();
+        return Ok(vec![check(
+            "readings_present",
+            false,
+            format!(
+                "{READINGS_CSV} is missing at {} resolution{}",
+                axis.resolution(),
+                if parquet {
+                    " (the Parquet parts in meter_readings/ are not checked yet)"
+                } else {
+                    ""
+                }
+            ),
+        )]);
+    }
+    let monthly_path = dir.join(METER_CONSUMPTION_CSV);
+    let monthly = if monthly_path.exists() {
+        Some(MonthlyRows::open(&monthly_path)?)
+    } else {
+        None
+    };
+    let register = d
+        .register_resolution_kwh
+        .unwrap_or(crate::GeneratorConfig::DEFAULT_REGISTER_RESOLUTION_KWH);
+    let mut scan = ReadingsScan::new(READINGS_CSV, axis, register, monthly, d.events.as_ref());
+    scan_csv(&path, &mut scan)?;
+    scan.finish(d.configured_counts.map(|(_, meters, _)| meters))
+}
+
+/// The checks of every file but the readings, streaming the meter table.
+fn monthly_checks(dir: &Path, d: &DatasetDir) -> Result<ValidationReport, IoError> {
     let path = dir.join(METER_CONSUMPTION_CSV);
     if !path.exists() {
-        return checks(&d, None, |_| Ok(()));
+        return checks(d, None, |_| Ok(()));
     }
     let parse = |e: ::csv::Error| IoError::Parse {
         path: path.clone(),
@@ -524,7 +630,7 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
         Ok::<bool, IoError>(n == READ_BATCH)
     };
     let (mut current, mut next) = (Vec::new(), Vec::new());
-    checks(&d, Some(&columns), |scan| {
+    checks(d, Some(&columns), |scan| {
         let mut more = fill(&mut reader, &mut current)?;
         loop {
             let (read, ()) = super::join(
@@ -541,7 +647,8 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
 }
 
 /// Runs [`validate_dir`]'s checks on already-read tables (`validate_dir`
-/// itself streams the meter table rather than holding it).
+/// itself streams the meter table rather than holding it), except those of
+/// the interval readings, which a [`DatasetDir`] does not hold.
 #[must_use]
 pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
     let columns = d.meters.as_ref().map(|t| t.columns.as_slice());
@@ -700,7 +807,8 @@ fn checks<E>(
         ),
     ));
 
-    checks.push(events_check(d.events.as_ref(), labels, |id| scan.has(id)));
+    let interval = d.series_axis.is_some_and(|a| a.resolution().is_interval());
+    checks.push(events_check(d.events.as_ref(), labels, interval, |id| scan.has(id)));
 
     // no_missing_values: every cell of the transformer and meter tables, and
     // every label cell except the optional `end`.
@@ -792,7 +900,10 @@ const SHARED_EVENT_COLUMNS: [(&str, &str); 5] = [
 /// `events.csv` against the meters and the labels: every event names a known
 /// meter, at most once; the events flagged anomalous are exactly the labelled
 /// meters, and agree with their labels on every column they share.
-fn events_check(events: Option<&Table>, labels: &Table, known: impl Fn(&str) -> bool) -> Check {
+/// `interval`: the dataset is at an interval resolution, where a meter also
+/// has any number of benign `typhoon_outage` and `missing_data` events
+/// beside its one injected event.
+fn events_check(events: Option<&Table>, labels: &Table, interval: bool, known: impl Fn(&str) -> bool) -> Check {
     let Some(events) = events else {
         return check(
             "events",
@@ -804,8 +915,22 @@ fn events_check(events: Option<&Table>, labels: &Table, known: impl Fn(&str) -> 
         return check("events", false, format!("{EVENTS_CSV} lacks meter_id or anomaly_flag"));
     };
     let unknown = events.rows.iter().filter(|r| !known(r[id].as_str())).count();
-    let distinct: HashSet<&str> = events.rows.iter().map(|r| r[id].as_str()).collect();
-    let duplicates = events.rows.len() - distinct.len();
+    let kind = events.column(&["event_type"]);
+    let added = |r: &Vec<String>| {
+        interval
+            && r[flag] == "0"
+            && kind.is_some_and(|k| {
+                r[k] == AnomalyType::TYPHOON_OUTAGE.as_str() || r[k] == AnomalyType::MISSING_DATA.as_str()
+            })
+    };
+    let injected: Vec<&str> = events
+        .rows
+        .iter()
+        .filter(|r| !added(r))
+        .map(|r| r[id].as_str())
+        .collect();
+    let distinct: HashSet<&str> = injected.iter().copied().collect();
+    let duplicates = injected.len() - distinct.len();
     let label_rows: HashMap<&str, &Vec<String>> = labels
         .column(METER_ID)
         .map(|i| labels.rows.iter().map(|r| (r[i].as_str(), r)).collect())
@@ -839,6 +964,245 @@ fn events_check(events: Option<&Table>, labels: &Table, known: impl Fn(&str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An interval dataset written with the writers, its events' and
+    /// labels' `onset` and `end` rewritten as the timestamps of their periods,
+    /// and `meter_readings.csv` written here (meter-major, missing readings empty).
+    #[cfg(feature = "json")]
+    mod interval_dir {
+        use std::fmt::Write as _;
+        use std::path::Path;
+
+        use crate::io::{WriteOptions, validate_dir, write_dataset};
+        use crate::{Dataset, GeneratorConfig, Pipeline, Resolution, YearMonth};
+
+        fn dataset(resolution: Resolution, meters: usize) -> Dataset {
+            let config = GeneratorConfig {
+                num_meters: meters,
+                num_transformers: 4,
+                num_months: 2,
+                // February of a leap year and a month end.
+                start_month: YearMonth::new(2024, 2).unwrap(),
+                resolution,
+                missing_rate: 0.02,
+                benign_rate: 0.1,
+                anomaly_rate: 0.1,
+                min_normal_periods: 0,
+                ..Default::default()
+            };
+            Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+        }
+
+        /// Rewrites the `onset` and `end` columns of the CSV file `name` of
+        /// `dir`, row `i` from `periods[i]`, as timestamps of `d`'s series axis.
+        fn retime(d: &Dataset, dir: &Path, name: &str, periods: &[(usize, Option<usize>)]) {
+            let path = dir.join(name);
+            let mut reader = ::csv::Reader::from_path(&path).unwrap();
+            let headers = reader.headers().unwrap().clone();
+            let col = |n: &str| headers.iter().position(|c| c == n).unwrap();
+            let (onset, end) = (col("onset"), col("end"));
+            let mut writer = ::csv::Writer::from_path(dir.join("tmp.csv")).unwrap();
+            writer.write_record(&headers).unwrap();
+            let axis = d.series_axis();
+            for (record, (o, e)) in reader.records().zip(periods) {
+                let mut row: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+                row[onset] = axis.timestamp_string(*o);
+                row[end] = e.map(|e| axis.timestamp_string(e)).unwrap_or_default();
+                writer.write_record(&row).unwrap();
+            }
+            writer.flush().unwrap();
+            std::fs::rename(dir.join("tmp.csv"), path).unwrap();
+        }
+
+        /// The lines of `meter_readings.csv` for `d`, header first.
+        fn readings_lines(d: &Dataset) -> Vec<String> {
+            let axis = d.series_axis();
+            let mut lines = vec!["meter_id,timestamp,kwh".to_owned()];
+            for m in d.meters() {
+                let mut missing = vec![false; axis.len()];
+                for run in d.missing().iter().filter(|r| r.meter_id == m.id) {
+                    missing[run.periods()].fill(true);
+                }
+                for (t, v) in d.readings(m.id).unwrap().iter().enumerate() {
+                    let mut line = format!("{},{},", m.id, axis.timestamp_string(t));
+                    if !missing[t] {
+                        write!(line, "{v:.3}").unwrap();
+                    }
+                    lines.push(line);
+                }
+            }
+            lines
+        }
+
+        fn write_readings(dir: &Path, lines: &[String]) {
+            std::fs::write(dir.join("meter_readings.csv"), lines.join("\n") + "\n").unwrap();
+        }
+
+        fn write(d: &Dataset, dir: &Path) -> Vec<String> {
+            write_dataset(d, dir, &WriteOptions::default()).unwrap();
+            let events: Vec<_> = d.events().iter().map(|e| (e.onset, e.end)).collect();
+            retime(d, dir, "events.csv", &events);
+            let labels: Vec<_> = d.labels().iter().map(|l| (l.onset, l.end)).collect();
+            retime(d, dir, "anomaly_labels.csv", &labels);
+            let lines = readings_lines(d);
+            write_readings(dir, &lines);
+            lines
+        }
+
+        fn failed(r: &crate::ValidationReport) -> Vec<&str> {
+            r.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect()
+        }
+
+        fn detail<'r>(r: &'r crate::ValidationReport, name: &str) -> &'r str {
+            &r.check(name).unwrap().detail
+        }
+
+        /// The line (of [`readings_lines`]) of a present reading in the
+        /// second month of the first meter without missing readings that month.
+        fn clean_line(d: &Dataset) -> usize {
+            let axis = d.series_axis();
+            let second = axis.month_range(1);
+            let meter = (0..d.meters().len())
+                .find(|&m| {
+                    let id = d.meters()[m].id;
+                    d.missing()
+                        .iter()
+                        .filter(|r| r.meter_id == id)
+                        .all(|r| r.periods().end <= second.start || r.start >= second.end)
+                })
+                .unwrap();
+            1 + meter * axis.len() + second.start + 5
+        }
+
+        #[test]
+        fn an_interval_directory_passes_and_names_each_damage() {
+            let d = dataset(Resolution::Hourly, 40);
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("out");
+            let lines = write(&d, &dir);
+            let r = validate_dir(&dir).unwrap();
+            assert!(r.passed(), "{r}");
+            let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(
+                names[names.len() - 3..],
+                [
+                    "readings_present",
+                    "monthly_totals_equal_readings",
+                    "missing_readings_match_events"
+                ]
+            );
+            let present = detail(&r, "readings_present");
+            let rows = 40 * d.series_axis().len();
+            assert!(
+                present.starts_with(&format!(
+                    "meter_readings.csv: {rows} rows of 40 meters (expected 40) (1440 hourly periods each from 2024-02-01T00:00:00+08:00); 0 duplicated"
+                )),
+                "{r}"
+            );
+            let empty = d.missing().iter().map(|m| m.len).sum::<usize>();
+            assert!(
+                detail(&r, "missing_readings_match_events")
+                    .starts_with(&format!("{empty} empty readings: 0 not covered")),
+                "{r}"
+            );
+            // Months with a missing reading are not checked; the others are.
+            let totals = detail(&r, "monthly_totals_equal_readings");
+            assert!(!totals.starts_with("0 meter-months"), "{r}");
+            assert!(!totals.contains("; not checked: 0 with missing readings"), "{r}");
+
+            let at = clean_line(&d);
+
+            // A duplicated row.
+            let mut duplicated = lines.clone();
+            duplicated.insert(at, lines[at].clone());
+            write_readings(&dir, &duplicated);
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["readings_present"], "{r}");
+            assert!(
+                detail(&r, "readings_present").contains("; 1 duplicated or out-of-order timestamps, 0 gaps (0 readings absent), 1 meters with the wrong number of rows,"),
+                "{r}"
+            );
+
+            // A missing row.
+            let mut dropped = lines.clone();
+            dropped.remove(at);
+            write_readings(&dir, &dropped);
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["readings_present"], "{r}");
+            assert!(
+                detail(&r, "readings_present").contains("; 0 duplicated or out-of-order timestamps, 1 gaps (1 readings absent), 1 meters with the wrong number of rows,"),
+                "{r}"
+            );
+
+            // A wrong sum: one reading a kWh higher.
+            let mut higher = lines.clone();
+            let (head, value) = lines[at].rsplit_once(',').unwrap();
+            higher[at] = format!("{head},{:.3}", value.parse::<f64>().unwrap() + 1.0);
+            write_readings(&dir, &higher);
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["monthly_totals_equal_readings"], "{r}");
+            assert!(
+                detail(&r, "monthly_totals_equal_readings").contains(
+                    ", 1 differ from the sum of their readings by more than 0.005 kWh (largest difference 1.0000 kWh)"
+                ),
+                "{r}"
+            );
+
+            // An empty reading no missing_data event covers.
+            let mut blank = lines.clone();
+            blank[at] = format!("{head},");
+            write_readings(&dir, &blank);
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["missing_readings_match_events"], "{r}");
+            assert!(
+                detail(&r, "missing_readings_match_events").contains(": 1 not covered by"),
+                "{r}"
+            );
+
+            // A meter's rows moved after the next meter's.
+            let len = d.series_axis().len();
+            let mut swapped = lines.clone();
+            swapped[1..1 + 2 * len].rotate_left(len);
+            write_readings(&dir, &swapped);
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["readings_present"], "{r}");
+            assert!(
+                detail(&r, "readings_present").contains(
+                    ", 1 meters not in the monthly table or out of order, 1 monthly meters without readings;"
+                ),
+                "{r}"
+            );
+
+            // A timestamp in another zone.
+            let mut zone = lines.clone();
+            zone[at] = zone[at].replace("+08:00", "+07:00");
+            write_readings(&dir, &zone);
+            let r = validate_dir(&dir).unwrap();
+            assert!(failed(&r).contains(&"readings_present"), "{r}");
+
+            // No readings file at all.
+            std::fs::remove_file(dir.join("meter_readings.csv")).unwrap();
+            let r = validate_dir(&dir).unwrap();
+            assert_eq!(failed(&r), ["readings_present"], "{r}");
+            assert_eq!(
+                detail(&r, "readings_present"),
+                "meter_readings.csv is missing at hourly resolution"
+            );
+        }
+
+        #[test]
+        fn daily_and_quarter_hour_directories_pass() {
+            for (resolution, meters) in [(Resolution::Daily, 60), (Resolution::FifteenMinutes, 12)] {
+                let d = dataset(resolution, meters);
+                let tmp = tempfile::tempdir().unwrap();
+                let dir = tmp.path().join("out");
+                write(&d, &dir);
+                let r = validate_dir(&dir).unwrap();
+                assert!(r.passed(), "{resolution}: {r}");
+                assert_eq!(r.checks.iter().filter(|c| c.name == "readings_present").count(), 1);
+            }
+        }
+    }
 
     #[test]
     fn id_set_finds_exact_duplicates_only() {
