@@ -86,7 +86,7 @@ impl ConstantFactor {
 
 impl AnomalyInjector for ConstantFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let alpha = uniform(rng, self.alpha_min, self.alpha_max);
         scale_from(series, onset, alpha);
         Ok(Injection::from_onset(AnomalyType::CONSTANT_FACTOR, onset, true))

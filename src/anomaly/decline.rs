@@ -1,5 +1,6 @@
 //! The design's default anomaly: a gradual low-consumption decline.
 
+use super::days::for_each_month_position;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
 use crate::error::Result;
@@ -18,6 +19,12 @@ use crate::rng::StreamRng;
 /// `0.3 − 0.2 · month / T` for months 1..T: the meter reports 28 % of true
 /// consumption in the first month and 10 % in the last. It models a meter
 /// being tampered with ever more boldly. Type `low_consumption`, theft.
+///
+/// **At interval resolutions** the factor follows calendar time, smoothly:
+/// `(t + 1) / T` becomes the months elapsed at the end of interval `t` over
+/// the months of the series (`m + k / n` for the `k`-th of the `n` intervals
+/// of month `m`), so the factor reaches the monthly value at the end of each
+/// month and `end` at the last interval, without monthly steps.
 ///
 /// ```
 /// use ghostload::GradualDecline;
@@ -61,10 +68,18 @@ impl GradualDecline {
 }
 
 impl AnomalyInjector for GradualDecline {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection> {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection> {
         let len = series.len();
-        for (t, v) in series.iter_mut().enumerate() {
-            *v *= self.factor(t, len);
+        if ctx.intervals_per_day().is_none() {
+            for (t, v) in series.iter_mut().enumerate() {
+                *v *= self.factor(t, len);
+            }
+        } else {
+            let mut total = 0.0;
+            for_each_month_position(ctx.axis, len.saturating_sub(1), len, |_, m| total = m);
+            for_each_month_position(ctx.axis, 0, len, |t, m| {
+                series[t] *= self.start - (self.start - self.end) * m / total;
+            });
         }
         Ok(Injection {
             anomaly_type: AnomalyType::LOW_CONSUMPTION,

@@ -84,7 +84,7 @@ impl ErraticPattern {
 
 impl AnomalyInjector for ErraticPattern {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let sigma = uniform(rng, self.sigma_min, self.sigma_max);
         for v in series.iter_mut().skip(onset) {
             let z: f64 = rng.sample(StandardNormal);

@@ -1,5 +1,6 @@
 //! Jokar et al.'s attack h5: the flat mean every period.
 
+use super::days::pattern_unit;
 use super::params::mean;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::Result;
@@ -24,6 +25,13 @@ use crate::rng::StreamRng;
 /// attack h5 (the day's mean in every reading there; the mean over the
 /// affected periods here).
 ///
+/// **At interval resolutions** it is the paper's attack: at hourly and
+/// 15-minute resolutions every day from the onset day on reports its own
+/// mean in each reading (a flat day; each day's total kept). At daily
+/// resolution a day has one reading, so the unit is the week: each 7-day
+/// block from the onset day (the last one possibly shorter) reports its
+/// mean every day, flattening the weekday/weekend pattern.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, FlatMean};
@@ -47,10 +55,20 @@ impl FlatMean {
 
 impl AnomalyInjector for FlatMean {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         if let Some(tail) = series.get_mut(onset..) {
-            let m = mean(tail);
-            tail.fill(m);
+            match pattern_unit(ctx) {
+                None => {
+                    let m = mean(tail);
+                    tail.fill(m);
+                }
+                Some(unit) => {
+                    for block in tail.chunks_mut(unit) {
+                        let m = mean(block);
+                        block.fill(m);
+                    }
+                }
+            }
         }
         Ok(Injection::from_onset(AnomalyType::FLAT_MEAN, onset, true))
     }

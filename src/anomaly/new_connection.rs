@@ -21,6 +21,11 @@ use crate::rng::StreamRng;
 /// Looks like a meter that started reporting after a bypass was removed;
 /// a false-positive trap for detectors that compare a meter with its own past.
 ///
+/// **At interval resolutions** the connection is at local midnight
+/// ([`InjectionContext::draw_onset`]), after at least one whole day of zeros:
+/// `c = max(onset, ipd)`, so the zeros are whole days and the event ends at
+/// the end of the day before the connection.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, NewConnection};
@@ -44,7 +49,11 @@ impl NewConnection {
 
 impl AnomalyInjector for NewConnection {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let connected = ctx.onset.onset(series.len(), rng).max(1).min(series.len());
+        let first_day = match ctx.intervals_per_day() {
+            Some(per_day) => per_day.max(1),
+            None => 1,
+        };
+        let connected = ctx.draw_onset(series.len(), rng).max(first_day).min(series.len());
         if let Some(before) = series.get_mut(..connected) {
             before.fill(0.0);
         }

@@ -81,7 +81,7 @@ impl RandomFactor {
 
 impl AnomalyInjector for RandomFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         for v in series.iter_mut().skip(onset) {
             *v *= uniform(rng, self.alpha_min, self.alpha_max);
         }

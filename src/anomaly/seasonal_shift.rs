@@ -26,6 +26,11 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `seasonal_shift` anomaly.
 ///
+/// **At interval resolutions** `s` counts calendar months: the tail is
+/// rotated by [`InjectionContext::months_to_periods`]`(onset, s)` intervals
+/// (the days of the `s` months from the onset's month), whole days, so every
+/// reading keeps its time of day and the year's pattern arrives `s` months late.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, SeasonalShift};
@@ -82,8 +87,9 @@ impl SeasonalShift {
 
 impl AnomalyInjector for SeasonalShift {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let shift = rng.random_range(self.min_shift..=self.max_shift.max(self.min_shift));
+        let shift = ctx.months_to_periods(onset, shift);
         if let Some(tail) = series.get_mut(onset..) {
             if !tail.is_empty() {
                 let s = shift % tail.len();

@@ -26,6 +26,13 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `spike` anomaly.
 ///
+/// **At interval resolutions** the burst lasts `d` calendar months
+/// ([`InjectionContext::draw_window`]: whole days from the onset day's
+/// midnight), and the multiplier is drawn per day: every reading of a day is
+/// multiplied by that day's `m_d`, so the daily load shape is kept and the
+/// days vary as the months do at monthly resolution (a per-reading factor
+/// would look like noise, not like a higher load).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, Spike};
@@ -112,9 +119,14 @@ impl Spike {
 
 impl AnomalyInjector for Spike {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
-        for v in series.iter_mut().take(end + 1).skip(onset) {
-            *v *= uniform(rng, self.multiplier_min, self.multiplier_max);
+        let (onset, end) = ctx.draw_window(series.len(), self.min_periods, self.max_periods, rng);
+        let per_day = ctx.intervals_per_day().unwrap_or(1);
+        let window = series.get_mut(onset..=end).unwrap_or_default();
+        for day in window.chunks_mut(per_day) {
+            let m = uniform(rng, self.multiplier_min, self.multiplier_max);
+            for v in day {
+                *v *= m;
+            }
         }
         Ok(Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false))
     }

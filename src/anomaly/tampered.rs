@@ -80,7 +80,7 @@ impl TamperedMeter {
 
 impl AnomalyInjector for TamperedMeter {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.share_min, self.share_max);
         scale_from(series, onset, keep);
         Ok(Injection::from_onset(AnomalyType::TAMPERED_METER, onset, true))

@@ -23,6 +23,11 @@ use crate::rng::StreamRng;
 /// Looks like h2 (zero readings) to a detector; a false-positive trap
 /// commonly reported by utilities (seasonal homes, tenants moving out).
 ///
+/// **At interval resolutions** the vacancy lasts `d` calendar months of
+/// whole days ([`InjectionContext::draw_window`]: from the onset day's
+/// midnight to the end of a day), every reading at `ε` of its normal value
+/// (near zero, the standby load keeping the daily shape).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, Vacancy};
@@ -111,7 +116,7 @@ impl Vacancy {
 
 impl AnomalyInjector for Vacancy {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
+        let (onset, end) = ctx.draw_window(series.len(), self.min_periods, self.max_periods, rng);
         let eps = uniform(rng, self.residual_min, self.residual_max);
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= eps;
