@@ -72,6 +72,68 @@ pub(crate) fn month_position(axis: &TimeAxis, t: usize) -> f64 {
     position
 }
 
+/// Running an injector at any resolution, for the injectors' unit tests.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::super::{AnomalyInjector, Injection, InjectionContext, OnsetWindow, inject_checked};
+    use crate::consumption::MeterProfile;
+    use crate::model::{CustomerClass, Meter};
+    use crate::rng::{Purpose, Streams};
+    use crate::time::{Resolution, TimeAxis, YearMonth};
+
+    /// `months` months from 2024-01 (a leap February) at `resolution`.
+    pub(crate) fn axis(resolution: Resolution, months: usize) -> TimeAxis {
+        TimeAxis::new(YearMonth::new(2024, 1).unwrap(), months, resolution).unwrap()
+    }
+
+    /// Distinct positive readings with a daily shape (higher in the evening).
+    pub(crate) fn readings(axis: &TimeAxis) -> Vec<f64> {
+        let per_day = axis.intervals_per_day().unwrap_or(1);
+        (0..axis.len())
+            .map(|t| {
+                let k = (t % per_day) as f64 / per_day as f64;
+                1.0 + 2.0 * k + (t / per_day % 7) as f64 * 0.1 + t as f64 * 1e-6
+            })
+            .collect()
+    }
+
+    /// Runs `injector` on `series` (the readings of `axis`) as the pipeline
+    /// does: `min_normal_months` months kept normal, checked output.
+    pub(crate) fn run(
+        injector: &dyn AnomalyInjector,
+        axis: &TimeAxis,
+        series: &mut [f64],
+        min_normal_months: usize,
+        seed: u64,
+    ) -> Injection {
+        let meter = Meter::blank();
+        let profile = MeterProfile {
+            class: CustomerClass::Residential,
+            baseline_kwh: 100.0,
+            monthly_growth: 0.0,
+        };
+        let normal = axis.month_range(min_normal_months.min(axis.months())).start;
+        let ctx = InjectionContext::new(&meter, &profile, axis).with_onset(OnsetWindow::new(normal));
+        let mut rng = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
+        let injection = inject_checked(injector, series, &ctx, &mut rng).unwrap();
+        if let Some(per_day) = axis.intervals_per_day() {
+            assert_eq!(
+                injection.onset % per_day,
+                0,
+                "onset {} not at midnight",
+                injection.onset
+            );
+            if let Some(end) = injection.end {
+                assert_eq!((end + 1) % per_day, 0, "end {end} not at the end of a day");
+            }
+        }
+        injection
+    }
+
+    /// Every resolution with a day.
+    pub(crate) const INTERVALS: [Resolution; 3] = [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

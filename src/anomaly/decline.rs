@@ -113,4 +113,22 @@ mod tests {
             "low_consumption.start"
         );
     }
+
+    #[test]
+    fn interval_decline_meets_the_monthly_factor_at_each_month_end() {
+        use crate::anomaly::days::testkit::{INTERVALS, axis, run};
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let mut y = vec![1.0; a.len()];
+            let d = GradualDecline::default();
+            let inj = run(&d, &a, &mut y, 3, 1);
+            assert_eq!(inj.onset, 0);
+            assert!(y.windows(2).all(|w| w[1] < w[0]), "{resolution}: smooth decline");
+            for m in 0..12 {
+                let last = a.month_range(m).end - 1;
+                assert!((y[last] - d.factor(m, 12)).abs() < 1e-12, "{resolution} month {m}");
+            }
+            assert!((y[a.len() - 1] - 0.1).abs() < 1e-12);
+        }
+    }
 }

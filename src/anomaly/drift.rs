@@ -105,3 +105,33 @@ impl AnomalyInjector for MeterDrift {
         Ok(Injection::from_onset(AnomalyType::METER_DRIFT, onset, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, run};
+
+    #[test]
+    fn drift_compounds_per_calendar_month() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let mut y = vec![1.0; a.len()];
+            let inj = run(&MeterDrift::new(0.03, 0.03).unwrap(), &a, &mut y, 0, 1);
+            let from = inj.onset;
+            // Smooth and decreasing; (1 − r) per month of calendar time.
+            assert!(y[from..].windows(2).all(|w| w[1] < w[0]));
+            let m = a.month_index(from);
+            let range = a.month_range(m);
+            let start = m as f64 + (from - range.start) as f64 / range.len() as f64;
+            for k in m..12 {
+                let last = a.month_range(k).end - 1;
+                let expected = 0.97f64.powf(k as f64 + 1.0 - start);
+                assert!(
+                    (y[last] - expected).abs() < 1e-9,
+                    "{resolution}: month {k}: {}",
+                    y[last]
+                );
+            }
+        }
+    }
+}

@@ -427,3 +427,85 @@ macro_rules! forward_injector {
     )*};
 }
 forward_injector!(&T, Box<T>, std::sync::Arc<T>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Streams};
+
+    fn with_ctx<T>(
+        resolution: Resolution,
+        months: usize,
+        normal: usize,
+        f: impl FnOnce(&InjectionContext<'_>) -> T,
+    ) -> T {
+        let axis = TimeAxis::new(YearMonth::new(2024, 1).unwrap(), months, resolution).unwrap();
+        let meter = Meter::blank();
+        let profile = MeterProfile {
+            class: CustomerClass::Residential,
+            baseline_kwh: 1.0,
+            monthly_growth: 0.0,
+        };
+        let ctx = InjectionContext::new(&meter, &profile, &axis).with_onset(OnsetWindow::new(normal));
+        f(&ctx)
+    }
+
+    #[test]
+    fn monthly_draws_are_the_onset_windows() {
+        with_ctx(Resolution::Monthly, 24, 3, |ctx| {
+            for seed in 0..50 {
+                let mut a = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
+                let mut b = a.clone();
+                assert_eq!(ctx.draw_onset(24, &mut a), ctx.onset.onset(24, &mut b));
+                assert_eq!(ctx.draw_window(24, 1, 6, &mut a), ctx.onset.window(24, 1, 6, &mut b));
+                assert_eq!(a, b, "the same numbers consumed");
+            }
+            assert_eq!(ctx.align_to_day(17), 17);
+            assert_eq!(ctx.months_to_periods(5, 3), 3);
+        });
+    }
+
+    #[test]
+    fn interval_onsets_fall_at_midnight_after_the_normal_periods() {
+        for resolution in [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes] {
+            let per_day = resolution.intervals_per_day().unwrap();
+            // 3 hours (or days) normal, not a whole number of days at hourly resolution.
+            with_ctx(resolution, 2, 3, |ctx| {
+                let len = ctx.axis.len();
+                let mut rng = Streams::new(1).stream(Purpose::AnomalyInjection, 0);
+                for _ in 0..200 {
+                    let onset = ctx.draw_onset(len, &mut rng);
+                    assert!(
+                        onset >= 3 && onset < len && onset % per_day == 0,
+                        "{resolution}: {onset}"
+                    );
+                    let (start, end) = ctx.draw_window(len, 1, 2, &mut rng);
+                    assert!(start % per_day == 0 && (end + 1) % per_day == 0 && end < len);
+                    assert!(end - start < 60 * per_day);
+                }
+                assert_eq!(ctx.months_to_periods(0, 1), 31 * per_day);
+                assert_eq!(ctx.months_to_periods(31 * per_day + 5, 1), 29 * per_day);
+                assert_eq!(ctx.months_to_periods(0, 2), len);
+                assert_eq!(
+                    ctx.months_to_periods(len, 1),
+                    (30.436875 * per_day as f64).round() as usize
+                );
+            });
+            // More normal periods than the series: the last day.
+            with_ctx(resolution, 1, 10_000, |ctx| {
+                let len = ctx.axis.len();
+                let mut rng = Streams::new(1).stream(Purpose::AnomalyInjection, 0);
+                assert_eq!(ctx.draw_onset(len, &mut rng), len - per_day);
+            });
+        }
+        with_ctx(Resolution::Hourly, 1, 0, |ctx| {
+            assert_eq!(ctx.align_to_day(47), 24);
+            assert_eq!(ctx.align_to_day(48), 48);
+            // A window in the middle of the only day: the drawn hour itself.
+            let ctx = ctx.with_onset(OnsetWindow::new(5));
+            let mut rng = Streams::new(2).stream(Purpose::AnomalyInjection, 0);
+            let onset = ctx.draw_onset(24, &mut rng);
+            assert!((5..24).contains(&onset));
+        });
+    }
+}

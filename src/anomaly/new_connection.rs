@@ -65,3 +65,25 @@ impl AnomalyInjector for NewConnection {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn connection_is_at_midnight_after_whole_days_of_zeros() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 3);
+            for normal in [0, 1] {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&NewConnection::new(), &a, &mut y, normal, 6);
+                let c = inj.end.unwrap() + 1;
+                assert_eq!(inj.onset, 0);
+                assert!(c >= a.intervals_per_day().unwrap());
+                assert!(y[..c].iter().all(|&v| v == 0.0) && y[c..] == x[c..], "{resolution}");
+            }
+        }
+    }
+}

@@ -132,3 +132,28 @@ impl AnomalyInjector for Outage {
         Ok(Injection::window(AnomalyType::OUTAGE, onset, end, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn outages_are_whole_dead_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 6);
+            let per_day = a.intervals_per_day().unwrap();
+            for seed in 0..10 {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&Outage::default(), &a, &mut y, 2, seed);
+                let end = inj.end.unwrap();
+                assert!(y[inj.onset..=end].iter().all(|&v| v == 0.0), "{resolution}");
+                assert!(y[..inj.onset].iter().chain(&y[end + 1..]).all(|&v| v > 0.0));
+                // At most two months; at least a day.
+                let days = (end + 1 - inj.onset) / per_day;
+                assert!((1..=62).contains(&days), "{days}");
+            }
+        }
+    }
+}

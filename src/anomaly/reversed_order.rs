@@ -64,3 +64,30 @@ impl AnomalyInjector for ReversedOrder {
         Ok(Injection::from_onset(AnomalyType::REVERSED_ORDER, onset, true))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn each_day_is_reversed_and_twice_restores_it() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 2);
+            let per_day = a.intervals_per_day().unwrap();
+            let unit = if per_day == 1 { 7 } else { per_day };
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&ReversedOrder::new(), &a, &mut y, 1, 5);
+            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
+            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
+                let mut reversed = before.to_vec();
+                reversed.reverse();
+                assert_eq!(after, &reversed[..], "{resolution}");
+            }
+            let again = run(&ReversedOrder::new(), &a, &mut y, 1, 5);
+            assert_eq!(again.onset, inj.onset);
+            assert_eq!(x, y, "{resolution}: twice is the identity");
+        }
+    }
+}

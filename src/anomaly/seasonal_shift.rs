@@ -99,3 +99,26 @@ impl AnomalyInjector for SeasonalShift {
         Ok(Injection::from_onset(AnomalyType::SEASONAL_SHIFT, onset, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn shifts_count_calendar_months_of_whole_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&SeasonalShift::new(2, 2).unwrap(), &a, &mut y, 3, 4);
+            let tail = &x[inj.onset..];
+            let mut expected = tail.to_vec();
+            let m = a.month_index(inj.onset);
+            let s = a.month_range(m + 2).start - a.month_range(m).start;
+            assert_eq!(s % a.intervals_per_day().unwrap(), 0);
+            expected.rotate_right(s % tail.len());
+            assert_eq!(&y[inj.onset..], &expected[..], "{resolution}");
+        }
+    }
+}

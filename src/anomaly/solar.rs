@@ -135,3 +135,51 @@ impl AnomalyInjector for SolarInstall {
         Ok(Injection::from_onset(AnomalyType::SOLAR_INSTALL, onset, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{axis, readings, run};
+    use crate::time::Resolution;
+
+    #[test]
+    fn daylight_is_a_bell_from_six_to_eighteen() {
+        let hourly: Vec<f64> = (0..24).map(|k| daylight(k, 24)).collect();
+        assert!(hourly[..6].iter().chain(&hourly[18..]).all(|&g| g == 0.0));
+        assert!(hourly[6..18].iter().all(|&g| g > 0.0));
+        assert_eq!(hourly[11], hourly[12]);
+        assert!(hourly[11] > hourly[8] && hourly[8] > hourly[6]);
+    }
+
+    #[test]
+    fn solar_only_reduces_daytime_readings() {
+        for resolution in [Resolution::Hourly, Resolution::FifteenMinutes] {
+            let a = axis(resolution, 3);
+            let per_day = a.intervals_per_day().unwrap();
+            for seed in 0..10 {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&SolarInstall::default(), &a, &mut y, 1, seed);
+                for t in 0..a.len() {
+                    let hour = (t % per_day) * 24 / per_day;
+                    if t < inj.onset || !(6..18).contains(&hour) {
+                        assert_eq!(x[t], y[t], "{resolution} period {t}");
+                    } else {
+                        assert!(y[t] >= 0.0 && y[t] < x[t], "{resolution} period {t}");
+                    }
+                }
+                // Midday readings fall to zero for these flat readings: exported energy is not counted.
+                assert!(y[inj.onset..].contains(&0.0));
+            }
+        }
+    }
+
+    #[test]
+    fn daily_solar_scales_days_as_monthly() {
+        let a = axis(Resolution::Daily, 3);
+        let x = readings(&a);
+        let mut y = x.clone();
+        let inj = run(&SolarInstall::new(0.5, 0.5).unwrap(), &a, &mut y, 1, 1);
+        assert!((inj.onset..a.len()).all(|t| (y[t] - 0.5 * x[t]).abs() < 1e-12));
+    }
+}

@@ -131,3 +131,33 @@ impl AnomalyInjector for Spike {
         Ok(Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn bursts_last_calendar_months_with_one_multiplier_per_day() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 8);
+            let per_day = a.intervals_per_day().unwrap();
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&Spike::new(2.0, 5.0, 2, 2).unwrap(), &a, &mut y, 1, 9);
+            let end = inj.end.unwrap();
+            let days = (end + 1 - inj.onset) / per_day;
+            assert!((59..=62).contains(&days) || end == a.len() - 1, "{days}");
+            for t in inj.onset..=end {
+                let m = y[t] / x[t];
+                let day_start = t - t % per_day;
+                assert!((2.0 - 1e-9..5.0 + 1e-9).contains(&m));
+                assert!(
+                    (y[day_start] / x[day_start] - m).abs() < 1e-9,
+                    "{resolution}: one multiplier per day"
+                );
+            }
+            assert_eq!(&x[end + 1..], &y[end + 1..]);
+        }
+    }
+}

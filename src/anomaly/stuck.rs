@@ -68,3 +68,24 @@ impl AnomalyInjector for StuckMeter {
         Ok(Injection::from_onset(AnomalyType::STUCK_METER, onset, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn a_stuck_meter_repeats_the_last_normal_days_mean_reading() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 3);
+            let per_day = a.intervals_per_day().unwrap();
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&StuckMeter::new(), &a, &mut y, 1, 2);
+            let last_day = mean(&x[inj.onset - per_day..inj.onset]);
+            assert!(y[inj.onset..].iter().all(|&v| v == last_day), "{resolution}");
+            assert!(last_day > 0.0);
+            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
+        }
+    }
+}

@@ -124,3 +124,25 @@ impl AnomalyInjector for Vacancy {
         Ok(Injection::window(AnomalyType::VACANCY, onset, end, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn vacancies_are_whole_near_zero_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let per_day = a.intervals_per_day().unwrap();
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&Vacancy::default(), &a, &mut y, 3, 12);
+            let end = inj.end.unwrap();
+            let days = (end + 1 - inj.onset) / per_day;
+            assert!((59..=184).contains(&days) || end == a.len() - 1, "{days}");
+            assert!((inj.onset..=end).all(|t| y[t] <= 0.05 * x[t]), "{resolution}");
+            assert_eq!(&x[end + 1..], &y[end + 1..]);
+        }
+    }
+}

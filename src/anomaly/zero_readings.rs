@@ -129,3 +129,59 @@ impl AnomalyInjector for ZeroReadings {
         Ok(Injection::window(AnomalyType::ZERO_READINGS, onset, end, true))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{axis, readings, run};
+    use crate::time::Resolution;
+
+    #[test]
+    fn minimum_off_window_is_four_hours() {
+        assert_eq!(min_off_intervals(24), 4);
+        assert_eq!(min_off_intervals(96), 16);
+        assert_eq!(min_off_intervals(1), 1);
+    }
+
+    #[test]
+    fn each_day_of_the_window_has_one_off_window_of_at_least_four_hours() {
+        for resolution in [Resolution::Hourly, Resolution::FifteenMinutes] {
+            let a = axis(resolution, 4);
+            let per_day = a.intervals_per_day().unwrap();
+            for seed in 0..20 {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&ZeroReadings::new(1, 2).unwrap(), &a, &mut y, 1, seed);
+                let end = inj.end.unwrap();
+                assert!(inj.onset >= a.month_range(1).start);
+                // One to two calendar months of days from the onset (cut at the series' end).
+                let days = (end + 1 - inj.onset) / per_day;
+                assert!((28..=62).contains(&days) || end == a.len() - 1, "{days} days");
+                for (t, (&before, &after)) in x.iter().zip(&y).enumerate() {
+                    if t < inj.onset || t > end {
+                        assert_eq!(before, after, "{resolution} period {t} outside the window");
+                    }
+                }
+                for day in y[inj.onset..=end].chunks(per_day) {
+                    let zeros: Vec<usize> = (0..per_day).filter(|&k| day[k] == 0.0).collect();
+                    assert!(zeros.len() >= per_day / 6, "{resolution}: {} zeros", zeros.len());
+                    assert_eq!(
+                        zeros.last().unwrap() - zeros[0] + 1,
+                        zeros.len(),
+                        "one contiguous window"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn daily_windows_zero_whole_days() {
+        let a = axis(Resolution::Daily, 6);
+        let mut y = readings(&a);
+        let inj = run(&ZeroReadings::default(), &a, &mut y, 3, 4);
+        let end = inj.end.unwrap();
+        assert!(y[inj.onset..=end].iter().all(|&v| v == 0.0));
+        assert!(y[..inj.onset].iter().chain(&y[end + 1..]).all(|&v| v > 0.0));
+    }
+}
