@@ -25,6 +25,9 @@ use crate::rng::StreamRng;
 /// utilities' loss-reduction teams; it differs from h1 by its abrupt, deep
 /// drop.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, MeterBypass};

@@ -26,6 +26,9 @@ use crate::rng::StreamRng;
 /// Smart Grid 7(1), 216–226, 2016, attack h1 (applied there to the whole day;
 /// here from the onset on).
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]): the paper's h1 on every day from then on.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, ConstantFactor};

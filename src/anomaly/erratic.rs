@@ -28,6 +28,9 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `erratic_pattern` anomaly.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]), with its own `z_t` per reading (the noise largely averages out in the monthly sums).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, ErraticPattern};

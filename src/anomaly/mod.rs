@@ -24,6 +24,14 @@
 //! never labelled as anomalies: `vacancy` ([`Vacancy`]), `new_connection`
 //! ([`NewConnection`]), `solar_install` ([`SolarInstall`]), `outage` ([`Outage`]).
 //!
+//! At the interval resolutions (daily, hourly, 15 minutes) the injectors act
+//! on the interval readings: onsets fall at local midnight
+//! ([`InjectionContext::draw_onset`]), durations count calendar months
+//! ([`InjectionContext::draw_window`]), Jokar et al.'s h2 and h4–h6 work per
+//! day as in the paper (per week at daily resolution), solar generation
+//! follows the daylight hours. Each injector's documentation says how; the
+//! monthly behaviour is unchanged.
+//!
 //! Jokar, Arianpoo & Leung, "Electricity Theft Detection in AMI Using
 //! Customers' Consumption Patterns", IEEE Transactions on Smart Grid 7(1),
 //! 216–226, 2016. `docs/anomalies.md` shows every type with a plot.

@@ -24,6 +24,9 @@ use crate::rng::StreamRng;
 /// current coil, one phase disconnected on a polyphase meter), a case
 /// commonly reported by utilities. The formula is h1's with a milder range.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, TamperedMeter};
