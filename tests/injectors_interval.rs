@@ -204,7 +204,7 @@ fn solar_never_touches_night_hours() {
             let mut reduced = 0.0;
             for t in 0..a.len() {
                 let minutes = (t % per_day) * 24 * 60 / per_day;
-                let night = minutes < 6 * 60 || minutes >= 18 * 60;
+                let night = !(6 * 60..18 * 60).contains(&minutes);
                 if t < inj.onset || night {
                     assert_eq!(x[t], y[t], "{resolution}: period {t}");
                 } else {
