@@ -15,7 +15,7 @@
 //! 128-bit state is derived from the key with the SplitMix64 finaliser
 //! (Steele, Lea & Flood 2014), so neighbouring keys give unrelated streams.
 
-use rand::RngCore;
+use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 /// What a stream is used for. Each purpose has its own fixed tag, so streams
@@ -157,8 +157,28 @@ pub(crate) fn splitmix64(x: u64) -> u64 {
 /// Implements [`rand::RngCore`], so every `rand::Rng` method and every
 /// `rand_distr` distribution works on it (use the re-exported
 /// [`ghostload::rand`](crate::rand) to get the matching version).
+///
+/// Also [`rand::SeedableRng`], for calling a component outside a pipeline
+/// (testing an injector at an interval resolution, say): such a stream is
+/// PCG-64 MCG seeded directly, not one of a dataset's keyed streams.
+///
+/// ```
+/// use ghostload::rand::{Rng, SeedableRng};
+/// use ghostload::rng::StreamRng;
+/// let mut a = StreamRng::seed_from_u64(7);
+/// let mut b = StreamRng::seed_from_u64(7);
+/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRng(Pcg64Mcg);
+
+impl SeedableRng for StreamRng {
+    type Seed = <Pcg64Mcg as SeedableRng>::Seed;
+
+    fn from_seed(seed: Self::Seed) -> Self {
+        StreamRng(Pcg64Mcg::from_seed(seed))
+    }
+}
 
 impl RngCore for StreamRng {
     #[inline]

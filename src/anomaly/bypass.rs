@@ -25,6 +25,9 @@ use crate::rng::StreamRng;
 /// utilities' loss-reduction teams; it differs from h1 by its abrupt, deep
 /// drop.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, MeterBypass};
@@ -84,7 +87,7 @@ impl MeterBypass {
 
 impl AnomalyInjector for MeterBypass {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let beta = uniform(rng, self.residual_min, self.residual_max);
         scale_from(series, onset, beta);
         Ok(Injection::from_onset(AnomalyType::METER_BYPASS, onset, true))

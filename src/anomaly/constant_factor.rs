@@ -26,6 +26,9 @@ use crate::rng::StreamRng;
 /// Smart Grid 7(1), 216–226, 2016, attack h1 (applied there to the whole day;
 /// here from the onset on).
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]): the paper's h1 on every day from then on.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, ConstantFactor};
@@ -86,7 +89,7 @@ impl ConstantFactor {
 
 impl AnomalyInjector for ConstantFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let alpha = uniform(rng, self.alpha_min, self.alpha_max);
         scale_from(series, onset, alpha);
         Ok(Injection::from_onset(AnomalyType::CONSTANT_FACTOR, onset, true))

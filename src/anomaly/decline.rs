@@ -1,5 +1,6 @@
 //! The design's default anomaly: a gradual low-consumption decline.
 
+use super::days::for_each_month_position;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
 use crate::error::Result;
@@ -18,6 +19,12 @@ use crate::rng::StreamRng;
 /// `0.3 − 0.2 · month / T` for months 1..T: the meter reports 28 % of true
 /// consumption in the first month and 10 % in the last. It models a meter
 /// being tampered with ever more boldly. Type `low_consumption`, theft.
+///
+/// **At interval resolutions** the factor follows calendar time, smoothly:
+/// `(t + 1) / T` becomes the months elapsed at the end of interval `t` over
+/// the months of the series (`m + k / n` for the `k`-th of the `n` intervals
+/// of month `m`), so the factor reaches the monthly value at the end of each
+/// month and `end` at the last interval, without monthly steps.
 ///
 /// ```
 /// use ghostload::GradualDecline;
@@ -61,10 +68,18 @@ impl GradualDecline {
 }
 
 impl AnomalyInjector for GradualDecline {
-    fn inject(&self, series: &mut [f64], _ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection> {
+    fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, _rng: &mut StreamRng) -> Result<Injection> {
         let len = series.len();
-        for (t, v) in series.iter_mut().enumerate() {
-            *v *= self.factor(t, len);
+        if ctx.intervals_per_day().is_none() {
+            for (t, v) in series.iter_mut().enumerate() {
+                *v *= self.factor(t, len);
+            }
+        } else {
+            let mut total = 0.0;
+            for_each_month_position(ctx.axis, len.saturating_sub(1), len, |_, m| total = m);
+            for_each_month_position(ctx.axis, 0, len, |t, m| {
+                series[t] *= self.start - (self.start - self.end) * m / total;
+            });
         }
         Ok(Injection {
             anomaly_type: AnomalyType::LOW_CONSUMPTION,
@@ -97,5 +112,23 @@ mod tests {
             GradualDecline::new(f64::NAN, 0.1).unwrap_err().field(),
             "low_consumption.start"
         );
+    }
+
+    #[test]
+    fn interval_decline_meets_the_monthly_factor_at_each_month_end() {
+        use crate::anomaly::days::testkit::{INTERVALS, axis, run};
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let mut y = vec![1.0; a.len()];
+            let d = GradualDecline::default();
+            let inj = run(&d, &a, &mut y, 3, 1);
+            assert_eq!(inj.onset, 0);
+            assert!(y.windows(2).all(|w| w[1] < w[0]), "{resolution}: smooth decline");
+            for m in 0..12 {
+                let last = a.month_range(m).end - 1;
+                assert!((y[last] - d.factor(m, 12)).abs() < 1e-12, "{resolution} month {m}");
+            }
+            assert!((y[a.len() - 1] - 0.1).abs() < 1e-12);
+        }
     }
 }

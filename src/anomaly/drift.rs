@@ -1,5 +1,6 @@
 //! Slow multiplicative meter drift.
 
+use super::days::{for_each_month_position, month_position};
 use super::params::{check_interval, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
@@ -23,6 +24,12 @@ use crate::rng::StreamRng;
 /// electromechanical meters commonly run slow).
 ///
 /// Source: the ghostload design's `drift` anomaly.
+///
+/// **At interval resolutions** the rate stays a rate per month of calendar
+/// time and the drift is smooth: interval `t` is multiplied by
+/// `(1 − r)^(months from the onset to the end of t)` (fractional months:
+/// `m + k / n` for the `k`-th of the `n` intervals of month `m`), so after
+/// a year the meter registers what it registers after twelve monthly periods.
 ///
 /// # Example
 /// ```
@@ -81,13 +88,50 @@ impl MeterDrift {
 
 impl AnomalyInjector for MeterDrift {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.rate_min, self.rate_max);
-        let mut factor = 1.0;
-        for v in series.iter_mut().skip(onset) {
-            factor *= keep;
-            *v *= factor;
+        if ctx.intervals_per_day().is_none() {
+            let mut factor = 1.0;
+            for v in series.iter_mut().skip(onset) {
+                factor *= keep;
+                *v *= factor;
+            }
+        } else {
+            let start = month_position(ctx.axis, onset);
+            for_each_month_position(ctx.axis, onset, series.len(), |t, m| {
+                series[t] *= keep.powf(m - start);
+            });
         }
         Ok(Injection::from_onset(AnomalyType::METER_DRIFT, onset, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, run};
+
+    #[test]
+    fn drift_compounds_per_calendar_month() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let mut y = vec![1.0; a.len()];
+            let inj = run(&MeterDrift::new(0.03, 0.03).unwrap(), &a, &mut y, 0, 1);
+            let from = inj.onset;
+            // Smooth and decreasing; (1 − r) per month of calendar time.
+            assert!(y[from..].windows(2).all(|w| w[1] < w[0]));
+            let m = a.month_index(from);
+            let range = a.month_range(m);
+            let start = m as f64 + (from - range.start) as f64 / range.len() as f64;
+            for k in m..12 {
+                let last = a.month_range(k).end - 1;
+                let expected = 0.97f64.powf(k as f64 + 1.0 - start);
+                assert!(
+                    (y[last] - expected).abs() < 1e-9,
+                    "{resolution}: month {k}: {}",
+                    y[last]
+                );
+            }
+        }
     }
 }

@@ -28,6 +28,9 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `erratic_pattern` anomaly.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]), with its own `z_t` per reading (the noise largely averages out in the monthly sums).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, ErraticPattern};
@@ -84,7 +87,7 @@ impl ErraticPattern {
 
 impl AnomalyInjector for ErraticPattern {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let sigma = uniform(rng, self.sigma_min, self.sigma_max);
         for v in series.iter_mut().skip(onset) {
             let z: f64 = rng.sample(StandardNormal);

@@ -1,5 +1,6 @@
 //! Jokar et al.'s attack h5: the flat mean every period.
 
+use super::days::pattern_unit;
 use super::params::mean;
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::Result;
@@ -24,6 +25,13 @@ use crate::rng::StreamRng;
 /// attack h5 (the day's mean in every reading there; the mean over the
 /// affected periods here).
 ///
+/// **At interval resolutions** it is the paper's attack: at hourly and
+/// 15-minute resolutions every day from the onset day on reports its own
+/// mean in each reading (a flat day; each day's total kept). At daily
+/// resolution a day has one reading, so the unit is the week: each 7-day
+/// block from the onset day (the last one possibly shorter) reports its
+/// mean every day, flattening the weekday/weekend pattern.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, FlatMean};
@@ -47,11 +55,45 @@ impl FlatMean {
 
 impl AnomalyInjector for FlatMean {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         if let Some(tail) = series.get_mut(onset..) {
-            let m = mean(tail);
-            tail.fill(m);
+            match pattern_unit(ctx) {
+                None => {
+                    let m = mean(tail);
+                    tail.fill(m);
+                }
+                Some(unit) => {
+                    for block in tail.chunks_mut(unit) {
+                        let m = mean(block);
+                        block.fill(m);
+                    }
+                }
+            }
         }
         Ok(Injection::from_onset(AnomalyType::FLAT_MEAN, onset, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn each_day_is_flat_at_its_own_mean() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 2);
+            let per_day = a.intervals_per_day().unwrap();
+            let unit = if per_day == 1 { 7 } else { per_day };
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&FlatMean::new(), &a, &mut y, 1, 8);
+            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
+            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
+                let total: f64 = before.iter().sum();
+                assert!((after.iter().sum::<f64>() - total).abs() < 1e-9 * total, "{resolution}");
+                assert!(after.iter().all(|&v| v == after[0]));
+            }
+        }
     }
 }

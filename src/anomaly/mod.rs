@@ -24,12 +24,21 @@
 //! never labelled as anomalies: `vacancy` ([`Vacancy`]), `new_connection`
 //! ([`NewConnection`]), `solar_install` ([`SolarInstall`]), `outage` ([`Outage`]).
 //!
+//! At the interval resolutions (daily, hourly, 15 minutes) the injectors act
+//! on the interval readings: onsets fall at local midnight
+//! ([`InjectionContext::draw_onset`]), durations count calendar months
+//! ([`InjectionContext::draw_window`]), Jokar et al.'s h2 and h4–h6 work per
+//! day as in the paper (per week at daily resolution), solar generation
+//! follows the daylight hours. Each injector's documentation says how; the
+//! monthly behaviour is unchanged.
+//!
 //! Jokar, Arianpoo & Leung, "Electricity Theft Detection in AMI Using
 //! Customers' Consumption Patterns", IEEE Transactions on Smart Grid 7(1),
 //! 216–226, 2016. `docs/anomalies.md` shows every type with a plot.
 
 mod bypass;
 mod constant_factor;
+mod days;
 mod decline;
 mod drift;
 mod erratic;
@@ -76,6 +85,8 @@ pub use zero_readings::ZeroReadings;
 
 use std::fmt::Debug;
 
+use rand::Rng;
+
 use crate::consumption::MeterProfile;
 use crate::error::{ConfigError, Error, Result};
 use crate::model::{AnomalyType, CustomerClass, Meter};
@@ -115,6 +126,123 @@ impl<'a> InjectionContext<'a> {
     pub fn with_onset(mut self, onset: OnsetWindow) -> Self {
         self.onset = onset;
         self
+    }
+
+    /// Periods per day of the series: `None` at monthly resolution, `Some(1)`
+    /// daily, `Some(24)` hourly, `Some(96)` at 15 minutes (the axis' value).
+    #[must_use]
+    pub fn intervals_per_day(&self) -> Option<usize> {
+        self.axis.intervals_per_day()
+    }
+
+    /// The first period (local midnight) of the day that `period` falls in;
+    /// `period` itself at monthly resolution.
+    ///
+    /// The axis starts at local midnight, so day `d` holds periods
+    /// `d · ipd .. (d + 1) · ipd` with `ipd` = [`intervals_per_day`](Self::intervals_per_day).
+    #[must_use]
+    pub fn align_to_day(&self, period: usize) -> usize {
+        match self.intervals_per_day() {
+            Some(per_day) if per_day > 1 => period - period % per_day,
+            _ => period,
+        }
+    }
+
+    /// Draws an onset from [`onset`](Self::onset) for a series of `len`
+    /// periods, at the start of a day at interval resolutions.
+    ///
+    /// At monthly resolution this is exactly [`OnsetWindow::onset`] (the same
+    /// draw from `rng`). At interval resolutions the drawn period is moved
+    /// back to the start of its day, or on to the start of the next day when
+    /// that would leave fewer than `min_normal_periods` normal periods. Only
+    /// when no day starts between `min_normal_periods` and the end of the
+    /// series does the onset differ: the start of the last day when the
+    /// series is not longer than `min_normal_periods` (the window's clamp),
+    /// the drawn period itself otherwise (a window not counted in whole days).
+    /// Each day is equally likely (the days of the pipeline's window, which
+    /// counts whole months, are all whole).
+    ///
+    /// ```
+    /// use ghostload::anomaly::OnsetWindow;
+    /// use ghostload::{InjectionContext, Resolution, TimeAxis, YearMonth};
+    /// # let data = ghostload::Pipeline::builder().config(ghostload::GeneratorConfig { num_meters: 10, num_transformers: 1, ..Default::default() }).build()?.generate()?;
+    /// # let meter = &data.meters()[0];
+    /// # let profile = ghostload::MeterProfile { class: meter.customer_class, baseline_kwh: 100.0, monthly_growth: 0.0 };
+    /// let axis = TimeAxis::new(YearMonth::new(2024, 1)?, 2, Resolution::Hourly)?;
+    /// let ctx = InjectionContext::new(meter, &profile, &axis).with_onset(OnsetWindow::new(31 * 24));
+    /// let mut rng = rand_pcg::Pcg64Mcg::new(5);
+    /// let onset = ctx.draw_onset(axis.len(), &mut rng);
+    /// assert_eq!(onset % 24, 0); // local midnight
+    /// assert!(onset >= 31 * 24 && onset < axis.len()); // in February
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    pub fn draw_onset<R: Rng + ?Sized>(&self, len: usize, rng: &mut R) -> usize {
+        let drawn = self.onset.onset(len, rng);
+        let per_day = match self.intervals_per_day() {
+            Some(per_day) if per_day > 1 => per_day,
+            _ => return drawn,
+        };
+        let normal = self.onset.min_normal_periods();
+        let start = drawn - drawn % per_day;
+        if normal >= len {
+            // Clamped window: the anomaly covers the last day.
+            let last = len.saturating_sub(1);
+            return last - last % per_day;
+        }
+        if start >= normal {
+            return start;
+        }
+        // `start < normal <= drawn < start + per_day`: the next day, if any.
+        match start.checked_add(per_day) {
+            Some(next) if next < len => next,
+            _ => drawn,
+        }
+    }
+
+    /// Draws an event window for a series of `len` periods whose duration
+    /// is `min_months ..= max_months` calendar months, returned as
+    /// `(onset, end)` periods with `end < len`.
+    ///
+    /// At monthly resolution this is exactly [`OnsetWindow::window`] (the
+    /// same draws). At interval resolutions the onset comes from
+    /// [`draw_onset`](Self::draw_onset), the number of months `d` is drawn
+    /// as there, and the window lasts [`months_to_periods`](Self::months_to_periods)`(onset, d)`
+    /// periods, whole days, so it ends at the end of a day (or of the series).
+    pub fn draw_window<R: Rng + ?Sized>(
+        &self,
+        len: usize,
+        min_months: usize,
+        max_months: usize,
+        rng: &mut R,
+    ) -> (usize, usize) {
+        if self.intervals_per_day().is_none() {
+            return self.onset.window(len, min_months, max_months, rng);
+        }
+        let onset = self.draw_onset(len, rng);
+        let min_months = min_months.max(1);
+        let months = rng.random_range(min_months..=max_months.max(min_months));
+        let span = self.months_to_periods(onset, months).max(1);
+        let end = onset.saturating_add(span - 1).min(len.saturating_sub(1));
+        (onset, end)
+    }
+
+    /// How many periods `months` calendar months last from period `from`:
+    /// `months` at monthly resolution; at interval resolutions the periods
+    /// from the start of `from`'s month to the start of the month `months`
+    /// later (whole days: e.g. 31 × 24 for one month from a January hour).
+    /// Past the end of the axis a month counts 30.436875 days (the Gregorian mean).
+    #[must_use]
+    pub fn months_to_periods(&self, from: usize, months: usize) -> usize {
+        let Some(per_day) = self.intervals_per_day() else {
+            return months;
+        };
+        if from < self.axis.len() {
+            let m = self.axis.month_index(from);
+            let months = months.min(TimeAxis::MAX_PERIODS);
+            self.axis.month_range(m + months).start - self.axis.month_range(m).start
+        } else {
+            (months as f64 * days::MEAN_MONTH_DAYS * per_day as f64).round() as usize
+        }
     }
 }
 
@@ -307,3 +435,85 @@ macro_rules! forward_injector {
     )*};
 }
 forward_injector!(&T, Box<T>, std::sync::Arc<T>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Streams};
+
+    fn with_ctx<T>(
+        resolution: Resolution,
+        months: usize,
+        normal: usize,
+        f: impl FnOnce(&InjectionContext<'_>) -> T,
+    ) -> T {
+        let axis = TimeAxis::new(YearMonth::new(2024, 1).unwrap(), months, resolution).unwrap();
+        let meter = Meter::blank();
+        let profile = MeterProfile {
+            class: CustomerClass::Residential,
+            baseline_kwh: 1.0,
+            monthly_growth: 0.0,
+        };
+        let ctx = InjectionContext::new(&meter, &profile, &axis).with_onset(OnsetWindow::new(normal));
+        f(&ctx)
+    }
+
+    #[test]
+    fn monthly_draws_are_the_onset_windows() {
+        with_ctx(Resolution::Monthly, 24, 3, |ctx| {
+            for seed in 0..50 {
+                let mut a = Streams::new(seed).stream(Purpose::AnomalyInjection, 0);
+                let mut b = a.clone();
+                assert_eq!(ctx.draw_onset(24, &mut a), ctx.onset.onset(24, &mut b));
+                assert_eq!(ctx.draw_window(24, 1, 6, &mut a), ctx.onset.window(24, 1, 6, &mut b));
+                assert_eq!(a, b, "the same numbers consumed");
+            }
+            assert_eq!(ctx.align_to_day(17), 17);
+            assert_eq!(ctx.months_to_periods(5, 3), 3);
+        });
+    }
+
+    #[test]
+    fn interval_onsets_fall_at_midnight_after_the_normal_periods() {
+        for resolution in [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes] {
+            let per_day = resolution.intervals_per_day().unwrap();
+            // 3 hours (or days) normal, not a whole number of days at hourly resolution.
+            with_ctx(resolution, 2, 3, |ctx| {
+                let len = ctx.axis.len();
+                let mut rng = Streams::new(1).stream(Purpose::AnomalyInjection, 0);
+                for _ in 0..200 {
+                    let onset = ctx.draw_onset(len, &mut rng);
+                    assert!(
+                        onset >= 3 && onset < len && onset % per_day == 0,
+                        "{resolution}: {onset}"
+                    );
+                    let (start, end) = ctx.draw_window(len, 1, 2, &mut rng);
+                    assert!(start % per_day == 0 && (end + 1) % per_day == 0 && end < len);
+                    assert!(end - start < 60 * per_day);
+                }
+                assert_eq!(ctx.months_to_periods(0, 1), 31 * per_day);
+                assert_eq!(ctx.months_to_periods(31 * per_day + 5, 1), 29 * per_day);
+                assert_eq!(ctx.months_to_periods(0, 2), len);
+                assert_eq!(
+                    ctx.months_to_periods(len, 1),
+                    (30.436875 * per_day as f64).round() as usize
+                );
+            });
+            // More normal periods than the series: the last day.
+            with_ctx(resolution, 1, 10_000, |ctx| {
+                let len = ctx.axis.len();
+                let mut rng = Streams::new(1).stream(Purpose::AnomalyInjection, 0);
+                assert_eq!(ctx.draw_onset(len, &mut rng), len - per_day);
+            });
+        }
+        with_ctx(Resolution::Hourly, 1, 0, |ctx| {
+            assert_eq!(ctx.align_to_day(47), 24);
+            assert_eq!(ctx.align_to_day(48), 48);
+            // A window in the middle of the only day: the drawn hour itself.
+            let ctx = ctx.with_onset(OnsetWindow::new(5));
+            let mut rng = Streams::new(2).stream(Purpose::AnomalyInjection, 0);
+            let onset = ctx.draw_onset(24, &mut rng);
+            assert!((5..24).contains(&onset));
+        });
+    }
+}

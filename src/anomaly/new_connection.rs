@@ -21,6 +21,11 @@ use crate::rng::StreamRng;
 /// Looks like a meter that started reporting after a bypass was removed;
 /// a false-positive trap for detectors that compare a meter with its own past.
 ///
+/// **At interval resolutions** the connection is at local midnight
+/// ([`InjectionContext::draw_onset`]), after at least one whole day of zeros:
+/// `c = max(onset, ipd)`, so the zeros are whole days and the event ends at
+/// the end of the day before the connection.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, NewConnection};
@@ -44,7 +49,11 @@ impl NewConnection {
 
 impl AnomalyInjector for NewConnection {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let connected = ctx.onset.onset(series.len(), rng).max(1).min(series.len());
+        let first_day = match ctx.intervals_per_day() {
+            Some(per_day) => per_day.max(1),
+            None => 1,
+        };
+        let connected = ctx.draw_onset(series.len(), rng).max(first_day).min(series.len());
         if let Some(before) = series.get_mut(..connected) {
             before.fill(0.0);
         }
@@ -54,5 +63,27 @@ impl AnomalyInjector for NewConnection {
             end: Some(connected.saturating_sub(1)),
             is_theft: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn connection_is_at_midnight_after_whole_days_of_zeros() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 3);
+            for normal in [0, 1] {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&NewConnection::new(), &a, &mut y, normal, 6);
+                let c = inj.end.unwrap() + 1;
+                assert_eq!(inj.onset, 0);
+                assert!(c >= a.intervals_per_day().unwrap());
+                assert!(y[..c].iter().all(|&v| v == 0.0) && y[c..] == x[c..], "{resolution}");
+            }
+        }
     }
 }

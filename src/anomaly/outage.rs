@@ -21,6 +21,15 @@ use crate::rng::StreamRng;
 /// monthly period). Onset: [`OnsetWindow`](super::OnsetWindow). Type
 /// `outage`, not theft; never in the anomaly labels.
 ///
+/// **At interval resolutions** an outage is what it is on the ground: whole
+/// days without supply, every reading 0. The window of `d` calendar months
+/// is drawn as at monthly resolution ([`InjectionContext::draw_window`],
+/// from the onset day's midnight), then one retained share `r` for the
+/// window, and the outage takes the first `max(1, round((1 − r) · D))` of
+/// its `D` days: the energy lost matches the monthly model's on average
+/// (a share `1 − r` of the window), in one run of dead days. The event ends
+/// at the end of the last dead day.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, Outage};
@@ -105,10 +114,46 @@ impl Outage {
 
 impl AnomalyInjector for Outage {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
-        for v in series.iter_mut().take(end + 1).skip(onset) {
-            *v *= uniform(rng, self.retained_min, self.retained_max);
+        let (onset, end) = ctx.draw_window(series.len(), self.min_periods, self.max_periods, rng);
+        let Some(per_day) = ctx.intervals_per_day() else {
+            for v in series.iter_mut().take(end + 1).skip(onset) {
+                *v *= uniform(rng, self.retained_min, self.retained_max);
+            }
+            return Ok(Injection::window(AnomalyType::OUTAGE, onset, end, false));
+        };
+        let retained = uniform(rng, self.retained_min, self.retained_max);
+        let per_day = per_day.max(1);
+        let days = (end - onset) / per_day + 1;
+        let dead = (((1.0 - retained) * days as f64).round() as usize).clamp(1, days);
+        let end = onset.saturating_add(dead * per_day - 1).min(end);
+        if let Some(window) = series.get_mut(onset..=end) {
+            window.fill(0.0);
         }
         Ok(Injection::window(AnomalyType::OUTAGE, onset, end, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn outages_are_whole_dead_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 6);
+            let per_day = a.intervals_per_day().unwrap();
+            for seed in 0..10 {
+                let x = readings(&a);
+                let mut y = x.clone();
+                let inj = run(&Outage::default(), &a, &mut y, 2, seed);
+                let end = inj.end.unwrap();
+                assert!(y[inj.onset..=end].iter().all(|&v| v == 0.0), "{resolution}");
+                assert!(y[..inj.onset].iter().chain(&y[end + 1..]).all(|&v| v > 0.0));
+                // At most two months; at least a day.
+                let days = (end + 1 - inj.onset) / per_day;
+                assert!((1..=62).contains(&days), "{days}");
+            }
+        }
     }
 }

@@ -23,6 +23,9 @@ use crate::rng::StreamRng;
 /// slowed by a varying amount), harder to spot than a constant factor.
 /// Source: Jokar, Arianpoo & Leung, IEEE Trans. Smart Grid 7(1), 2016, attack h3.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]), a fresh `α_t` per reading: the paper's h3 on every day from then on.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, RandomFactor};
@@ -81,7 +84,7 @@ impl RandomFactor {
 
 impl AnomalyInjector for RandomFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         for v in series.iter_mut().skip(onset) {
             *v *= uniform(rng, self.alpha_min, self.alpha_max);
         }

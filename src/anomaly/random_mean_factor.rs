@@ -1,5 +1,6 @@
 //! Jokar et al.'s attack h4: a random factor times the meter's mean.
 
+use super::days::pattern_unit;
 use super::params::{check_interval, mean, uniform};
 use super::{AnomalyInjector, Injection, InjectionContext};
 use crate::error::ConfigError;
@@ -23,6 +24,13 @@ use crate::rng::StreamRng;
 /// Models a manipulated meter that reports a plausible but low figure
 /// unrelated to actual use. Source: Jokar, Arianpoo & Leung, IEEE Trans.
 /// Smart Grid 7(1), 2016, attack h4 (mean of the day there; of the series here).
+///
+/// **At interval resolutions** the mean is the paper's: at hourly and
+/// 15-minute resolutions each day from the onset day on reports
+/// `α_t · x̄_d`, with `x̄_d` that day's true mean reading and a fresh `α_t`
+/// per reading. At daily resolution a day has one reading (its "mean" would
+/// make this h3), so the unit is the week: 7-day blocks from the onset day
+/// (the last one possibly shorter), each reporting `α_t` times its own mean.
 ///
 /// # Example
 /// ```
@@ -80,11 +88,48 @@ impl RandomMeanFactor {
 
 impl AnomalyInjector for RandomMeanFactor {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
-        let m = mean(series);
-        for v in series.iter_mut().skip(onset) {
-            *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
+        let onset = ctx.draw_onset(series.len(), rng);
+        match pattern_unit(ctx) {
+            None => {
+                let m = mean(series);
+                for v in series.iter_mut().skip(onset) {
+                    *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
+                }
+            }
+            Some(unit) => {
+                let tail = series.get_mut(onset..).unwrap_or_default();
+                for block in tail.chunks_mut(unit) {
+                    let m = mean(block);
+                    for v in block {
+                        *v = uniform(rng, self.alpha_min, self.alpha_max) * m;
+                    }
+                }
+            }
         }
         Ok(Injection::from_onset(AnomalyType::RANDOM_MEAN_FACTOR, onset, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+    use crate::anomaly::params::mean;
+
+    #[test]
+    fn each_day_reports_shares_of_its_own_mean() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 2);
+            let per_day = a.intervals_per_day().unwrap();
+            let unit = if per_day == 1 { 7 } else { per_day };
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&RandomMeanFactor::new(0.3, 0.6).unwrap(), &a, &mut y, 1, 3);
+            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
+            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
+                let m = mean(before);
+                assert!(after.iter().all(|v| (0.3 * m - 1e-12..=0.6 * m + 1e-12).contains(v)));
+            }
+        }
     }
 }

@@ -26,6 +26,11 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `seasonal_shift` anomaly.
 ///
+/// **At interval resolutions** `s` counts calendar months: the tail is
+/// rotated by [`InjectionContext::months_to_periods`]`(onset, s)` intervals
+/// (the days of the `s` months from the onset's month), whole days, so every
+/// reading keeps its time of day and the year's pattern arrives `s` months late.
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, SeasonalShift};
@@ -82,8 +87,9 @@ impl SeasonalShift {
 
 impl AnomalyInjector for SeasonalShift {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let shift = rng.random_range(self.min_shift..=self.max_shift.max(self.min_shift));
+        let shift = ctx.months_to_periods(onset, shift);
         if let Some(tail) = series.get_mut(onset..) {
             if !tail.is_empty() {
                 let s = shift % tail.len();
@@ -91,5 +97,28 @@ impl AnomalyInjector for SeasonalShift {
             }
         }
         Ok(Injection::from_onset(AnomalyType::SEASONAL_SHIFT, onset, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn shifts_count_calendar_months_of_whole_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&SeasonalShift::new(2, 2).unwrap(), &a, &mut y, 3, 4);
+            let tail = &x[inj.onset..];
+            let mut expected = tail.to_vec();
+            let m = a.month_index(inj.onset);
+            let s = a.month_range(m + 2).start - a.month_range(m).start;
+            assert_eq!(s % a.intervals_per_day().unwrap(), 0);
+            expected.rotate_right(s % tail.len());
+            assert_eq!(&y[inj.onset..], &expected[..], "{resolution}");
+        }
     }
 }

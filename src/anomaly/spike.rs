@@ -26,6 +26,13 @@ use crate::rng::StreamRng;
 ///
 /// Source: the ghostload design's `spike` anomaly.
 ///
+/// **At interval resolutions** the burst lasts `d` calendar months
+/// ([`InjectionContext::draw_window`]: whole days from the onset day's
+/// midnight), and the multiplier is drawn per day: every reading of a day is
+/// multiplied by that day's `m_d`, so the daily load shape is kept and the
+/// days vary as the months do at monthly resolution (a per-reading factor
+/// would look like noise, not like a higher load).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, Spike};
@@ -112,10 +119,45 @@ impl Spike {
 
 impl AnomalyInjector for Spike {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
-        for v in series.iter_mut().take(end + 1).skip(onset) {
-            *v *= uniform(rng, self.multiplier_min, self.multiplier_max);
+        let (onset, end) = ctx.draw_window(series.len(), self.min_periods, self.max_periods, rng);
+        let per_day = ctx.intervals_per_day().unwrap_or(1);
+        let window = series.get_mut(onset..=end).unwrap_or_default();
+        for day in window.chunks_mut(per_day) {
+            let m = uniform(rng, self.multiplier_min, self.multiplier_max);
+            for v in day {
+                *v *= m;
+            }
         }
         Ok(Injection::window(AnomalyType::HIGH_CONSUMPTION, onset, end, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn bursts_last_calendar_months_with_one_multiplier_per_day() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 8);
+            let per_day = a.intervals_per_day().unwrap();
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&Spike::new(2.0, 5.0, 2, 2).unwrap(), &a, &mut y, 1, 9);
+            let end = inj.end.unwrap();
+            let days = (end + 1 - inj.onset) / per_day;
+            assert!((59..=62).contains(&days) || end == a.len() - 1, "{days}");
+            for t in inj.onset..=end {
+                let m = y[t] / x[t];
+                let day_start = t - t % per_day;
+                assert!((2.0 - 1e-9..5.0 + 1e-9).contains(&m));
+                assert!(
+                    (y[day_start] / x[day_start] - m).abs() < 1e-9,
+                    "{resolution}: one multiplier per day"
+                );
+            }
+            assert_eq!(&x[end + 1..], &y[end + 1..]);
+        }
     }
 }

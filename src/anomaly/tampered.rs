@@ -24,6 +24,9 @@ use crate::rng::StreamRng;
 /// current coil, one phase disconnected on a polyphase meter), a case
 /// commonly reported by utilities. The formula is h1's with a milder range.
 ///
+/// **At interval resolutions** the formula is applied to each reading, from
+/// local midnight of the onset day ([`InjectionContext::draw_onset`]).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, TamperedMeter};
@@ -80,7 +83,7 @@ impl TamperedMeter {
 
 impl AnomalyInjector for TamperedMeter {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let onset = ctx.onset.onset(series.len(), rng);
+        let onset = ctx.draw_onset(series.len(), rng);
         let keep = 1.0 - uniform(rng, self.share_min, self.share_max);
         scale_from(series, onset, keep);
         Ok(Injection::from_onset(AnomalyType::TAMPERED_METER, onset, true))

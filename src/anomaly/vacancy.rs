@@ -23,6 +23,11 @@ use crate::rng::StreamRng;
 /// Looks like h2 (zero readings) to a detector; a false-positive trap
 /// commonly reported by utilities (seasonal homes, tenants moving out).
 ///
+/// **At interval resolutions** the vacancy lasts `d` calendar months of
+/// whole days ([`InjectionContext::draw_window`]: from the onset day's
+/// midnight to the end of a day), every reading at `ε` of its normal value
+/// (near zero, the standby load keeping the daily shape).
+///
 /// # Example
 /// ```
 /// use ghostload::anomaly::{preview, Vacancy};
@@ -111,11 +116,33 @@ impl Vacancy {
 
 impl AnomalyInjector for Vacancy {
     fn inject(&self, series: &mut [f64], ctx: &InjectionContext<'_>, rng: &mut StreamRng) -> Result<Injection> {
-        let (onset, end) = ctx.onset.window(series.len(), self.min_periods, self.max_periods, rng);
+        let (onset, end) = ctx.draw_window(series.len(), self.min_periods, self.max_periods, rng);
         let eps = uniform(rng, self.residual_min, self.residual_max);
         for v in series.iter_mut().take(end + 1).skip(onset) {
             *v *= eps;
         }
         Ok(Injection::window(AnomalyType::VACANCY, onset, end, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+
+    #[test]
+    fn vacancies_are_whole_near_zero_days() {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 12);
+            let per_day = a.intervals_per_day().unwrap();
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(&Vacancy::default(), &a, &mut y, 3, 12);
+            let end = inj.end.unwrap();
+            let days = (end + 1 - inj.onset) / per_day;
+            assert!((59..=184).contains(&days) || end == a.len() - 1, "{days}");
+            assert!((inj.onset..=end).all(|t| y[t] <= 0.05 * x[t]), "{resolution}");
+            assert_eq!(&x[end + 1..], &y[end + 1..]);
+        }
     }
 }
