@@ -372,7 +372,7 @@ pub(crate) fn apportion_days(
     scales: &[f64],
     day_total: f64,
 ) {
-    if !(day_total > 0.0) || !day_total.is_finite() {
+    if !day_total.is_finite() || day_total <= 0.0 {
         return apportion(total, unit_inverse, weights);
     }
     let to_units = total as f64 / day_total;
