@@ -260,7 +260,7 @@ fn weather_that_does_not_cover_the_series_is_refused() {
     let axis = c.axis().unwrap();
     let short = Weather::from_days(axis.date(0), 10, 10, vec![28.0; 100], vec![false; 100]).unwrap();
     let err = Pipeline::builder().config(c).weather(short).build().unwrap_err();
-    assert_eq!(err.to_string().contains("weather"), true, "{err}");
+    assert!(err.to_string().contains("weather"), "{err}");
 }
 
 #[test]
@@ -307,8 +307,7 @@ fn typhoon_days_are_outages_listed_as_benign_events() {
             "meter {i} consumed during the outage"
         );
         assert!(
-            b.label(e.meter_id)
-                .map_or(true, |l| l.anomaly_type != AnomalyType::TYPHOON_OUTAGE)
+            b.label(e.meter_id).is_none_or(|l| l.anomaly_type != AnomalyType::TYPHOON_OUTAGE)
         );
     }
 }
