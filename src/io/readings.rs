@@ -95,7 +95,7 @@ mod csv_text {
     use crate::batch::Part;
     use crate::dataset::Dataset;
     use crate::io::IoError;
-    use crate::io::fmt::{write_fixed, write_padded};
+    use crate::io::fmt::{fixed_digits, write_fixed, write_padded};
     use crate::io::sink::Appender;
     use crate::time::{Resolution, TimeAxis};
 
@@ -108,10 +108,11 @@ mod csv_text {
     /// The two fixed columns of `meter_readings_sgcc.csv` (one column per day follows).
     pub const SGCC_COLUMNS: [&str; 2] = ["CONS_NO", "FLAG"];
 
-    /// Readings per rendered chunk (about 5 MB of long-form text): the unit
+    /// Readings per rendered chunk (about 3 MB of long-form text): the unit
     /// of parallel formatting.
-    const READINGS_PER_CHUNK: usize = 1 << 17;
-    /// Chunks rendered at once: bounds the text held in memory (about 90 MB).
+    const READINGS_PER_CHUNK: usize = 1 << 16;
+    /// Chunks rendered at once: bounds the text held in memory (two sets of
+    /// 16 chunks, about 90 MB).
     const SLAB_CHUNKS: usize = 16;
 
     /// Decimals of a reading: 3 for a 0.001 kWh register, 2 for 0.01 kWh.
@@ -125,25 +126,40 @@ mod csv_text {
         layout: ReadingsLayout,
         decimals: usize,
         intervals: usize,
-        /// Long form: `,<timestamp>,` of every interval, end to end.
+        /// Long form: `,<timestamp>,` of every interval, one
+        /// [`STAMP_SLOT`]-byte slot each (padded), so that a row copies a
+        /// fixed-size block.
         stamps: Vec<u8>,
-        /// Long form: where each interval's piece of `stamps` ends.
-        ends: Vec<usize>,
+        /// Long form: the length of each interval's `,<timestamp>,`.
+        stamp_lens: Vec<u8>,
     }
+
+    /// Bytes reserved per interval for `,<timestamp>,` (27 are used).
+    const STAMP_SLOT: usize = 32;
+    /// Bytes copied for a meter id (`MTR_` and up to 10 digits are 14).
+    const ID_SLOT: usize = 16;
+    /// Bytes copied for a reading's text (the fast path writes at most 15).
+    const VALUE_SLOT: usize = 16;
 
     impl ReadingsText {
         /// The formatter of `layout` for readings on `axis` (an interval axis).
         pub(crate) fn new(axis: &TimeAxis, layout: ReadingsLayout, decimals: usize) -> ReadingsText {
             let intervals = if axis.resolution().is_interval() { axis.len() } else { 0 };
-            let (mut stamps, mut ends) = (Vec::new(), Vec::new());
+            let (mut stamps, mut stamp_lens) = (Vec::new(), Vec::new());
             if layout == ReadingsLayout::Long {
-                stamps.reserve(intervals * 27);
-                ends.reserve(intervals);
+                stamps.reserve(intervals * STAMP_SLOT);
+                stamp_lens.reserve(intervals);
+                let mut piece = Vec::with_capacity(STAMP_SLOT);
                 for i in 0..intervals {
-                    stamps.push(b',');
-                    axis.push_timestamp(i, &mut stamps);
-                    stamps.push(b',');
-                    ends.push(stamps.len());
+                    piece.clear();
+                    piece.push(b',');
+                    axis.push_timestamp(i, &mut piece);
+                    piece.push(b',');
+                    // Always 27 bytes: four-digit years, `±HH:MM` offsets.
+                    piece.truncate(STAMP_SLOT);
+                    stamp_lens.push(piece.len() as u8);
+                    piece.resize(STAMP_SLOT, 0);
+                    stamps.extend_from_slice(&piece);
                 }
             }
             ReadingsText {
@@ -151,7 +167,7 @@ mod csv_text {
                 decimals,
                 intervals,
                 stamps,
-                ends,
+                stamp_lens,
             }
         }
 
@@ -174,8 +190,7 @@ mod csv_text {
         /// `,<timestamp>,` of interval `i`.
         #[inline]
         fn stamp(&self, i: usize) -> &[u8] {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            &self.stamps[start..self.ends[i]]
+            &self.stamps[i * STAMP_SLOT..i * STAMP_SLOT + usize::from(self.stamp_lens[i])]
         }
 
         /// Bytes a chunk of `meters` meters takes, roughly.
@@ -243,9 +258,57 @@ mod csv_text {
             }
         }
 
-        /// Long-form rows of the present readings `range`.
+        /// Long-form rows of the present readings `range`: written into a
+        /// zeroed stretch of `buf` sized for the longest rows, then cut to
+        /// length. Each piece is copied as a fixed-size block (then the
+        /// position advances by its real length, the next piece overwriting
+        /// the rest), which compiles to a few vector moves instead of a
+        /// `memcpy` call per piece.
         #[inline]
         fn present(&self, buf: &mut Vec<u8>, id: &[u8], values: &[f64], range: std::ops::Range<usize>) {
+            if id.len() > ID_SLOT {
+                return self.present_slow(buf, id, values, range);
+            }
+            let mut id_block = [0u8; ID_SLOT];
+            id_block[..id.len()].copy_from_slice(id);
+            let row_max = ID_SLOT + STAMP_SLOT + VALUE_SLOT + 1;
+            let mut pos = buf.len();
+            buf.resize(pos + range.len() * row_max, 0);
+            // The number is written right-aligned ending at 32; the slack
+            // after it lets a fixed block be copied from its start.
+            let mut digits = [0u8; 32 + VALUE_SLOT];
+            for i in range.clone() {
+                buf[pos..pos + ID_SLOT].copy_from_slice(&id_block);
+                pos += id.len();
+                let slot = i * STAMP_SLOT;
+                buf[pos..pos + STAMP_SLOT].copy_from_slice(&self.stamps[slot..slot + STAMP_SLOT]);
+                pos += usize::from(self.stamp_lens[i]);
+                let fast = <&mut [u8; 32]>::try_from(&mut digits[..32])
+                    .ok()
+                    .and_then(|head| fixed_digits(values[i], self.decimals, head));
+                match fast {
+                    Some(start) if start >= 32 - VALUE_SLOT => {
+                        buf[pos..pos + VALUE_SLOT].copy_from_slice(&digits[start..start + VALUE_SLOT]);
+                        pos += 32 - start;
+                        buf[pos] = b'\n';
+                        pos += 1;
+                    }
+                    _ => {
+                        // The rare slow path (a huge value): append, then make room again.
+                        buf.truncate(pos);
+                        write_fixed(buf, values[i], self.decimals);
+                        buf.push(b'\n');
+                        pos = buf.len();
+                        buf.resize(pos + (range.end - i - 1) * row_max, 0);
+                    }
+                }
+            }
+            buf.truncate(pos);
+        }
+
+        /// [`present`](Self::present) piece by piece, for ids longer than [`ID_SLOT`].
+        #[cold]
+        fn present_slow(&self, buf: &mut Vec<u8>, id: &[u8], values: &[f64], range: std::ops::Range<usize>) {
             for i in range {
                 buf.extend_from_slice(id);
                 buf.extend_from_slice(self.stamp(i));
@@ -268,24 +331,31 @@ mod csv_text {
             (READINGS_PER_CHUNK / self.intervals.max(1)).max(1)
         }
 
-        /// Renders `part` chunk by chunk (in parallel with the `parallel` feature).
-        fn render(&self, part: &Part<'_>) -> Vec<Vec<u8>> {
+        /// Renders `part` chunk by chunk (in parallel with the `parallel`
+        /// feature) into the first buffers of `pool` (reused: fresh buffers
+        /// of this size would cost more in page faults than the formatting);
+        /// returns how many it filled.
+        fn render(&self, part: &Part<'_>, pool: &mut Vec<Vec<u8>>) -> usize {
             let len = part.meters.len();
             let per_chunk = self.chunk_meters();
             let starts: Vec<usize> = (0..len).step_by(per_chunk).collect();
-            let one = |&start: &usize| {
+            if pool.len() < starts.len() {
+                pool.resize_with(starts.len(), Vec::new);
+            }
+            let one = |(text, &start): (&mut Vec<u8>, &usize)| {
                 let chunk = part.slice(start..(start + per_chunk).min(len));
-                let mut text = Vec::with_capacity(self.estimate(chunk.meters.len()));
-                self.rows(&chunk, &mut text);
-                text
+                text.clear();
+                text.reserve(self.estimate(chunk.meters.len()));
+                self.rows(&chunk, text);
             };
             #[cfg(feature = "parallel")]
             {
                 use rayon::prelude::*;
-                starts.par_iter().map(one).collect()
+                pool[..starts.len()].par_iter_mut().zip(starts.par_iter()).for_each(one);
             }
             #[cfg(not(feature = "parallel"))]
-            starts.iter().map(one).collect()
+            pool.iter_mut().zip(starts.iter()).for_each(one);
+            starts.len()
         }
 
         /// Renders `part` slab by slab and hands each slab's chunks, in
@@ -294,37 +364,50 @@ mod csv_text {
         pub(crate) fn render_to(
             &self,
             part: &Part<'_>,
+            buffers: &mut Buffers,
             mut write: impl FnMut(&[u8]) -> Result<(), IoError> + Send,
         ) -> Result<(), IoError> {
             let len = part.meters.len();
             let per_slab = self.chunk_meters() * SLAB_CHUNKS;
-            let mut pending: Vec<Vec<u8>> = Vec::new();
+            let Buffers { rendering, writing } = buffers;
+            let mut ready = 0;
             for start in (0..len).step_by(per_slab) {
                 let slab = part.slice(start..(start + per_slab).min(len));
-                let previous = std::mem::take(&mut pending);
-                let (rendered, written) =
-                    crate::io::join(|| self.render(&slab), || previous.iter().try_for_each(|t| write(t)));
+                let done = &writing[..ready];
+                let (count, written) = crate::io::join(
+                    || self.render(&slab, rendering),
+                    || done.iter().try_for_each(|t| write(t)),
+                );
                 written?;
-                pending = rendered;
+                std::mem::swap(rendering, writing);
+                ready = count;
             }
-            pending.iter().try_for_each(|t| write(t))
+            writing[..ready].iter().try_for_each(|t| write(t))
         }
-    }
 
-    impl ReadingsText {
         /// Renders `part` slab by slab and hands each chunk, in order, to
         /// `write` (no overlap: for writers that are not `Send`).
         fn render_each(&self, part: &Part<'_>, mut write: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
             let len = part.meters.len();
             let per_slab = self.chunk_meters() * SLAB_CHUNKS;
+            let mut pool = Vec::new();
             for start in (0..len).step_by(per_slab) {
                 let slab = part.slice(start..(start + per_slab).min(len));
-                for text in self.render(&slab) {
-                    write(&text)?;
+                let count = self.render(&slab, &mut pool);
+                for text in &pool[..count] {
+                    write(text)?;
                 }
             }
             Ok(())
         }
+    }
+
+    /// The reusable text buffers of a readings writer: one set being
+    /// rendered while the other is written.
+    #[derive(Debug, Default)]
+    pub(crate) struct Buffers {
+        rendering: Vec<Vec<u8>>,
+        writing: Vec<Vec<u8>>,
     }
 
     /// Where the interval readings of each run of meters go: one
@@ -346,6 +429,7 @@ mod csv_text {
         name: &'static str,
         text: ReadingsText,
         out: Appender,
+        buffers: Buffers,
     }
 
     impl ReadingsSink for CsvReadings {
@@ -354,8 +438,8 @@ mod csv_text {
         }
 
         fn add(&mut self, part: &Part<'_>) -> Result<(), IoError> {
-            let CsvReadings { text, out, .. } = self;
-            text.render_to(part, |bytes| out.write(bytes))
+            let CsvReadings { text, out, buffers, .. } = self;
+            text.render_to(part, buffers, |bytes| out.write(bytes))
         }
 
         fn finish(self: Box<Self>) -> Result<u64, IoError> {
@@ -387,7 +471,12 @@ mod csv_text {
                 let mut header = Vec::new();
                 text.header(axis, &mut header);
                 out.write(&header)?;
-                Ok(Box::new(CsvReadings { name, text, out }))
+                Ok(Box::new(CsvReadings {
+                    name,
+                    text,
+                    out,
+                    buffers: Buffers::default(),
+                }))
             }
         }
     }
