@@ -55,7 +55,7 @@ fn lines(dir: &Path, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn column<'a>(header: &'a str, name: &str) -> usize {
+fn column(header: &str, name: &str) -> usize {
     header
         .split(',')
         .position(|c| c == name)
@@ -402,7 +402,7 @@ fn malformed_weather_files_are_refused_naming_line_and_field() {
     check(file(&bad_number), 2, "temperature_c", &["twenty"]);
     bad_number[0] = "2024-01-01,75".into();
     check(file(&bad_number), 2, "temperature_c", &["75", "60"]);
-    let with_barangay = format!("date,barangay,temperature_c\n2024-01-01,Atlantis,27\n");
+    let with_barangay = "date,barangay,temperature_c\n2024-01-01,Atlantis,27\n".to_owned();
     check(with_barangay, 2, "barangay", &["Atlantis"]);
     let mut gap = good.clone();
     gap.remove(9);

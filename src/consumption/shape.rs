@@ -367,7 +367,7 @@ pub(crate) fn apportion(total: i64, unit_inverse: f64, weights: &mut [f64]) {
         return;
     }
     let sum: f64 = weights.iter().sum();
-    if !(sum > 0.0) || !sum.is_finite() {
+    if sum <= 0.0 || !sum.is_finite() {
         weights.fill(1.0);
         return apportion(total, unit_inverse, weights);
     }
