@@ -23,12 +23,19 @@ fn pipeline(resolution: Resolution, meters: usize) -> Pipeline {
 fn generation(c: &mut Criterion) {
     let mut group = c.benchmark_group("readings");
     group.sample_size(10);
-    for (resolution, meters) in [(Resolution::Daily, 20_000), (Resolution::Hourly, BATCH), (Resolution::FifteenMinutes, 500)] {
+    for (resolution, meters) in [
+        (Resolution::Daily, 20_000),
+        (Resolution::Hourly, BATCH),
+        (Resolution::FifteenMinutes, 500),
+    ] {
         let p = pipeline(resolution, meters);
         let mut batch = p.generate_batch(0..1).expect("generation succeeds");
         group.throughput(Throughput::Elements((meters * p.series_axis().len()) as u64));
         group.bench_function(format!("generate {resolution} {meters} meters x 1 year"), |b| {
-            b.iter(|| p.generate_batch_into(0..meters, &mut batch).expect("generation succeeds"))
+            b.iter(|| {
+                p.generate_batch_into(0..meters, &mut batch)
+                    .expect("generation succeeds")
+            })
         });
     }
     group.finish();

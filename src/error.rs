@@ -267,6 +267,30 @@ pub enum IoError {
         /// Which check failed, with the offending numbers.
         reason: String,
     },
+    /// A weather file ([`read_weather_csv`](crate::io::read_weather_csv))
+    /// cannot be used: the line (1-based, the header is line 1) and the
+    /// field (a column name, or `row` for the line as a whole) say where.
+    #[error("weather file, line {line}, field `{field}`: {reason}")]
+    Weather {
+        /// Line of the file, 1-based (the header is line 1).
+        line: u64,
+        /// The column at fault (`date`, `barangay`, `temperature_c`,
+        /// `typhoon_outage`, a header name) or `row`.
+        field: String,
+        /// What is wrong, with the value.
+        reason: String,
+    },
+    /// A [`WriteOptions`](crate::io::WriteOptions) setting that this dataset
+    /// cannot be written with (e.g. the SGCC layout of a dataset that is not daily).
+    #[error("`{option}` = {value} cannot be used: {reason}")]
+    UnsupportedOption {
+        /// The setting, as the CLI flag names it without dashes (`layout`, `readings_format`).
+        option: &'static str,
+        /// Its value.
+        value: String,
+        /// Why not, and what would work.
+        reason: String,
+    },
 }
 
 impl IoError {

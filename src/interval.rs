@@ -90,7 +90,7 @@ impl IntervalPlan {
     }
 
     /// The series axis.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests only
     pub(crate) fn axis(&self) -> &TimeAxis {
         &self.axis
     }

@@ -653,3 +653,164 @@ fn absurd_sizes_in_a_config_file_exit_2_naming_field_and_range() {
         assert_usage_error(&["--config", path.to_str().unwrap()], &[field, range]);
     }
 }
+
+#[test]
+fn interval_flags_exit_2_naming_flag_and_allowed_values() {
+    assert_usage_error(
+        &["--resolution", "weekly"],
+        &["--resolution", "monthly", "daily", "hourly", "15min"],
+    );
+    assert_usage_error(
+        &["--resolution", "hourly", "--layout", "sgcc"],
+        &["--layout", "sgcc", "daily"],
+    );
+    assert_usage_error(&["--layout", "sgcc"], &["--layout", "daily"]);
+    assert_usage_error(&["--layout", "wide"], &["--layout", "long", "sgcc"]);
+    assert_usage_error(&["--readings-format", "xlsx"], &["--readings-format", "csv", "parquet"]);
+    assert_usage_error(&["--readings-format", "parquet"], &["--readings-format", "csv"]);
+    assert_usage_error(
+        &["--timezone", "Europe/London"],
+        &["--timezone", "Asia/Manila", "±HH:MM"],
+    );
+    assert_usage_error(&["--missing-rate", "0.9"], &["missing_rate", "0.0 ..= 0.5"]);
+    assert_usage_error(&["--missing-rate", "-0.1"], &["missing_rate"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let weather = tmp.path().join("w.csv");
+    fs::write(&weather, "date,temperature_c\n").unwrap();
+    assert_usage_error(
+        &["--weather", weather.to_str().unwrap()],
+        &["--weather", "--resolution"],
+    );
+    let missing = tmp.path().join("absent.csv");
+    assert_usage_error(
+        &["--resolution", "daily", "--weather", missing.to_str().unwrap()],
+        &["--weather", "absent.csv"],
+    );
+}
+
+/// A TOML file for small interval runs that validate today: no anomalies,
+/// no benign events, no typhoons.
+fn quiet_interval_config(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("quiet.toml");
+    fs::write(
+        &path,
+        "anomaly_rate = 0.0\nbenign_rate = 0.0\nnum_meters = 60\nnum_transformers = 3\nnum_months = 2\n\n[weather]\ntyphoons_per_year = 0.0\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_bad_weather_file_is_refused_before_anything_is_staged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.md"), "keep me").unwrap();
+    let config = quiet_interval_config(tmp.path());
+    let mut rows = vec!["date,barangay,temperature_c".to_owned()];
+    for d in 1..=31 {
+        rows.push(format!("2024-01-{d:02},,27.0"));
+    }
+    for d in 1..=29 {
+        rows.push(format!("2024-02-{d:02},,27.0"));
+    }
+    let cases = [
+        (3, "2024-01-2,,27.0", "line 3, field `date`"),
+        (4, "2024-01-03,Nowhere,27.0", "line 4, field `barangay`"),
+        (5, "2024-01-04,,hot", "line 5, field `temperature_c`"),
+        (6, "", "2024-01-05"),
+    ];
+    for (line, replacement, needle) in cases {
+        let mut bad = rows.clone();
+        if replacement.is_empty() {
+            bad.remove(line - 1);
+        } else {
+            bad[line - 1] = replacement.to_owned();
+        }
+        let weather = tmp.path().join("weather.csv");
+        fs::write(&weather, bad.join("\n")).unwrap();
+        let before = (names(tmp.path()), tree(&out));
+        let o = ghostload(&[
+            "generate",
+            "--config",
+            config.to_str().unwrap(),
+            "--resolution",
+            "daily",
+            "--weather",
+            weather.to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(needle) && err.contains("--weather"),
+            "`{needle}` not in {err}"
+        );
+        assert!(
+            (names(tmp.path()), tree(&out)) == before,
+            "something was written or staged"
+        );
+        assert_eq!(names(&out), ["notes.md"]);
+    }
+    // The good file is used, and written back as weather.csv.
+    let weather = tmp.path().join("weather.csv");
+    fs::write(&weather, rows.join("\n")).unwrap();
+    let o = ghostload(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--resolution",
+        "daily",
+        "--layout",
+        "sgcc",
+        "--weather",
+        weather.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written = fs::read_to_string(out.join("weather.csv")).unwrap();
+    assert_eq!(written.lines().count(), 1 + 60 * 10);
+    assert!(written.lines().skip(1).all(|l| l.ends_with(",27.0,0")), "{written}");
+    assert!(out.join("meter_readings_sgcc.csv").exists() && out.join("notes.md").exists());
+}
+
+#[test]
+fn hourly_run_writes_readings_weather_and_the_monthly_files_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let config = quiet_interval_config(tmp.path());
+    let o = ghostload(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--resolution",
+        "hourly",
+        "--timezone",
+        "+05:30",
+        "--batch-size",
+        "7",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for name in [
+        "meter_readings.csv",
+        "weather.csv",
+        "meter_consumption.csv",
+        "anomaly_labels.csv",
+    ] {
+        assert!(out.join(name).exists(), "{name}: {:?}", names(&out));
+    }
+    let readings = fs::read_to_string(out.join("meter_readings.csv")).unwrap();
+    assert_eq!(readings.lines().count(), 1 + 60 * (31 + 29) * 24);
+    assert_eq!(
+        readings.lines().nth(1).unwrap().split(',').nth(1),
+        Some("2024-01-01T00:00:00+05:30")
+    );
+    let report = fs::read_to_string(out.join("generation_report.txt")).unwrap();
+    assert!(report.contains("Time zone: +05:30 (UTC+05:30)"), "{report}");
+    let v = ghostload(&["validate", out.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+}

@@ -182,3 +182,22 @@ fn partial_class_tables_keep_that_class_defaults() {
         .to_string();
     assert!(err.contains("median_kwhh"), "{err}");
 }
+
+#[test]
+fn interval_fields_are_read_from_toml() {
+    let config = parse(
+        "resolution = \"hourly\"\ntimezone = \"UTC\"\nmissing_rate = 0.01\nholidays = [\"2024-06-12\"]\n\n[weather]\ntyphoons_per_year = 0.5\n",
+    )
+    .unwrap();
+    assert_eq!(config.resolution, ghostload::Resolution::Hourly);
+    assert_eq!(config.timezone, ghostload::TimeZone::UTC);
+    assert_eq!(config.missing_rate, 0.01);
+    assert_eq!(config.holidays, Some(vec!["2024-06-12".parse().unwrap()]));
+    assert_eq!(config.weather.typhoons_per_year, 0.5);
+    assert!(config.validate().is_ok());
+    assert_eq!(round_trip(&config), config);
+    let q = parse("resolution = \"15min\"").unwrap();
+    assert_eq!(q.resolution, ghostload::Resolution::FifteenMinutes);
+    let err = parse("resolution = \"weekly\"").unwrap_err().to_string();
+    assert!(err.contains("weekly") && err.contains("15min"), "{err}");
+}

@@ -307,7 +307,8 @@ fn typhoon_days_are_outages_listed_as_benign_events() {
             "meter {i} consumed during the outage"
         );
         assert!(
-            b.label(e.meter_id).is_none_or(|l| l.anomaly_type != AnomalyType::TYPHOON_OUTAGE)
+            b.label(e.meter_id)
+                .is_none_or(|l| l.anomaly_type != AnomalyType::TYPHOON_OUTAGE)
         );
     }
 }

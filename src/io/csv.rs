@@ -12,7 +12,7 @@ use crate::batch::Part;
 use crate::dataset::Dataset;
 use crate::model::{AnomalyLabel, Event};
 use crate::network::Network;
-use crate::time::TimeAxis;
+use crate::time::{Resolution, TimeAxis};
 
 /// File name of the transformer table.
 pub const TRANSFORMERS_CSV: &str = "transformers.csv";
@@ -148,11 +148,16 @@ pub(crate) fn transformers_csv<W: Write>(network: &Network, mut out: W) -> io::R
 pub(crate) struct RowFormat {
     /// Barangay names, already quoted where needed.
     names: Vec<Vec<u8>>,
+    /// The monthly axis (the columns of `meter_consumption.csv`).
     axis: TimeAxis,
+    /// The series axis (what labels' and events' periods index).
+    series: TimeAxis,
 }
 
 impl RowFormat {
-    pub(crate) fn new(network: &Network, axis: &TimeAxis) -> Self {
+    /// Rows of `network`'s meters; `axis` is the monthly axis, `series` the
+    /// series axis (the same at monthly resolution).
+    pub(crate) fn new(network: &Network, axis: &TimeAxis, series: &TimeAxis) -> Self {
         let names = network
             .barangays()
             .iter()
@@ -162,7 +167,11 @@ impl RowFormat {
                 s
             })
             .collect();
-        RowFormat { names, axis: *axis }
+        RowFormat {
+            names,
+            axis: *axis,
+            series: *series,
+        }
     }
 
     /// The header of `meter_consumption.csv`, with its line end.
@@ -204,8 +213,15 @@ impl RowFormat {
         }
     }
 
-    fn push_month(&self, buf: &mut Vec<u8>, period: usize) {
-        write_u64(buf, u64::from(self.axis.month(period).compact()));
+    /// A label's or event's period: `YYYYMM` at monthly resolution; at
+    /// interval resolutions the period's start on the series axis, `YYYY-MM-DD`
+    /// for a day, ISO 8601 local time with offset for an hour or a quarter.
+    fn push_period(&self, buf: &mut Vec<u8>, period: usize) {
+        match self.series.resolution() {
+            Resolution::Monthly => write_u64(buf, u64::from(self.axis.month(period).compact())),
+            Resolution::Daily => self.series.date(period).push_iso(buf),
+            _ => self.series.push_timestamp(period, buf),
+        }
     }
 
     /// One `anomaly_labels.csv` row per label.
@@ -217,12 +233,12 @@ impl RowFormat {
             buf.push(b',');
             push_field(buf, l.anomaly_type.as_str());
             buf.push(b',');
-            self.push_month(buf, l.onset);
+            self.push_period(buf, l.onset);
             buf.push(b',');
             write_fixed(buf, l.severity, SEVERITY_DECIMALS);
             buf.push(b',');
             if let Some(end) = l.end {
-                self.push_month(buf, end);
+                self.push_period(buf, end);
             }
             buf.push(b',');
             push_flag(buf, l.is_theft);
@@ -239,10 +255,10 @@ impl RowFormat {
             buf.push(b',');
             push_flag(buf, e.is_theft);
             buf.push(b',');
-            self.push_month(buf, e.onset);
+            self.push_period(buf, e.onset);
             buf.push(b',');
             if let Some(end) = e.end {
-                self.push_month(buf, end);
+                self.push_period(buf, end);
             }
             buf.push(b',');
             write_fixed(buf, e.severity, SEVERITY_DECIMALS);
@@ -272,7 +288,7 @@ pub(crate) fn event_header(buf: &mut Vec<u8>) {
 /// # Errors
 /// Any error of `out`.
 pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
-    let format = RowFormat::new(dataset.network(), dataset.axis());
+    let format = RowFormat::new(dataset.network(), dataset.axis(), dataset.series_axis());
     let mut buf = Vec::new();
     format.meter_header(&mut buf);
     let part = dataset.part();
@@ -291,14 +307,16 @@ pub fn write_meter_consumption_csv<W: Write>(dataset: &Dataset, mut out: W) -> i
 /// Writes `anomaly_labels.csv`: one row per anomalous meter, in meter order:
 /// `meter_id, anomaly_flag (always 1), risk_band, anomaly_type, onset (YYYYMM),
 /// severity (4 decimals), end (YYYYMM, empty while ongoing), is_theft (1/0)`.
-/// Only the header when there are no anomalies.
+/// Only the header when there are no anomalies. At interval resolutions
+/// `onset` and `end` are the periods' start times on the series axis:
+/// `YYYY-MM-DD` (daily) or `YYYY-MM-DDTHH:MM:SS±HH:MM` (hourly, 15 min).
 ///
 /// # Errors
 /// Any error of `out`.
 pub fn write_anomaly_labels_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
     let mut buf = Vec::new();
     label_header(&mut buf);
-    RowFormat::new(dataset.network(), dataset.axis()).label_rows(dataset.labels(), &mut buf);
+    RowFormat::new(dataset.network(), dataset.axis(), dataset.series_axis()).label_rows(dataset.labels(), &mut buf);
     out.write_all(&buf)?;
     out.flush()
 }
@@ -307,14 +325,17 @@ pub fn write_anomaly_labels_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::
 /// benign look-alike, in meter order: `meter_id, event_type, is_theft (1/0),
 /// onset (YYYYMM), end (YYYYMM, empty while ongoing), severity (4 decimals),
 /// anomaly_flag` (1 when the meter is in `anomaly_labels.csv`, 0 for a benign
-/// look-alike). Only the header when there are no events.
+/// look-alike). Only the header when there are no events. At interval
+/// resolutions `onset` and `end` are written as in [`write_anomaly_labels_csv`],
+/// and a meter may have several events (its injected one first, then its
+/// `typhoon_outage` and `missing_data` events by onset).
 ///
 /// # Errors
 /// Any error of `out`.
 pub fn write_events_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
     let mut buf = Vec::new();
     event_header(&mut buf);
-    RowFormat::new(dataset.network(), dataset.axis()).event_rows(dataset.events(), &mut buf);
+    RowFormat::new(dataset.network(), dataset.axis(), dataset.series_axis()).event_rows(dataset.events(), &mut buf);
     out.write_all(&buf)?;
     out.flush()
 }

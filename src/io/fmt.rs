@@ -96,6 +96,26 @@ const PAIRS: &[u8; 200] = b"\
 #[inline]
 fn write_scaled_int(out: &mut Vec<u8>, n: i64, decimals: usize) {
     let mut buf = [0u8; 32];
+    let pos = scaled_int_digits(n, decimals, &mut buf);
+    out.extend_from_slice(&buf[pos..]);
+}
+
+/// [`write_fixed`]'s fast path into a stack buffer: `Some(start)` when
+/// `buf[start..]` holds exactly what [`write_fixed`] would append, `None`
+/// when the value needs the slow path (near a rounding tie, huge, not finite).
+#[inline]
+pub(crate) fn fixed_digits(value: f64, decimals: usize, buf: &mut [u8; 32]) -> Option<usize> {
+    let decimals = decimals.min(9);
+    if !value.is_finite() {
+        return None;
+    }
+    let n = scaled_round(value, decimals)?;
+    Some(scaled_int_digits(n, decimals, buf))
+}
+
+/// Writes `n / 10^decimals` right-aligned into `buf`; returns where it starts.
+#[inline]
+fn scaled_int_digits(n: i64, decimals: usize, buf: &mut [u8; 32]) -> usize {
     let mut pos = buf.len();
     let mut v = n.unsigned_abs();
     let mut left = decimals;
@@ -133,7 +153,7 @@ fn write_scaled_int(out: &mut Vec<u8>, n: i64, decimals: usize) {
         pos -= 1;
         buf[pos] = b'-';
     }
-    out.extend_from_slice(&buf[pos..]);
+    pos
 }
 
 /// Appends an unsigned integer in decimal to a byte buffer.

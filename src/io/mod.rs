@@ -10,6 +10,14 @@
 //! | `transformers.geojson` | `geojson` | [`write_transformers_geojson`] |
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
 //! | `meter_readings.parquet` (long form) | `parquet` | [`ReadingsParquetWriter`] |
+//! | `meter_readings.csv` (interval resolutions) | `csv` | [`write_meter_readings_csv`] |
+//! | `meter_readings_sgcc.csv` (daily, [`ReadingsLayout::Sgcc`]) | `csv` | [`write_meter_readings_sgcc_csv`] |
+//! | `weather.csv` (interval resolutions) | `csv` | [`write_weather_csv`] (read back: [`read_weather_csv`]) |
+//!
+//! At interval resolutions (see [`Resolution`](crate::Resolution)) the
+//! monthly files are written as always (a meter's monthly value is the sum
+//! of its readings), labels' and events' `onset`/`end` become timestamps on
+//! the series axis, and the readings and weather files are added.
 //!
 //! [`write_dataset`] writes every enabled file of an in-memory dataset into a
 //! [`Staging`] directory and, only once all are complete, replaces the whole
@@ -62,13 +70,17 @@ mod parquet;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod read;
-#[cfg(feature = "csv")]
 mod readings;
+#[cfg(feature = "csv")]
+mod readings_check;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 mod report;
 mod sink;
 mod staging;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+mod weather;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{
@@ -86,9 +98,20 @@ pub use self::parquet::{
 };
 #[cfg(feature = "csv")]
 pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate_tables};
+#[cfg(feature = "csv")]
+pub use self::readings::{
+    METER_READINGS_CSV, METER_READINGS_SGCC_CSV, READING_COLUMNS, SGCC_COLUMNS, write_meter_readings_csv,
+    write_meter_readings_sgcc_csv,
+};
+pub use self::readings::{ReadingsFormat, ReadingsLayout};
 #[cfg(feature = "json")]
-pub use self::report::{GenerationReport, REPORT_JSON, REPORT_TXT, ShardInfo, write_report_json, write_report_txt};
+pub use self::report::{
+    GenerationReport, IntervalReport, REPORT_JSON, REPORT_TXT, ShardInfo, WeatherSummary, write_report_json,
+    write_report_txt,
+};
 pub use self::staging::Staging;
+#[cfg(feature = "csv")]
+pub use self::weather::{WEATHER_COLUMNS, WEATHER_CSV, read_weather_csv, write_weather_csv};
 pub use crate::error::IoError;
 
 /// File name of the run log the CLI writes beside the data.
@@ -114,6 +137,12 @@ pub struct WriteOptions {
     /// adds durability across a power loss or an operating-system crash, at
     /// the cost of waiting for the disk.
     pub sync: bool,
+    /// The file format of the interval readings (default CSV). Ignored at
+    /// monthly resolution.
+    pub readings_format: ReadingsFormat,
+    /// The layout of the interval readings (default [`ReadingsLayout::Long`],
+    /// `meter_readings.csv`; [`ReadingsLayout::Sgcc`] needs daily resolution).
+    pub layout: ReadingsLayout,
 }
 
 impl Default for WriteOptions {
@@ -123,6 +152,8 @@ impl Default for WriteOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             shard: Shard::whole(),
             sync: false,
+            readings_format: ReadingsFormat::Csv,
+            layout: ReadingsLayout::Long,
         }
     }
 }
@@ -134,6 +165,13 @@ pub const DEFAULT_BATCH_SIZE: usize = 32_768;
 /// long series the batch has fewer meters than asked for. Two batches are in
 /// flight at a time (one generated while the other is written).
 pub const MAX_BATCH_CELLS: usize = 1 << 20;
+
+/// Most interval readings one streamed batch holds, 16 777 216 (128 MiB of
+/// `f64`): at interval resolutions a batch has at most
+/// `max(1, MAX_BATCH_READINGS / intervals per meter)` meters, whatever
+/// [`WriteOptions::batch_size`] says (e.g. 1 910 meters of a leap year of
+/// hourly readings, 477 of quarter hours).
+pub const MAX_BATCH_READINGS: usize = 1 << 24;
 
 /// Most meters a streamed batch holds, 1 048 576 (= [`MAX_BATCH_CELLS`]:
 /// a batch of one-month series); the CLI refuses a larger `--batch-size`.
@@ -186,6 +224,38 @@ impl WriteOptions {
         self
     }
 
+    /// Writes the interval readings in `format` (see [`readings_format`](Self::readings_format)).
+    #[must_use]
+    pub fn with_readings_format(mut self, format: ReadingsFormat) -> Self {
+        self.readings_format = format;
+        self
+    }
+
+    /// Lays the interval readings out as `layout` (see [`layout`](Self::layout)).
+    ///
+    /// ```
+    /// use ghostload::io::{ReadingsLayout, WriteOptions};
+    /// let options = WriteOptions::default().with_layout(ReadingsLayout::Sgcc);
+    /// assert_eq!(options.layout.to_string(), "sgcc");
+    /// ```
+    #[must_use]
+    pub fn with_layout(mut self, layout: ReadingsLayout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// `Err(`[`IoError::UnsupportedOption`]`)` when these options cannot
+    /// write a series on `axis`: the SGCC layout needs daily resolution.
+    pub(crate) fn check_for(&self, axis: &crate::time::TimeAxis) -> Result<(), IoError> {
+        #[cfg(feature = "csv")]
+        if axis.resolution().is_interval() || self.layout != ReadingsLayout::Long {
+            readings::check_layout(self.layout, axis)?;
+        }
+        #[cfg(not(feature = "csv"))]
+        let _ = axis;
+        Ok(())
+    }
+
     fn cancelled(&self) -> bool {
         self.cancel.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
     }
@@ -226,7 +296,11 @@ impl WrittenFiles {
     }
 }
 
-/// The file names [`write_files`] writes with the enabled features, in order.
+/// The file names [`write_files`] writes with the enabled features, in
+/// order, at monthly resolution. At interval resolutions `weather.csv`
+/// (after the transformer files) and the readings file
+/// ([`METER_READINGS_CSV`] or [`METER_READINGS_SGCC_CSV`], after
+/// `events.csv`) are written too (with the `csv` feature).
 #[must_use]
 #[allow(clippy::vec_init_then_push)] // the pushes depend on features
 pub fn file_names() -> Vec<&'static str> {
@@ -284,8 +358,14 @@ fn write_file(
 pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
     require_writers()?;
     let expected = crate::validate::Expected::whole(dataset.config());
-    let (config, axis, network) = (dataset.config(), dataset.axis(), dataset.network());
-    let mut sink = Sink::open(dir, config, axis, network, expected, options)?;
+    let source = sink::Source {
+        config: dataset.config(),
+        axis: dataset.axis(),
+        series: dataset.series_axis(),
+        weather: dataset.weather(),
+        network: dataset.network(),
+    };
+    let mut sink = Sink::open(dir, source, expected, options)?;
     sink.add(&dataset.part())?;
     sink.finish(dataset.warnings(), None)
 }
@@ -303,7 +383,14 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     let range = options.shard.range(config.num_meters);
     let shard = (options.shard != Shard::whole()).then_some(options.shard);
     let expected = pipeline.expected(range.clone());
-    let mut sink = Sink::open(dir, config, pipeline.axis(), network, expected, options)?;
+    let source = sink::Source {
+        config,
+        axis: pipeline.axis(),
+        series: pipeline.series_axis(),
+        weather: pipeline.weather(),
+        network,
+    };
+    let mut sink = Sink::open(dir, source, expected, options)?;
     let formatter = sink.formatter();
     // Batch k + 1 is generated and rendered (in parallel) while batch k is
     // written and checked: the sequential part overlaps the parallel one.
@@ -313,10 +400,18 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         Ok((batch, rendered))
     };
     // Long series shrink the batch so that it never holds more than
-    // MAX_BATCH_CELLS values, whatever batch size was asked for.
+    // MAX_BATCH_CELLS monthly values nor MAX_BATCH_READINGS readings,
+    // whatever batch size was asked for.
+    let series = pipeline.series_axis();
+    let intervals = if series.resolution().is_interval() {
+        series.len()
+    } else {
+        1
+    };
     let size = options
         .batch_size
         .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))
+        .min(MAX_BATCH_READINGS / intervals)
         .max(1);
     let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
         Some((batch, rendered)) => sink.consume(&batch.part(), rendered),
@@ -335,7 +430,7 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
 }
 
 /// Runs both closures, in parallel with the `parallel` feature.
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
     #[cfg(feature = "parallel")]
     return rayon::join(a, b);
     #[cfg(not(feature = "parallel"))]
@@ -366,6 +461,8 @@ fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// # Errors
 /// See [`stream_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    // Checked before the staging directory exists, so that nothing is created.
+    options.check_for(pipeline.series_axis())?;
     let staging = staging_for(dir, options)?;
     let mut written = stream_files(pipeline, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;
@@ -380,6 +477,7 @@ pub fn stream_dataset(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -
 /// # Errors
 /// See [`write_files`], [`Staging::new`] and [`Staging::commit`].
 pub fn write_dataset(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Result<WrittenFiles, IoError> {
+    options.check_for(dataset.series_axis())?;
     let staging = staging_for(dir, options)?;
     let mut written = write_files(dataset, staging.path(), options).map_err(|e| at_target(e, staging.target()))?;
     written.dir = staging.commit()?;

@@ -567,7 +567,7 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
 /// `axis`: `readings_present`, `monthly_totals_equal_readings`,
 /// `missing_readings_match_events` (see [`validate_dir`]).
 fn readings_checks(dir: &Path, d: &DatasetDir, axis: TimeAxis) -> Result<Vec<Check>, IoError> {
-    use super::readings::{MonthlyRows, READINGS_CSV, ReadingsScan, scan_csv};
+    use super::readings_check::{MonthlyRows, READINGS_CSV, ReadingsScan, scan_csv};
     let path = dir.join(READINGS_CSV);
     if !path.exists() {
         let parquet = dir.join("meter_readings").is_dir();

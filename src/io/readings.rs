@@ -1,631 +1,534 @@
-//! Checks of an interval dataset's readings table (`meter_readings.csv`)
-//! against its monthly table and its events, streamed row by row: the table
-//! can hold tens of gigabytes, and nothing of it is kept but one meter's
-//! monthly sums.
+//! The interval readings files: `meter_readings.csv` (long form, one row per
+//! meter and interval) and `meter_readings_sgcc.csv` (the SGCC benchmark's
+//! wide layout, one row per customer and one column per day).
 //!
-//! The checks consume rows `(meter_id, timestamp, kWh or missing)` through
-//! [`ReadingsScan::row`], in file order; [`scan_csv`] feeds it from
-//! `meter_readings.csv`, and a reader of Parquet parts can feed the same.
-//! The monthly values come from `meter_consumption.csv`, read in step (both
-//! tables list the meters in the same order).
+//! Rows are rendered in parallel, chunk of meters by chunk of meters, and
+//! written in meter order; the timestamp text of the axis is computed once
+//! and copied into every meter's rows.
+//!
+//! # The seam for other formats
+//! A readings file is written through a [`ReadingsSink`], opened by
+//! [`open_readings`] from [`WriteOptions::readings_format`](super::WriteOptions::readings_format)
+//! and [`WriteOptions::layout`](super::WriteOptions::layout). The CSV
+//! writers are here; a Parquet writer (`src/io/parquet.rs`,
+//! `ReadingsParquetWriter`) implements the same trait and gets its own arm
+//! in [`open_readings`] (and its own [`ReadingsFormat`] variant).
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
+// Without the `csv` feature only the two option enums are used.
+#![cfg_attr(not(feature = "csv"), allow(dead_code))]
 
-use super::IoError;
-use super::csv::CONSUMPTION_PREFIX;
-use super::read::Table;
-use crate::calendar::Date;
-use crate::checks::{Check, check};
-use crate::model::AnomalyType;
-use crate::time::TimeAxis;
+use std::fmt;
 
-/// File name of the long-form readings table: `meter_id,timestamp,kwh`.
-pub(crate) const READINGS_CSV: &str = "meter_readings.csv";
-
-/// Largest difference, kWh, between a month's value as written (2 decimals)
-/// and the sum of its readings: the rounding of the monthly file, and a
-/// hair for the parsing of decimals.
-const MONTHLY_TOLERANCE_KWH: f64 = crate::validate::MONTHLY_SUM_TOLERANCE_KWH + 1e-9;
-
-/// Largest distance, kWh, of a reading from a whole multiple of the register resolution.
-const REGISTER_TOLERANCE_KWH: f64 = 1e-9;
-
-/// A reading's value as read.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Kwh {
-    /// The reading, kWh.
-    Value(f64),
-    /// Missing: an empty cell (CSV) or a null (Parquet).
-    Missing,
-    /// Not a number.
-    Unparsable,
-}
-
-impl Kwh {
-    /// The value of a CSV cell.
-    fn parse(cell: &[u8]) -> Kwh {
-        if cell.is_empty() {
-            return Kwh::Missing;
-        }
-        match std::str::from_utf8(cell).ok().and_then(|s| s.parse::<f64>().ok()) {
-            Some(v) => Kwh::Value(v),
-            None => Kwh::Unparsable,
-        }
-    }
-}
-
-/// An ISO 8601 local time with its offset, `YYYY-MM-DDTHH:MM:SS±HH:MM` (or
-/// `Z`), as `(UTC seconds since 1970, offset seconds)`.
-pub(crate) fn parse_timestamp(s: &[u8]) -> Option<(i64, i64)> {
-    if s.len() < 20 || s[4] != b'-' || s[7] != b'-' || s[10] != b'T' || s[13] != b':' || s[16] != b':' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        s[from..to]
-            .iter()
-            .try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let offset = match &s[19..] {
-        b"Z" => 0,
-        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-            let (h, m) = (num(20, 22)?, num(23, 25)?);
-            if m > 59 {
-                return None;
-            }
-            let magnitude = h * 3600 + m * 60;
-            if *sign == b'-' { -magnitude } else { magnitude }
-        }
-        _ => return None,
-    };
-    let date = Date::new(
-        i32::try_from(year).ok()?,
-        u8::try_from(month).ok()?,
-        u8::try_from(day).ok()?,
-    )
-    .ok()?;
-    let local = date.days_since_epoch() * 86_400 + hour * 3600 + minute * 60 + second;
-    Some((local - offset, offset))
-}
-
-/// The period of `axis` an event's `onset` or `end` names, as written at
-/// interval resolutions: the start of the period as an ISO 8601 timestamp
-/// (as in `meter_readings.csv`), or the 0-based period index.
-pub(crate) fn parse_period(s: &str, axis: &TimeAxis) -> Option<usize> {
-    if let Ok(i) = s.parse::<usize>() {
-        return (i < axis.len()).then_some(i);
-    }
-    let (utc, _) = parse_timestamp(s.as_bytes())?;
-    let step = axis.resolution().interval_seconds()?;
-    let since = utc - axis.timestamp(0);
-    if since < 0 || since % step != 0 {
-        return None;
-    }
-    usize::try_from(since / step).ok().filter(|&i| i < axis.len())
-}
-
-/// Orders meter ids as written: shorter first (`MTR_999999` before
-/// `MTR_1000000`), then byte by byte.
-fn id_order(a: &[u8], b: &[u8]) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
-/// `meter_consumption.csv` read meter by meter, in step with the readings.
-pub(crate) struct MonthlyRows {
-    reader: ::csv::Reader<File>,
-    path: PathBuf,
-    id: Option<usize>,
-    months: Vec<usize>,
-    record: ::csv::ByteRecord,
-}
-
-impl MonthlyRows {
-    /// Opens `path`; `Ok(None)` when it lacks a `meter_id` column or consumption columns.
-    pub(crate) fn open(path: &Path) -> Result<Self, IoError> {
-        let parse = |e: ::csv::Error| IoError::Parse {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        let mut reader = ::csv::ReaderBuilder::new().from_path(path).map_err(parse)?;
-        let headers = reader.headers().map_err(parse)?.clone();
-        let columns: Vec<&str> = headers.iter().map(|c| c.trim_start_matches('\u{feff}')).collect();
-        Ok(MonthlyRows {
-            reader,
-            path: path.to_path_buf(),
-            id: columns.iter().position(|c| *c == "meter_id"),
-            months: columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.starts_with(CONSUMPTION_PREFIX))
-                .map(|(i, _)| i)
-                .collect(),
-            record: ::csv::ByteRecord::new(),
-        })
-    }
-
-    /// The next meter: its id into `id`, its monthly values into `values`
-    /// (`None` for a cell that is not a number); `false` at the end.
-    fn next(&mut self, id: &mut Vec<u8>, values: &mut Vec<Option<f64>>) -> Result<bool, IoError> {
-        let more = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| IoError::Parse {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
-        if !more {
-            return Ok(false);
-        }
-        id.clear();
-        id.extend_from_slice(self.id.and_then(|i| self.record.get(i)).unwrap_or_default());
-        values.clear();
-        values.extend(self.months.iter().map(|&i| {
-            let cell = self.record.get(i).unwrap_or_default();
-            std::str::from_utf8(cell).ok().and_then(|s| s.parse::<f64>().ok())
-        }));
-        Ok(true)
-    }
-}
-
-/// One month of the current meter.
-#[derive(Debug, Clone, Copy, Default)]
-struct Month {
-    sum: f64,
-    present: usize,
-    missing: usize,
-    /// A duplicate, out-of-order or unparsable row fell in it.
-    broken: bool,
-}
-
-/// What the readings checks count.
-#[derive(Debug, Clone, Default)]
-struct Counts {
-    rows: usize,
-    meters: usize,
-    unparsable: usize,
-    non_finite_or_negative: usize,
-    off_register: usize,
-    off_axis: usize,
-    wrong_offset: usize,
-    duplicates: usize,
-    gaps: usize,
-    gap_readings: usize,
-    wrong_count: usize,
-    unknown_meters: usize,
-    meters_without_readings: usize,
-    months_checked: usize,
-    months_with_missing: usize,
-    months_incomplete: usize,
-    months_unknown: usize,
-    months_differing: usize,
-    largest_difference: f64,
-    empty: usize,
-    empty_uncovered: usize,
-    present_in_missing_event: usize,
-}
-
-/// The readings checks, fed row by row ([`row`](Self::row)) in file order.
-pub(crate) struct ReadingsScan<'a> {
-    file: &'a str,
-    axis: TimeAxis,
-    start: i64,
-    step: i64,
-    units_per_kwh: f64,
-    /// First period of each month, and the series' length last.
-    month_starts: Vec<usize>,
-    monthly: Option<MonthlyRows>,
-    /// Per meter: the periods of its `missing_data` events, sorted.
-    missing_events: HashMap<&'a str, Vec<(usize, usize)>>,
-    unparsable_events: usize,
-    /// The current meter: its id, the monthly row's values (when the
-    /// monthly table has it), its next expected period, its months.
-    meter: Option<Vec<u8>>,
-    monthly_id: Vec<u8>,
-    monthly_values: Vec<Option<f64>>,
-    monthly_matched: bool,
-    monthly_done: bool,
-    next: usize,
-    rows_of_meter: usize,
-    months: Vec<Month>,
-    month: usize,
-    /// The current meter's `missing_data` periods, and the first one not yet passed.
-    events: Vec<(usize, usize)>,
-    event: usize,
-    counts: Counts,
-}
-
-impl<'a> ReadingsScan<'a> {
-    /// A scan of readings named `file` on `axis` (an interval axis), with
-    /// the monthly table `monthly` (read in step, `None` when absent) and the
-    /// events table `events` (its `missing_data` rows).
-    pub(crate) fn new(
-        file: &'a str,
-        axis: TimeAxis,
-        register_resolution_kwh: f64,
-        monthly: Option<MonthlyRows>,
-        events: Option<&'a Table>,
-    ) -> Self {
-        let mut missing_events: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-        let mut unparsable_events = 0;
-        if let Some(t) = events {
-            let col = |name: &str| t.columns.iter().position(|c| c == name);
-            if let (Some(id), Some(kind), Some(onset), Some(end)) =
-                (col("meter_id"), col("event_type"), col("onset"), col("end"))
-            {
-                let field = |r: &'a Vec<String>, i: usize| r.get(i).map_or("", String::as_str);
-                for r in &t.rows {
-                    if field(r, kind) != AnomalyType::MISSING_DATA.as_str() {
-                        continue;
-                    }
-                    let first = parse_period(field(r, onset), &axis);
-                    let last = match field(r, end) {
-                        "" => Some(axis.len() - 1),
-                        e => parse_period(e, &axis),
-                    };
-                    match first.zip(last).filter(|(a, b)| a <= b) {
-                        Some(run) => missing_events.entry(field(r, id)).or_default().push(run),
-                        None => unparsable_events += 1,
-                    }
-                }
-            }
-        }
-        for runs in missing_events.values_mut() {
-            runs.sort_unstable();
-        }
-        let mut month_starts: Vec<usize> = (0..axis.months()).map(|m| axis.month_range(m).start).collect();
-        month_starts.push(axis.len());
-        ReadingsScan {
-            file,
-            start: axis.timestamp(0),
-            step: axis.resolution().interval_seconds().unwrap_or(86_400),
-            units_per_kwh: (1.0 / register_resolution_kwh).round(),
-            month_starts,
-            monthly_done: monthly.is_none(),
-            monthly,
-            missing_events,
-            unparsable_events,
-            meter: None,
-            monthly_id: Vec::new(),
-            monthly_values: Vec::new(),
-            monthly_matched: false,
-            next: 0,
-            rows_of_meter: 0,
-            months: vec![Month::default(); axis.months()],
-            month: 0,
-            events: Vec::new(),
-            event: 0,
-            counts: Counts::default(),
-            axis,
-        }
-    }
-
-    /// Adds the next row: meter `meter`, timestamp `timestamp` as written
-    /// (`None` when it is not one: see [`parse_timestamp`]), value `kwh`.
-    ///
-    /// # Errors
-    /// Reading the monthly table in step failed.
-    pub(crate) fn row(&mut self, meter: &[u8], timestamp: Option<(i64, i64)>, kwh: Kwh) -> Result<(), IoError> {
-        if self.meter.as_deref() != Some(meter) {
-            self.end_meter();
-            self.start_meter(meter)?;
-        }
-        let c = &mut self.counts;
-        c.rows += 1;
-        self.rows_of_meter += 1;
-        let Some((utc, offset)) = timestamp else {
-            c.unparsable += 1;
-            return Ok(());
-        };
-        if offset != self.axis.zone().offset_seconds() {
-            c.wrong_offset += 1;
-        }
-        let since = utc - self.start;
-        let index = (since >= 0 && since % self.step == 0)
-            .then(|| usize::try_from(since / self.step).ok())
-            .flatten()
-            .filter(|&i| i < self.axis.len());
-        let Some(index) = index else {
-            c.off_axis += 1;
-            return Ok(());
-        };
-        if index < self.next {
-            // Repeated, or back in time: the month cannot be summed.
-            c.duplicates += 1;
-            let m = self.month_starts.partition_point(|&s| s <= index) - 1;
-            self.months[m].broken = true;
-            return Ok(());
-        }
-        if index > self.next {
-            c.gaps += 1;
-            c.gap_readings += index - self.next;
-        }
-        self.next = index + 1;
-        while self.month_starts[self.month + 1] <= index {
-            self.month += 1;
-        }
-        let runs = &self.events;
-        while self.event < runs.len() && runs[self.event].1 < index {
-            self.event += 1;
-        }
-        let covered = runs.get(self.event).is_some_and(|r| r.0 <= index);
-        let month = &mut self.months[self.month];
-        match kwh {
-            Kwh::Missing => {
-                c.empty += 1;
-                month.missing += 1;
-                c.empty_uncovered += usize::from(!covered);
-            }
-            Kwh::Value(v) => {
-                c.present_in_missing_event += usize::from(covered);
-                if !(v.is_finite() && v >= 0.0) {
-                    c.non_finite_or_negative += 1;
-                    month.broken = true;
-                } else {
-                    let whole = (v * self.units_per_kwh).round() / self.units_per_kwh;
-                    c.off_register += usize::from((v - whole).abs() > REGISTER_TOLERANCE_KWH);
-                    month.sum += v;
-                    month.present += 1;
-                }
-            }
-            Kwh::Unparsable => {
-                c.unparsable += 1;
-                month.broken = true;
-            }
-        }
-        Ok(())
-    }
-
-    /// Starts meter `meter`: finds its row in the monthly table.
-    fn start_meter(&mut self, meter: &[u8]) -> Result<(), IoError> {
-        self.counts.meters += 1;
-        self.meter = Some(meter.to_vec());
-        self.next = 0;
-        self.rows_of_meter = 0;
-        self.month = 0;
-        self.months.fill(Month::default());
-        self.event = 0;
-        self.events.clear();
-        if let Some(runs) = std::str::from_utf8(meter)
-            .ok()
-            .and_then(|id| self.missing_events.get(id))
-        {
-            self.events.extend_from_slice(runs);
-        }
-        // The monthly table lists the same meters in the same order: skip
-        // its meters that have no readings, up to this one.
-        loop {
-            if !self.monthly_matched && !self.monthly_id.is_empty() {
-                match id_order(&self.monthly_id, meter) {
-                    Ordering::Equal => {
-                        self.monthly_matched = true;
-                        return Ok(());
-                    }
-                    // This meter is not in the monthly table (or out of order).
-                    Ordering::Greater => break,
-                    Ordering::Less => self.counts.meters_without_readings += 1,
-                }
-            }
-            match &mut self.monthly {
-                Some(rows) if !self.monthly_done => {
-                    self.monthly_matched = false;
-                    if !rows.next(&mut self.monthly_id, &mut self.monthly_values)? {
-                        self.monthly_done = true;
-                        self.monthly_id.clear();
-                    }
-                }
-                _ => break,
-            }
-        }
-        self.counts.unknown_meters += 1;
-        Ok(())
-    }
-
-    /// Ends the current meter: its count of rows and its months' sums.
-    fn end_meter(&mut self) {
-        if self.meter.is_none() {
-            return;
-        }
-        let c = &mut self.counts;
-        if self.next < self.axis.len() {
-            c.gaps += 1;
-            c.gap_readings += self.axis.len() - self.next;
-        }
-        if self.rows_of_meter != self.axis.len() {
-            c.wrong_count += 1;
-        }
-        // A matched meter's row was consumed: the next meter needs the next row.
-        let values = if self.monthly_matched {
-            self.monthly_matched = false;
-            let values = std::mem::take(&mut self.monthly_values);
-            self.monthly_id.clear();
-            Some(values)
-        } else {
-            None
-        };
-        for (m, month) in self.months.iter().enumerate() {
-            let len = self.month_starts[m + 1] - self.month_starts[m];
-            let value = values.as_ref().and_then(|v| v.get(m).copied().flatten());
-            if month.missing > 0 {
-                c.months_with_missing += 1;
-            } else if month.broken || month.present != len {
-                c.months_incomplete += 1;
-            } else if let Some(value) = value {
-                c.months_checked += 1;
-                let difference = (month.sum - value).abs();
-                if difference.is_nan() || difference > MONTHLY_TOLERANCE_KWH {
-                    c.months_differing += 1;
-                }
-                c.largest_difference = c.largest_difference.max(difference);
-            } else {
-                c.months_unknown += 1;
-            }
-        }
-        self.meter = None;
-    }
-
-    /// The three checks, once every row was fed.
-    ///
-    /// # Errors
-    /// Reading the rest of the monthly table failed.
-    pub(crate) fn finish(mut self, meters_expected: Option<usize>) -> Result<Vec<Check>, IoError> {
-        self.end_meter();
-        // Monthly meters after the last one with readings.
-        if !self.monthly_id.is_empty() && !self.monthly_matched {
-            self.counts.meters_without_readings += 1;
-        }
-        if let Some(rows) = self.monthly.as_mut().filter(|_| !self.monthly_done) {
-            while rows.next(&mut self.monthly_id, &mut self.monthly_values)? {
-                self.counts.meters_without_readings += 1;
-            }
-        }
-        let c = &self.counts;
-        let len = self.axis.len();
-        let meters_ok = meters_expected.is_none_or(|n| n == c.meters);
-        let structure = c.unparsable
-            + c.non_finite_or_negative
-            + c.off_register
-            + c.off_axis
-            + c.wrong_offset
-            + c.duplicates
-            + c.gaps
-            + c.wrong_count
-            + c.unknown_meters
-            + c.meters_without_readings;
-        let present = check(
-            "readings_present",
-            structure == 0 && meters_ok && c.meters > 0,
-            format!(
-                "{}: {} rows of {} meters{} ({len} {} periods each from {}); {} duplicated or out-of-order timestamps, {} gaps ({} readings absent), {} meters with the wrong number of rows, {} meters not in the monthly table or out of order, {} monthly meters without readings; {} timestamps off the series, {} not at offset {}, {} unparsable rows, {} negative or non-finite readings, {} not a whole multiple of {} kWh",
-                self.file,
-                c.rows,
-                c.meters,
-                meters_expected.map(|n| format!(" (expected {n})")).unwrap_or_default(),
-                self.axis.resolution(),
-                self.axis.timestamp_string(0),
-                c.duplicates,
-                c.gaps,
-                c.gap_readings,
-                c.wrong_count,
-                c.unknown_meters,
-                c.meters_without_readings,
-                c.off_axis,
-                c.wrong_offset,
-                self.axis.zone().offset_string(),
-                c.unparsable,
-                c.non_finite_or_negative,
-                c.off_register,
-                1.0 / self.units_per_kwh,
-            ),
-        );
-        let totals = check(
-            "monthly_totals_equal_readings",
-            c.months_differing == 0,
-            format!(
-                "{} meter-months without missing readings checked against meter_consumption.csv, {} differ from the sum of their readings by more than 0.005 kWh (largest difference {:.4} kWh); not checked: {} with missing readings, {} with absent, repeated or unparsable rows, {} without a monthly value",
-                c.months_checked,
-                c.months_differing,
-                c.largest_difference,
-                c.months_with_missing,
-                c.months_incomplete,
-                c.months_unknown
-            ),
-        );
-        let missing = check(
-            "missing_readings_match_events",
-            c.empty_uncovered + c.present_in_missing_event + self.unparsable_events == 0,
-            format!(
-                "{} empty readings: {} not covered by a missing_data event of their meter in events.csv; {} readings present inside a missing_data event; {} missing_data events with an unreadable onset or end",
-                c.empty, c.empty_uncovered, c.present_in_missing_event, self.unparsable_events
-            ),
-        );
-        Ok(vec![present, totals, missing])
-    }
-}
-
-/// Feeds `meter_readings.csv` at `path` to `scan`, row by row.
+/// The file format of the interval readings ([`WriteOptions::readings_format`](super::WriteOptions::readings_format)).
 ///
-/// # Errors
-/// [`IoError::Parse`] when the file is not well-formed CSV or lacks a
-/// `meter_id`, `timestamp` or `kwh` column; errors of the scan.
-pub(crate) fn scan_csv(path: &Path, scan: &mut ReadingsScan<'_>) -> Result<(), IoError> {
-    let parse = |reason: String| IoError::Parse {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_path(path)
-        .map_err(|e| parse(e.to_string()))?;
-    let headers = reader.byte_headers().map_err(|e| parse(e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == name.as_bytes())
-            .ok_or_else(|| parse(format!("no `{name}` column (expected meter_id,timestamp,kwh)")))
-    };
-    let (id, ts, kwh) = (col("meter_id")?, col("timestamp")?, col("kwh")?);
-    let mut record = ::csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| parse(e.to_string()))? {
-        let field = |i: usize| record.get(i);
-        let value = field(kwh).map_or(Kwh::Unparsable, Kwh::parse);
-        scan.row(
-            field(id).unwrap_or_default(),
-            field(ts).and_then(parse_timestamp),
-            value,
-        )?;
-    }
-    Ok(())
+/// Only CSV for now; the enum is `#[non_exhaustive]` so that a Parquet
+/// variant can be added without breaking a `match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ReadingsFormat {
+    /// `meter_readings.csv` (or, with [`ReadingsLayout::Sgcc`], `meter_readings_sgcc.csv`).
+    #[default]
+    Csv,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::time::{Resolution, YearMonth};
+impl ReadingsFormat {
+    /// The name on the command line (`--readings-format`): `csv`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReadingsFormat::Csv => "csv",
+        }
+    }
+}
 
-    #[test]
-    fn timestamps_parse_to_utc_seconds() {
-        assert_eq!(parse_timestamp(b"1970-01-01T08:00:00+08:00"), Some((0, 28_800)));
-        assert_eq!(parse_timestamp(b"1970-01-01T00:00:00Z"), Some((0, 0)));
-        assert_eq!(parse_timestamp(b"2024-02-29T13:00:00-05:30"), {
-            let day = Date::new(2024, 2, 29).unwrap().days_since_epoch();
-            Some((day * 86_400 + 13 * 3600 + 19_800, -19_800))
-        });
-        for bad in [
-            &b"2023-02-29T00:00:00+08:00"[..],
-            b"2024-01-01 00:00:00+08:00",
-            b"2024-01-01T24:00:00+08:00",
-            b"2024-01-01T00:00:00",
-            b"2024-01-01T00:00:00+0800",
-            b"",
-        ] {
-            assert_eq!(parse_timestamp(bad), None, "{}", String::from_utf8_lossy(bad));
+impl fmt::Display for ReadingsFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the interval readings are laid out ([`WriteOptions::layout`](super::WriteOptions::layout)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ReadingsLayout {
+    /// Long form, `meter_readings.csv`: `meter_id,timestamp,kwh`, one row
+    /// per meter and interval, meter-major then time. Any interval resolution.
+    #[default]
+    Long,
+    /// The wide layout of the SGCC benchmark's `data.csv`,
+    /// `meter_readings_sgcc.csv`: `CONS_NO,FLAG,<one column per day>`, one
+    /// row per meter. Daily resolution only; always a CSV file.
+    Sgcc,
+}
+
+impl ReadingsLayout {
+    /// The name on the command line (`--layout`): `long` or `sgcc`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReadingsLayout::Long => "long",
+            ReadingsLayout::Sgcc => "sgcc",
+        }
+    }
+}
+
+impl fmt::Display for ReadingsLayout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "csv")]
+pub use self::csv_text::{
+    METER_READINGS_CSV, METER_READINGS_SGCC_CSV, READING_COLUMNS, SGCC_COLUMNS, write_meter_readings_csv,
+    write_meter_readings_sgcc_csv,
+};
+#[cfg(feature = "csv")]
+pub(crate) use self::csv_text::{ReadingsSink, check_layout, open_readings, reading_decimals};
+
+#[cfg(feature = "csv")]
+mod csv_text {
+    use std::io::{self, Write};
+    use std::path::Path;
+
+    use super::{ReadingsFormat, ReadingsLayout};
+    use crate::batch::Part;
+    use crate::dataset::Dataset;
+    use crate::io::IoError;
+    use crate::io::fmt::{fixed_digits, write_fixed, write_padded};
+    use crate::io::sink::Appender;
+    use crate::time::{Resolution, TimeAxis};
+
+    /// File name of the long-form readings table.
+    pub const METER_READINGS_CSV: &str = "meter_readings.csv";
+    /// File name of the readings in the SGCC layout.
+    pub const METER_READINGS_SGCC_CSV: &str = "meter_readings_sgcc.csv";
+    /// Columns of `meter_readings.csv`, in order.
+    pub const READING_COLUMNS: [&str; 3] = ["meter_id", "timestamp", "kwh"];
+    /// The two fixed columns of `meter_readings_sgcc.csv` (one column per day follows).
+    pub const SGCC_COLUMNS: [&str; 2] = ["CONS_NO", "FLAG"];
+
+    /// Readings per rendered chunk (about 3 MB of long-form text): the unit
+    /// of parallel formatting.
+    const READINGS_PER_CHUNK: usize = 1 << 16;
+    /// Chunks rendered at once: bounds the text held in memory (two sets of
+    /// 16 chunks, about 90 MB).
+    const SLAB_CHUNKS: usize = 16;
+
+    /// Decimals of a reading: 3 for a 0.001 kWh register, 2 for 0.01 kWh.
+    pub(crate) fn reading_decimals(register_resolution_kwh: f64) -> usize {
+        if register_resolution_kwh >= 0.005 { 2 } else { 3 }
+    }
+
+    /// Formats the rows of one readings layout for any run of meters.
+    #[derive(Debug, Clone)]
+    pub(crate) struct ReadingsText {
+        layout: ReadingsLayout,
+        decimals: usize,
+        intervals: usize,
+        /// Long form: `,<timestamp>,` of every interval, one
+        /// [`STAMP_SLOT`]-byte slot each (padded), so that a row copies a
+        /// fixed-size block.
+        stamps: Vec<u8>,
+        /// Long form: the length of each interval's `,<timestamp>,`.
+        stamp_lens: Vec<u8>,
+    }
+
+    /// Bytes reserved per interval for `,<timestamp>,` (27 are used).
+    const STAMP_SLOT: usize = 32;
+    /// Bytes copied for a meter id (`MTR_` and up to 10 digits are 14).
+    const ID_SLOT: usize = 16;
+    /// Bytes copied for a reading's text (the fast path writes at most 15).
+    const VALUE_SLOT: usize = 16;
+
+    impl ReadingsText {
+        /// The formatter of `layout` for readings on `axis` (an interval axis).
+        pub(crate) fn new(axis: &TimeAxis, layout: ReadingsLayout, decimals: usize) -> ReadingsText {
+            let intervals = if axis.resolution().is_interval() { axis.len() } else { 0 };
+            let (mut stamps, mut stamp_lens) = (Vec::new(), Vec::new());
+            if layout == ReadingsLayout::Long {
+                stamps.reserve(intervals * STAMP_SLOT);
+                stamp_lens.reserve(intervals);
+                let mut piece = Vec::with_capacity(STAMP_SLOT);
+                for i in 0..intervals {
+                    piece.clear();
+                    piece.push(b',');
+                    axis.push_timestamp(i, &mut piece);
+                    piece.push(b',');
+                    // Always 27 bytes: four-digit years, `±HH:MM` offsets.
+                    piece.truncate(STAMP_SLOT);
+                    stamp_lens.push(piece.len() as u8);
+                    piece.resize(STAMP_SLOT, 0);
+                    stamps.extend_from_slice(&piece);
+                }
+            }
+            ReadingsText {
+                layout,
+                decimals,
+                intervals,
+                stamps,
+                stamp_lens,
+            }
+        }
+
+        /// The header line of the file.
+        pub(crate) fn header(&self, axis: &TimeAxis, buf: &mut Vec<u8>) {
+            match self.layout {
+                ReadingsLayout::Long => buf.extend_from_slice(READING_COLUMNS.join(",").as_bytes()),
+                ReadingsLayout::Sgcc => {
+                    buf.extend_from_slice(SGCC_COLUMNS.join(",").as_bytes());
+                    for d in 0..self.intervals {
+                        // `2014/1/1`, as the SGCC file writes its dates.
+                        let (y, m, day) = axis.date(d).ymd();
+                        buf.extend_from_slice(format!(",{y}/{m}/{day}").as_bytes());
+                    }
+                }
+            }
+            buf.push(b'\n');
+        }
+
+        /// `,<timestamp>,` of interval `i`.
+        #[inline]
+        fn stamp(&self, i: usize) -> &[u8] {
+            &self.stamps[i * STAMP_SLOT..i * STAMP_SLOT + usize::from(self.stamp_lens[i])]
+        }
+
+        /// Bytes a chunk of `meters` meters takes, roughly.
+        fn estimate(&self, meters: usize) -> usize {
+            let per_reading = match self.layout {
+                ReadingsLayout::Long => 12 + 27 + self.decimals + 6,
+                ReadingsLayout::Sgcc => self.decimals + 6,
+            };
+            meters * (self.intervals * per_reading + 32)
+        }
+
+        /// The rows of every meter of `part`, in meter order.
+        pub(crate) fn rows(&self, part: &Part<'_>, buf: &mut Vec<u8>) {
+            let n = self.intervals;
+            if n == 0 {
+                return;
+            }
+            let mut runs = part.missing;
+            let mut labels = part.labels;
+            let mut id = Vec::with_capacity(16);
+            for (k, m) in part.meters.iter().enumerate() {
+                id.clear();
+                write_padded(&mut id, "MTR_", m.id.number(), 6);
+                let values = &part.readings[k * n..(k + 1) * n];
+                // Runs are sorted by meter, then time.
+                let skip = runs.iter().take_while(|r| r.meter_id < m.id).count();
+                runs = &runs[skip..];
+                let count = runs.iter().take_while(|r| r.meter_id == m.id).count();
+                let (mine, rest) = runs.split_at(count);
+                runs = rest;
+                match self.layout {
+                    ReadingsLayout::Long => {
+                        let mut t = 0;
+                        for r in mine {
+                            let start = r.start.clamp(t, n);
+                            let end = r.start.saturating_add(r.len).clamp(start, n);
+                            self.present(buf, &id, values, t..start);
+                            for i in start..end {
+                                buf.extend_from_slice(&id);
+                                buf.extend_from_slice(self.stamp(i));
+                                buf.push(b'\n');
+                            }
+                            t = end;
+                        }
+                        self.present(buf, &id, values, t..n);
+                    }
+                    ReadingsLayout::Sgcc => {
+                        let skip = labels.iter().take_while(|l| l.meter_id < m.id).count();
+                        labels = &labels[skip..];
+                        let flagged = labels.first().is_some_and(|l| l.meter_id == m.id);
+                        buf.extend_from_slice(&id);
+                        buf.extend_from_slice(if flagged { b",1" } else { b",0" });
+                        let mut t = 0;
+                        for r in mine {
+                            let start = r.start.clamp(t, n);
+                            let end = r.start.saturating_add(r.len).clamp(start, n);
+                            self.wide(buf, values, t..start);
+                            buf.extend(std::iter::repeat_n(b',', end - start));
+                            t = end;
+                        }
+                        self.wide(buf, values, t..n);
+                        buf.push(b'\n');
+                    }
+                }
+            }
+        }
+
+        /// Long-form rows of the present readings `range`: written into a
+        /// zeroed stretch of `buf` sized for the longest rows, then cut to
+        /// length. Each piece is copied as a fixed-size block (then the
+        /// position advances by its real length, the next piece overwriting
+        /// the rest), which compiles to a few vector moves instead of a
+        /// `memcpy` call per piece.
+        #[inline]
+        fn present(&self, buf: &mut Vec<u8>, id: &[u8], values: &[f64], range: std::ops::Range<usize>) {
+            if id.len() > ID_SLOT {
+                return self.present_slow(buf, id, values, range);
+            }
+            let mut id_block = [0u8; ID_SLOT];
+            id_block[..id.len()].copy_from_slice(id);
+            let row_max = ID_SLOT + STAMP_SLOT + VALUE_SLOT + 1;
+            let mut pos = buf.len();
+            buf.resize(pos + range.len() * row_max, 0);
+            // The number is written right-aligned ending at 32; the slack
+            // after it lets a fixed block be copied from its start.
+            let mut digits = [0u8; 32 + VALUE_SLOT];
+            for i in range.clone() {
+                buf[pos..pos + ID_SLOT].copy_from_slice(&id_block);
+                pos += id.len();
+                let slot = i * STAMP_SLOT;
+                buf[pos..pos + STAMP_SLOT].copy_from_slice(&self.stamps[slot..slot + STAMP_SLOT]);
+                pos += usize::from(self.stamp_lens[i]);
+                let fast = <&mut [u8; 32]>::try_from(&mut digits[..32])
+                    .ok()
+                    .and_then(|head| fixed_digits(values[i], self.decimals, head));
+                match fast {
+                    Some(start) if start >= 32 - VALUE_SLOT => {
+                        buf[pos..pos + VALUE_SLOT].copy_from_slice(&digits[start..start + VALUE_SLOT]);
+                        pos += 32 - start;
+                        buf[pos] = b'\n';
+                        pos += 1;
+                    }
+                    _ => {
+                        // The rare slow path (a huge value): append, then make room again.
+                        buf.truncate(pos);
+                        write_fixed(buf, values[i], self.decimals);
+                        buf.push(b'\n');
+                        pos = buf.len();
+                        buf.resize(pos + (range.end - i - 1) * row_max, 0);
+                    }
+                }
+            }
+            buf.truncate(pos);
+        }
+
+        /// [`present`](Self::present) piece by piece, for ids longer than [`ID_SLOT`].
+        #[cold]
+        fn present_slow(&self, buf: &mut Vec<u8>, id: &[u8], values: &[f64], range: std::ops::Range<usize>) {
+            for i in range {
+                buf.extend_from_slice(id);
+                buf.extend_from_slice(self.stamp(i));
+                write_fixed(buf, values[i], self.decimals);
+                buf.push(b'\n');
+            }
+        }
+
+        /// SGCC cells (`,value`) of the present readings `range`.
+        #[inline]
+        fn wide(&self, buf: &mut Vec<u8>, values: &[f64], range: std::ops::Range<usize>) {
+            for &v in &values[range] {
+                buf.push(b',');
+                write_fixed(buf, v, self.decimals);
+            }
+        }
+
+        /// Meters per chunk for this layout.
+        fn chunk_meters(&self) -> usize {
+            (READINGS_PER_CHUNK / self.intervals.max(1)).max(1)
+        }
+
+        /// Renders `part` chunk by chunk (in parallel with the `parallel`
+        /// feature) into the first buffers of `pool` (reused: fresh buffers
+        /// of this size would cost more in page faults than the formatting);
+        /// returns how many it filled.
+        fn render(&self, part: &Part<'_>, pool: &mut Vec<Vec<u8>>) -> usize {
+            let len = part.meters.len();
+            let per_chunk = self.chunk_meters();
+            let starts: Vec<usize> = (0..len).step_by(per_chunk).collect();
+            if pool.len() < starts.len() {
+                pool.resize_with(starts.len(), Vec::new);
+            }
+            let one = |(text, &start): (&mut Vec<u8>, &usize)| {
+                let chunk = part.slice(start..(start + per_chunk).min(len));
+                text.clear();
+                text.reserve(self.estimate(chunk.meters.len()));
+                self.rows(&chunk, text);
+            };
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                pool[..starts.len()].par_iter_mut().zip(starts.par_iter()).for_each(one);
+            }
+            #[cfg(not(feature = "parallel"))]
+            pool.iter_mut().zip(starts.iter()).for_each(one);
+            starts.len()
+        }
+
+        /// Renders `part` slab by slab and hands each slab's chunks, in
+        /// order, to `write`, rendering the next slab while the previous
+        /// one is written.
+        pub(crate) fn render_to(
+            &self,
+            part: &Part<'_>,
+            buffers: &mut Buffers,
+            mut write: impl FnMut(&[u8]) -> Result<(), IoError> + Send,
+        ) -> Result<(), IoError> {
+            let len = part.meters.len();
+            let per_slab = self.chunk_meters() * SLAB_CHUNKS;
+            let Buffers { rendering, writing } = buffers;
+            let mut ready = 0;
+            for start in (0..len).step_by(per_slab) {
+                let slab = part.slice(start..(start + per_slab).min(len));
+                let done = &writing[..ready];
+                let (count, written) = crate::io::join(
+                    || self.render(&slab, rendering),
+                    || done.iter().try_for_each(|t| write(t)),
+                );
+                written?;
+                std::mem::swap(rendering, writing);
+                ready = count;
+            }
+            writing[..ready].iter().try_for_each(|t| write(t))
+        }
+
+        /// Renders `part` slab by slab and hands each chunk, in order, to
+        /// `write` (no overlap: for writers that are not `Send`).
+        fn render_each(&self, part: &Part<'_>, mut write: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+            let len = part.meters.len();
+            let per_slab = self.chunk_meters() * SLAB_CHUNKS;
+            let mut pool = Vec::new();
+            for start in (0..len).step_by(per_slab) {
+                let slab = part.slice(start..(start + per_slab).min(len));
+                let count = self.render(&slab, &mut pool);
+                for text in &pool[..count] {
+                    write(text)?;
+                }
+            }
+            Ok(())
         }
     }
 
-    #[test]
-    fn periods_parse_as_timestamps_or_indices() {
-        let axis = TimeAxis::new(YearMonth::new(2024, 2).unwrap(), 1, Resolution::Hourly).unwrap();
-        assert_eq!(parse_period("2024-02-01T00:00:00+08:00", &axis), Some(0));
-        assert_eq!(parse_period("2024-02-29T23:00:00+08:00", &axis), Some(695));
-        assert_eq!(parse_period("2024-02-01T00:00:00Z", &axis), Some(8));
-        assert_eq!(parse_period("2024-03-01T00:00:00+08:00", &axis), None);
-        assert_eq!(parse_period("2024-02-01T00:30:00+08:00", &axis), None);
-        assert_eq!(parse_period("17", &axis), Some(17));
-        assert_eq!(parse_period("696", &axis), None);
+    /// The reusable text buffers of a readings writer: one set being
+    /// rendered while the other is written.
+    #[derive(Debug, Default)]
+    pub(crate) struct Buffers {
+        rendering: Vec<Vec<u8>>,
+        writing: Vec<Vec<u8>>,
     }
 
-    #[test]
-    fn meter_ids_order_by_length_then_bytes() {
-        assert_eq!(id_order(b"MTR_999999", b"MTR_1000000"), Ordering::Less);
-        assert_eq!(id_order(b"MTR_000002", b"MTR_000010"), Ordering::Less);
-        assert_eq!(id_order(b"MTR_000002", b"MTR_000002"), Ordering::Equal);
+    /// Where the interval readings of each run of meters go: one
+    /// implementation per file format. Every run arrives in meter order,
+    /// and the file must depend only on the meters' data, not on how they
+    /// were split into runs (the streaming and in-memory writers compare bytes).
+    pub(crate) trait ReadingsSink: std::fmt::Debug + Send {
+        /// The file's name in the output directory.
+        fn name(&self) -> &'static str;
+        /// Appends the readings of the meters of `part`.
+        fn add(&mut self, part: &Part<'_>) -> Result<(), IoError>;
+        /// Completes the file; returns its size in bytes.
+        fn finish(self: Box<Self>) -> Result<u64, IoError>;
+    }
+
+    /// A CSV readings file, long or SGCC.
+    #[derive(Debug)]
+    struct CsvReadings {
+        name: &'static str,
+        text: ReadingsText,
+        out: Appender,
+        buffers: Buffers,
+    }
+
+    impl ReadingsSink for CsvReadings {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+
+        fn add(&mut self, part: &Part<'_>) -> Result<(), IoError> {
+            let CsvReadings { text, out, buffers, .. } = self;
+            text.render_to(part, buffers, |bytes| out.write(bytes))
+        }
+
+        fn finish(self: Box<Self>) -> Result<u64, IoError> {
+            self.out.close()
+        }
+    }
+
+    /// Opens the readings file of `format` and `layout` in `dir` for a
+    /// dataset on `axis` (an interval axis; the options were checked).
+    ///
+    /// This is the seam for other formats: a Parquet writer gets its arm here.
+    pub(crate) fn open_readings(
+        dir: &Path,
+        format: ReadingsFormat,
+        layout: ReadingsLayout,
+        axis: &TimeAxis,
+        decimals: usize,
+        sync: bool,
+    ) -> Result<Box<dyn ReadingsSink>, IoError> {
+        match (format, layout) {
+            // ReadingsFormat::Parquet => Box::new(super::parquet::ReadingsParquetWriter::create(...)?)
+            (ReadingsFormat::Csv, layout) => {
+                let name = match layout {
+                    ReadingsLayout::Long => METER_READINGS_CSV,
+                    ReadingsLayout::Sgcc => METER_READINGS_SGCC_CSV,
+                };
+                let text = ReadingsText::new(axis, layout, decimals);
+                let mut out = Appender::create(dir, name, sync)?;
+                let mut header = Vec::new();
+                text.header(axis, &mut header);
+                out.write(&header)?;
+                Ok(Box::new(CsvReadings {
+                    name,
+                    text,
+                    out,
+                    buffers: Buffers::default(),
+                }))
+            }
+        }
+    }
+
+    /// `Err` unless `layout` can be written for a series on `axis`.
+    pub(crate) fn check_layout(layout: ReadingsLayout, axis: &TimeAxis) -> Result<(), IoError> {
+        if layout == ReadingsLayout::Sgcc && axis.resolution() != Resolution::Daily {
+            return Err(IoError::UnsupportedOption {
+                option: "layout",
+                value: layout.to_string(),
+                reason: format!(
+                    "the SGCC layout has one column per day and needs `resolution` = daily (this dataset is {})",
+                    axis.resolution()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn write_layout<W: Write>(dataset: &Dataset, layout: ReadingsLayout, mut out: W) -> io::Result<()> {
+        let axis = dataset.series_axis();
+        check_layout(layout, axis).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let text = ReadingsText::new(axis, layout, reading_decimals(dataset.config().register_resolution_kwh));
+        let mut header = Vec::new();
+        text.header(axis, &mut header);
+        out.write_all(&header)?;
+        text.render_each(&dataset.part(), |bytes| out.write_all(bytes))?;
+        out.flush()
+    }
+
+    /// Writes `meter_readings.csv`: `meter_id, timestamp, kwh`, one row per
+    /// meter and interval of [`Dataset::series_axis`], meter-major then time.
+    /// `timestamp` is the interval's start in local time with its offset
+    /// (`2024-01-01T13:00:00+08:00`; local midnight for a daily reading);
+    /// `kwh` has 3 decimals for a 0.001 kWh register, 2 for 0.01 kWh, and is
+    /// empty for a missing reading ([`Dataset::missing`]). Only the header
+    /// at monthly resolution.
+    ///
+    /// # Errors
+    /// Any error of `out`.
+    pub fn write_meter_readings_csv<W: Write>(dataset: &Dataset, out: W) -> io::Result<()> {
+        write_layout(dataset, ReadingsLayout::Long, out)
+    }
+
+    /// Writes `meter_readings_sgcc.csv`, the SGCC benchmark's layout:
+    /// `CONS_NO, FLAG` (1 for a labelled meter, else 0), then one column
+    /// per day headed `YYYY/M/D`, in time order; one row per meter, blank
+    /// cells for missing readings.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::InvalidInput`] when the dataset is not daily; any error of `out`.
+    pub fn write_meter_readings_sgcc_csv<W: Write>(dataset: &Dataset, out: W) -> io::Result<()> {
+        write_layout(dataset, ReadingsLayout::Sgcc, out)
     }
 }

@@ -7,11 +7,15 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::calendar::TimeZone;
 use crate::checks::ValidationReport;
 use crate::config::GeneratorConfig;
 use crate::dataset::{Dataset, Warning};
+use crate::io::sink::IntervalCounts;
 use crate::report::Summary;
 use crate::shard::Shard;
+use crate::time::{Resolution, TimeAxis};
+use crate::weather::Weather;
 
 /// File name of the machine-readable report.
 pub const REPORT_JSON: &str = "generation_report.json";
@@ -43,6 +47,114 @@ pub struct GenerationReport {
     /// checks cover that shard's meters only); absent for a whole dataset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// Interval data: resolution, zone, readings and weather; absent at
+    /// monthly resolution (so a monthly report is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalReport>,
+}
+
+/// What the report says about interval data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct IntervalReport {
+    /// The series' resolution.
+    pub resolution: Resolution,
+    /// The zone of the timestamps.
+    pub timezone: TimeZone,
+    /// Its offset, `±HH:MM`.
+    pub utc_offset: String,
+    /// Readings per meter (intervals of the series axis).
+    pub intervals_per_meter: usize,
+    /// Readings written, present and missing (meters × intervals).
+    pub readings: u64,
+    /// Missing readings (empty cells).
+    pub missing_readings: u64,
+    /// Runs of missing readings (each a `missing_data` event).
+    pub missing_runs: u64,
+    /// `typhoon_outage` events (one per meter and outage).
+    pub typhoon_outage_events: u64,
+    /// The weather the readings were shaped with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weather: Option<WeatherSummary>,
+}
+
+/// A summary of the daily weather table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct WeatherSummary {
+    /// Barangays covered.
+    pub barangays: usize,
+    /// Days covered.
+    pub days: usize,
+    /// Mean daily temperature over all barangays and days, °C (2 decimals).
+    pub mean_temperature_c: f64,
+    /// Lowest daily mean, °C (1 decimal).
+    pub min_temperature_c: f64,
+    /// Highest daily mean, °C (1 decimal).
+    pub max_temperature_c: f64,
+    /// Days on which a typhoon cut the power of at least one barangay.
+    pub outage_days: usize,
+    /// Barangay-days without power.
+    pub outage_barangay_days: usize,
+}
+
+impl WeatherSummary {
+    /// The summary of `weather`.
+    #[must_use]
+    pub fn of(weather: &Weather) -> WeatherSummary {
+        let (mut sum, mut min, mut max) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+        let mut any = vec![false; weather.days()];
+        let mut outage_barangay_days = 0;
+        for b in 0..weather.barangays() {
+            for &t in weather.temperatures(b) {
+                let t = f64::from(t);
+                sum += t;
+                min = min.min(t);
+                max = max.max(t);
+            }
+            for (d, &o) in weather.outages(b).iter().enumerate() {
+                any[d] |= o;
+                outage_barangay_days += usize::from(o);
+            }
+        }
+        let cells = weather.barangays() * weather.days();
+        let round = |v: f64, scale: f64| {
+            if v.is_finite() {
+                (v * scale).round() / scale
+            } else {
+                0.0
+            }
+        };
+        WeatherSummary {
+            barangays: weather.barangays(),
+            days: weather.days(),
+            mean_temperature_c: round(if cells == 0 { 0.0 } else { sum / cells as f64 }, 100.0),
+            min_temperature_c: round(min, 10.0),
+            max_temperature_c: round(max, 10.0),
+            outage_days: any.iter().filter(|&&o| o).count(),
+            outage_barangay_days,
+        }
+    }
+}
+
+/// The interval section of a report: `None` at monthly resolution.
+pub(crate) fn interval_report(
+    series: &TimeAxis,
+    weather: Option<&Weather>,
+    counts: IntervalCounts,
+) -> Option<IntervalReport> {
+    let resolution = series.resolution();
+    resolution.is_interval().then(|| IntervalReport {
+        resolution,
+        timezone: series.zone(),
+        utc_offset: series.zone().offset_string(),
+        intervals_per_meter: series.len(),
+        readings: counts.readings,
+        missing_readings: counts.missing_readings,
+        missing_runs: counts.missing_runs,
+        typhoon_outage_events: counts.outage_events,
+        weather: weather.map(WeatherSummary::of),
+    })
 }
 
 /// Which part of a dataset a sharded run wrote.
@@ -64,6 +176,8 @@ impl GenerationReport {
     #[must_use]
     pub fn new(dataset: &Dataset, files: &[&str]) -> GenerationReport {
         let config = dataset.config().clone();
+        let mut counts = IntervalCounts::default();
+        counts.add(&dataset.part());
         GenerationReport::from_parts(
             config,
             dataset.summary(),
@@ -71,6 +185,7 @@ impl GenerationReport {
             dataset.warnings(),
             files,
             None,
+            interval_report(dataset.series_axis(), dataset.weather(), counts),
         )
     }
 
@@ -81,6 +196,7 @@ impl GenerationReport {
         warnings: &[Warning],
         files: &[&str],
         shard: Option<Shard>,
+        interval: Option<IntervalReport>,
     ) -> GenerationReport {
         let mut files: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
         files.sort();
@@ -103,6 +219,7 @@ impl GenerationReport {
             warnings: warnings.iter().map(ToString::to_string).collect(),
             files,
             shard,
+            interval,
         }
     }
 }
@@ -228,6 +345,35 @@ pub(crate) fn render_txt(r: &GenerationReport) -> String {
         pct(s.capped_fraction),
         s.capped_cells
     );
+    if let Some(i) = &r.interval {
+        let _ = writeln!(t);
+        let _ = writeln!(t, "INTERVAL DATA:");
+        let _ = writeln!(
+            t,
+            "  Resolution: {} ({} readings per meter)",
+            i.resolution, i.intervals_per_meter
+        );
+        let _ = writeln!(t, "  Time zone: {} (UTC{})", i.timezone, i.utc_offset);
+        let _ = writeln!(
+            t,
+            "  Readings: {} ({} missing, in {} runs)",
+            i.readings, i.missing_readings, i.missing_runs
+        );
+        let _ = writeln!(t, "  Typhoon outage events: {}", i.typhoon_outage_events);
+        if let Some(w) = &i.weather {
+            let _ = writeln!(
+                t,
+                "  Weather: {} barangays x {} days; daily mean temperature {} C (min {}, max {}); outage days: {} ({} barangay-days)",
+                w.barangays,
+                w.days,
+                f2(w.mean_temperature_c),
+                super::fmt::fixed(w.min_temperature_c, 1),
+                super::fmt::fixed(w.max_temperature_c, 1),
+                w.outage_days,
+                w.outage_barangay_days
+            );
+        }
+    }
     let _ = writeln!(t);
     let _ = writeln!(t, "BARANGAYS:");
     for b in &s.per_barangay {

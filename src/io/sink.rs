@@ -23,6 +23,7 @@ use crate::report::SummaryBuilder;
 use crate::shard::Shard;
 use crate::time::TimeAxis;
 use crate::validate::{Expected, Validator};
+use crate::weather::Weather;
 
 /// Chunks rendered at once by [`Sink::add`]: bounds the text held in memory.
 const SLAB_CHUNKS: usize = 16;
@@ -37,7 +38,7 @@ const SYNC_EVERY: u64 = 32 << 20;
 /// on a background thread, so the disk works while the CPU generates the next
 /// rows and the final sync in [`close`](Self::close) has little left to do.
 #[derive(Debug)]
-struct Appender {
+pub(crate) struct Appender {
     path: PathBuf,
     file: File,
     /// Whether to sync at all ([`WriteOptions::sync`]).
@@ -47,7 +48,7 @@ struct Appender {
 }
 
 impl Appender {
-    fn create(dir: &Path, name: &str, sync: bool) -> Result<Self, IoError> {
+    pub(crate) fn create(dir: &Path, name: &str, sync: bool) -> Result<Self, IoError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
         Ok(Appender {
@@ -59,7 +60,7 @@ impl Appender {
         })
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
         self.file
             .write_all(bytes)
             .map_err(|e| IoError::io("write", &self.path, e))?;
@@ -86,7 +87,7 @@ impl Appender {
     }
 
     /// Syncs to disk and returns the file's size.
-    fn close(mut self) -> Result<u64, IoError> {
+    pub(crate) fn close(mut self) -> Result<u64, IoError> {
         self.wait_for_sync()?;
         let path = &self.path;
         if self.sync {
@@ -96,7 +97,7 @@ impl Appender {
     }
 }
 
-/// The three per-meter files.
+/// The three per-meter files, and the readings file at interval resolutions.
 #[cfg(feature = "csv")]
 #[derive(Debug)]
 struct RowFiles {
@@ -104,6 +105,35 @@ struct RowFiles {
     consumption: Appender,
     labels: Appender,
     events: Appender,
+    readings: Option<Box<dyn super::readings::ReadingsSink>>,
+}
+
+/// What the generation report says about interval data, counted as the
+/// meters go through.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IntervalCounts {
+    /// Readings written (present or missing).
+    pub(crate) readings: u64,
+    /// Missing readings.
+    pub(crate) missing_readings: u64,
+    /// Runs of missing readings.
+    pub(crate) missing_runs: u64,
+    /// `typhoon_outage` events.
+    pub(crate) outage_events: u64,
+}
+
+impl IntervalCounts {
+    /// Adds the meters of `part`.
+    pub(crate) fn add(&mut self, part: &Part<'_>) {
+        self.readings += (part.meters.len() * part.intervals()) as u64;
+        self.missing_runs += part.missing.len() as u64;
+        self.missing_readings += part.missing.iter().map(|r| r.len as u64).sum::<u64>();
+        self.outage_events += part
+            .events
+            .iter()
+            .filter(|e| e.event_type == crate::model::AnomalyType::TYPHOON_OUTAGE)
+            .count() as u64;
+    }
 }
 
 /// Receives a dataset part by part and writes its files into a directory.
@@ -117,18 +147,45 @@ pub(crate) struct Sink<'a> {
     validator: Validator<'a>,
     summary: SummaryBuilder,
     written: WrittenFiles,
+    /// The series axis.
+    series: &'a TimeAxis,
+    /// The weather of an interval dataset (for the report).
+    weather: Option<&'a Weather>,
+    interval: IntervalCounts,
+    /// Files beyond [`super::file_names`] (readings, weather), for the report.
+    extra_files: Vec<&'static str>,
+}
+
+/// What a sink writes a dataset from: its configuration, axes, weather and network.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub(crate) config: &'a GeneratorConfig,
+    /// The monthly axis.
+    pub(crate) axis: &'a TimeAxis,
+    /// The series axis (the same as `axis` at monthly resolution).
+    pub(crate) series: &'a TimeAxis,
+    pub(crate) weather: Option<&'a Weather>,
+    pub(crate) network: &'a Network,
 }
 
 impl<'a> Sink<'a> {
     /// Writes the network's files into `dir` and opens the per-meter files.
     pub(crate) fn open(
         dir: &'a Path,
-        config: &'a GeneratorConfig,
-        axis: &'a TimeAxis,
-        network: &'a Network,
+        source: Source<'a>,
         expected: Expected,
         options: &'a WriteOptions,
     ) -> Result<Self, IoError> {
+        let Source {
+            config,
+            axis,
+            series,
+            weather,
+            network,
+        } = source;
+        options.check_for(series)?;
+        let interval = series.resolution().is_interval();
+        let mut extra_files = Vec::new();
         let mut written = WrittenFiles {
             dir: dir.to_path_buf(),
             files: Vec::new(),
@@ -157,8 +214,20 @@ impl<'a> Sink<'a> {
             );
         }
         #[cfg(feature = "csv")]
+        if let (true, Some(weather)) = (interval, weather) {
+            options.check_cancel(dir)?;
+            let names: Vec<String> = network.barangays().iter().map(|b| b.name.clone()).collect();
+            written.add(
+                super::WEATHER_CSV,
+                super::write_file(dir, options.sync, super::WEATHER_CSV, |w| {
+                    super::write_weather_csv(weather, &names, w)
+                })?,
+            );
+            extra_files.push(super::WEATHER_CSV);
+        }
+        #[cfg(feature = "csv")]
         let rows = {
-            let format = super::csv::RowFormat::new(network, axis);
+            let format = super::csv::RowFormat::new(network, axis, series);
             let mut header = Vec::new();
             let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV, options.sync)?;
             format.meter_header(&mut header);
@@ -171,11 +240,26 @@ impl<'a> Sink<'a> {
             header.clear();
             super::csv::event_header(&mut header);
             events.write(&header)?;
+            let readings = if interval {
+                let sink = super::readings::open_readings(
+                    dir,
+                    options.readings_format,
+                    options.layout,
+                    series,
+                    super::readings::reading_decimals(config.register_resolution_kwh),
+                    options.sync,
+                )?;
+                extra_files.push(sink.name());
+                Some(sink)
+            } else {
+                None
+            };
             RowFiles {
                 format,
                 consumption,
                 labels,
                 events,
+                readings,
             }
         };
         Ok(Sink {
@@ -187,6 +271,10 @@ impl<'a> Sink<'a> {
             validator: Validator::new(config, axis, network, expected),
             summary: SummaryBuilder::new(network, axis.len()),
             written,
+            series,
+            weather,
+            interval: IntervalCounts::default(),
+            extra_files,
         })
     }
 
@@ -235,6 +323,12 @@ impl<'a> Sink<'a> {
             text.clear();
             format.event_rows(part.events, &mut text);
             self.rows.events.write(&text)?;
+            if let Some(readings) = &mut self.rows.readings {
+                readings.add(part)?;
+            }
+        }
+        if self.series.resolution().is_interval() {
+            self.interval.add(part);
         }
         self.validator.add_meters(part);
         self.summary.add_counts(part);
@@ -252,6 +346,10 @@ impl<'a> Sink<'a> {
             written.add(super::METER_CONSUMPTION_CSV, self.rows.consumption.close()?);
             written.add(super::ANOMALY_LABELS_CSV, self.rows.labels.close()?);
             written.add(super::EVENTS_CSV, self.rows.events.close()?);
+            if let Some(readings) = self.rows.readings {
+                let name = readings.name();
+                written.add(name, readings.finish()?);
+            }
         }
         let validation = self.validator.finish();
         if !validation.passed() {
@@ -260,13 +358,17 @@ impl<'a> Sink<'a> {
         self.options.check_cancel(self.dir)?;
         #[cfg(feature = "json")]
         {
+            let mut files = super::file_names();
+            files.extend(&self.extra_files);
+            let interval = super::report::interval_report(self.series, self.weather, self.interval);
             let report = super::GenerationReport::from_parts(
                 self.config.clone(),
                 self.summary.finish(),
                 validation,
                 warnings,
-                &super::file_names(),
+                &files,
                 shard,
+                interval,
             );
             let json = super::write_file(self.dir, self.options.sync, super::REPORT_JSON, |w| {
                 super::write_report_json(&report, w)
@@ -278,7 +380,14 @@ impl<'a> Sink<'a> {
             written.add(super::REPORT_TXT, txt);
         }
         #[cfg(not(feature = "json"))]
-        let _ = (warnings, shard, self.config, self.summary);
+        let _ = (
+            warnings,
+            shard,
+            self.config,
+            self.summary,
+            self.weather,
+            self.extra_files,
+        );
         Ok(written)
     }
 }

@@ -37,6 +37,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Generate a dataset and write its files into the output directory.
     Generate(GenerateArgs),
@@ -77,6 +78,58 @@ impl From<SeverityWindowArg> for ghostload::SeverityWindow {
             SeverityWindowArg::Event => ghostload::SeverityWindow::Event,
         }
     }
+}
+
+/// The resolution of the series (`--resolution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolutionArg {
+    /// One value per month: the monthly files only (the default).
+    Monthly,
+    /// One reading per day; adds meter_readings.csv (or the SGCC layout) and weather.csv.
+    Daily,
+    /// One reading per hour; adds meter_readings.csv and weather.csv.
+    Hourly,
+    /// One reading per quarter hour; adds meter_readings.csv and weather.csv.
+    #[value(name = "15min")]
+    FifteenMin,
+}
+
+impl From<ResolutionArg> for ghostload::Resolution {
+    fn from(r: ResolutionArg) -> Self {
+        match r {
+            ResolutionArg::Monthly => ghostload::Resolution::Monthly,
+            ResolutionArg::Daily => ghostload::Resolution::Daily,
+            ResolutionArg::Hourly => ghostload::Resolution::Hourly,
+            ResolutionArg::FifteenMin => ghostload::Resolution::FifteenMinutes,
+        }
+    }
+}
+
+/// The layout of the interval readings (`--layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// meter_readings.csv: meter_id,timestamp,kwh, one row per meter and interval.
+    Long,
+    /// meter_readings_sgcc.csv: CONS_NO,FLAG and one column per day, as the SGCC benchmark (daily only).
+    Sgcc,
+}
+
+impl From<LayoutArg> for ghostload::io::ReadingsLayout {
+    fn from(l: LayoutArg) -> Self {
+        match l {
+            LayoutArg::Long => ghostload::io::ReadingsLayout::Long,
+            LayoutArg::Sgcc => ghostload::io::ReadingsLayout::Sgcc,
+        }
+    }
+}
+
+/// The file format of the interval readings (`--readings-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadingsFormatArg {
+    /// CSV (the default).
+    Csv,
+    /// Apache Parquet (not available in this build yet).
+    Parquet,
 }
 
 impl From<PresetArg> for ghostload::Preset {
@@ -140,7 +193,30 @@ pub struct GenerateArgs {
     /// loss; the run is all-or-nothing for process failures either way).
     #[arg(long)]
     pub fsync: bool,
-    /// Meters generated and written per batch (bounds memory), 1 ..= 1048576.
+    /// Meters generated and written per batch (bounds memory), 1 ..= 1048576. At
+    /// interval resolutions a batch never holds more than 16777216 readings
+    /// (e.g. 1910 meters of a year of hourly readings), whatever this says.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE))]
     pub batch_size: usize,
+    /// Resolution of the series. Interval resolutions add the readings file and weather.csv.
+    #[arg(long, value_enum)]
+    pub resolution: Option<ResolutionArg>,
+    /// Time zone of the timestamps: an offset ±HH:MM or a zone without daylight
+    /// saving (UTC, Asia/Manila, Asia/Singapore, ...). Default Asia/Manila.
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+    pub timezone: Option<String>,
+    /// Expected share of interval readings missing (empty cells), 0.0 ..= 0.5.
+    #[arg(long, allow_negative_numbers = true)]
+    pub missing_rate: Option<f64>,
+    /// Daily weather CSV (date, barangay, temperature_c[, typhoon_outage]) to use
+    /// instead of the synthetic weather; interval resolutions only.
+    #[arg(long, value_name = "FILE")]
+    pub weather: Option<PathBuf>,
+    /// Layout of the interval readings: long (meter_readings.csv) or sgcc
+    /// (meter_readings_sgcc.csv, daily resolution only).
+    #[arg(long, value_enum, default_value = "long")]
+    pub layout: LayoutArg,
+    /// File format of the interval readings.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub readings_format: ReadingsFormatArg,
 }

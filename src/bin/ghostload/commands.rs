@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ghostload::io::{IoError, LOG_FILE, Staging, WriteOptions};
-use ghostload::{Error, Pipeline, Shard};
+use ghostload::io::{IoError, LOG_FILE, ReadingsFormat, ReadingsLayout, Staging, WriteOptions};
+use ghostload::{Error, GeneratorConfig, Pipeline, Resolution, Shard};
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing::info;
 
-use crate::args::GenerateArgs;
+use crate::args::{GenerateArgs, LayoutArg, ReadingsFormatArg};
 use crate::config;
 use crate::failure::Failure;
 use crate::logging::{self, CLI_TARGET, Verbosity};
@@ -67,6 +67,47 @@ impl Drop for Spinner {
     }
 }
 
+/// The readings layout and format of `--layout` and `--readings-format`,
+/// checked against the resolution.
+fn readings_options(
+    args: &GenerateArgs,
+    config: &GeneratorConfig,
+) -> Result<(ReadingsLayout, ReadingsFormat), Failure> {
+    if args.layout == LayoutArg::Sgcc && config.resolution != Resolution::Daily {
+        return Err(Failure::usage(format!(
+            "invalid --layout sgcc: the SGCC layout has one column per day and needs --resolution daily \
+             (the resolution is {}); allowed: --layout long with any resolution, --layout sgcc with daily",
+            config.resolution
+        )));
+    }
+    let format = match args.readings_format {
+        ReadingsFormatArg::Csv => ReadingsFormat::Csv,
+        // The Parquet writer plugs in here once the library has `ReadingsFormat::Parquet`.
+        ReadingsFormatArg::Parquet => {
+            return Err(Failure::usage(
+                "invalid --readings-format parquet: this build has no Parquet writer; allowed: csv",
+            ));
+        }
+    };
+    Ok((args.layout.into(), format))
+}
+
+/// Reads `--weather FILE` for the configured barangays and days.
+fn read_weather(path: &Path, config: &GeneratorConfig) -> Result<ghostload::Weather, Failure> {
+    if !config.resolution.is_interval() {
+        return Err(Failure::usage(
+            "invalid --weather: weather shapes interval data only; give --resolution daily, hourly or 15min",
+        ));
+    }
+    let axis = config
+        .axis()
+        .map_err(|e| Failure::usage(format!("invalid configuration: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read --weather file `{}`: {e}", path.display())))?;
+    ghostload::io::read_weather_csv(std::io::BufReader::new(file), &config.barangays, &axis)
+        .map_err(|e| Failure::usage(format!("invalid --weather file `{}`: {e}", path.display())))
+}
+
 /// `ghostload generate`.
 pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let started = Instant::now();
@@ -81,11 +122,17 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
             .map_err(|e| Failure::usage(format!("invalid --shard: {e}")))?,
         None => Shard::whole(),
     };
-    let pipeline = Pipeline::builder()
-        .config(config)
-        .threads(args.threads)
-        .build()
-        .map_err(library_failure)?;
+    let (layout, format) = readings_options(args, &config)?;
+    // Read before anything is staged: a bad file leaves the output directory untouched.
+    let weather = match &args.weather {
+        Some(path) => Some(read_weather(path, &config)?),
+        None => None,
+    };
+    let mut builder = Pipeline::builder().config(config).threads(args.threads);
+    if let Some(weather) = weather {
+        builder = builder.weather(weather);
+    }
+    let pipeline = builder.build().map_err(library_failure)?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = Arc::clone(&cancel);
@@ -127,7 +174,9 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
         .with_cancel_flag(Arc::clone(&cancel))
         .with_batch_size(args.batch_size)
         .with_shard(shard)
-        .with_sync(args.fsync);
+        .with_sync(args.fsync)
+        .with_layout(layout)
+        .with_readings_format(format);
     let written = ghostload::io::stream_files(&pipeline, staging.path(), &options).map_err(|e| {
         match &e {
             IoError::Validation(report) => {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ghostload::{GeneratorConfig, Preset, YearMonth};
+use ghostload::{GeneratorConfig, Preset, TimeZone, YearMonth};
 
 use crate::args::GenerateArgs;
 use crate::failure::Failure;
@@ -70,6 +70,17 @@ pub fn effective(args: &GenerateArgs) -> Result<GeneratorConfig, Failure> {
     }
     if let Some(w) = args.severity_window {
         config.severity_window = w.into();
+    }
+    if let Some(r) = args.resolution {
+        config.resolution = r.into();
+    }
+    if let Some(v) = args.missing_rate {
+        config.missing_rate = v;
+    }
+    if let Some(v) = &args.timezone {
+        config.timezone = v
+            .parse::<TimeZone>()
+            .map_err(|e| Failure::usage(format!("invalid --timezone: {e}")))?;
     }
     if let Some(v) = &args.start_month {
         config.start_month = v
