@@ -28,6 +28,7 @@ const FAST_LIMIT: f64 = 1_099_511_627_776.0;
 /// Output equals `format!("{value:.decimals$}")`, except that a value which
 /// rounds to zero is written without a minus sign. Non-finite values are
 /// written as `NaN`, `inf` or `-inf` (a valid dataset has none).
+#[cfg_attr(not(any(feature = "geojson", feature = "json")), allow(dead_code))]
 pub(crate) fn push_fixed(out: &mut String, value: f64, decimals: usize) {
     let mut bytes = Vec::with_capacity(24);
     write_fixed(&mut bytes, value, decimals);
@@ -76,6 +77,7 @@ fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
 
 /// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].
 #[must_use]
+#[cfg_attr(not(any(feature = "geojson", feature = "json")), allow(dead_code))]
 pub(crate) fn fixed(value: f64, decimals: usize) -> String {
     let mut s = String::with_capacity(24);
     push_fixed(&mut s, value, decimals);

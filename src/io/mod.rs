@@ -9,7 +9,7 @@
 //! | `events.csv` | `csv` | [`write_events_csv`] |
 //! | `transformers.geojson` | `geojson` | [`write_transformers_geojson`] |
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
-//! | `meter_readings.parquet` (long form) | `parquet` | [`ReadingsParquetWriter`] |
+//! | `meter_readings/part-KKKKK-of-NNNNN.parquet` (interval resolutions, the default format with `parquet`) | `parquet` | [`ReadingsParquetWriter`] |
 //! | `meter_readings.csv` (interval resolutions) | `csv` | [`write_meter_readings_csv`] |
 //! | `meter_readings_sgcc.csv` (daily, [`ReadingsLayout::Sgcc`]) | `csv` | [`write_meter_readings_sgcc_csv`] |
 //! | `weather.csv` (interval resolutions) | `csv` | [`write_weather_csv`] (read back: [`read_weather_csv`]) |
@@ -93,8 +93,8 @@ pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMAL
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{
-    DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_ROWS, METER_READINGS_PARQUET, ParquetOptions, READINGS_COLUMNS,
-    ReadingsBlock, ReadingsParquetReader, ReadingsParquetWriter, ReadingsTable, read_readings_parquet, readings_schema,
+    DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_ROWS, METER_READINGS_DIR, ParquetOptions, READINGS_COLUMNS, ReadingsBlock,
+    ReadingsParquetReader, ReadingsParquetWriter, ReadingsTable, part_name, read_readings_parquet, readings_schema,
 };
 #[cfg(feature = "csv")]
 pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate_tables};
@@ -113,6 +113,10 @@ pub use self::staging::Staging;
 #[cfg(feature = "csv")]
 pub use self::weather::{WEATHER_COLUMNS, WEATHER_CSV, read_weather_csv, write_weather_csv};
 pub use crate::error::IoError;
+
+/// The directory of the `meter_readings` Parquet parts (`METER_READINGS_DIR` of the `parquet` feature).
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
+pub(crate) const METER_READINGS_DIR_NAME: &str = "meter_readings";
 
 /// File name of the run log the CLI writes beside the data.
 pub const LOG_FILE: &str = "synthetic_data_generation.log";
@@ -137,8 +141,8 @@ pub struct WriteOptions {
     /// adds durability across a power loss or an operating-system crash, at
     /// the cost of waiting for the disk.
     pub sync: bool,
-    /// The file format of the interval readings (default CSV). Ignored at
-    /// monthly resolution.
+    /// The file format of the interval readings (default Parquet with the
+    /// `parquet` feature, else CSV). Ignored at monthly resolution.
     pub readings_format: ReadingsFormat,
     /// The layout of the interval readings (default [`ReadingsLayout::Long`],
     /// `meter_readings.csv`; [`ReadingsLayout::Sgcc`] needs daily resolution).
@@ -152,7 +156,7 @@ impl Default for WriteOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             shard: Shard::whole(),
             sync: false,
-            readings_format: ReadingsFormat::Csv,
+            readings_format: ReadingsFormat::default(),
             layout: ReadingsLayout::Long,
         }
     }

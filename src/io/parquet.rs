@@ -69,8 +69,20 @@ use parquet::schema::types::ColumnDescPtr;
 use crate::error::IoError;
 use crate::ids::MeterId;
 
-/// Conventional file name of a single-part `meter_readings` table.
-pub const METER_READINGS_PARQUET: &str = "meter_readings.parquet";
+/// The directory of a dataset that holds the `meter_readings` Parquet parts.
+pub const METER_READINGS_DIR: &str = super::METER_READINGS_DIR_NAME;
+
+/// The name of shard `index`'s part of `count` (1-based):
+/// `part-00002-of-00016.parquet`. Five digits at least; more when `count` needs them.
+///
+/// ```
+/// assert_eq!(ghostload::io::part_name(2, 16), "part-00002-of-00016.parquet");
+/// assert_eq!(ghostload::io::part_name(1, 1), "part-00001-of-00001.parquet");
+/// ```
+#[must_use]
+pub fn part_name(index: usize, count: usize) -> String {
+    format!("part-{index:05}-of-{count:05}.parquet")
+}
 
 /// The column names of the `meter_readings` table, in order.
 pub const READINGS_COLUMNS: [&str; 3] = ["meter_id", "timestamp", "kwh"];

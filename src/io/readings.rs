@@ -21,22 +21,40 @@ use std::fmt;
 
 /// The file format of the interval readings ([`WriteOptions::readings_format`](super::WriteOptions::readings_format)).
 ///
-/// Only CSV for now; the enum is `#[non_exhaustive]` so that a Parquet
-/// variant can be added without breaking a `match`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// The default is Parquet when the `parquet` feature is on, CSV otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ReadingsFormat {
     /// `meter_readings.csv` (or, with [`ReadingsLayout::Sgcc`], `meter_readings_sgcc.csv`).
-    #[default]
     Csv,
+    /// `meter_readings/part-KKKKK-of-NNNNN.parquet`, one part per shard
+    /// (`part-00001-of-00001.parquet` for a whole dataset), so that the
+    /// `meter_readings` directories of all shards read as one table (see
+    /// [`ReadingsParquetWriter`](crate::io::ReadingsParquetWriter) for the schema).
+    /// The SGCC layout is always CSV.
+    #[cfg(feature = "parquet")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+    Parquet,
+}
+
+impl Default for ReadingsFormat {
+    /// [`Parquet`](ReadingsFormat::Parquet) with the `parquet` feature, else [`Csv`](ReadingsFormat::Csv).
+    fn default() -> Self {
+        #[cfg(feature = "parquet")]
+        return ReadingsFormat::Parquet;
+        #[cfg(not(feature = "parquet"))]
+        ReadingsFormat::Csv
+    }
 }
 
 impl ReadingsFormat {
-    /// The name on the command line (`--readings-format`): `csv`.
+    /// The name on the command line (`--readings-format`): `csv` or `parquet`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             ReadingsFormat::Csv => "csv",
+            #[cfg(feature = "parquet")]
+            ReadingsFormat::Parquet => "parquet",
         }
     }
 }
@@ -85,6 +103,95 @@ pub use self::csv_text::{
 };
 #[cfg(feature = "csv")]
 pub(crate) use self::csv_text::{ReadingsSink, check_layout, open_readings, reading_decimals};
+
+#[cfg(all(feature = "csv", feature = "parquet"))]
+mod parquet_sink {
+    use std::fs::File;
+    use std::io::BufWriter;
+    use std::path::{Path, PathBuf};
+
+    use super::csv_text::ReadingsSink;
+    use crate::batch::Part;
+    use crate::io::IoError;
+    use crate::io::parquet::{METER_READINGS_DIR, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, part_name};
+    use crate::shard::Shard;
+    use crate::time::TimeAxis;
+
+    /// This shard's part of the `meter_readings` Parquet table.
+    #[derive(Debug)]
+    pub(crate) struct ParquetReadings {
+        path: PathBuf,
+        writer: ReadingsParquetWriter<BufWriter<File>>,
+        timestamps: Vec<i64>,
+        missing: Vec<(u32, std::ops::Range<u32>)>,
+        sync: bool,
+    }
+
+    impl ParquetReadings {
+        /// Creates `dir/meter_readings/part-KKKKK-of-NNNNN.parquet`.
+        pub(crate) fn create(dir: &Path, axis: &TimeAxis, sync: bool, shard: Shard) -> Result<Self, IoError> {
+            let parts = dir.join(METER_READINGS_DIR);
+            std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
+            let path = parts.join(part_name(shard.index(), shard.count()));
+            let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+            let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
+            let writer = ReadingsParquetWriter::new(BufWriter::with_capacity(1 << 20, file), options)?;
+            Ok(ParquetReadings {
+                path,
+                writer,
+                timestamps: (0..axis.len()).map(|i| axis.timestamp(i)).collect(),
+                missing: Vec::new(),
+                sync,
+            })
+        }
+    }
+
+    impl ReadingsSink for ParquetReadings {
+        fn name(&self) -> &'static str {
+            METER_READINGS_DIR
+        }
+
+        fn add(&mut self, part: &Part<'_>) -> Result<(), IoError> {
+            let first = part.first;
+            self.missing.clear();
+            self.missing.extend(part.missing.iter().map(|r| {
+                let meter = (r.meter_id.index() as usize - first) as u32;
+                (meter, r.start as u32..(r.start + r.len) as u32)
+            }));
+            let block = ReadingsBlock {
+                first_meter: first as u32,
+                meters: part.meters.len(),
+                timestamps: &self.timestamps,
+                values: part.readings,
+                missing: &self.missing,
+            };
+            self.writer.write_block(&block).map_err(|e| at(e, &self.path))
+        }
+
+        fn finish(self: Box<Self>) -> Result<u64, IoError> {
+            let path = self.path;
+            let out = self.writer.finish().map_err(|e| at(e, &path))?;
+            let file = out
+                .into_inner()
+                .map_err(|e| IoError::io("write", &path, e.into_error()))?;
+            if self.sync {
+                file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
+            }
+            Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
+        }
+    }
+
+    /// Names the file in a Parquet error that does not.
+    fn at(e: IoError, path: &Path) -> IoError {
+        match e {
+            IoError::Parquet { path: None, reason } => IoError::Parquet {
+                path: Some(path.to_path_buf()),
+                reason,
+            },
+            other => other,
+        }
+    }
+}
 
 #[cfg(feature = "csv")]
 mod csv_text {
@@ -458,27 +565,31 @@ mod csv_text {
         axis: &TimeAxis,
         decimals: usize,
         sync: bool,
+        shard: crate::shard::Shard,
     ) -> Result<Box<dyn ReadingsSink>, IoError> {
-        match (format, layout) {
-            // ReadingsFormat::Parquet => Box::new(super::parquet::ReadingsParquetWriter::create(...)?)
-            (ReadingsFormat::Csv, layout) => {
-                let name = match layout {
-                    ReadingsLayout::Long => METER_READINGS_CSV,
-                    ReadingsLayout::Sgcc => METER_READINGS_SGCC_CSV,
-                };
-                let text = ReadingsText::new(axis, layout, decimals);
-                let mut out = Appender::create(dir, name, sync)?;
-                let mut header = Vec::new();
-                text.header(axis, &mut header);
-                out.write(&header)?;
-                Ok(Box::new(CsvReadings {
-                    name,
-                    text,
-                    out,
-                    buffers: Buffers::default(),
-                }))
-            }
+        // The SGCC layout is always CSV.
+        #[cfg(feature = "parquet")]
+        if format == ReadingsFormat::Parquet && layout == ReadingsLayout::Long {
+            return Ok(Box::new(super::parquet_sink::ParquetReadings::create(
+                dir, axis, sync, shard,
+            )?));
         }
+        let _ = (format, shard);
+        let name = match layout {
+            ReadingsLayout::Long => METER_READINGS_CSV,
+            ReadingsLayout::Sgcc => METER_READINGS_SGCC_CSV,
+        };
+        let text = ReadingsText::new(axis, layout, decimals);
+        let mut out = Appender::create(dir, name, sync)?;
+        let mut header = Vec::new();
+        text.header(axis, &mut header);
+        out.write(&header)?;
+        Ok(Box::new(CsvReadings {
+            name,
+            text,
+            out,
+            buffers: Buffers::default(),
+        }))
     }
 
     /// `Err` unless `layout` can be written for a series on `axis`.

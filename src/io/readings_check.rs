@@ -585,6 +585,44 @@ pub(crate) fn scan_csv(path: &Path, scan: &mut ReadingsScan<'_>) -> Result<(), I
     Ok(())
 }
 
+/// Feeds `scan` every row of the Parquet parts in `dir` (every
+/// `*.parquet` file, in name order: `part-00001-of-…` first), batch by batch.
+///
+/// # Errors
+/// The directory or a part cannot be read.
+#[cfg(feature = "parquet")]
+pub(crate) fn scan_parquet(dir: &Path, scan: &mut ReadingsScan<'_>) -> Result<(), IoError> {
+    let mut parts: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| IoError::io("list", dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    let mut id = Vec::new();
+    let mut last: Option<u32> = None;
+    for path in parts {
+        let reader = super::parquet::ReadingsParquetReader::open(&path)?;
+        // The zone is written once per file; an unknown one counts as a wrong offset.
+        let offset = reader
+            .timezone()
+            .parse::<crate::calendar::TimeZone>()
+            .map_or(i64::MIN, |z| z.offset_seconds());
+        for table in reader {
+            let table = table?;
+            for ((&meter, &utc), &kwh) in table.meter.iter().zip(&table.timestamp).zip(&table.kwh) {
+                if last != Some(meter) {
+                    id.clear();
+                    id.extend_from_slice(crate::ids::MeterId::from_index(meter).to_string().as_bytes());
+                    last = Some(meter);
+                }
+                let value = kwh.map_or(Kwh::Missing, Kwh::Value);
+                scan.row(&id, Some((utc, offset)), value)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

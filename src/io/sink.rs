@@ -248,6 +248,7 @@ impl<'a> Sink<'a> {
                     series,
                     super::readings::reading_decimals(config.register_resolution_kwh),
                     options.sync,
+                    options.shard,
                 )?;
                 extra_files.push(sink.name());
                 Some(sink)

@@ -126,9 +126,9 @@ impl From<LayoutArg> for ghostload::io::ReadingsLayout {
 /// The file format of the interval readings (`--readings-format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReadingsFormatArg {
-    /// CSV (the default).
+    /// CSV: `meter_readings.csv`.
     Csv,
-    /// Apache Parquet (not available in this build yet).
+    /// Apache Parquet (the default): `meter_readings/part-KKKKK-of-NNNNN.parquet`.
     Parquet,
 }
 
@@ -217,6 +217,6 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value = "long")]
     pub layout: LayoutArg,
     /// File format of the interval readings.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub readings_format: ReadingsFormatArg,
+    #[arg(long, value_enum)]
+    pub readings_format: Option<ReadingsFormatArg>,
 }

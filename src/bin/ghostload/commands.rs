@@ -80,14 +80,21 @@ fn readings_options(
             config.resolution
         )));
     }
-    let format = match args.readings_format {
+    // Parquet by default; the SGCC layout is CSV only.
+    let asked = args.readings_format.unwrap_or(if args.layout == LayoutArg::Sgcc {
+        ReadingsFormatArg::Csv
+    } else {
+        ReadingsFormatArg::Parquet
+    });
+    let format = match asked {
         ReadingsFormatArg::Csv => ReadingsFormat::Csv,
-        // The Parquet writer plugs in here once the library has `ReadingsFormat::Parquet`.
-        ReadingsFormatArg::Parquet => {
+        ReadingsFormatArg::Parquet if args.layout == LayoutArg::Sgcc => {
             return Err(Failure::usage(
-                "invalid --readings-format parquet: this build has no Parquet writer; allowed: csv",
+                "invalid --readings-format parquet with --layout sgcc: the SGCC layout is a CSV file; \
+                 allowed: --readings-format csv with --layout sgcc",
             ));
         }
+        ReadingsFormatArg::Parquet => ReadingsFormat::Parquet,
     };
     Ok((args.layout.into(), format))
 }
