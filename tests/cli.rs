@@ -667,7 +667,17 @@ fn interval_flags_exit_2_naming_flag_and_allowed_values() {
     assert_usage_error(&["--layout", "sgcc"], &["--layout", "daily"]);
     assert_usage_error(&["--layout", "wide"], &["--layout", "long", "sgcc"]);
     assert_usage_error(&["--readings-format", "xlsx"], &["--readings-format", "csv", "parquet"]);
-    assert_usage_error(&["--readings-format", "parquet"], &["--readings-format", "csv"]);
+    assert_usage_error(
+        &[
+            "--resolution",
+            "daily",
+            "--layout",
+            "sgcc",
+            "--readings-format",
+            "parquet",
+        ],
+        &["--readings-format parquet", "--layout sgcc", "csv"],
+    );
     assert_usage_error(
         &["--timezone", "Europe/London"],
         &["--timezone", "Asia/Manila", "±HH:MM"],
@@ -791,10 +801,13 @@ fn hourly_run_writes_readings_weather_and_the_monthly_files_and_validates() {
         "+05:30",
         "--batch-size",
         "7",
+        "--readings-format",
+        "csv",
         "--output-dir",
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!out.join("meter_readings").exists(), "csv asked, Parquet written");
     for name in [
         "meter_readings.csv",
         "weather.csv",
@@ -813,4 +826,60 @@ fn hourly_run_writes_readings_weather_and_the_monthly_files_and_validates() {
     assert!(report.contains("Time zone: +05:30 (UTC+05:30)"), "{report}");
     let v = ghostload(&["validate", out.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+}
+
+#[test]
+fn interval_readings_are_parquet_by_default_one_part_per_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = ["--num-meters", "120", "--num-transformers", "6", "--num-months", "2"];
+    let whole = tmp.path().join("whole");
+    let mut args = vec![
+        "generate",
+        "--resolution",
+        "hourly",
+        "--missing-rate",
+        "0.02",
+        "--output-dir",
+    ];
+    args.push(whole.to_str().unwrap());
+    args.extend_from_slice(&small);
+    let o = ghostload(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!whole.join("meter_readings.csv").exists());
+    assert_eq!(names(&whole.join("meter_readings")), ["part-00001-of-00001.parquet"]);
+    let v = ghostload(&["validate", whole.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("PASS readings_present: meter_readings/: 172800 rows of 120 meters"),
+        "{}",
+        stdout(&v)
+    );
+
+    for k in 1..=3 {
+        let dir = tmp.path().join(format!("shard{k}"));
+        let shard = format!("{k}/3");
+        let mut args = vec![
+            "generate",
+            "--resolution",
+            "hourly",
+            "--missing-rate",
+            "0.02",
+            "--shard",
+            &shard,
+        ];
+        args.extend_from_slice(&["--output-dir", dir.to_str().unwrap()]);
+        args.extend_from_slice(&small);
+        let o = ghostload(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(
+            names(&dir.join("meter_readings")),
+            [format!("part-0000{k}-of-00003.parquet")]
+        );
+    }
+    // A damaged part is caught: cut the whole dataset's part short.
+    let part = whole.join("meter_readings/part-00001-of-00001.parquet");
+    let bytes = fs::read(&part).unwrap();
+    fs::write(&part, &bytes[..bytes.len() / 2]).unwrap();
+    let v = ghostload(&["validate", whole.to_str().unwrap()]);
+    assert_ne!(v.status.code(), Some(0), "{}", stdout(&v));
 }

@@ -1049,7 +1049,12 @@ mod tests {
         }
 
         fn write(d: &Dataset, dir: &Path) -> Vec<String> {
-            write_dataset(d, dir, &WriteOptions::default()).unwrap();
+            write_dataset(
+                d,
+                dir,
+                &WriteOptions::default().with_readings_format(crate::io::ReadingsFormat::Csv),
+            )
+            .unwrap();
             let events: Vec<_> = d.events().iter().map(|e| (e.onset, e.end)).collect();
             retime(d, dir, "events.csv", &events);
             let labels: Vec<_> = d.labels().iter().map(|l| (l.onset, l.end)).collect();
