@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reads a `meter_readings` Parquet file (or a directory of parts) with every
-installed reader - pyarrow, pandas, polars, DuckDB - giving each nothing but
+installed reader - pyarrow, pandas, polars, DuckDB, PySpark - giving each nothing but
 the path, and checks what it sees: row count, column names, column kinds
 (timestamp time-zone aware, kwh float, meter_id string or categorical) and
 the null count of kwh. All readers must agree.
@@ -119,7 +119,47 @@ def with_duckdb(path):
     }
 
 
-READERS = {"pyarrow": with_pyarrow, "pandas": with_pandas, "polars": with_polars, "duckdb": with_duckdb}
+def with_pyspark(path):
+    """Spark in local mode, bound to loopback (these machines allow no other
+    address); `spark.read.parquet` on the path, nothing else."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("check_parquet")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        df = spark.read.parquet(path)
+        types = dict(df.dtypes)
+        rows = df.count()
+        nulls = df.filter(df.kwh.isNull()).count()
+        return {
+            "rows": rows,
+            "columns": df.columns,
+            "timestamp_tz": None,  # Spark's TimestampType is an instant; the zone is the session's
+            "timestamp_ok": types.get("timestamp") == "timestamp",
+            "kwh_float": types.get("kwh") in ("double", "float"),
+            "meter_string": types.get("meter_id") == "string",
+            "nulls": nulls,
+        }
+    finally:
+        spark.stop()
+
+
+READERS = {
+    "pyarrow": with_pyarrow,
+    "pandas": with_pandas,
+    "polars": with_polars,
+    "duckdb": with_duckdb,
+    "pyspark": with_pyspark,
+}
 
 
 def main():
