@@ -398,11 +398,20 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     let formatter = sink.formatter();
     // Batch k + 1 is generated and rendered (in parallel) while batch k is
     // written and checked: the sequential part overlaps the parallel one.
-    let produce = |range: std::ops::Range<usize>| -> Result<(MeterBatch, sink::Rendered), IoError> {
-        let batch = pipeline.generate_batch(range).map_err(IoError::from)?;
-        let rendered = sink::render(&formatter, &batch.part());
-        Ok((batch, rendered))
-    };
+    // Two batches alternate, so their buffers are allocated (and faulted in
+    // by the kernel) once, not once per batch.
+    let produce =
+        |range: std::ops::Range<usize>, spare: Option<MeterBatch>| -> Result<(MeterBatch, sink::Rendered), IoError> {
+            let batch = match spare {
+                Some(mut batch) => {
+                    pipeline.generate_batch_into(range, &mut batch).map_err(IoError::from)?;
+                    batch
+                }
+                None => pipeline.generate_batch(range).map_err(IoError::from)?,
+            };
+            let rendered = sink::render(&formatter, &batch.part());
+            Ok((batch, rendered))
+        };
     // Long series shrink the batch so that it never holds more than
     // MAX_BATCH_CELLS monthly values nor MAX_BATCH_READINGS readings,
     // whatever batch size was asked for.
@@ -417,16 +426,19 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))
         .min(MAX_BATCH_READINGS / intervals)
         .max(1);
+    // Writes a batch and hands it back for reuse.
     let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
-        Some((batch, rendered)) => sink.consume(&batch.part(), rendered),
-        None => Ok(()),
+        Some((batch, rendered)) => sink.consume(&batch.part(), rendered).map(|()| Some(batch)),
+        None => Ok(None),
     };
     let mut pending = None;
+    let mut spare = None;
     for start in range.clone().step_by(size) {
         let next_range = start..(start + size).min(range.end);
         let previous = pending.take();
-        let (next, done) = pipeline.install(|| join(|| produce(next_range), || consume(&mut sink, previous)));
-        done?;
+        let reuse = spare.take();
+        let (next, done) = pipeline.install(|| join(|| produce(next_range, reuse), || consume(&mut sink, previous)));
+        spare = done?;
         pending = Some(next?);
     }
     consume(&mut sink, pending)?;
