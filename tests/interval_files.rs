@@ -1,19 +1,15 @@
 //! The files of interval data: `meter_readings.csv`, the SGCC layout,
 //! `weather.csv` and its reader, timestamps in labels and events, and the
 //! streaming writer's bytes.
-//!
-//! Datasets with events (missing runs, typhoon outages, labels) are written
-//! with `stream_files` in place and accept a validation failure at the end:
-//! the row files are complete by then (the reports are what validation
-//! withholds), and the checks of `src/validate.rs` do not yet understand
-//! several events per meter at interval resolutions.
+//! The readings are written as CSV here (`tests/interval_parquet.rs` covers
+//! the Parquet parts).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
 use ghostload::io::{
-    IoError, ReadingsLayout, WriteOptions, read_weather_csv, stream_dataset, stream_files, write_dataset,
+    IoError, ReadingsFormat, ReadingsLayout, WriteOptions, read_weather_csv, stream_dataset, stream_files, write_dataset,
     write_weather_csv,
 };
 use ghostload::{GeneratorConfig, Pipeline, Resolution, YearMonth};
@@ -37,13 +33,16 @@ fn quiet(resolution: Resolution, meters: usize, months: usize) -> GeneratorConfi
     c
 }
 
-/// Writes the pipeline's files into `dir` in place, accepting the
-/// validation failure that interval events still cause (see the module doc).
+/// The readings as CSV (the default with the `parquet` feature is Parquet).
+fn csv() -> WriteOptions {
+    WriteOptions::default().with_readings_format(ReadingsFormat::Csv)
+}
+
+/// Writes the pipeline's files into `dir` in place (validation must pass).
 fn write_unchecked(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) {
     fs::create_dir_all(dir).unwrap();
-    match stream_files(pipeline, dir, options) {
-        Ok(_) | Err(IoError::Validation(_)) => {}
-        Err(e) => panic!("{e}"),
+    if let Err(e) = stream_files(pipeline, dir, options) {
+        panic!("{e}");
     }
 }
 
@@ -71,7 +70,7 @@ fn readings_are_contiguous_across_month_ends_and_the_leap_day_and_sum_to_the_mon
     let dataset = pipeline.generate().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let written = write_dataset(&dataset, &dir, &WriteOptions::default()).unwrap();
+    let written = write_dataset(&dataset, &dir, &csv()).unwrap();
     assert!(
         written.files.iter().any(|f| f == "meter_readings.csv"),
         "{:?}",
@@ -139,7 +138,7 @@ fn missing_readings_are_empty_cells_exactly_at_the_missing_runs() {
     let batch = pipeline.generate_batch(0..40).unwrap();
     assert!(!batch.missing().is_empty());
     let tmp = tempfile::tempdir().unwrap();
-    write_unchecked(&pipeline, tmp.path(), &WriteOptions::default());
+    write_unchecked(&pipeline, tmp.path(), &csv());
     let n = pipeline.series_axis().len();
     let rows = lines(tmp.path(), "meter_readings.csv");
     assert_eq!(rows.len() - 1, 40 * n);
@@ -178,7 +177,7 @@ fn label_and_event_periods_are_timestamps_that_exist_in_the_readings() {
         let pipeline = Pipeline::builder().config(config).build().unwrap();
         let batch = pipeline.generate_batch(0..100).unwrap();
         let tmp = tempfile::tempdir().unwrap();
-        write_unchecked(&pipeline, tmp.path(), &WriteOptions::default());
+        write_unchecked(&pipeline, tmp.path(), &csv());
         let axis = pipeline.series_axis();
         let written = |i: usize| match resolution {
             Resolution::Daily => axis.date(i).to_string(),
@@ -236,7 +235,7 @@ fn sgcc_layout_has_one_row_per_customer_flags_for_the_labels_and_blanks_where_mi
     let pipeline = Pipeline::builder().config(config).build().unwrap();
     let batch = pipeline.generate_batch(0..80).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let options = WriteOptions::default().with_layout(ReadingsLayout::Sgcc);
+    let options = csv().with_layout(ReadingsLayout::Sgcc);
     write_unchecked(&pipeline, tmp.path(), &options);
     assert!(!tmp.path().join("meter_readings.csv").exists());
     let rows = lines(tmp.path(), "meter_readings_sgcc.csv");
@@ -279,7 +278,7 @@ fn sgcc_layout_needs_daily_resolution_and_nothing_is_created_otherwise() {
         .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let options = WriteOptions::default().with_layout(ReadingsLayout::Sgcc);
+    let options = csv().with_layout(ReadingsLayout::Sgcc);
     let err = stream_dataset(&pipeline, &dir, &options).unwrap_err();
     assert!(
         matches!(err, IoError::UnsupportedOption { option: "layout", .. }),
@@ -323,7 +322,7 @@ fn weather_csv_round_trips_through_the_reader_and_a_supplied_file_is_written_bac
     let dataset = pipeline.generate().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("synthetic");
-    write_dataset(&dataset, &dir, &WriteOptions::default()).unwrap();
+    write_dataset(&dataset, &dir, &csv()).unwrap();
     let text = fs::read(dir.join("weather.csv")).unwrap();
     let rows = lines(&dir, "weather.csv");
     assert_eq!(rows[0], "date,barangay,temperature_c,typhoon_outage");
@@ -365,7 +364,7 @@ fn weather_csv_round_trips_through_the_reader_and_a_supplied_file_is_written_bac
         .unwrap();
     assert_eq!(supplied.weather(), Some(&read));
     let dir = tmp.path().join("supplied");
-    stream_dataset(&supplied, &dir, &WriteOptions::default()).unwrap();
+    stream_dataset(&supplied, &dir, &csv()).unwrap();
     assert!(fs::read(dir.join("weather.csv")).unwrap() == text);
 }
 
@@ -427,7 +426,7 @@ fn streamed_hourly_files_equal_in_memory_files_for_any_batch_size() {
     let pipeline = Pipeline::builder().config(config).build().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mem = tmp.path().join("mem");
-    write_dataset(&pipeline.generate().unwrap(), &mem, &WriteOptions::default()).unwrap();
+    write_dataset(&pipeline.generate().unwrap(), &mem, &csv()).unwrap();
     let files: BTreeMap<String, Vec<u8>> = fs::read_dir(&mem)
         .unwrap()
         .map(|e| e.unwrap())
@@ -462,7 +461,7 @@ fn streamed_hourly_files_equal_in_memory_files_for_any_batch_size() {
     );
     for batch in [1, 7, 64, 1 << 20] {
         let dir = tmp.path().join(format!("stream-{batch}"));
-        stream_dataset(&pipeline, &dir, &WriteOptions::default().with_batch_size(batch)).unwrap();
+        stream_dataset(&pipeline, &dir, &csv().with_batch_size(batch)).unwrap();
         for (name, bytes) in &files {
             assert!(
                 fs::read(dir.join(name)).unwrap() == *bytes,
@@ -479,7 +478,7 @@ fn monthly_datasets_write_no_interval_files_and_no_interval_report() {
         .build()
         .unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let written = stream_dataset(&pipeline, tmp.path().join("m").as_path(), &WriteOptions::default()).unwrap();
+    let written = stream_dataset(&pipeline, tmp.path().join("m").as_path(), &csv()).unwrap();
     let names: HashMap<&str, ()> = written.files.iter().map(|f| (f.as_str(), ())).collect();
     for absent in ["meter_readings.csv", "meter_readings_sgcc.csv", "weather.csv"] {
         assert!(!names.contains_key(absent), "{absent}");
