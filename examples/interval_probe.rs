@@ -40,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(w) = writer.as_mut() {
             missing.clear();
             missing.extend(batch.missing().iter().map(|r| {
-                ((r.meter_id.index() as usize - start) as u32, r.start as u32..(r.start + r.len) as u32)
+                (
+                    (r.meter_id.index() as usize - start) as u32,
+                    r.start as u32..(r.start + r.len) as u32,
+                )
             }));
             w.write_block(&ReadingsBlock {
                 first_meter: start as u32,

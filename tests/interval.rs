@@ -204,6 +204,7 @@ fn weekends_and_holidays_follow_their_shapes() {
 }
 
 #[test]
+#[cfg(feature = "csv")]
 fn hotter_days_use_more_energy_on_a_supplied_weather_file() {
     let c = GeneratorConfig {
         num_meters: 800,
@@ -211,20 +212,15 @@ fn hotter_days_use_more_energy_on_a_supplied_weather_file() {
         ..config(Resolution::Daily, 6)
     };
     let axis = c.axis().unwrap();
-    let barangays = c.barangays.len();
-    // Alternate 32 °C and 25 °C days: 8 °C against 1 °C above the 24 °C base.
+    // A weather file as a user writes it: one row per day for every barangay
+    // (no barangay column), alternating 32 °C and 25 °C days: 8 °C against
+    // 1 °C above the 24 °C cooling base.
     let hot = |d: usize| d % 2 == 1;
-    let temperatures: Vec<f32> = (0..barangays)
-        .flat_map(|_| (0..axis.days()).map(|d| if hot(d) { 32.0 } else { 25.0 }))
-        .collect();
-    let weather = Weather::from_days(
-        axis.date(0),
-        axis.days(),
-        barangays,
-        temperatures,
-        vec![false; barangays * axis.days()],
-    )
-    .unwrap();
+    let mut file = String::from("date,temperature_c\n");
+    for d in 0..axis.days() {
+        file.push_str(&format!("{},{}\n", axis.date(d), if hot(d) { "32.0" } else { "25.0" }));
+    }
+    let weather = ghostload::io::read_weather_csv(file.as_bytes(), &c.barangays, &axis).unwrap();
     let b = Pipeline::builder()
         .config(c)
         .weather(weather)

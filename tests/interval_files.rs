@@ -9,8 +9,8 @@ use std::fs;
 use std::path::Path;
 
 use ghostload::io::{
-    IoError, ReadingsFormat, ReadingsLayout, WriteOptions, read_weather_csv, stream_dataset, stream_files, write_dataset,
-    write_weather_csv,
+    IoError, ReadingsFormat, ReadingsLayout, WriteOptions, read_weather_csv, stream_dataset, stream_files,
+    write_dataset, write_weather_csv,
 };
 use ghostload::{GeneratorConfig, Pipeline, Resolution, YearMonth};
 

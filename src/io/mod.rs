@@ -93,8 +93,9 @@ pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMAL
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{
-    DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_ROWS, METER_READINGS_DIR, ParquetOptions, READINGS_COLUMNS, ReadingsBlock,
-    ReadingsParquetReader, ReadingsParquetWriter, ReadingsTable, part_name, read_readings_parquet, readings_schema,
+    DEFAULT_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, MAX_ROW_GROUP_ROWS, METER_READINGS_DIR, ParquetOptions,
+    READINGS_COLUMNS, ReadingsBlock, ReadingsParquetReader, ReadingsParquetWriter, ReadingsTable, part_name,
+    read_readings_parquet, readings_schema,
 };
 #[cfg(feature = "csv")]
 pub use self::read::{DatasetDir, Table, read_dataset_dir, validate_dir, validate_tables};

@@ -138,7 +138,7 @@ fn check_round_trip(d: &Data, options: &ParquetOptions, splits: &[usize]) -> Vec
 fn rows_round_trip_exactly_with_nulls_where_missing() {
     let d = data(9, 50);
     for rows in [1, 7, 37, 50, 100, 449, 450, 451, 10_000] {
-        for level in [0, 1, 3] {
+        for level in [0, -1, -7, 1, 3] {
             let options = ParquetOptions::default()
                 .with_row_group_rows(rows)
                 .with_zstd_level(level)
