@@ -132,6 +132,29 @@ pub(crate) mod testkit {
 
     /// Every resolution with a day.
     pub(crate) const INTERVALS: [Resolution; 3] = [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes];
+
+    /// Runs `injector` at every interval resolution on two months of
+    /// [`readings`] (one normal) and calls `check(before, after, resolution)`
+    /// for each attacked unit from the onset on: a day, or a week at daily
+    /// resolution. The readings before the onset must be untouched.
+    pub(crate) fn each_unit(
+        injector: &dyn AnomalyInjector,
+        seed: u64,
+        mut check: impl FnMut(&[f64], &[f64], Resolution),
+    ) {
+        for resolution in INTERVALS {
+            let a = axis(resolution, 2);
+            let per_day = a.intervals_per_day().unwrap();
+            let unit = if per_day == 1 { 7 } else { per_day };
+            let x = readings(&a);
+            let mut y = x.clone();
+            let inj = run(injector, &a, &mut y, 1, seed);
+            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
+            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
+                check(before, after, resolution);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -77,23 +77,14 @@ impl AnomalyInjector for FlatMean {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+    use crate::anomaly::days::testkit::each_unit;
 
     #[test]
     fn each_day_is_flat_at_its_own_mean() {
-        for resolution in INTERVALS {
-            let a = axis(resolution, 2);
-            let per_day = a.intervals_per_day().unwrap();
-            let unit = if per_day == 1 { 7 } else { per_day };
-            let x = readings(&a);
-            let mut y = x.clone();
-            let inj = run(&FlatMean::new(), &a, &mut y, 1, 8);
-            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
-            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
-                let total: f64 = before.iter().sum();
-                assert!((after.iter().sum::<f64>() - total).abs() < 1e-9 * total, "{resolution}");
-                assert!(after.iter().all(|&v| v == after[0]));
-            }
-        }
+        each_unit(&FlatMean::new(), 8, |before, after, resolution| {
+            let total: f64 = before.iter().sum();
+            assert!((after.iter().sum::<f64>() - total).abs() < 1e-9 * total, "{resolution}");
+            assert!(after.iter().all(|&v| v == after[0]));
+        });
     }
 }

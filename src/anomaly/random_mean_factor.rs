@@ -113,23 +113,14 @@ impl AnomalyInjector for RandomMeanFactor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::days::testkit::{INTERVALS, axis, readings, run};
+    use crate::anomaly::days::testkit::each_unit;
     use crate::anomaly::params::mean;
 
     #[test]
     fn each_day_reports_shares_of_its_own_mean() {
-        for resolution in INTERVALS {
-            let a = axis(resolution, 2);
-            let per_day = a.intervals_per_day().unwrap();
-            let unit = if per_day == 1 { 7 } else { per_day };
-            let x = readings(&a);
-            let mut y = x.clone();
-            let inj = run(&RandomMeanFactor::new(0.3, 0.6).unwrap(), &a, &mut y, 1, 3);
-            assert_eq!(&x[..inj.onset], &y[..inj.onset]);
-            for (before, after) in x[inj.onset..].chunks(unit).zip(y[inj.onset..].chunks(unit)) {
-                let m = mean(before);
-                assert!(after.iter().all(|v| (0.3 * m - 1e-12..=0.6 * m + 1e-12).contains(v)));
-            }
-        }
+        each_unit(&RandomMeanFactor::new(0.3, 0.6).unwrap(), 3, |before, after, _| {
+            let m = mean(before);
+            assert!(after.iter().all(|v| (0.3 * m - 1e-12..=0.6 * m + 1e-12).contains(v)));
+        });
     }
 }
