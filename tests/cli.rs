@@ -883,3 +883,63 @@ fn interval_readings_are_parquet_by_default_one_part_per_shard() {
     let v = ghostload(&["validate", whole.to_str().unwrap()]);
     assert_ne!(v.status.code(), Some(0), "{}", stdout(&v));
 }
+
+#[test]
+fn daily_sgcc_and_long_datasets_with_missing_readings_validate_and_damage_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (layout, file) in [("sgcc", "meter_readings_sgcc.csv"), ("long", "meter_readings.csv")] {
+        let dir = tmp.path().join(layout);
+        let o = ghostload(&[
+            "generate",
+            "--resolution",
+            "daily",
+            "--layout",
+            layout,
+            "--readings-format",
+            "csv",
+            "--missing-rate",
+            "0.03",
+            "--num-meters",
+            "80",
+            "--num-transformers",
+            "4",
+            "--num-months",
+            "3",
+            "--output-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v = ghostload(&["validate", dir.to_str().unwrap()]);
+        assert_eq!(v.status.code(), Some(0), "{layout}: {}", stdout(&v));
+        assert!(
+            stdout(&v).contains(&format!("PASS readings_present: {file}: 7280 rows of 80 meters")),
+            "{}",
+            stdout(&v)
+        );
+        // Blank the first present reading of the first meter: a gap no event explains.
+        let text = fs::read_to_string(dir.join(file)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let damaged = if layout == "sgcc" {
+            let mut cells: Vec<&str> = lines[1].split(',').collect();
+            let at = (2..cells.len()).find(|&i| !cells[i].is_empty()).unwrap();
+            cells[at] = "";
+            cells.join(",")
+        } else {
+            let at = (1..lines.len()).find(|&i| !lines[i].ends_with(',')).unwrap();
+            let row = lines[at].rsplit_once(',').unwrap().0.to_owned() + ",";
+            lines[at] = row;
+            lines[1].clone()
+        };
+        if layout == "sgcc" {
+            lines[1] = damaged;
+        }
+        fs::write(dir.join(file), lines.join("\n") + "\n").unwrap();
+        let v = ghostload(&["validate", "-q", dir.to_str().unwrap()]);
+        assert_ne!(v.status.code(), Some(0), "{layout}: the blanked reading went unnoticed");
+        assert!(
+            stdout(&v).contains("FAIL missing_readings_match_events"),
+            "{layout}: {}",
+            stdout(&v)
+        );
+    }
+}

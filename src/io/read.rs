@@ -570,8 +570,10 @@ fn readings_checks(dir: &Path, d: &DatasetDir, axis: TimeAxis) -> Result<Vec<Che
     use super::readings_check::{MonthlyRows, READINGS_CSV, ReadingsScan, scan_csv};
     let path = dir.join(READINGS_CSV);
     let parts = dir.join(super::METER_READINGS_DIR_NAME);
+    let sgcc = dir.join(super::METER_READINGS_SGCC_CSV);
     let parquet = !path.exists() && parts.is_dir();
-    let readable = path.exists() || (parquet && cfg!(feature = "parquet"));
+    let sgcc_only = !path.exists() && !parquet && sgcc.exists();
+    let readable = path.exists() || sgcc_only || (parquet && cfg!(feature = "parquet"));
     if !readable {
         return Ok(vec![check(
             "readings_present",
@@ -603,6 +605,17 @@ fn readings_checks(dir: &Path, d: &DatasetDir, axis: TimeAxis) -> Result<Vec<Che
             super::readings_check::scan_parquet(&parts, &mut scan)?;
             return scan.finish(d.configured_counts.map(|(_, meters, _)| meters));
         }
+    }
+    if sgcc_only {
+        let mut scan = ReadingsScan::new(
+            super::METER_READINGS_SGCC_CSV,
+            axis,
+            register,
+            monthly,
+            d.events.as_ref(),
+        );
+        super::readings_check::scan_sgcc(&sgcc, &axis, &mut scan)?;
+        return scan.finish(d.configured_counts.map(|(_, meters, _)| meters));
     }
     let mut scan = ReadingsScan::new(READINGS_CSV, axis, register, monthly, d.events.as_ref());
     scan_csv(&path, &mut scan)?;

@@ -97,10 +97,16 @@ pub(crate) fn parse_timestamp(s: &[u8]) -> Option<(i64, i64)> {
 
 /// The period of `axis` an event's `onset` or `end` names, as written at
 /// interval resolutions: the start of the period as an ISO 8601 timestamp
-/// (as in `meter_readings.csv`), or the 0-based period index.
+/// (as in `meter_readings.csv`), the date alone on a daily axis, or the
+/// 0-based period index.
 pub(crate) fn parse_period(s: &str, axis: &TimeAxis) -> Option<usize> {
     if let Ok(i) = s.parse::<usize>() {
         return (i < axis.len()).then_some(i);
+    }
+    // A daily series' labels and events name the day alone (`2024-01-01`).
+    if let (Ok(date), Some(1)) = (s.parse::<Date>(), axis.intervals_per_day()) {
+        let day = date.days_since_epoch() - axis.date(0).days_since_epoch();
+        return usize::try_from(day).ok().filter(|&d| d < axis.len());
     }
     let (utc, _) = parse_timestamp(s.as_bytes())?;
     let step = axis.resolution().interval_seconds()?;
@@ -549,6 +555,69 @@ impl<'a> ReadingsScan<'a> {
     }
 }
 
+/// Feeds `scan` the readings of `meter_readings_sgcc.csv` (the SGCC layout:
+/// `CONS_NO,FLAG`, then one `YYYY/M/D` column per day), row by row, each day
+/// column as the reading of that local midnight on `axis`. A header that is
+/// not a date of the axis makes that column's readings unparsable rows.
+///
+/// # Errors
+/// The file cannot be read as CSV, or it has no `CONS_NO` column.
+pub(crate) fn scan_sgcc(path: &Path, axis: &TimeAxis, scan: &mut ReadingsScan<'_>) -> Result<(), IoError> {
+    let parse = |reason: String| IoError::Parse {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_path(path)
+        .map_err(|e| parse(e.to_string()))?;
+    let headers = reader.byte_headers().map_err(|e| parse(e.to_string()))?.clone();
+    let id = headers
+        .iter()
+        .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == b"CONS_NO")
+        .ok_or_else(|| parse("no `CONS_NO` column (expected CONS_NO,FLAG,<one column per day>)".to_owned()))?;
+    let offset = axis.zone().offset_seconds();
+    let first = axis.date(0).days_since_epoch();
+    // Each day column's timestamp: its date's local midnight, as UTC seconds.
+    let days: Vec<(usize, Option<(i64, i64)>)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i != id && *c != b"FLAG")
+        .map(|(i, c)| {
+            let day = std::str::from_utf8(c)
+                .ok()
+                .and_then(sgcc_date)
+                .map(|d| d.days_since_epoch());
+            let timestamp = day
+                .filter(|d| (first..first + axis.days() as i64).contains(d))
+                .map(|d| (d * 86_400 - offset, offset));
+            (i, timestamp)
+        })
+        .collect();
+    let mut record = ::csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(|e| parse(e.to_string()))? {
+        let meter = record.get(id).unwrap_or_default().to_vec();
+        for &(i, timestamp) in &days {
+            let value = record.get(i).map_or(Kwh::Unparsable, Kwh::parse);
+            scan.row(&meter, timestamp, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A date written `YYYY/M/D` (the SGCC header), e.g. `2024/2/29`.
+fn sgcc_date(s: &str) -> Option<Date> {
+    let mut parts = s.split('/');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u8 = parts.next()?.parse().ok()?;
+    let d: u8 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Date::new(y, m, d).ok()
+}
+
 /// Feeds `meter_readings.csv` at `path` to `scan`, row by row.
 ///
 /// # Errors
@@ -658,6 +727,13 @@ mod tests {
         assert_eq!(parse_period("2024-02-01T00:30:00+08:00", &axis), None);
         assert_eq!(parse_period("17", &axis), Some(17));
         assert_eq!(parse_period("696", &axis), None);
+        // A date names a period of a daily axis only.
+        assert_eq!(parse_period("2024-02-05", &axis), None);
+        let daily = TimeAxis::new(YearMonth::new(2024, 2).unwrap(), 1, Resolution::Daily).unwrap();
+        assert_eq!(parse_period("2024-02-05", &daily), Some(4));
+        assert_eq!(parse_period("2024-02-29", &daily), Some(28));
+        assert_eq!(parse_period("2024-03-01", &daily), None);
+        assert_eq!(parse_period("2024-01-31", &daily), None);
     }
 
     #[test]
