@@ -247,12 +247,8 @@ fn geometric(rng: &mut StreamRng, p: f64) -> usize {
         return 0;
     }
     let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let k = (u.ln() / (-p).ln_1p()).floor();
-    if k.is_finite() && k < usize::MAX as f64 {
-        k as usize
-    } else {
-        usize::MAX
-    }
+    // `as` saturates: a gap too long for `usize` (or infinite) is past any series.
+    (u.ln() / (-p).ln_1p()).floor() as usize
 }
 
 /// Runs of consecutive `true` days.
@@ -336,6 +332,19 @@ mod tests {
     }
 
     #[test]
+    fn a_month_exactly_at_the_register_is_not_capped() {
+        let p = plan(Resolution::Daily, 0.0);
+        let mut readings = vec![0.0; p.axis().len()];
+        // January: 31 days summing to exactly 10 000 kWh.
+        readings[..30].fill(320.0);
+        readings[30] = 400.0;
+        let mut monthly = vec![0.0; 12];
+        assert_eq!(p.finish(&mut readings, &mut monthly), 0);
+        assert_eq!(monthly[0], 10_000.0);
+        assert_eq!(readings[30], 400.0, "left as it was");
+    }
+
+    #[test]
     fn months_over_the_register_are_capped() {
         let p = plan(Resolution::Daily, 0.0);
         let mut readings = vec![500.0; p.axis().len()];
@@ -372,6 +381,14 @@ mod tests {
     fn day_runs_finds_runs() {
         let runs: Vec<_> = day_runs(&[true, false, true, true, false]).collect();
         assert_eq!(runs, [0..1, 2..4]);
+        // A run that lasts to the last day, and none at all.
+        let one = |flags: &[bool]| -> Option<Range<usize>> {
+            let runs: Vec<_> = day_runs(flags).collect();
+            (runs.len() == 1).then(|| runs[0].clone())
+        };
+        assert_eq!(one(&[false, true, true]), Some(1..3));
+        assert_eq!(one(&[true; 4]), Some(0..4));
+        assert!(day_runs(&[false; 3]).next().is_none());
         let _ = YearMonth::default();
     }
 }
