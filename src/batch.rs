@@ -76,11 +76,7 @@ impl MeterBatch {
     /// Readings per meter: `axis().len()` at interval resolutions, 0 at monthly.
     #[must_use]
     pub fn intervals(&self) -> usize {
-        if self.axis.resolution().is_interval() {
-            self.axis.len()
-        } else {
-            0
-        }
+        self.axis.intervals()
     }
 
     /// Runs of missing readings of the batch's meters, in meter order then time.
@@ -221,11 +217,7 @@ impl<'a> Part<'a> {
 
     /// Readings per meter (0 at monthly resolution).
     pub(crate) fn intervals(&self) -> usize {
-        if self.axis.resolution().is_interval() {
-            self.axis.len()
-        } else {
-            0
-        }
+        self.axis.intervals()
     }
 
     /// Every meter with its series and label, in meter order.

@@ -174,11 +174,7 @@ impl Dataset {
     /// Readings per meter: `series_axis().len()` at interval resolutions, 0 at monthly.
     #[must_use]
     pub fn intervals(&self) -> usize {
-        if self.series_axis.resolution().is_interval() {
-            self.series_axis.len()
-        } else {
-            0
-        }
+        self.series_axis.intervals()
     }
 
     /// Every interval reading, meter after meter (`meters × intervals()`); empty at monthly resolution.

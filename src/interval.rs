@@ -12,10 +12,10 @@ use std::ops::Range;
 
 use rand::Rng;
 
-use crate::calendar::Date;
 use crate::config::GeneratorConfig;
 use crate::consumption::LoadShapeConfig;
 use crate::consumption::shape::{DayType, MeterShape, apportion, apportion_days, day_weight};
+use crate::decimal::scaled_exact;
 use crate::ids::MeterId;
 use crate::model::{AnomalyType, CustomerClass, Event, MissingRun};
 use crate::rng::StreamRng;
@@ -89,12 +89,6 @@ impl IntervalPlan {
         }
     }
 
-    /// The series axis.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests only
-    pub(crate) fn axis(&self) -> &TimeAxis {
-        &self.axis
-    }
-
     /// The weather used.
     pub(crate) fn weather(&self) -> &Weather {
         &self.weather
@@ -135,7 +129,8 @@ impl IntervalPlan {
                 scales[k] = shape.fill_day(kind, w, rng, day);
                 day_total += w;
             }
-            let units = hundredths(monthly[m]).saturating_mul(self.units_per_hundredth);
+            // The total as the monthly file writes it (`io::KWH_DECIMALS` = 2).
+            let units = scaled_exact(monthly[m], 2).saturating_mul(self.units_per_hundredth);
             let days = periods.len() / self.per_day;
             apportion_days(
                 units,
@@ -232,12 +227,6 @@ impl IntervalPlan {
             is_anomaly: false,
         }
     }
-
-    /// Dates of the days covered, for writers.
-    #[allow(dead_code)]
-    pub(crate) fn date(&self, d: usize) -> Date {
-        self.axis.date(d)
-    }
 }
 
 /// Failures before the first success of trials with success probability `p`
@@ -269,25 +258,11 @@ fn day_runs(flags: &[bool]) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
-/// `value` in hundredths, rounded exactly as the monthly file writes it
-/// (`{:.2}`: the exact binary value rounded half to even).
-pub(crate) fn hundredths(value: f64) -> i64 {
-    let scaled = value * 100.0;
-    let frac = (scaled - scaled.trunc()).abs();
-    if scaled.abs() < 1e15 && (frac - 0.5).abs() > 1e-6 {
-        return scaled.round() as i64;
-    }
-    // Near a tie the product's rounding may differ from the exact value's:
-    // let the formatter decide, as the writer does.
-    let text = format!("{value:.2}");
-    text.replace('.', "").parse().unwrap_or(scaled.round() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::{Purpose, Streams};
-    use crate::time::{Resolution, YearMonth};
+    use crate::time::Resolution;
 
     fn plan(resolution: Resolution, missing_rate: f64) -> IntervalPlan {
         let config = GeneratorConfig {
@@ -305,7 +280,7 @@ mod tests {
         for r in [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes] {
             let p = plan(r, 0.0);
             let monthly: Vec<f64> = (0..12).map(|m| 123.456 + 37.3 * m as f64 + 0.005).collect();
-            let mut out = vec![0.0; p.axis().len()];
+            let mut out = vec![0.0; p.axis.len()];
             let mut rng = Streams::new(3).stream(Purpose::MeterShape, 0);
             let mut sums = monthly.clone();
             p.disaggregate(CustomerClass::Residential, 2, &mut sums, &mut rng, &mut out);
@@ -314,7 +289,7 @@ mod tests {
             }
             for (m, periods) in p.months.iter().enumerate() {
                 let units: i64 = out[periods.clone()].iter().map(|v| (v * 1000.0).round() as i64).sum();
-                assert_eq!(units, hundredths(monthly[m]) * 10, "{r} month {m}");
+                assert_eq!(units, scaled_exact(monthly[m], 2) * 10, "{r} month {m}");
                 assert!(
                     out[periods.clone()]
                         .iter()
@@ -334,7 +309,7 @@ mod tests {
     #[test]
     fn a_month_exactly_at_the_register_is_not_capped() {
         let p = plan(Resolution::Daily, 0.0);
-        let mut readings = vec![0.0; p.axis().len()];
+        let mut readings = vec![0.0; p.axis.len()];
         // January: 31 days summing to exactly 10 000 kWh.
         readings[..30].fill(320.0);
         readings[30] = 400.0;
@@ -347,7 +322,7 @@ mod tests {
     #[test]
     fn months_over_the_register_are_capped() {
         let p = plan(Resolution::Daily, 0.0);
-        let mut readings = vec![500.0; p.axis().len()];
+        let mut readings = vec![500.0; p.axis.len()];
         let mut monthly = vec![0.0; 12];
         assert_eq!(p.finish(&mut readings, &mut monthly), 12);
         assert!(monthly.iter().all(|&v| v == 10_000.0));
@@ -365,16 +340,8 @@ mod tests {
             }
             covered += runs.iter().map(|r| r.len).sum::<usize>();
         }
-        let share = covered as f64 / (200 * p.axis().len()) as f64;
+        let share = covered as f64 / (200 * p.axis.len()) as f64;
         assert!((0.04..0.06).contains(&share), "missing share {share}");
-    }
-
-    #[test]
-    fn hundredths_round_as_the_writer() {
-        assert_eq!(hundredths(0.125), 12); // 0.125 is exact: tie to even
-        assert_eq!(hundredths(0.135), 14); // 0.135 is stored above the tie
-        assert_eq!(hundredths(1234.5678), 123_457);
-        assert_eq!(hundredths(0.0), 0);
     }
 
     #[test]
@@ -389,6 +356,5 @@ mod tests {
         assert_eq!(one(&[false, true, true]), Some(1..3));
         assert_eq!(one(&[true; 4]), Some(0..4));
         assert!(day_runs(&[false; 3]).next().is_none());
-        let _ = YearMonth::default();
     }
 }

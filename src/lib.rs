@@ -105,6 +105,7 @@ mod checks;
 mod config;
 mod consumption;
 mod dataset;
+mod decimal;
 mod error;
 mod feeder;
 mod geo;

@@ -630,7 +630,7 @@ impl Pipeline {
         let c = &self.config;
         let meters = range.len() as u128;
         let share = |count: usize| (count as u128 * meters).div_ceil(c.num_meters.max(1) as u128);
-        let intervals = if self.plan.is_some() { self.series_axis.len() } else { 0 };
+        let intervals = self.series_axis.intervals();
         let per_meter = ((c.num_months + intervals) * size_of::<f64>() + size_of::<Meter>()) as u128;
         let labels = share(c.anomalous_meter_count()) * (size_of::<AnomalyLabel>() + size_of::<Event>()) as u128;
         let events = share(c.benign_meter_count()) * size_of::<Event>() as u128;
@@ -692,7 +692,7 @@ impl Pipeline {
         self.check_range(&range)?;
         crate::mem::check_available(self.batch_bytes(range.clone()))?;
         let periods = self.axis.len();
-        let intervals = if self.plan.is_some() { self.series_axis.len() } else { 0 };
+        let intervals = self.series_axis.intervals();
         let first = range.start;
         // Every cell is written by the generator: grow a buffer only where
         // it is too short, and never clear what will be overwritten.
@@ -993,39 +993,26 @@ impl Pipeline {
         };
         let anomalous = matches!(role, Role::Anomalous(_));
         let mut injected_capped = 0;
+        let barangay = transformer.barangay.index() as usize;
         if let Some(plan) = &self.plan {
             // Interval readings from the monthly totals; injectors act on them.
-            let barangay = transformer.barangay.index() as usize;
             let mut rng = self.meter_streams.shape.stream(index);
             plan.disaggregate(class, barangay, series, &mut rng, readings);
         }
-        let interval = self.plan.is_some();
         let event = match pick {
             Some((mix, rank, name, purpose)) => {
                 let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
-                let target: &mut [f64] = if interval { &mut *readings } else { &mut *series };
+                let target: &mut [f64] = if self.plan.is_some() {
+                    &mut *readings
+                } else {
+                    &mut *series
+                };
                 let (event, capped) = self.inject(&meter, &profile, target, injector, purpose, anomalous)?;
                 injected_capped = capped;
                 Some(event)
             }
             None => None,
         };
-        let mut missing = Vec::new();
-        let mut events: Vec<Event> = event.iter().cloned().collect();
-        if let Some(plan) = &self.plan {
-            // Readings an injector touched are quantised and summed again;
-            // the others are already (by `disaggregate`).
-            let barangay = transformer.barangay.index() as usize;
-            if event.is_some() {
-                plan.zero_outages(barangay, readings);
-                injected_capped = plan.finish(readings, series);
-            }
-            let mut extra: Vec<Event> = plan.outage_events(meter.id, barangay).collect();
-            missing = plan.missing_runs(meter.id, &mut self.meter_streams.missing.stream(index));
-            extra.extend(missing.iter().map(IntervalPlan::missing_event));
-            extra.sort_by_key(|e| e.onset);
-            events.extend(extra);
-        }
         let label = event.as_ref().filter(|_| anomalous).map(|e| AnomalyLabel {
             meter_id: e.meter_id,
             anomaly_type: e.event_type.clone(),
@@ -1035,6 +1022,22 @@ impl Pipeline {
             risk_band: RiskBand::from_severity(e.severity),
             is_theft: e.is_theft,
         });
+        let injected = event.is_some();
+        let mut events: Vec<Event> = event.into_iter().collect();
+        let mut missing = Vec::new();
+        if let Some(plan) = &self.plan {
+            // Readings an injector touched are quantised and summed again;
+            // the others are already (by `disaggregate`).
+            if injected {
+                plan.zero_outages(barangay, readings);
+                injected_capped = plan.finish(readings, series);
+            }
+            let mut extra: Vec<Event> = plan.outage_events(meter.id, barangay).collect();
+            missing = plan.missing_runs(meter.id, &mut self.meter_streams.missing.stream(index));
+            extra.extend(missing.iter().map(IntervalPlan::missing_event));
+            extra.sort_by_key(|e| e.onset);
+            events.extend(extra);
+        }
         Ok(MeterOutput {
             meter,
             label,

@@ -435,6 +435,13 @@ impl TimeAxis {
         self.zone
     }
 
+    /// Interval readings per meter: [`len`](Self::len) at the interval
+    /// resolutions, 0 at monthly resolution (which has no readings).
+    #[must_use]
+    pub fn intervals(&self) -> usize {
+        if self.resolution.is_interval() { self.len } else { 0 }
+    }
+
     /// Periods per day: `None` at monthly resolution.
     #[must_use]
     pub fn intervals_per_day(&self) -> Option<usize> {

@@ -164,33 +164,21 @@ impl ClassShape {
         check_range(shift, self.max_shift_h, 0.0, 6.0, "0.0 ..= 6.0")
     }
 }
-const RES_FIELDS: [&str; 7] = [
-    "load_shape.residential.saturday_level",
-    "load_shape.residential.holiday_level",
-    "load_shape.residential.cooling_per_c",
-    "load_shape.residential.day_sd",
-    "load_shape.residential.hourly_sd",
-    "load_shape.residential.meter_sd",
-    "load_shape.residential.max_shift_h",
-];
-const COM_FIELDS: [&str; 7] = [
-    "load_shape.commercial.saturday_level",
-    "load_shape.commercial.holiday_level",
-    "load_shape.commercial.cooling_per_c",
-    "load_shape.commercial.day_sd",
-    "load_shape.commercial.hourly_sd",
-    "load_shape.commercial.meter_sd",
-    "load_shape.commercial.max_shift_h",
-];
-const IND_FIELDS: [&str; 7] = [
-    "load_shape.industrial.saturday_level",
-    "load_shape.industrial.holiday_level",
-    "load_shape.industrial.cooling_per_c",
-    "load_shape.industrial.day_sd",
-    "load_shape.industrial.hourly_sd",
-    "load_shape.industrial.meter_sd",
-    "load_shape.industrial.max_shift_h",
-];
+/// The field names of one class's table, `load_shape.<class>.<field>`, in
+/// the order [`ClassShape::validate`] checks them.
+macro_rules! class_fields {
+    ($class:literal) => {
+        [
+            concat!("load_shape.", $class, ".saturday_level"),
+            concat!("load_shape.", $class, ".holiday_level"),
+            concat!("load_shape.", $class, ".cooling_per_c"),
+            concat!("load_shape.", $class, ".day_sd"),
+            concat!("load_shape.", $class, ".hourly_sd"),
+            concat!("load_shape.", $class, ".meter_sd"),
+            concat!("load_shape.", $class, ".max_shift_h"),
+        ]
+    };
+}
 
 /// How interval readings vary within a month: per-class day levels,
 /// temperature response and noise. Only used at interval resolutions.
@@ -235,9 +223,9 @@ impl LoadShapeConfig {
             40.0,
             "0.0 ..= 40.0",
         )?;
-        self.residential.validate(&RES_FIELDS)?;
-        self.commercial.validate(&COM_FIELDS)?;
-        self.industrial.validate(&IND_FIELDS)
+        self.residential.validate(&class_fields!("residential"))?;
+        self.commercial.validate(&class_fields!("commercial"))?;
+        self.industrial.validate(&class_fields!("industrial"))
     }
 
     /// The parameters of `class`.

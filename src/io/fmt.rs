@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+use crate::decimal::scaled_round;
+
 /// Decimals written for energy values (kWh).
 pub const KWH_DECIMALS: usize = 2;
 /// Decimals written for coordinates (degrees).
@@ -16,12 +18,6 @@ pub const COORD_DECIMALS: usize = 6;
 pub const KVA_DECIMALS: usize = 2;
 /// Decimals written for severities (fractions).
 pub const SEVERITY_DECIMALS: usize = 4;
-
-const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-
-/// Largest `|v × 10^decimals|` handled by the fast path (2^40): below it the
-/// product's rounding error is under 2.5e-4, far from the 1e-3 tie margin.
-const FAST_LIMIT: f64 = 1_099_511_627_776.0;
 
 /// Appends `value` with exactly `decimals` digits after the point (at most 9).
 ///
@@ -53,26 +49,6 @@ pub fn write_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
     if out[start..].starts_with(b"-") && out[start + 1..].iter().all(|&b| b == b'0' || b == b'.') {
         out.remove(start);
     }
-}
-
-/// `value × 10^decimals` rounded to an integer, when that is certain from the
-/// floating-point product: the product is under 2^40 (error < 2.5e-4) and its
-/// fraction is more than 1e-3 away from a tie. `None` otherwise.
-#[inline]
-fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
-    let scaled = value * POW10[decimals];
-    // Finite here, so `>=` also rejects nothing but large values.
-    if scaled.abs() >= FAST_LIMIT {
-        return None;
-    }
-    // `as` truncates toward zero (one instruction; no libm call).
-    let frac = (scaled - (scaled as i64) as f64).abs();
-    if (frac - 0.5).abs() <= 1e-3 {
-        return None;
-    }
-    // Away from a tie, adding ±0.5 and truncating rounds to nearest, without
-    // a data-dependent branch (the sign of real data rarely changes).
-    Some((scaled + 0.5f64.copysign(scaled)) as i64)
 }
 
 /// `value` as a new string with `decimals` digits after the point; see [`push_fixed`].

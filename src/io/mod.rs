@@ -417,11 +417,7 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     // MAX_BATCH_CELLS monthly values nor MAX_BATCH_READINGS readings,
     // whatever batch size was asked for.
     let series = pipeline.series_axis();
-    let intervals = if series.resolution().is_interval() {
-        series.len()
-    } else {
-        1
-    };
+    let intervals = series.intervals().max(1);
     let size = options
         .batch_size
         .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))

@@ -563,19 +563,9 @@ impl<'a> ReadingsScan<'a> {
 /// # Errors
 /// The file cannot be read as CSV, or it has no `CONS_NO` column.
 pub(crate) fn scan_sgcc(path: &Path, axis: &TimeAxis, scan: &mut ReadingsScan<'_>) -> Result<(), IoError> {
-    let parse = |reason: String| IoError::Parse {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_path(path)
-        .map_err(|e| parse(e.to_string()))?;
-    let headers = reader.byte_headers().map_err(|e| parse(e.to_string()))?.clone();
-    let id = headers
-        .iter()
-        .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == b"CONS_NO")
+    let parse = |reason: String| parse_error(path, reason);
+    let (mut reader, headers) = open_table(path)?;
+    let id = column(&headers, "CONS_NO")
         .ok_or_else(|| parse("no `CONS_NO` column (expected CONS_NO,FLAG,<one column per day>)".to_owned()))?;
     let offset = axis.zone().offset_seconds();
     let first = axis.date(0).days_since_epoch();
@@ -606,6 +596,35 @@ pub(crate) fn scan_sgcc(path: &Path, axis: &TimeAxis, scan: &mut ReadingsScan<'_
     Ok(())
 }
 
+/// A readings table opened for a row-by-row scan: the reader and its header.
+fn open_table(path: &Path) -> Result<(::csv::Reader<File>, ::csv::ByteRecord), IoError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_path(path)
+        .map_err(|e| parse_error(path, e.to_string()))?;
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| parse_error(path, e.to_string()))?
+        .clone();
+    Ok((reader, headers))
+}
+
+/// The position of column `name` (a UTF-8 byte-order mark before it ignored).
+fn column(headers: &::csv::ByteRecord, name: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == name.as_bytes())
+}
+
+/// A parse error naming `path`.
+fn parse_error(path: &Path, reason: String) -> IoError {
+    IoError::Parse {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
 /// A date written `YYYY/M/D` (the SGCC header), e.g. `2024/2/29`.
 fn sgcc_date(s: &str) -> Option<Date> {
     let mut parts = s.split('/');
@@ -624,21 +643,10 @@ fn sgcc_date(s: &str) -> Option<Date> {
 /// [`IoError::Parse`] when the file is not well-formed CSV or lacks a
 /// `meter_id`, `timestamp` or `kwh` column; errors of the scan.
 pub(crate) fn scan_csv(path: &Path, scan: &mut ReadingsScan<'_>) -> Result<(), IoError> {
-    let parse = |reason: String| IoError::Parse {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_path(path)
-        .map_err(|e| parse(e.to_string()))?;
-    let headers = reader.byte_headers().map_err(|e| parse(e.to_string()))?.clone();
+    let parse = |reason: String| parse_error(path, reason);
+    let (mut reader, headers) = open_table(path)?;
     let col = |name: &str| {
-        headers
-            .iter()
-            .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == name.as_bytes())
-            .ok_or_else(|| parse(format!("no `{name}` column (expected meter_id,timestamp,kwh)")))
+        column(&headers, name).ok_or_else(|| parse(format!("no `{name}` column (expected meter_id,timestamp,kwh)")))
     };
     let (id, ts, kwh) = (col("meter_id")?, col("timestamp")?, col("kwh")?);
     let mut record = ::csv::ByteRecord::new();
