@@ -264,6 +264,7 @@ impl FromStr for Resolution {
 /// assert_eq!(hourly.len(), 29 * 24); // a leap February
 /// assert_eq!(hourly.timestamp_string(0), "2024-02-01T00:00:00+08:00"); // Asia/Manila by default
 /// assert_eq!(hourly.month_range(0), 0..696);
+/// assert_eq!((hourly.intervals(), axis.intervals()), (696, 0)); // monthly has no readings
 /// # Ok::<(), ghostload::ConfigError>(())
 /// ```
 ///
