@@ -31,6 +31,10 @@ pub struct MeterBatch {
     pub(crate) missing: Vec<MissingRun>,
     pub(crate) labels: Vec<AnomalyLabel>,
     pub(crate) events: Vec<Event>,
+    /// The exact sums of each transformer's meters in the batch, for the energy balance.
+    pub(crate) balance: Vec<crate::balance::Partial>,
+    /// What the batch's anomalous meters drew (before injection), in meter order.
+    pub(crate) truth: Vec<(MeterId, Vec<f64>)>,
     pub(crate) clip_stats: ClipStats,
 }
 
@@ -157,8 +161,18 @@ impl MeterBatch {
             missing: &self.missing,
             labels: &self.labels,
             events: &self.events,
+            truth: &self.truth,
             clip_stats: self.clip_stats,
         }
+    }
+
+    /// What meter `id` drew (the true series, at the series axis'
+    /// resolution), when its register recorded something else: `Some` for
+    /// the anomalous meters of this batch (theft and faults change only what
+    /// is billed), `None` otherwise (their billed series is the truth).
+    #[must_use]
+    pub fn true_series(&self, id: MeterId) -> Option<&[f64]> {
+        find(&self.truth, id, |t| t.0).map(|t| &t.1[..])
     }
 
     /// The label of meter `id`, if it is in this batch and anomalous.
@@ -185,6 +199,8 @@ pub(crate) struct Part<'a> {
     /// Interval readings, `meters × intervals()` (empty at monthly resolution).
     pub(crate) readings: &'a [f64],
     pub(crate) missing: &'a [MissingRun],
+    /// What the part's anomalous meters drew, in meter order.
+    pub(crate) truth: &'a [(MeterId, Vec<f64>)],
 }
 
 impl<'a> Part<'a> {
@@ -200,6 +216,8 @@ impl<'a> Part<'a> {
         let events_to = events_from + self.events[events_from..].partition_point(|e| within(e.meter_id));
         let missing_from = self.missing.partition_point(|r| r.meter_id < lo);
         let missing_to = missing_from + self.missing[missing_from..].partition_point(|r| within(r.meter_id));
+        let truth_from = self.truth.partition_point(|t| t.0 < lo);
+        let truth_to = truth_from + self.truth[truth_from..].partition_point(|t| within(t.0));
         let n = self.intervals();
         Part {
             first: self.first + range.start,
@@ -209,6 +227,7 @@ impl<'a> Part<'a> {
             consumption: &self.consumption[range.start * self.periods..range.end * self.periods],
             readings: &self.readings[range.start * n..range.end * n],
             missing: &self.missing[missing_from..missing_to],
+            truth: &self.truth[truth_from..truth_to],
             labels: &self.labels[labels_from..labels_to],
             events: &self.events[events_from..events_to],
             clip_stats: ClipStats::default(),

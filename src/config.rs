@@ -163,6 +163,10 @@ pub struct GeneratorConfig {
     /// Daily load shapes (interval resolutions only).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
     pub load_shape: crate::consumption::LoadShapeConfig,
+    /// The transformer and feeder energy balance (every resolution): losses,
+    /// street lights, the meters' accuracy. See [`BalanceConfig`](crate::BalanceConfig).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_default"))]
+    pub balance: crate::balance::BalanceConfig,
 }
 
 #[cfg(feature = "serde")]
@@ -231,6 +235,7 @@ impl Default for GeneratorConfig {
             missing_run_hours: GeneratorConfig::DEFAULT_MISSING_RUN_HOURS,
             weather: crate::weather::WeatherConfig::default(),
             load_shape: crate::consumption::LoadShapeConfig::default(),
+            balance: crate::balance::BalanceConfig::default(),
         }
     }
 }
@@ -352,6 +357,7 @@ impl GeneratorConfig {
         )?;
         self.weather.validate()?;
         self.load_shape.validate()?;
+        self.balance.validate()?;
         if self.resolution.is_interval() {
             let cells = self.barangays.len().saturating_mul(axis.days());
             if cells > crate::weather::MAX_WEATHER_CELLS {

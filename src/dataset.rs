@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::balance::EnergyBalance;
 use crate::batch::ClipStats;
 use crate::config::GeneratorConfig;
 use crate::ids::{BarangayId, MeterId, TransformerId};
@@ -134,6 +135,10 @@ pub struct Dataset {
     pub(crate) events: Vec<Event>,
     pub(crate) clip_stats: ClipStats,
     pub(crate) warnings: Vec<Warning>,
+    /// The energy balance (`None` when `balance.enabled` is off).
+    pub(crate) balance: Option<EnergyBalance>,
+    /// What the anomalous meters drew before injection, in meter order.
+    pub(crate) truth: Vec<(MeterId, Vec<f64>)>,
 }
 
 impl Dataset {
@@ -321,6 +326,42 @@ impl Dataset {
             axis: self.series_axis,
             readings: &self.readings,
             missing: &self.missing,
+            truth: &self.truth,
+        }
+    }
+
+    /// The energy balance of every transformer and feeder: what their
+    /// meters read, and the truth behind it (losses, theft, street lights,
+    /// meter error). `None` when [`BalanceConfig::enabled`](crate::BalanceConfig::enabled) is off.
+    #[must_use]
+    pub fn energy_balance(&self) -> Option<&EnergyBalance> {
+        self.balance.as_ref()
+    }
+
+    /// What meter `id` drew: its series before an anomaly was injected (at
+    /// the resolution of [`series_axis`](Self::series_axis): the readings at
+    /// interval resolutions, the monthly series otherwise). Theft and meter
+    /// faults change only what the register billed; for a meter without an
+    /// anomaly this is its billed series. `None` for an unknown meter.
+    ///
+    /// ```
+    /// use ghostload::Pipeline;
+    /// let data = Pipeline::builder().build()?.generate()?;
+    /// let thief = data.labels()[0].meter_id;
+    /// let drawn: f64 = data.true_series(thief).unwrap().iter().sum();
+    /// let billed: f64 = data.series(thief).unwrap().iter().sum();
+    /// assert!(drawn != billed);
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    #[must_use]
+    pub fn true_series(&self, id: MeterId) -> Option<&[f64]> {
+        if let Some(t) = crate::batch::find(&self.truth, id, |t| t.0) {
+            return Some(&t.1);
+        }
+        if self.intervals() > 0 {
+            self.readings(id)
+        } else {
+            self.series(id)
         }
     }
 

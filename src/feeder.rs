@@ -30,7 +30,7 @@ pub(crate) fn assign_feeders(points: &[GeoPoint], bounds: &GeoBounds, per_feeder
     out
 }
 
-fn hilbert_index(p: &GeoPoint, b: &GeoBounds) -> u64 {
+pub(crate) fn hilbert_index(p: &GeoPoint, b: &GeoBounds) -> u64 {
     let side = (1u64 << ORDER) - 1;
     let scale = |v: f64, lo: f64, hi: f64| (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * side as f64) as u64;
     xy_to_d(scale(p.lon, b.lon_min, b.lon_max), scale(p.lat, b.lat_min, b.lat_max))

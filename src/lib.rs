@@ -97,6 +97,7 @@
 
 mod allocation;
 pub mod anomaly;
+mod balance;
 mod batch;
 mod calendar;
 mod capacity;
@@ -139,6 +140,10 @@ pub use rand;
 
 pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
+pub use crate::balance::{
+    BalanceConfig, BalanceRow, BalanceSummary, EnergyBalance, FeederBalance, FeederRow, TRANSFORMER_LOSSES_W,
+    TransformerBalance, transformer_losses_w,
+};
 pub use crate::batch::ClipStats;
 pub use crate::batch::MeterBatch;
 pub use crate::calendar::{Date, TimeZone, Weekday, philippine_regular_holidays};
@@ -157,7 +162,7 @@ pub use crate::model::{
     AnomalyLabel, AnomalyType, Barangay, CustomerClass, Event, Meter, MissingRun, RiskBand, SeverityWindow, Transformer,
 };
 pub use crate::network::Network;
-pub use crate::pipeline::{Pipeline, PipelineBuilder, StreamValidator};
+pub use crate::pipeline::{BalanceStream, Pipeline, PipelineBuilder, StreamValidator};
 pub use crate::report::Summary;
 pub use crate::shard::Shard;
 pub use crate::spatial::{GaussianClusters, Site, SpatialStrategy, UniformSpatial};

@@ -10,6 +10,7 @@ use crate::anomaly::{
     AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, inject_checked,
     largest_remainder,
 };
+use crate::balance::{BalanceBuilder, FeederBalance, Partial, Quantum, TransformerBalance, distance_dm, push_partial};
 use crate::batch::ClipStats;
 use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
@@ -485,6 +486,10 @@ const CHUNK_VALUES: usize = 1 << 18;
 /// The labels, events and clip counts of one parallel task, in meter order.
 struct MeterChunk {
     labels: Vec<AnomalyLabel>,
+    /// The sums of each transformer's meters in the chunk (empty when the balance is off).
+    balance: Vec<Partial>,
+    /// What the chunk's anomalous meters drew, in meter order.
+    truth: Vec<(MeterId, Vec<f64>)>,
     events: Vec<Event>,
     missing: Vec<MissingRun>,
     clip_stats: ClipStats,
@@ -518,6 +523,9 @@ struct MeterOutput {
     /// The injected event first, then typhoon outages and missing runs by onset.
     events: Vec<Event>,
     missing: Vec<MissingRun>,
+    /// What an anomalous meter drew before its register was tampered
+    /// with (the series or readings before injection), and whether it is theft.
+    truth: Option<(Vec<f64>, bool)>,
     clipped: u64,
     /// Cells of the model's output capped at `max_kwh`.
     capped: u64,
@@ -571,8 +579,15 @@ impl Pipeline {
             self.network.barangays.len()
         );
         crate::mem::check_available(self.in_memory_bytes())?;
-        let batch = self.generate_batch(0..c.num_meters)?;
+        let mut batch = self.generate_batch(0..c.num_meters)?;
+        let balance = c.balance.enabled.then(|| {
+            let mut builder = self.balance_builder(0..c.num_meters);
+            builder.collect(std::mem::take(&mut batch.balance));
+            builder.finish()
+        });
         let dataset = Dataset {
+            balance,
+            truth: batch.truth,
             config: self.config.clone(),
             axis: self.axis,
             series_axis: self.series_axis,
@@ -666,6 +681,8 @@ impl Pipeline {
             missing: Vec::new(),
             labels: Vec::new(),
             events: Vec::new(),
+            balance: Vec::new(),
+            truth: Vec::new(),
             clip_stats: ClipStats::default(),
         };
         self.generate_batch_into(range, &mut batch)?;
@@ -712,7 +729,13 @@ impl Pipeline {
         batch.events.clear();
         batch.missing.clear();
         batch.clip_stats = ClipStats::default();
+        batch.balance.clear();
+        batch.truth.clear();
         for chunk in chunks {
+            batch.truth.extend(chunk.truth);
+            for partial in chunk.balance {
+                push_partial(&mut batch.balance, partial);
+            }
             batch.labels.extend(chunk.labels);
             batch.events.extend(chunk.events);
             batch.missing.extend(chunk.missing);
@@ -820,6 +843,43 @@ impl Pipeline {
         }
     }
 
+    /// The builder of the energy balance of meters `range`.
+    pub(crate) fn balance_builder(&self, range: Range<usize>) -> BalanceBuilder<'_> {
+        let c = &self.config;
+        BalanceBuilder::new(c.balance, (c.bounds, c.seed), &self.network, &self.series_axis, range)
+    }
+
+    /// The energy balance of a streamed dataset, or of the shard `range` of
+    /// it: feed it every batch in order, then call [`BalanceStream::finish`].
+    /// Transformers are finished as soon as all their meters are in; a
+    /// transformer belongs to the range that holds its first meter (the
+    /// range generates the rest of its meters, see [`BalanceStream::tail`]).
+    /// Feeders are balanced only when `range` is the whole dataset.
+    ///
+    /// ```
+    /// use ghostload::Pipeline;
+    /// let pipeline = Pipeline::builder().build()?;
+    /// let mut stream = pipeline.balance_stream(0..2000)?;
+    /// let mut transformers = 0;
+    /// for batch in pipeline.batches(0..2000, 300) {
+    ///     transformers += stream.add(&batch?).len();
+    /// }
+    /// assert_eq!(transformers, 50);
+    /// assert_eq!(stream.finish().len(), 5); // 50 transformers, 10 per feeder
+    /// # Ok::<(), ghostload::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MeterRange`] when `range` is not inside `0 .. num_meters`.
+    pub fn balance_stream(&self, range: Range<usize>) -> Result<BalanceStream<'_>> {
+        self.check_range(&range)?;
+        let end = range.end;
+        Ok(BalanceStream {
+            builder: self.balance_builder(range),
+            end,
+        })
+    }
+
     /// Runs `f` on this pipeline's worker pool.
     pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
@@ -905,6 +965,8 @@ impl Pipeline {
         let network = &self.network;
         let mut chunk = MeterChunk {
             labels: Vec::new(),
+            balance: Vec::new(),
+            truth: Vec::new(),
             events: Vec::new(),
             missing: Vec::new(),
             clip_stats: ClipStats::default(),
@@ -923,7 +985,24 @@ impl Pipeline {
                 Some(n) if network.allocation.range(n.index).contains(&meter) => near.insert(n),
                 _ => near.insert(Near::of(network, meter, self.config.meter_spread_m)),
             };
-            let out = self.meter(near, meter, role, row, reading_rows.next().unwrap_or(&mut []))?;
+            let readings_row = reading_rows.next().unwrap_or(&mut []);
+            let mut out = self.meter(near, meter, role, row, readings_row)?;
+            if self.config.balance.enabled {
+                let (quantum, billed) = if self.plan.is_some() {
+                    (Quantum::Register, &*readings_row)
+                } else {
+                    (Quantum::Monthly, &*row)
+                };
+                let distance = distance_dm(out.meter.point(), near.transformer.point());
+                let transformer = near.index as u32;
+                if chunk.balance.last().is_none_or(|p| p.transformer != transformer) {
+                    chunk.balance.push(Partial::new(transformer, billed.len()));
+                }
+                if let Some(partial) = chunk.balance.last_mut() {
+                    let truth = out.truth.as_ref().map(|(t, theft)| (&t[..], *theft));
+                    partial.add_meter(quantum, billed, truth, distance);
+                }
+            }
             chunk.clip_stats.all_clipped += out.clipped;
             chunk.clip_stats.all_capped += out.capped;
             chunk.clip_stats.injected_capped += out.injected_capped;
@@ -934,6 +1013,9 @@ impl Pipeline {
                     chunk.clip_stats.normal_capped += out.capped;
                     chunk.clip_stats.normal_cells += periods as u64;
                 }
+            }
+            if let Some((values, _)) = out.truth.take() {
+                chunk.truth.push((out.meter.id, values));
             }
             chunk.events.extend(out.events);
             chunk.missing.extend(out.missing);
@@ -999,6 +1081,8 @@ impl Pipeline {
             let mut rng = self.meter_streams.shape.stream(index);
             plan.disaggregate(class, barangay, series, &mut rng, readings);
         }
+        // An anomaly changes what the register records, not what the meter draws.
+        let mut truth = None;
         let event = match pick {
             Some((mix, rank, name, purpose)) => {
                 let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
@@ -1007,6 +1091,9 @@ impl Pipeline {
                 } else {
                     &mut *series
                 };
+                if anomalous && c.balance.enabled {
+                    truth = Some(target.to_vec());
+                }
                 let (event, capped) = self.inject(&meter, &profile, target, injector, purpose, anomalous)?;
                 injected_capped = capped;
                 Some(event)
@@ -1038,7 +1125,9 @@ impl Pipeline {
             extra.sort_by_key(|e| e.onset);
             events.extend(extra);
         }
+        let is_theft = label.as_ref().is_some_and(|l| l.is_theft);
         Ok(MeterOutput {
+            truth: truth.map(|t| (t, is_theft)),
             meter,
             label,
             events,
@@ -1196,6 +1285,37 @@ fn unassigned(mix: &str, rank: u64) -> Error {
     Error::Component {
         component: format!("{mix} mix"),
         reason: format!("rank {rank} has no injector (all weights 0?)"),
+    }
+}
+
+/// Computes the energy balance of a streamed dataset batch by batch; see [`Pipeline::balance_stream`].
+#[derive(Debug)]
+pub struct BalanceStream<'a> {
+    builder: BalanceBuilder<'a>,
+    end: usize,
+}
+
+impl BalanceStream<'_> {
+    /// Adds the next batch (batches in meter order, each meter once) and
+    /// returns the transformers it completed, in id order.
+    pub fn add(&mut self, batch: &MeterBatch) -> Vec<TransformerBalance> {
+        self.builder.add(batch.balance.clone())
+    }
+
+    /// Meters after the range that the range's last transformer also
+    /// serves: generate them with [`Pipeline::generate_batch`] and
+    /// [`add`](Self::add) them to complete it (empty for a whole dataset).
+    #[must_use]
+    pub fn tail(&self) -> Range<usize> {
+        self.builder.tail(self.end)
+    }
+
+    /// The feeders' balances, in id order: empty unless the stream covered
+    /// the whole dataset. A transformer still incomplete (its tail not added)
+    /// is dropped.
+    #[must_use]
+    pub fn finish(self) -> Vec<FeederBalance> {
+        self.builder.finish().feeders
     }
 }
 

@@ -52,6 +52,8 @@ pub(crate) enum Purpose {
     MeterShape,
     /// Meter `index`'s runs of missing readings.
     MissingData,
+    /// The ratio error of transformer `index`'s meter, or of feeder `f`'s (`index` 2⁴⁰ + f).
+    MeterError,
 }
 
 impl Purpose {
@@ -72,6 +74,7 @@ impl Purpose {
             Purpose::Typhoon => 13,
             Purpose::MeterShape => 14,
             Purpose::MissingData => 15,
+            Purpose::MeterError => 16,
         }
     }
 }

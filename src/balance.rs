@@ -1,0 +1,854 @@
+//! The energy balance: what each distribution transformer's meter and each
+//! feeder-head meter read, decomposed into the energy its customers drew,
+//! what their registers billed, technical losses, unmetered load and meter
+//! error (the "ghost load" a utility's energy balance looks for).
+//!
+//! Per transformer `t` and period `p` (all kWh):
+//!
+//! ```text
+//! true      = Σ energy drawn by t's meters            (theft and faults change only `billed`)
+//! line      = R_loop · κ / n_c · I_t · Σ_m I_m·d_m · h · F    (secondary and service drops)
+//! unmetered = street lights: lamps · W · burning hours
+//! load      = true + line + unmetered                  (at the transformer's secondary)
+//! trafo     = P_NL · h + P_LL · (S / S_r)² · h · F      (S = load / h / pf, kVA)
+//! input     = load + trafo                              (energy into the transformer)
+//! reading   = input · (1 + ε_t), on the meter's 1 Wh register; meter_error = reading − input
+//! ```
+//!
+//! `F` is 1 for hourly and 15-minute periods (each period's own loading)
+//! and the loss-load factor over the squared load factor,
+//! `(0.3·LF + 0.7·LF²) / LF²`, for daily and monthly periods, which average
+//! the daily cycle away (Buller and Woodrow 1928). A feeder reads
+//! `(Σ input of its transformers + primary loss) · (1 + ε_f)`, the primary
+//! loss being `R · L / 3 · 3 · I²` for a trunk of length `L` with its load
+//! spread along it. Every constant and its source is in `docs/model.md` §6.
+//!
+//! Sums over meters are exact (integer watt-hours), so a balance does not
+//! depend on how meters were batched, threaded or sharded.
+
+use std::ops::Range;
+
+use rand::Rng;
+
+use crate::capacity::STANDARD_RATINGS_KVA;
+use crate::error::{ConfigError, check_range};
+use crate::geo::{GeoBounds, GeoPoint, METRES_PER_DEGREE};
+use crate::ids::{FeederId, TransformerId};
+use crate::model::Transformer;
+use crate::network::Network;
+use crate::rng::{Purpose, Streams};
+use crate::time::TimeAxis;
+
+/// No-load and full-load losses of the standard single-phase ratings:
+/// `(kVA, P_NL W, P_LL W)`, from the US DOE efficiency standard for
+/// liquid-immersed distribution transformers (10 CFR 431.196(a), efficiency
+/// at 50 % load) with load loss at rated load four times the no-load loss
+/// (the usual design ratio); see `docs/model.md` §6.2.
+pub const TRANSFORMER_LOSSES_W: [(f64, f64, f64); 11] = [
+    (10.0, 32.9, 131.7),
+    (15.0, 44.5, 178.2),
+    (25.0, 66.3, 265.3),
+    (37.5, 89.7, 358.8),
+    (50.0, 112.0, 448.0),
+    (75.0, 153.1, 612.5),
+    (100.0, 188.9, 755.7),
+    (167.0, 281.6, 1126.3),
+    (250.0, 383.7, 1534.7),
+    (333.0, 477.5, 1909.8),
+    (500.0, 641.0, 2564.0),
+];
+
+/// The transformer loss table's first column must be the standard ratings.
+const _: () = {
+    let mut i = 0;
+    while i < STANDARD_RATINGS_KVA.len() {
+        assert!(TRANSFORMER_LOSSES_W[i].0 == STANDARD_RATINGS_KVA[i]);
+        i += 1;
+    }
+};
+
+/// No-load and full-load losses of a transformer of `kva`, W: the table's
+/// values for a standard rating; otherwise the nearest rating's, scaled by
+/// `(kva / rating)^0.75` (losses grow as the ¾ power of the rating, the
+/// scaling law of transformer design).
+#[must_use]
+pub fn transformer_losses_w(kva: f64) -> (f64, f64) {
+    let nearest = TRANSFORMER_LOSSES_W
+        .iter()
+        .min_by(|a, b| (a.0 - kva).abs().total_cmp(&(b.0 - kva).abs()))
+        .copied()
+        .unwrap_or(TRANSFORMER_LOSSES_W[0]);
+    let scale = (kva / nearest.0).powf(0.75);
+    (nearest.1 * scale, nearest.2 * scale)
+}
+
+/// The parameters of the energy balance. Every default has its source in
+/// `docs/model.md` §6.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct BalanceConfig {
+    /// Whether to compute the balance and write its files. Default `true`.
+    pub enabled: bool,
+    /// Power factor of the load on transformers and lines (0.5 ..= 1). Default 0.9.
+    pub power_factor: f64,
+    /// Load factor of a transformer (average over peak demand, 0.05 ..= 1),
+    /// for the loss-load factor of daily and monthly periods. Default 0.5.
+    pub load_factor: f64,
+    /// Secondary (low-voltage) nominal voltage, V (100 ..= 1000). Default 230.
+    pub secondary_voltage_v: f64,
+    /// Resistance of one secondary conductor, Ω/km (0 ..= 10): the loop of a
+    /// single-phase circuit is twice it. Default 0.603 (1/0 AWG aluminium
+    /// triplex, Kersting 2017, Example 11.3).
+    pub secondary_ohm_per_km: f64,
+    /// Circuits leaving each transformer (1 ..= 8); its meters share them. Default 4.
+    pub secondary_circuits: u32,
+    /// Primary feeder nominal line-to-line voltage, kV (1 ..= 69). Default 13.2.
+    pub primary_voltage_kv: f64,
+    /// Resistance of one primary phase conductor, Ω/km (0 ..= 10). Default
+    /// 0.190 (336.4 kcmil 26/7 ACSR "Linnet", Kersting 2017).
+    pub primary_ohm_per_km: f64,
+    /// Unmetered street lights per transformer (0 ..= 100). Default 2.
+    pub streetlights_per_transformer: u32,
+    /// Power of one street light with its ballast, W (0 ..= 2000). Default 83 (70 W high-pressure sodium).
+    pub streetlight_w: f64,
+    /// Accuracy class of each transformer's meter, % (0 ..= 5): its ratio
+    /// error is drawn once, uniform in ± the class. Default 0.5.
+    pub transformer_meter_class: f64,
+    /// Accuracy class of each feeder-head meter, % (0 ..= 5). Default 0.2.
+    pub feeder_meter_class: f64,
+}
+
+impl Default for BalanceConfig {
+    fn default() -> Self {
+        BalanceConfig {
+            enabled: true,
+            power_factor: 0.9,
+            load_factor: 0.5,
+            secondary_voltage_v: 230.0,
+            secondary_ohm_per_km: 0.603,
+            secondary_circuits: 4,
+            primary_voltage_kv: 13.2,
+            primary_ohm_per_km: 0.190,
+            streetlights_per_transformer: 2,
+            streetlight_w: 83.0,
+            transformer_meter_class: 0.5,
+            feeder_meter_class: 0.2,
+        }
+    }
+}
+
+impl BalanceConfig {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming the `balance.*` field at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range("balance.power_factor", self.power_factor, 0.5, 1.0, "0.5 ..= 1.0")?;
+        check_range("balance.load_factor", self.load_factor, 0.05, 1.0, "0.05 ..= 1.0")?;
+        check_range(
+            "balance.secondary_voltage_v",
+            self.secondary_voltage_v,
+            100.0,
+            1000.0,
+            "100 ..= 1000",
+        )?;
+        check_range(
+            "balance.secondary_ohm_per_km",
+            self.secondary_ohm_per_km,
+            0.0,
+            10.0,
+            "0 ..= 10",
+        )?;
+        if !(1..=8).contains(&self.secondary_circuits) {
+            return Err(ConfigError::out_of_range(
+                "balance.secondary_circuits",
+                self.secondary_circuits,
+                "1 ..= 8",
+            ));
+        }
+        check_range(
+            "balance.primary_voltage_kv",
+            self.primary_voltage_kv,
+            1.0,
+            69.0,
+            "1 ..= 69",
+        )?;
+        check_range(
+            "balance.primary_ohm_per_km",
+            self.primary_ohm_per_km,
+            0.0,
+            10.0,
+            "0 ..= 10",
+        )?;
+        if self.streetlights_per_transformer > 100 {
+            return Err(ConfigError::out_of_range(
+                "balance.streetlights_per_transformer",
+                self.streetlights_per_transformer,
+                "0 ..= 100",
+            ));
+        }
+        check_range("balance.streetlight_w", self.streetlight_w, 0.0, 2000.0, "0 ..= 2000")?;
+        check_range(
+            "balance.transformer_meter_class",
+            self.transformer_meter_class,
+            0.0,
+            5.0,
+            "0 ..= 5",
+        )?;
+        check_range(
+            "balance.feeder_meter_class",
+            self.feeder_meter_class,
+            0.0,
+            5.0,
+            "0 ..= 5",
+        )
+    }
+
+    /// `F`: how much more a quadratic loss is than its value at the
+    /// period's average load, for periods of `hours`: 1 for sub-daily
+    /// periods, `LLF / LF²` with `LLF = 0.3·LF + 0.7·LF²` otherwise.
+    fn peak_factor(&self, hours: f64) -> f64 {
+        if hours < 24.0 {
+            1.0
+        } else {
+            let lf = self.load_factor;
+            (0.3 * lf + 0.7 * lf * lf) / (lf * lf)
+        }
+    }
+}
+
+/// The energy balance of one transformer in one period, kWh.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct BalanceRow {
+    /// What the transformer's meter read (1 Wh register).
+    pub reading_kwh: f64,
+    /// Σ what its customers' registers billed.
+    pub billed_kwh: f64,
+    /// Σ the energy its customers drew (truth; theft and meter faults make it exceed `billed`).
+    pub true_kwh: f64,
+    /// Transformer no-load and load losses (truth).
+    pub transformer_loss_kwh: f64,
+    /// Secondary-line and service-drop losses (truth).
+    pub line_loss_kwh: f64,
+    /// Unmetered legitimate load: street lights (truth).
+    pub unmetered_kwh: f64,
+    /// The transformer meter's error: `reading − input` (truth).
+    pub meter_error_kwh: f64,
+}
+
+impl BalanceRow {
+    /// Technical losses: transformer plus lines.
+    #[must_use]
+    pub fn technical_loss_kwh(&self) -> f64 {
+        self.transformer_loss_kwh + self.line_loss_kwh
+    }
+
+    /// Non-technical loss: energy drawn but not billed (`true − billed`).
+    #[must_use]
+    pub fn non_technical_loss_kwh(&self) -> f64 {
+        self.true_kwh - self.billed_kwh
+    }
+
+    /// What a detector computes without the truth: `reading − billed`.
+    #[must_use]
+    pub fn residual_kwh(&self) -> f64 {
+        self.reading_kwh - self.billed_kwh
+    }
+
+    /// Energy into the transformer: `true + technical + unmetered`.
+    #[must_use]
+    pub fn input_kwh(&self) -> f64 {
+        self.true_kwh + self.technical_loss_kwh() + self.unmetered_kwh
+    }
+
+    /// The sum of two rows (e.g. the periods of a month).
+    #[must_use]
+    pub fn plus(&self, o: &BalanceRow) -> BalanceRow {
+        BalanceRow {
+            reading_kwh: self.reading_kwh + o.reading_kwh,
+            billed_kwh: self.billed_kwh + o.billed_kwh,
+            true_kwh: self.true_kwh + o.true_kwh,
+            transformer_loss_kwh: self.transformer_loss_kwh + o.transformer_loss_kwh,
+            line_loss_kwh: self.line_loss_kwh + o.line_loss_kwh,
+            unmetered_kwh: self.unmetered_kwh + o.unmetered_kwh,
+            meter_error_kwh: self.meter_error_kwh + o.meter_error_kwh,
+        }
+    }
+}
+
+/// One transformer's balance over the series, with its ghost load.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct TransformerBalance {
+    /// The transformer.
+    pub transformer_id: TransformerId,
+    /// Its feeder.
+    pub feeder_id: FeederId,
+    /// One row per period of the series axis.
+    pub rows: Vec<BalanceRow>,
+    /// Its meters with a theft label.
+    pub theft_meters: usize,
+    /// Its meters with any anomaly label (theft or fault).
+    pub anomalous_meters: usize,
+    /// Energy drawn but not billed by its theft meters, kWh.
+    pub stolen_kwh: f64,
+    /// The transformer meter's ratio error (`reading / input − 1`).
+    pub meter_error: f64,
+    /// Highest loading over the series, per unit of the rating: the
+    /// period's load at sub-daily resolutions, the peak estimated from the
+    /// load factor otherwise.
+    pub peak_loading: f64,
+}
+
+impl TransformerBalance {
+    /// Whether its peak loading exceeds its rating.
+    #[must_use]
+    pub fn overloaded(&self) -> bool {
+        self.peak_loading > 1.0
+    }
+
+    /// The sum of its rows.
+    #[must_use]
+    pub fn total(&self) -> BalanceRow {
+        self.rows.iter().fold(BalanceRow::default(), |a, r| a.plus(r))
+    }
+
+    /// Non-technical loss over energy into the transformer, over the series (0 when it drew nothing).
+    #[must_use]
+    pub fn ntl_share(&self) -> f64 {
+        let t = self.total();
+        let input = t.input_kwh();
+        if input > 0.0 {
+            t.non_technical_loss_kwh() / input
+        } else {
+            0.0
+        }
+    }
+
+    /// Its rows summed per month of `axis` (the series axis): the billing periods.
+    #[must_use]
+    pub fn monthly(&self, axis: &TimeAxis) -> Vec<BalanceRow> {
+        (0..axis.months())
+            .map(|m| {
+                self.rows[axis.month_range(m)]
+                    .iter()
+                    .fold(BalanceRow::default(), |a, r| a.plus(r))
+            })
+            .collect()
+    }
+}
+
+/// What a feeder-head meter read in one period, kWh.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct FeederRow {
+    /// What the feeder-head meter read (1 Wh register).
+    pub reading_kwh: f64,
+    /// Σ energy into its transformers (truth).
+    pub transformers_input_kwh: f64,
+    /// Primary-line losses (truth).
+    pub line_loss_kwh: f64,
+    /// The feeder meter's error: `reading − (transformers_input + line_loss)` (truth).
+    pub meter_error_kwh: f64,
+}
+
+/// One feeder's balance over the series.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct FeederBalance {
+    /// The feeder.
+    pub feeder_id: FeederId,
+    /// Its transformers, in id order.
+    pub transformers: Vec<TransformerId>,
+    /// Trunk length: from its first transformer along the Hilbert order
+    /// (the head) through the others, km.
+    pub length_km: f64,
+    /// One row per period of the series axis.
+    pub rows: Vec<FeederRow>,
+    /// The feeder meter's ratio error.
+    pub meter_error: f64,
+}
+
+/// The energy balance of a dataset: every transformer's and, for a whole
+/// dataset (not a shard), every feeder's.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct EnergyBalance {
+    /// Per transformer, in id order.
+    pub transformers: Vec<TransformerBalance>,
+    /// Per feeder, in id order (empty for a shard).
+    pub feeders: Vec<FeederBalance>,
+}
+
+impl EnergyBalance {
+    /// The shares of feeder-head energy (technical losses, theft, ...) over
+    /// the whole series.
+    #[must_use]
+    pub fn summary(&self) -> BalanceSummary {
+        summarize(&self.transformers, &self.feeders)
+    }
+}
+
+/// Shares of the energy entering the feeders, over the whole series.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct BalanceSummary {
+    /// Energy at the feeder heads (truth: before the feeder meters' error), kWh;
+    /// Σ transformer inputs when there are no feeders (a shard).
+    pub input_kwh: f64,
+    /// Technical losses (primary lines, transformers, secondary lines) over input.
+    pub technical_loss_share: f64,
+    /// Non-technical loss (drawn, not billed) over input.
+    pub non_technical_loss_share: f64,
+    /// Unmetered street lighting over input.
+    pub unmetered_share: f64,
+    /// Billed energy over input.
+    pub billed_share: f64,
+    /// Transformers whose peak loading exceeds their rating, with that loading, in id order.
+    pub overloaded: Vec<(TransformerId, f64)>,
+}
+
+fn summarize(transformers: &[TransformerBalance], feeders: &[FeederBalance]) -> BalanceSummary {
+    let total = transformers
+        .iter()
+        .fold(BalanceRow::default(), |a, t| a.plus(&t.total()));
+    let primary: f64 = feeders.iter().flat_map(|f| &f.rows).map(|r| r.line_loss_kwh).sum();
+    let input = total.input_kwh() + primary;
+    let share = |v: f64| if input > 0.0 { v / input } else { 0.0 };
+    BalanceSummary {
+        input_kwh: input,
+        technical_loss_share: share(total.technical_loss_kwh() + primary),
+        non_technical_loss_share: share(total.non_technical_loss_kwh()),
+        unmetered_share: share(total.unmetered_kwh),
+        billed_share: share(total.billed_kwh),
+        overloaded: transformers
+            .iter()
+            .filter(|t| t.overloaded())
+            .map(|t| (t.transformer_id, t.peak_loading))
+            .collect(),
+    }
+}
+
+/// Watt-hours per kWh.
+const WH: f64 = 1000.0;
+
+/// The sums of one transformer's meters seen so far, exact in watt-hours.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Partial {
+    pub(crate) transformer: u32,
+    pub(crate) meters: u32,
+    pub(crate) theft_meters: u32,
+    pub(crate) anomalous_meters: u32,
+    /// Σ energy drawn, Wh, per period.
+    pub(crate) true_wh: Vec<i64>,
+    /// Σ drawn − billed, Wh, per period (empty: none yet).
+    pub(crate) ntl_wh: Vec<i64>,
+    /// Σ drawn × distance to the transformer, Wh·dm, per period.
+    pub(crate) moment: Vec<i64>,
+    /// Σ drawn − billed of theft meters, Wh.
+    pub(crate) stolen_wh: i64,
+}
+
+/// How a meter's kWh become whole watt-hours: as the monthly file rounds
+/// them (2 decimals), or as interval registers hold them (multiples of 1 Wh).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantum {
+    /// Monthly totals: rounded to 0.01 kWh exactly as written.
+    Monthly,
+    /// Interval readings: already whole Wh.
+    Register,
+}
+
+impl Quantum {
+    #[inline]
+    fn wh(self, kwh: f64) -> i64 {
+        match self {
+            Quantum::Monthly => crate::decimal::scaled_exact(kwh, 2) * 10,
+            // Whole multiples of 1 Wh, ≥ 0: truncation after +0.5 rounds (one instruction).
+            Quantum::Register => (kwh * WH + 0.5) as i64,
+        }
+    }
+}
+
+impl Partial {
+    pub(crate) fn new(transformer: u32, periods: usize) -> Partial {
+        Partial {
+            transformer,
+            meters: 0,
+            theft_meters: 0,
+            anomalous_meters: 0,
+            true_wh: vec![0; periods],
+            ntl_wh: Vec::new(),
+            moment: vec![0; periods],
+            stolen_wh: 0,
+        }
+    }
+
+    /// Adds one meter: `billed` as its register recorded it, `truth` the
+    /// energy it drew when that differs (an anomaly), `distance_dm` its
+    /// distance to the transformer in decimetres.
+    pub(crate) fn add_meter(
+        &mut self,
+        quantum: Quantum,
+        billed: &[f64],
+        truth: Option<(&[f64], bool)>,
+        distance_dm: i64,
+    ) {
+        self.meters += 1;
+        let drawn = truth.map_or(billed, |(t, _)| t);
+        for ((sum, moment), &v) in self.true_wh.iter_mut().zip(&mut self.moment).zip(drawn) {
+            let wh = quantum.wh(v);
+            *sum += wh;
+            *moment += wh * distance_dm;
+        }
+        if let Some((drawn, is_theft)) = truth {
+            self.anomalous_meters += 1;
+            if self.ntl_wh.is_empty() {
+                self.ntl_wh = vec![0; self.true_wh.len()];
+            }
+            let mut lost = 0;
+            for ((ntl, &t), &b) in self.ntl_wh.iter_mut().zip(drawn).zip(billed) {
+                let d = quantum.wh(t) - quantum.wh(b);
+                *ntl += d;
+                lost += d;
+            }
+            if is_theft {
+                self.theft_meters += 1;
+                self.stolen_wh += lost;
+            }
+        }
+    }
+
+    /// Adds another partial of the same transformer.
+    pub(crate) fn merge(&mut self, o: Partial) {
+        self.meters += o.meters;
+        self.theft_meters += o.theft_meters;
+        self.anomalous_meters += o.anomalous_meters;
+        self.stolen_wh += o.stolen_wh;
+        add_into(&mut self.true_wh, &o.true_wh);
+        add_into(&mut self.moment, &o.moment);
+        if self.ntl_wh.is_empty() {
+            self.ntl_wh = o.ntl_wh;
+        } else {
+            add_into(&mut self.ntl_wh, &o.ntl_wh);
+        }
+    }
+}
+
+fn add_into(a: &mut [i64], b: &[i64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Appends `p` to `partials`, merging it into the last one when both are the same transformer's.
+pub(crate) fn push_partial(partials: &mut Vec<Partial>, p: Partial) {
+    match partials.last_mut() {
+        Some(last) if last.transformer == p.transformer => last.merge(p),
+        _ => partials.push(p),
+    }
+}
+
+/// Distance from `meter` to `transformer` on the local plane, decimetres.
+pub(crate) fn distance_dm(meter: GeoPoint, transformer: GeoPoint) -> i64 {
+    let dy = (meter.lat - transformer.lat) * METRES_PER_DEGREE;
+    let dx = (meter.lon - transformer.lon) * METRES_PER_DEGREE * transformer.lat.to_radians().cos();
+    (dx.hypot(dy) * 10.0).round() as i64
+}
+
+/// `κ = E[min(d_j, d_l)] / E[d]` for two meters scattered around their
+/// transformer. A radial line's losses are `R · Σ_j Σ_l I_j · I_l · min(d_j, d_l)`
+/// (the stretch up to the nearer of two meters carries both currents); with
+/// meters placed independently that is `≈ κ · R · I_total · Σ_j I_j·d_j`.
+/// Meters lie at a circular Gaussian offset from their transformer, so `d`
+/// is Rayleigh(σ) and the nearer of two is Rayleigh(σ/√2): `κ = 1/√2`.
+const SHARED_PATH: f64 = std::f64::consts::FRAC_1_SQRT_2;
+
+/// Street lights burn from 18:00 to 06:00 local time (12 h a night).
+fn lamp_hours(axis: &TimeAxis, i: usize) -> f64 {
+    match axis.intervals_per_day() {
+        None => 12.0 * axis.hours(i) / 24.0,
+        Some(1) => 12.0,
+        Some(per_day) => {
+            let hour = (i % per_day) as f64 * 24.0 / per_day as f64;
+            if !(6.0..18.0).contains(&hour) {
+                axis.hours(i)
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// Turns the exact sums of each transformer's meters into its balance, and
+/// those into the feeders' balances. Fed partials in transformer order.
+#[derive(Debug)]
+pub(crate) struct BalanceBuilder<'a> {
+    config: BalanceConfig,
+    network: &'a Network,
+    /// Hours, street-light kWh and peak factor per period.
+    hours: Vec<f64>,
+    lamps_kwh: Vec<f64>,
+    peak: Vec<f64>,
+    /// Peak over average load per period: 1 sub-daily, `1 / LF` otherwise.
+    peak_over_mean: Vec<f64>,
+    bounds: GeoBounds,
+    /// Transformers whose balance this builder owns (those whose first meter is in its range).
+    owned: Range<usize>,
+    open: Option<Partial>,
+    done: Vec<TransformerBalance>,
+    /// Σ transformer inputs per feeder and period (only for a whole dataset).
+    feeder_input: Option<Vec<Vec<f64>>>,
+    streams: Streams,
+}
+
+impl<'a> BalanceBuilder<'a> {
+    /// A builder for the meters `range` of a dataset on `axis` (the series axis).
+    pub(crate) fn new(
+        config: BalanceConfig,
+        (bounds, seed): (GeoBounds, u64),
+        network: &'a Network,
+        axis: &TimeAxis,
+        range: Range<usize>,
+    ) -> BalanceBuilder<'a> {
+        let periods = axis.len();
+        let hours: Vec<f64> = (0..periods).map(|i| axis.hours(i)).collect();
+        let lamps_w = f64::from(config.streetlights_per_transformer) * config.streetlight_w;
+        let lamps_kwh = (0..periods).map(|i| lamps_w * lamp_hours(axis, i) / WH).collect();
+        let peak = hours.iter().map(|&h| config.peak_factor(h)).collect();
+        let peak_over_mean = hours
+            .iter()
+            .map(|&h| if h < 24.0 { 1.0 } else { 1.0 / config.load_factor })
+            .collect();
+        let alloc = &network.allocation;
+        let meters = alloc.meters();
+        let first_owned = |m: usize| {
+            if m >= meters {
+                network.transformers.len()
+            } else {
+                let t = alloc.transformer_of(m).index() as usize;
+                if alloc.range(t).start < m { t + 1 } else { t }
+            }
+        };
+        let owned = first_owned(range.start)..first_owned(range.end);
+        let whole = range.start == 0 && range.end >= meters;
+        let feeders = network
+            .transformers
+            .iter()
+            .map(|t| t.feeder_id.index() as usize + 1)
+            .max()
+            .unwrap_or(0);
+        BalanceBuilder {
+            config,
+            network,
+            hours,
+            lamps_kwh,
+            peak,
+            peak_over_mean,
+            bounds,
+            owned,
+            open: None,
+            done: Vec::new(),
+            feeder_input: whole.then(|| vec![Vec::new(); feeders]),
+            streams: Streams::new(seed),
+        }
+    }
+
+    /// The meters beyond the range whose transformer this builder owns: the
+    /// rest of the last transformer, which a shard generates for its balance only.
+    pub(crate) fn tail(&self, range_end: usize) -> Range<usize> {
+        match self.owned.end.checked_sub(1) {
+            Some(last) if self.owned.start < self.owned.end => {
+                range_end..self.network.allocation.range(last).end.max(range_end)
+            }
+            _ => range_end..range_end,
+        }
+    }
+
+    /// Adds the partials of the next meters (in meter order); transformers
+    /// whose meters are all in are finished and returned.
+    pub(crate) fn add(&mut self, partials: Vec<Partial>) -> Vec<TransformerBalance> {
+        let mut finished = Vec::new();
+        for p in partials {
+            if !self.owned.contains(&(p.transformer as usize)) {
+                continue;
+            }
+            let p = match self.open.take() {
+                Some(mut open) if open.transformer == p.transformer => {
+                    open.merge(p);
+                    open
+                }
+                Some(open) => {
+                    // Cannot happen when partials come in meter order; finish what we have.
+                    finished.push(self.finish_transformer(open));
+                    p
+                }
+                None => p,
+            };
+            if p.meters as usize >= self.network.allocation.count(p.transformer as usize) {
+                finished.push(self.finish_transformer(p));
+            } else {
+                self.open = Some(p);
+            }
+        }
+        finished
+    }
+
+    /// Adds the partials and keeps the finished transformers (for an in-memory dataset).
+    pub(crate) fn collect(&mut self, partials: Vec<Partial>) {
+        let done = self.add(partials);
+        self.done.extend(done);
+    }
+
+    /// The feeders' balances (none unless the builder saw the whole
+    /// dataset), and the transformers kept by [`collect`](Self::collect).
+    pub(crate) fn finish(mut self) -> EnergyBalance {
+        if let Some(open) = self.open.take() {
+            let t = self.finish_transformer(open);
+            self.done.push(t);
+        }
+        let feeders = match self.feeder_input.take() {
+            Some(inputs) => self.feeders(inputs),
+            None => Vec::new(),
+        };
+        EnergyBalance {
+            transformers: self.done,
+            feeders,
+        }
+    }
+
+    fn meter_error(&mut self, purpose_index: u64, class: f64) -> f64 {
+        let mut rng = self.streams.stream(Purpose::MeterError, purpose_index);
+        if class > 0.0 {
+            rng.random_range(-class..=class) / 100.0
+        } else {
+            0.0
+        }
+    }
+
+    fn finish_transformer(&mut self, p: Partial) -> TransformerBalance {
+        let c = self.config;
+        let t = &self.network.transformers[p.transformer as usize];
+        let (p_nl, p_ll) = transformer_losses_w(t.capacity_kva);
+        let error = self.meter_error(u64::from(p.transformer), c.transformer_meter_class);
+        // Current per kW at the secondary voltage, A/kW.
+        let amps_per_kw = WH / (c.secondary_voltage_v * c.power_factor);
+        // Loop resistance (two conductors), Ω/m, shared by the circuits.
+        let r = 2.0 * c.secondary_ohm_per_km / WH * SHARED_PATH / f64::from(c.secondary_circuits);
+        let mut peak_loading: f64 = 0.0;
+        let rows: Vec<BalanceRow> = (0..self.hours.len())
+            .map(|i| {
+                let h = self.hours[i];
+                let f = self.peak[i];
+                let true_kwh = p.true_wh[i] as f64 / WH;
+                let ntl = p.ntl_wh.get(i).map_or(0.0, |&n| n as f64 / WH);
+                // Average currents: total, and the moment Σ I_j·d_j in A·m.
+                let amps = true_kwh / h * amps_per_kw;
+                let moment = p.moment[i] as f64 / WH / 10.0 / h * amps_per_kw;
+                let line = r * amps * moment * h * f / WH;
+                let unmetered = self.lamps_kwh[i];
+                let load = true_kwh + line + unmetered;
+                let loading = load / h / c.power_factor / t.capacity_kva;
+                peak_loading = peak_loading.max(loading * self.peak_over_mean[i]);
+                let trafo = (p_nl + p_ll * loading * loading * f) * h / WH;
+                let input = load + trafo;
+                let reading = (input * (1.0 + error) * WH).round() / WH;
+                BalanceRow {
+                    reading_kwh: reading,
+                    billed_kwh: true_kwh - ntl,
+                    true_kwh,
+                    transformer_loss_kwh: trafo,
+                    line_loss_kwh: line,
+                    unmetered_kwh: unmetered,
+                    meter_error_kwh: reading - input,
+                }
+            })
+            .collect();
+        if let Some(inputs) = &mut self.feeder_input {
+            let sums = &mut inputs[t.feeder_id.index() as usize];
+            if sums.is_empty() {
+                sums.resize(rows.len(), 0.0);
+            }
+            for (s, r) in sums.iter_mut().zip(&rows) {
+                *s += r.input_kwh();
+            }
+        }
+        TransformerBalance {
+            transformer_id: t.id,
+            feeder_id: t.feeder_id,
+            rows,
+            theft_meters: p.theft_meters as usize,
+            anomalous_meters: p.anomalous_meters as usize,
+            stolen_kwh: p.stolen_wh as f64 / WH,
+            meter_error: error,
+            peak_loading,
+        }
+    }
+
+    fn feeders(&mut self, inputs: Vec<Vec<f64>>) -> Vec<FeederBalance> {
+        let c = self.config;
+        let mut members: Vec<Vec<&Transformer>> = vec![Vec::new(); inputs.len()];
+        for t in &self.network.transformers {
+            members[t.feeder_id.index() as usize].push(t);
+        }
+        // Amps per kVA on a three-phase primary: I = S / (√3 · V).
+        let amps_per_kw = 1.0 / (3f64.sqrt() * c.primary_voltage_kv * c.power_factor);
+        let mut out = Vec::with_capacity(inputs.len());
+        for (f, sums) in inputs.into_iter().enumerate() {
+            let ts = &members[f];
+            let length_km = trunk_length_m(&self.bounds, ts) / WH;
+            let error = self.meter_error((1 << 40) + f as u64, c.feeder_meter_class);
+            // Load spread along the trunk: losses as at one third of its length, on three phases.
+            let r = c.primary_ohm_per_km * length_km / 3.0 * 3.0;
+            let rows = sums
+                .iter()
+                .enumerate()
+                .map(|(i, &input)| {
+                    let h = self.hours[i];
+                    let amps = input / h * amps_per_kw;
+                    let line = r * amps * amps * h * self.peak[i] / WH;
+                    let exact = input + line;
+                    let reading = (exact * (1.0 + error) * WH).round() / WH;
+                    FeederRow {
+                        reading_kwh: reading,
+                        transformers_input_kwh: input,
+                        line_loss_kwh: line,
+                        meter_error_kwh: reading - exact,
+                    }
+                })
+                .collect();
+            out.push(FeederBalance {
+                feeder_id: FeederId::from_index(f as u32),
+                transformers: ts.iter().map(|t| t.id).collect(),
+                length_km,
+                rows,
+                meter_error: error,
+            });
+        }
+        out
+    }
+}
+
+/// The trunk of a feeder: from its transformer first along the Hilbert
+/// curve through the others in curve order, metres.
+fn trunk_length_m(bounds: &GeoBounds, members: &[&Transformer]) -> f64 {
+    let mut order: Vec<(u64, GeoPoint)> = members
+        .iter()
+        .map(|t| (crate::feeder::hilbert_index(&t.point(), bounds), t.point()))
+        .collect();
+    order.sort_by_key(|&(k, _)| k);
+    order
+        .windows(2)
+        .map(|w| distance_dm(w[1].1, w[0].1) as f64 / 10.0)
+        .sum()
+}
