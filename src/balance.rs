@@ -418,23 +418,70 @@ pub struct BalanceSummary {
 }
 
 fn summarize(transformers: &[TransformerBalance], feeders: &[FeederBalance]) -> BalanceSummary {
-    let total = transformers
-        .iter()
-        .fold(BalanceRow::default(), |a, t| a.plus(&t.total()));
-    let primary: f64 = feeders.iter().flat_map(|f| &f.rows).map(|r| r.line_loss_kwh).sum();
-    let input = total.input_kwh() + primary;
-    let share = |v: f64| if input > 0.0 { v / input } else { 0.0 };
-    BalanceSummary {
-        input_kwh: input,
-        technical_loss_share: share(total.technical_loss_kwh() + primary),
-        non_technical_loss_share: share(total.non_technical_loss_kwh()),
-        unmetered_share: share(total.unmetered_kwh),
-        billed_share: share(total.billed_kwh),
-        overloaded: transformers
-            .iter()
-            .filter(|t| t.overloaded())
-            .map(|t| (t.transformer_id, t.peak_loading))
-            .collect(),
+    let mut tally = BalanceTally::default();
+    for t in transformers {
+        tally.add(t);
+    }
+    tally.summary(feeders)
+}
+
+/// What a transformer's map feature says about its ghost load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GhostLoad {
+    pub(crate) theft_meters: usize,
+    pub(crate) anomalous_meters: usize,
+    pub(crate) stolen_kwh: f64,
+    pub(crate) ntl_share: f64,
+    pub(crate) technical_loss_kwh: f64,
+    pub(crate) peak_loading: f64,
+}
+
+impl GhostLoad {
+    pub(crate) fn of(t: &TransformerBalance) -> GhostLoad {
+        GhostLoad {
+            theft_meters: t.theft_meters,
+            anomalous_meters: t.anomalous_meters,
+            stolen_kwh: t.stolen_kwh,
+            ntl_share: t.ntl_share(),
+            technical_loss_kwh: t.total().technical_loss_kwh(),
+            peak_loading: t.peak_loading,
+        }
+    }
+}
+
+/// Running totals of transformers' balances (O(transformers) memory): the
+/// report's summary and the map's ghost load, for a streamed dataset.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BalanceTally {
+    total: BalanceRow,
+    overloaded: Vec<(TransformerId, f64)>,
+    pub(crate) ghosts: Vec<GhostLoad>,
+}
+
+impl BalanceTally {
+    pub(crate) fn add(&mut self, t: &TransformerBalance) {
+        let total = t.total();
+        self.total = self.total.plus(&total);
+        if t.overloaded() {
+            self.overloaded.push((t.transformer_id, t.peak_loading));
+        }
+        self.ghosts.push(GhostLoad::of(t));
+    }
+
+    /// The shares of feeder-head energy, with the feeders' primary losses.
+    pub(crate) fn summary(&self, feeders: &[FeederBalance]) -> BalanceSummary {
+        let total = self.total;
+        let primary: f64 = feeders.iter().flat_map(|f| &f.rows).map(|r| r.line_loss_kwh).sum();
+        let input = total.input_kwh() + primary;
+        let share = |v: f64| if input > 0.0 { v / input } else { 0.0 };
+        BalanceSummary {
+            input_kwh: input,
+            technical_loss_share: share(total.technical_loss_kwh() + primary),
+            non_technical_loss_share: share(total.non_technical_loss_kwh()),
+            unmetered_share: share(total.unmetered_kwh),
+            billed_share: share(total.billed_kwh),
+            overloaded: self.overloaded.clone(),
+        }
     }
 }
 

@@ -191,7 +191,7 @@ fn generate_is_deterministic_and_validates() {
             .collect()
     };
     let (ta, tb) = (strip_log(tree(&a)), strip_log(tree(&b)));
-    assert_eq!(ta.len(), 7);
+    assert_eq!(ta.len(), 11);
     assert!(ta == tb, "two runs differ");
     let log = fs::read_to_string(a.join("synthetic_data_generation.log")).unwrap();
     assert!(log.contains("✓ All validation checks passed"), "{log}");

@@ -12,16 +12,29 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
     fs::read(dir.join(name)).unwrap()
 }
 
-const ALL_FILES: [&str; 7] = [
+const ALL_FILES: [&str; 11] = [
     "transformers.csv",
     "meter_consumption.csv",
     "anomaly_labels.csv",
     "events.csv",
+    "transformer_readings.csv",
+    "energy_balance.csv",
+    "meter_consumption_true.csv",
+    "feeder_readings.csv",
     "transformers.geojson",
     "generation_report.json",
     "generation_report.txt",
 ];
-const ROW_FILES: [&str; 3] = ["meter_consumption.csv", "anomaly_labels.csv", "events.csv"];
+/// Files whose rows a shard writes a part of (a transformer's balance in
+/// the shard that holds its first meter).
+const ROW_FILES: [&str; 6] = [
+    "meter_consumption.csv",
+    "anomaly_labels.csv",
+    "events.csv",
+    "transformer_readings.csv",
+    "energy_balance.csv",
+    "meter_consumption_true.csv",
+];
 
 fn config(seed: u64, meters: usize, months: usize) -> GeneratorConfig {
     GeneratorConfig {
@@ -55,6 +68,13 @@ proptest! {
         let pipeline = Pipeline::builder().config(config(seed, meters, 7)).build().unwrap();
         let whole = tmp.path().join("whole");
         stream_dataset(&pipeline, &whole, &WriteOptions::default().with_batch_size(97)).unwrap();
+        // The map layer of a shard has no ghost load (that needs every
+        // transformer): it is the one of a whole run without the balance.
+        let mut plain_config = config(seed, meters, 7);
+        plain_config.balance.enabled = false;
+        let plain = tmp.path().join("plain");
+        let plain_pipeline = Pipeline::builder().config(plain_config).build().unwrap();
+        stream_dataset(&plain_pipeline, &plain, &WriteOptions::default()).unwrap();
         let mut joined: Vec<Vec<u8>> = vec![Vec::new(); ROW_FILES.len()];
         for k in 1..=count {
             let dir = tmp.path().join(format!("shard{k}"));
@@ -68,7 +88,14 @@ proptest! {
                 acc.extend_from_slice(body);
             }
             prop_assert!(read(&dir, "transformers.csv") == read(&whole, "transformers.csv"));
-            prop_assert!(read(&dir, "transformers.geojson") == read(&whole, "transformers.geojson"));
+            if count == 1 {
+                // Shard 1/1 is the whole dataset.
+                prop_assert!(read(&dir, "transformers.geojson") == read(&whole, "transformers.geojson"));
+                prop_assert!(read(&dir, "feeder_readings.csv") == read(&whole, "feeder_readings.csv"));
+            } else {
+                prop_assert!(read(&dir, "transformers.geojson") == read(&plain, "transformers.geojson"));
+                prop_assert!(!dir.join("feeder_readings.csv").exists());
+            }
             let report: serde_json::Value = serde_json::from_slice(&read(&dir, "generation_report.json")).unwrap();
             prop_assert_eq!(report["validation_passed"].as_bool(), Some(true), "{}", report["validation"]);
         }

@@ -6,6 +6,7 @@ use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
 use serde_json::Value;
 
 use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, fixed, write_fixed, write_padded, write_u64};
+use crate::balance::GhostLoad;
 use crate::dataset::Dataset;
 use crate::ids::MeterId;
 use crate::network::Network;
@@ -26,13 +27,14 @@ fn rounded(value: f64, decimals: usize) -> f64 {
 /// `[west, south, east, north]`.
 #[must_use]
 pub fn transformers_feature_collection(dataset: &Dataset) -> FeatureCollection {
-    network_feature_collection(dataset.network())
+    let ghosts = ghosts_of(dataset);
+    network_feature_collection(dataset.network(), ghosts.as_deref())
 }
 
 /// [`transformers_feature_collection`] from the network alone: meters are
 /// numbered transformer by transformer, so each transformer's meter ids
 /// follow from the allocation.
-pub(crate) fn network_feature_collection(network: &Network) -> FeatureCollection {
+pub(crate) fn network_feature_collection(network: &Network, ghosts: Option<&[GhostLoad]>) -> FeatureCollection {
     let allocation = network.allocation();
     let meter_ids = (0..network.transformers().len()).map(|t| {
         allocation
@@ -69,6 +71,18 @@ pub(crate) fn network_feature_collection(network: &Network) -> FeatureCollection
                 serde_json::Number::from_f64(rounded(t.capacity_kva, KVA_DECIMALS)).map_or(Value::Null, Value::Number),
             );
             props.insert("num_meters".into(), Value::from(t.num_meters));
+            if let Some(g) = ghosts.and_then(|g| g.get(t.id.index() as usize)) {
+                for (key, value) in ghost_properties(g) {
+                    let value = match value {
+                        GhostValue::Count(n) => Value::from(n),
+                        GhostValue::Number(v, d) => {
+                            serde_json::Number::from_f64(rounded(v, d)).map_or(Value::Null, Value::Number)
+                        }
+                        GhostValue::Flag(f) => Value::Bool(f),
+                    };
+                    props.insert(key.into(), value);
+                }
+            }
             props.insert("meter_ids".into(), Value::Array(ids));
             Feature {
                 bbox: None,
@@ -92,14 +106,42 @@ pub(crate) fn network_feature_collection(network: &Network) -> FeatureCollection
 /// # Errors
 /// Any error of `out`.
 pub fn write_transformers_geojson<W: Write>(dataset: &Dataset, out: W) -> io::Result<()> {
-    network_geojson(dataset.network(), out)
+    let ghosts = ghosts_of(dataset);
+    network_geojson(dataset.network(), ghosts.as_deref(), out)
+}
+
+/// The ghost load of every transformer of `dataset`, when it has a balance.
+fn ghosts_of(dataset: &Dataset) -> Option<Vec<GhostLoad>> {
+    dataset
+        .energy_balance()
+        .map(|b| b.transformers.iter().map(GhostLoad::of).collect())
+}
+
+/// A ghost-load property's value.
+enum GhostValue {
+    Count(usize),
+    Number(f64, usize),
+    Flag(bool),
+}
+
+/// The ghost-load properties of a transformer feature, in order.
+fn ghost_properties(g: &GhostLoad) -> [(&'static str, GhostValue); 7] {
+    [
+        ("theft_meters", GhostValue::Count(g.theft_meters)),
+        ("anomalous_meters", GhostValue::Count(g.anomalous_meters)),
+        ("stolen_kwh", GhostValue::Number(g.stolen_kwh, 3)),
+        ("ntl_share", GhostValue::Number(g.ntl_share, 4)),
+        ("technical_loss_kwh", GhostValue::Number(g.technical_loss_kwh, 3)),
+        ("peak_loading", GhostValue::Number(g.peak_loading, 3)),
+        ("overloaded", GhostValue::Flag(g.peak_loading > 1.0)),
+    ]
 }
 
 /// Writes the same FeatureCollection as [`network_feature_collection`]
 /// directly, without building a JSON tree: one pass, no allocation per meter
 /// id (a million ids would otherwise cost a million strings). A test checks
 /// that the `geojson` crate parses the result back into the same collection.
-pub(crate) fn network_geojson<W: Write>(network: &Network, mut out: W) -> io::Result<()> {
+pub(crate) fn network_geojson<W: Write>(network: &Network, ghosts: Option<&[GhostLoad]>, mut out: W) -> io::Result<()> {
     let coords: Vec<(f64, f64)> = network
         .transformers()
         .iter()
@@ -155,6 +197,18 @@ pub(crate) fn network_geojson<W: Write>(network: &Network, mut out: W) -> io::Re
         write_fixed(&mut buf, t.capacity_kva, KVA_DECIMALS);
         buf.extend_from_slice(b",\"num_meters\":");
         write_u64(&mut buf, t.num_meters as u64);
+        if let Some(g) = ghosts.and_then(|g| g.get(i)) {
+            for (key, value) in ghost_properties(g) {
+                buf.extend_from_slice(b",\"");
+                buf.extend_from_slice(key.as_bytes());
+                buf.extend_from_slice(b"\":");
+                match value {
+                    GhostValue::Count(n) => write_u64(&mut buf, n as u64),
+                    GhostValue::Number(v, d) => write_fixed(&mut buf, v, d),
+                    GhostValue::Flag(f) => buf.extend_from_slice(if f { b"true" } else { b"false" }),
+                }
+            }
+        }
         buf.extend_from_slice(b",\"meter_ids\":[");
         for (k, m) in allocation.range(i).enumerate() {
             if k > 0 {

@@ -13,6 +13,15 @@
 //! | `meter_readings.csv` (interval resolutions) | `csv` | [`write_meter_readings_csv`] |
 //! | `meter_readings_sgcc.csv` (daily, [`ReadingsLayout::Sgcc`]) | `csv` | [`write_meter_readings_sgcc_csv`] |
 //! | `weather.csv` (interval resolutions) | `csv` | [`write_weather_csv`] (read back: [`read_weather_csv`]) |
+//! | `transformer_readings.csv` (or `transformer_readings/part-KKKKK-of-NNNNN.parquet` at interval resolutions with Parquet) | `csv` | [`write_transformer_readings_csv`] |
+//! | `feeder_readings.csv` (whole datasets) | `csv` | [`write_feeder_readings_csv`] |
+//! | `energy_balance.csv` | `csv` | [`write_energy_balance_csv`] |
+//! | `meter_consumption_true.csv` | `csv` | [`write_meter_consumption_true_csv`] |
+//!
+//! The four energy-balance files are written unless
+//! [`BalanceConfig::enabled`](crate::BalanceConfig::enabled) is off; a
+//! shard writes the transformers whose first meter it holds, and no
+//! `feeder_readings.csv` (a feeder's transformers are spread over shards).
 //!
 //! At interval resolutions (see [`Resolution`](crate::Resolution)) the
 //! monthly files are written as always (a meter's monthly value is the sum
@@ -57,6 +66,9 @@ use crate::shard::Shard;
 
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+mod balance;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod csv;
 // Without a writer feature only the benchmarks' `write_fixed` is used.
 #[cfg_attr(not(any(feature = "csv", feature = "geojson", feature = "json")), allow(dead_code))]
@@ -83,6 +95,12 @@ mod staging;
 mod weather;
 
 #[cfg(feature = "csv")]
+pub use self::balance::{
+    BALANCE_DECIMALS, ENERGY_BALANCE_COLUMNS, ENERGY_BALANCE_CSV, FEEDER_READINGS_CSV, METER_CONSUMPTION_TRUE_CSV,
+    TRANSFORMER_READINGS_CSV, write_energy_balance_csv, write_feeder_readings_csv, write_meter_consumption_true_csv,
+    write_transformer_readings_csv,
+};
+#[cfg(feature = "csv")]
 pub use self::csv::{
     ANOMALY_LABELS_CSV, CONSUMPTION_PREFIX, EVENT_COLUMNS, EVENTS_CSV, LABEL_COLUMNS, METER_COLUMNS,
     METER_CONSUMPTION_CSV, TRANSFORMER_COLUMNS, TRANSFORMERS_CSV, write_anomaly_labels_csv, write_events_csv,
@@ -107,8 +125,8 @@ pub use self::readings::{
 pub use self::readings::{ReadingsFormat, ReadingsLayout};
 #[cfg(feature = "json")]
 pub use self::report::{
-    GenerationReport, IntervalReport, REPORT_JSON, REPORT_TXT, ShardInfo, WeatherSummary, write_report_json,
-    write_report_txt,
+    BalanceReport, GenerationReport, IntervalReport, OverloadedTransformer, REPORT_JSON, REPORT_TXT, ShardInfo,
+    WeatherSummary, write_report_json, write_report_txt,
 };
 pub use self::staging::Staging;
 #[cfg(feature = "csv")]
@@ -302,17 +320,29 @@ impl WrittenFiles {
 }
 
 /// The file names [`write_files`] writes with the enabled features, in
-/// order, at monthly resolution. At interval resolutions `weather.csv`
-/// (after the transformer files) and the readings file
-/// ([`METER_READINGS_CSV`] or [`METER_READINGS_SGCC_CSV`], after
-/// `events.csv`) are written too (with the `csv` feature).
+/// order, at monthly resolution with the default configuration. At interval
+/// resolutions `weather.csv` (after the transformer files) and the readings
+/// file ([`METER_READINGS_CSV`] or [`METER_READINGS_SGCC_CSV`], after
+/// `events.csv`) are written too (with the `csv` feature), and with the
+/// Parquet format the transformer readings are the `transformer_readings`
+/// directory. Without the balance ([`BalanceConfig::enabled`](crate::BalanceConfig::enabled) off)
+/// the four balance files are not written; a shard writes no `feeder_readings.csv`.
 #[must_use]
 #[allow(clippy::vec_init_then_push)] // the pushes depend on features
 pub fn file_names() -> Vec<&'static str> {
     #[allow(unused_mut)]
     let mut names = Vec::new();
     #[cfg(feature = "csv")]
-    names.extend([TRANSFORMERS_CSV, METER_CONSUMPTION_CSV, ANOMALY_LABELS_CSV, EVENTS_CSV]);
+    names.extend([
+        TRANSFORMERS_CSV,
+        METER_CONSUMPTION_CSV,
+        ANOMALY_LABELS_CSV,
+        EVENTS_CSV,
+        TRANSFORMER_READINGS_CSV,
+        ENERGY_BALANCE_CSV,
+        METER_CONSUMPTION_TRUE_CSV,
+        FEEDER_READINGS_CSV,
+    ]);
     #[cfg(feature = "geojson")]
     names.push(TRANSFORMERS_GEOJSON);
     #[cfg(feature = "json")]
@@ -372,7 +402,14 @@ pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Res
     };
     let mut sink = Sink::open(dir, source, expected, options)?;
     sink.add(&dataset.part())?;
-    sink.finish(dataset.warnings(), None)
+    let feeders = match dataset.energy_balance() {
+        Some(b) => {
+            sink.add_balance(&b.transformers)?;
+            &b.feeders[..]
+        }
+        None => &[],
+    };
+    sink.finish(dataset.warnings(), None, feeders)
 }
 
 /// Generates the pipeline's dataset (or the options' shard of it) batch by
@@ -424,22 +461,55 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .min(MAX_BATCH_READINGS / intervals)
         .max(1);
     // Writes a batch and hands it back for reuse.
-    let consume = |sink: &mut Sink<'_>, pending: Option<(MeterBatch, sink::Rendered)>| match pending {
-        Some((batch, rendered)) => sink.consume(&batch.part(), rendered).map(|()| Some(batch)),
-        None => Ok(None),
+    let consume = |sink: &mut Sink<'_>,
+                   balance: &mut Option<crate::pipeline::BalanceStream<'_>>,
+                   pending: Option<(MeterBatch, sink::Rendered)>|
+     -> Result<Option<MeterBatch>, IoError> {
+        let Some((batch, rendered)) = pending else {
+            return Ok(None);
+        };
+        {
+            sink.consume(&batch.part(), rendered)?;
+            if let Some(stream) = balance {
+                sink.add_balance(&stream.add(&batch))?;
+            }
+            Ok(Some(batch))
+        }
     };
+    let mut balance = config
+        .balance
+        .enabled
+        .then(|| pipeline.balance_stream(range.clone()))
+        .transpose()?;
     let mut pending = None;
     let mut spare = None;
     for start in range.clone().step_by(size) {
         let next_range = start..(start + size).min(range.end);
         let previous = pending.take();
         let reuse = spare.take();
-        let (next, done) = pipeline.install(|| join(|| produce(next_range, reuse), || consume(&mut sink, previous)));
+        let (next, done) = pipeline.install(|| {
+            join(
+                || produce(next_range, reuse),
+                || consume(&mut sink, &mut balance, previous),
+            )
+        });
         spare = done?;
         pending = Some(next?);
     }
-    consume(&mut sink, pending)?;
-    sink.finish(pipeline.warnings(), shard)
+    consume(&mut sink, &mut balance, pending)?;
+    let feeders = match balance {
+        Some(mut stream) => {
+            // A shard completes its last transformer with the meters after it.
+            let tail = stream.tail();
+            if !tail.is_empty() {
+                let batch = pipeline.generate_batch(tail)?;
+                sink.add_balance(&stream.add(&batch))?;
+            }
+            stream.finish()
+        }
+        None => Vec::new(),
+    };
+    sink.finish(pipeline.warnings(), shard, &feeders)
 }
 
 /// Runs both closures, in parallel with the `parallel` feature.

@@ -51,6 +51,71 @@ pub struct GenerationReport {
     /// monthly resolution (so a monthly report is unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<IntervalReport>,
+    /// The energy balance: shares of feeder-head energy and overloaded
+    /// transformers; absent when the balance is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_balance: Option<BalanceReport>,
+}
+
+/// What the report says about the energy balance (shares of the energy at
+/// the feeder heads, or of the transformers' inputs for a shard).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BalanceReport {
+    /// Transformers balanced.
+    pub transformers: usize,
+    /// Feeders balanced (0 for a shard).
+    pub feeders: usize,
+    /// Energy in, kWh (3 decimals).
+    pub input_kwh: f64,
+    /// Technical losses over input (6 decimals).
+    pub technical_loss_share: f64,
+    /// Non-technical loss (drawn, not billed) over input (6 decimals).
+    pub non_technical_loss_share: f64,
+    /// Street lighting over input (6 decimals).
+    pub unmetered_share: f64,
+    /// Billed energy over input (6 decimals).
+    pub billed_share: f64,
+    /// Transformers whose peak loading exceeds their rating, in id order.
+    pub overloaded: Vec<OverloadedTransformer>,
+}
+
+/// A transformer loaded past its rating.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OverloadedTransformer {
+    /// `TX_0001`, ...
+    pub transformer_id: String,
+    /// Its peak loading per unit of its rating (3 decimals).
+    pub peak_loading: f64,
+}
+
+impl BalanceReport {
+    /// The section for `summary` of `transformers` and `feeders`.
+    #[must_use]
+    pub fn of(summary: &crate::balance::BalanceSummary, transformers: usize, feeders: usize) -> BalanceReport {
+        let round = |v: f64, d: i32| {
+            let scale = 10f64.powi(d);
+            (v * scale).round() / scale
+        };
+        BalanceReport {
+            transformers,
+            feeders,
+            input_kwh: round(summary.input_kwh, 3),
+            technical_loss_share: round(summary.technical_loss_share, 6),
+            non_technical_loss_share: round(summary.non_technical_loss_share, 6),
+            unmetered_share: round(summary.unmetered_share, 6),
+            billed_share: round(summary.billed_share, 6),
+            overloaded: summary
+                .overloaded
+                .iter()
+                .map(|(id, load)| OverloadedTransformer {
+                    transformer_id: id.to_string(),
+                    peak_loading: round(*load, 3),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What the report says about interval data.
@@ -187,6 +252,13 @@ impl GenerationReport {
             None,
             interval_report(dataset.series_axis(), dataset.weather(), counts),
         )
+        .with_balance(dataset.energy_balance())
+    }
+
+    /// Adds the energy-balance section of `balance`.
+    fn with_balance(mut self, balance: Option<&crate::balance::EnergyBalance>) -> GenerationReport {
+        self.energy_balance = balance.map(|b| BalanceReport::of(&b.summary(), b.transformers.len(), b.feeders.len()));
+        self
     }
 
     pub(crate) fn from_parts(
@@ -220,6 +292,7 @@ impl GenerationReport {
             files,
             shard,
             interval,
+            energy_balance: None,
         }
     }
 }
@@ -371,6 +444,33 @@ pub(crate) fn render_txt(r: &GenerationReport) -> String {
                 super::fmt::fixed(w.max_temperature_c, 1),
                 w.outage_days,
                 w.outage_barangay_days
+            );
+        }
+    }
+    if let Some(b) = &r.energy_balance {
+        let pct4 = |v: f64| super::fmt::fixed(100.0 * v, 2);
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "ENERGY BALANCE ({} transformers, {} feeders):",
+            b.transformers, b.feeders
+        );
+        let _ = writeln!(t, "  Energy in: {} kWh", super::fmt::fixed(b.input_kwh, 0));
+        let _ = writeln!(t, "  Technical losses: {}%", pct4(b.technical_loss_share));
+        let _ = writeln!(
+            t,
+            "  Non-technical loss (theft, faults): {}%",
+            pct4(b.non_technical_loss_share)
+        );
+        let _ = writeln!(t, "  Street lighting (unmetered): {}%", pct4(b.unmetered_share));
+        let _ = writeln!(t, "  Billed: {}%", pct4(b.billed_share));
+        let _ = writeln!(t, "  Overloaded transformers: {}", b.overloaded.len());
+        for o in &b.overloaded {
+            let _ = writeln!(
+                t,
+                "    {}: peak {}x rating",
+                o.transformer_id,
+                super::fmt::fixed(o.peak_loading, 2)
             );
         }
     }

@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{IoError, WriteOptions, WrittenFiles};
+use crate::balance::{BalanceTally, FeederBalance, TransformerBalance};
 use crate::batch::Part;
 use crate::cells::CellScan;
 use crate::config::GeneratorConfig;
@@ -106,6 +107,8 @@ struct RowFiles {
     labels: Appender,
     events: Appender,
     readings: Option<Box<dyn super::readings::ReadingsSink>>,
+    /// The energy-balance files (`None` when the balance is off).
+    balance: Option<super::balance::BalanceFiles>,
 }
 
 /// What the generation report says about interval data, counted as the
@@ -152,8 +155,11 @@ pub(crate) struct Sink<'a> {
     /// The weather of an interval dataset (for the report).
     weather: Option<&'a Weather>,
     interval: IntervalCounts,
-    /// Files beyond [`super::file_names`] (readings, weather), for the report.
-    extra_files: Vec<&'static str>,
+    /// The balance's running totals (`None` when the balance is off).
+    tally: Option<BalanceTally>,
+    network: &'a Network,
+    /// Whether the map layer waits for the balance (a whole dataset with the balance on).
+    geojson_at_finish: bool,
 }
 
 /// What a sink writes a dataset from: its configuration, axes, weather and network.
@@ -185,7 +191,8 @@ impl<'a> Sink<'a> {
         } = source;
         options.check_for(series)?;
         let interval = series.resolution().is_interval();
-        let mut extra_files = Vec::new();
+        let balance_on = config.balance.enabled;
+        let geojson_at_finish = balance_on && options.shard == Shard::whole();
         let mut written = WrittenFiles {
             dir: dir.to_path_buf(),
             files: Vec::new(),
@@ -204,12 +211,12 @@ impl<'a> Sink<'a> {
             );
         }
         #[cfg(feature = "geojson")]
-        {
+        if !geojson_at_finish {
             options.check_cancel(dir)?;
             written.add(
                 super::TRANSFORMERS_GEOJSON,
                 super::write_file(dir, options.sync, super::TRANSFORMERS_GEOJSON, |w| {
-                    super::geojson::network_geojson(network, w)
+                    super::geojson::network_geojson(network, None, w)
                 })?,
             );
         }
@@ -223,7 +230,6 @@ impl<'a> Sink<'a> {
                     super::write_weather_csv(weather, &names, w)
                 })?,
             );
-            extra_files.push(super::WEATHER_CSV);
         }
         #[cfg(feature = "csv")]
         let rows = {
@@ -250,8 +256,19 @@ impl<'a> Sink<'a> {
                     options.sync,
                     options.shard,
                 )?;
-                extra_files.push(sink.name());
                 Some(sink)
+            } else {
+                None
+            };
+            let balance = if balance_on {
+                let parquet = options.readings_format == super::ReadingsFormat::Parquet;
+                Some(super::balance::BalanceFiles::open(
+                    dir,
+                    series,
+                    parquet,
+                    options.sync,
+                    options.shard,
+                )?)
             } else {
                 None
             };
@@ -261,6 +278,7 @@ impl<'a> Sink<'a> {
                 labels,
                 events,
                 readings,
+                balance,
             }
         };
         Ok(Sink {
@@ -275,8 +293,24 @@ impl<'a> Sink<'a> {
             series,
             weather,
             interval: IntervalCounts::default(),
-            extra_files,
+            tally: balance_on.then(BalanceTally::default),
+            network,
+            geojson_at_finish,
         })
+    }
+
+    /// Appends finished transformers' balances, in id order.
+    pub(crate) fn add_balance(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
+        #[cfg(feature = "csv")]
+        if let Some(files) = &mut self.rows.balance {
+            files.add(transformers)?;
+        }
+        if let Some(tally) = &mut self.tally {
+            for t in transformers {
+                tally.add(t);
+            }
+        }
+        Ok(())
     }
 
     /// Appends the next run of meters (in meter order), rendering it in
@@ -327,6 +361,9 @@ impl<'a> Sink<'a> {
             if let Some(readings) = &mut self.rows.readings {
                 readings.add(part)?;
             }
+            if let Some(balance) = &mut self.rows.balance {
+                balance.add_truth(part.truth)?;
+            }
         }
         if self.series.resolution().is_interval() {
             self.interval.add(part);
@@ -340,7 +377,12 @@ impl<'a> Sink<'a> {
 
     /// Closes the per-meter files, validates everything received and, if it
     /// passed, writes the reports. Returns what was written.
-    pub(crate) fn finish(self, warnings: &[Warning], shard: Option<Shard>) -> Result<WrittenFiles, IoError> {
+    pub(crate) fn finish(
+        self,
+        warnings: &[Warning],
+        shard: Option<Shard>,
+        feeders: &[FeederBalance],
+    ) -> Result<WrittenFiles, IoError> {
         let mut written = self.written;
         #[cfg(feature = "csv")]
         {
@@ -351,6 +393,26 @@ impl<'a> Sink<'a> {
                 let name = readings.name();
                 written.add(name, readings.finish()?);
             }
+            if let Some(balance) = self.rows.balance {
+                for (name, bytes) in balance.finish()? {
+                    written.add(name, bytes);
+                }
+                if shard.is_none() {
+                    let bytes = super::balance::write_feeders(self.dir, self.options.sync, self.series, feeders)?;
+                    written.add(super::FEEDER_READINGS_CSV, bytes);
+                }
+            }
+        }
+        #[cfg(feature = "geojson")]
+        if self.geojson_at_finish {
+            self.options.check_cancel(self.dir)?;
+            let ghosts = self.tally.as_ref().map(|t| &t.ghosts[..]);
+            written.add(
+                super::TRANSFORMERS_GEOJSON,
+                super::write_file(self.dir, self.options.sync, super::TRANSFORMERS_GEOJSON, |w| {
+                    super::geojson::network_geojson(self.network, ghosts, w)
+                })?,
+            );
         }
         let validation = self.validator.finish();
         if !validation.passed() {
@@ -359,10 +421,11 @@ impl<'a> Sink<'a> {
         self.options.check_cancel(self.dir)?;
         #[cfg(feature = "json")]
         {
-            let mut files = super::file_names();
-            files.extend(&self.extra_files);
+            // What was written, and the two reports about to be.
+            let mut files: Vec<&str> = written.files.iter().map(String::as_str).collect();
+            files.extend([super::REPORT_JSON, super::REPORT_TXT]);
             let interval = super::report::interval_report(self.series, self.weather, self.interval);
-            let report = super::GenerationReport::from_parts(
+            let mut report = super::GenerationReport::from_parts(
                 self.config.clone(),
                 self.summary.finish(),
                 validation,
@@ -371,6 +434,10 @@ impl<'a> Sink<'a> {
                 shard,
                 interval,
             );
+            report.energy_balance = self
+                .tally
+                .as_ref()
+                .map(|t| super::report::BalanceReport::of(&t.summary(feeders), t.ghosts.len(), feeders.len()));
             let json = super::write_file(self.dir, self.options.sync, super::REPORT_JSON, |w| {
                 super::write_report_json(&report, w)
             })?;
@@ -381,14 +448,7 @@ impl<'a> Sink<'a> {
             written.add(super::REPORT_TXT, txt);
         }
         #[cfg(not(feature = "json"))]
-        let _ = (
-            warnings,
-            shard,
-            self.config,
-            self.summary,
-            self.weather,
-            self.extra_files,
-        );
+        let _ = (warnings, feeders, shard, self.config, self.summary, self.weather);
         Ok(written)
     }
 }

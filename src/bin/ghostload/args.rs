@@ -219,4 +219,8 @@ pub struct GenerateArgs {
     /// File format of the interval readings.
     #[arg(long, value_enum)]
     pub readings_format: Option<ReadingsFormatArg>,
+    /// Skip the energy balance (transformer and feeder readings,
+    /// energy_balance.csv, meter_consumption_true.csv); same as `[balance] enabled = false`.
+    #[arg(long)]
+    pub no_balance: bool,
 }

@@ -77,6 +77,9 @@ pub fn effective(args: &GenerateArgs) -> Result<GeneratorConfig, Failure> {
     if let Some(v) = args.missing_rate {
         config.missing_rate = v;
     }
+    if args.no_balance {
+        config.balance.enabled = false;
+    }
     if let Some(v) = &args.timezone {
         config.timezone = v
             .parse::<TimeZone>()

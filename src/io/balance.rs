@@ -1,0 +1,502 @@
+//! The energy-balance files: `transformer_readings`, `feeder_readings.csv`,
+//! `energy_balance.csv`, and `meter_consumption_true.csv` (what the
+//! anomalous meters drew).
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::IoError;
+use super::csv::CONSUMPTION_PREFIX;
+use super::fmt::{KWH_DECIMALS, write_fixed, write_padded, write_u64};
+use super::sink::Appender;
+use crate::balance::{BalanceRow, FeederBalance, TransformerBalance};
+use crate::dataset::Dataset;
+use crate::ids::MeterId;
+use crate::time::TimeAxis;
+
+/// File name of the transformer meters' readings (CSV).
+pub const TRANSFORMER_READINGS_CSV: &str = "transformer_readings.csv";
+/// File name of the feeder-head meters' readings.
+pub const FEEDER_READINGS_CSV: &str = "feeder_readings.csv";
+/// File name of the energy balance per transformer and month.
+pub const ENERGY_BALANCE_CSV: &str = "energy_balance.csv";
+/// File name of what the anomalous meters drew, per month.
+pub const METER_CONSUMPTION_TRUE_CSV: &str = "meter_consumption_true.csv";
+/// Decimals of the energy-balance files' kWh values (the transformer and
+/// feeder meters register whole watt-hours).
+pub const BALANCE_DECIMALS: usize = 3;
+/// Columns of `energy_balance.csv`, in order.
+pub const ENERGY_BALANCE_COLUMNS: [&str; 15] = [
+    "transformer_id",
+    "feeder_id",
+    "month",
+    "reading_kwh",
+    "billed_kwh",
+    "true_kwh",
+    "transformer_loss_kwh",
+    "line_loss_kwh",
+    "technical_loss_kwh",
+    "unmetered_kwh",
+    "meter_error_kwh",
+    "non_technical_loss_kwh",
+    "residual_kwh",
+    "theft_meters",
+    "anomalous_meters",
+];
+
+fn push_tx(buf: &mut Vec<u8>, t: &TransformerBalance) {
+    write_padded(buf, "TX_", t.transformer_id.number(), 4);
+}
+
+fn push_feeder(buf: &mut Vec<u8>, number: u64) {
+    write_padded(buf, "FDR_", number, 2);
+}
+
+/// `,monthly_consumption_YYYYMM` for every month of `axis`, then the line end.
+fn push_month_columns(buf: &mut Vec<u8>, axis: &TimeAxis) {
+    for m in 0..axis.months() {
+        buf.push(b',');
+        buf.extend_from_slice(CONSUMPTION_PREFIX.as_bytes());
+        write_u64(buf, u64::from(axis.monthly().month(m).compact()));
+    }
+    buf.push(b'\n');
+}
+
+/// How readings are laid out: wide (one column per month) at monthly
+/// resolution, long (`id, timestamp, kwh`) at interval resolutions.
+fn push_readings(buf: &mut Vec<u8>, axis: &TimeAxis, id: &[u8], values: impl Iterator<Item = f64>) {
+    if axis.resolution().is_interval() {
+        for (i, v) in values.enumerate() {
+            buf.extend_from_slice(id);
+            buf.push(b',');
+            axis.push_timestamp(i, buf);
+            buf.push(b',');
+            write_fixed(buf, v, BALANCE_DECIMALS);
+            buf.push(b'\n');
+        }
+    } else {
+        buf.extend_from_slice(id);
+        for v in values {
+            buf.push(b',');
+            write_fixed(buf, v, BALANCE_DECIMALS);
+        }
+        buf.push(b'\n');
+    }
+}
+
+/// The header of a readings file whose id column is `id` (`transformer_id`
+/// with its `feeder_id` at monthly resolution, or `feeder_id`).
+fn readings_header(buf: &mut Vec<u8>, axis: &TimeAxis, id: &str) {
+    if axis.resolution().is_interval() {
+        buf.extend_from_slice(format!("{id},timestamp,kwh\n").as_bytes());
+    } else {
+        buf.extend_from_slice(id.as_bytes());
+        if id == "transformer_id" {
+            buf.extend_from_slice(b",feeder_id");
+        }
+        push_month_columns(buf, axis);
+    }
+}
+
+fn transformer_readings_rows(buf: &mut Vec<u8>, axis: &TimeAxis, transformers: &[TransformerBalance]) {
+    let mut id = Vec::with_capacity(16);
+    for t in transformers {
+        id.clear();
+        push_tx(&mut id, t);
+        if !axis.resolution().is_interval() {
+            id.push(b',');
+            push_feeder(&mut id, t.feeder_id.number());
+        }
+        push_readings(buf, axis, &id, t.rows.iter().map(|r| r.reading_kwh));
+    }
+}
+
+fn feeder_readings_rows(buf: &mut Vec<u8>, axis: &TimeAxis, feeders: &[FeederBalance]) {
+    let mut id = Vec::with_capacity(16);
+    for f in feeders {
+        id.clear();
+        push_feeder(&mut id, f.feeder_id.number());
+        push_readings(buf, axis, &id, f.rows.iter().map(|r| r.reading_kwh));
+    }
+}
+
+fn energy_balance_header(buf: &mut Vec<u8>) {
+    buf.extend_from_slice(ENERGY_BALANCE_COLUMNS.join(",").as_bytes());
+    buf.push(b'\n');
+}
+
+fn energy_balance_rows(buf: &mut Vec<u8>, axis: &TimeAxis, transformers: &[TransformerBalance]) {
+    for t in transformers {
+        for (m, row) in t.monthly(axis).iter().enumerate() {
+            push_tx(buf, t);
+            buf.push(b',');
+            push_feeder(buf, t.feeder_id.number());
+            buf.push(b',');
+            let month = axis.monthly().month(m);
+            buf.extend_from_slice(format!("{:04}-{:02}", month.year(), month.month()).as_bytes());
+            for v in balance_values(row) {
+                buf.push(b',');
+                write_fixed(buf, v, BALANCE_DECIMALS);
+            }
+            buf.push(b',');
+            write_u64(buf, t.theft_meters as u64);
+            buf.push(b',');
+            write_u64(buf, t.anomalous_meters as u64);
+            buf.push(b'\n');
+        }
+    }
+}
+
+/// The kWh columns of `energy_balance.csv`, in order.
+fn balance_values(r: &BalanceRow) -> [f64; 10] {
+    [
+        r.reading_kwh,
+        r.billed_kwh,
+        r.true_kwh,
+        r.transformer_loss_kwh,
+        r.line_loss_kwh,
+        r.technical_loss_kwh(),
+        r.unmetered_kwh,
+        r.meter_error_kwh,
+        r.non_technical_loss_kwh(),
+        r.residual_kwh(),
+    ]
+}
+
+fn truth_header(buf: &mut Vec<u8>, axis: &TimeAxis) {
+    buf.extend_from_slice(b"meter_id");
+    push_month_columns(buf, axis);
+}
+
+/// One row per anomalous meter: what it drew per month (interval readings summed per month).
+fn truth_rows(buf: &mut Vec<u8>, axis: &TimeAxis, truth: &[(MeterId, Vec<f64>)]) {
+    for (id, values) in truth {
+        write_padded(buf, "MTR_", id.number(), 6);
+        for m in 0..axis.months() {
+            let total: f64 = values[axis.month_range(m)].iter().sum();
+            buf.push(b',');
+            write_fixed(buf, total, KWH_DECIMALS);
+        }
+        buf.push(b'\n');
+    }
+}
+
+/// Writes `transformer_readings.csv`: at monthly resolution `transformer_id,
+/// feeder_id` and one `monthly_consumption_YYYYMM` column per month, at
+/// interval resolutions `transformer_id, timestamp, kwh` rows; the
+/// transformer meters' readings, kWh, 3 decimals. Nothing but the header
+/// when the balance is off.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_transformer_readings_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+    let axis = dataset.series_axis();
+    let mut buf = Vec::new();
+    readings_header(&mut buf, axis, "transformer_id");
+    if let Some(b) = dataset.energy_balance() {
+        for t in b.transformers.chunks(64) {
+            transformer_readings_rows(&mut buf, axis, t);
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// Writes `feeder_readings.csv`: as [`write_transformer_readings_csv`], for
+/// the feeder-head meters (`feeder_id` and the readings).
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_feeder_readings_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+    let axis = dataset.series_axis();
+    let mut buf = Vec::new();
+    readings_header(&mut buf, axis, "feeder_id");
+    if let Some(b) = dataset.energy_balance() {
+        feeder_readings_rows(&mut buf, axis, &b.feeders);
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// Writes `energy_balance.csv`: one row per transformer and month (see
+/// [`ENERGY_BALANCE_COLUMNS`]); `month` is `YYYY-MM`, energies kWh with 3 decimals.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_energy_balance_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+    let mut buf = Vec::new();
+    energy_balance_header(&mut buf);
+    if let Some(b) = dataset.energy_balance() {
+        energy_balance_rows(&mut buf, dataset.series_axis(), &b.transformers);
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// Writes `meter_consumption_true.csv`: `meter_id` and one
+/// `monthly_consumption_YYYYMM` column per month (kWh, 2 decimals): what each
+/// anomalous meter drew, to pair with its billed row of `meter_consumption.csv`.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_meter_consumption_true_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
+    let mut buf = Vec::new();
+    truth_header(&mut buf, dataset.series_axis());
+    truth_rows(&mut buf, dataset.series_axis(), &dataset.truth);
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// Where the transformer readings go.
+#[derive(Debug)]
+enum TransformerReadings {
+    Csv(Appender),
+    #[cfg(feature = "parquet")]
+    Parquet(parquet_long::LongParquet),
+}
+
+/// The balance files of a dataset being written, fed transformer by transformer.
+#[derive(Debug)]
+pub(crate) struct BalanceFiles {
+    axis: TimeAxis,
+    readings: TransformerReadings,
+    balance: Appender,
+    truth: Appender,
+    buf: Vec<u8>,
+}
+
+impl BalanceFiles {
+    /// Opens the files in `dir`: the transformer readings as Parquet parts
+    /// when `parquet` is asked for at an interval resolution.
+    pub(crate) fn open(
+        dir: &Path,
+        axis: &TimeAxis,
+        parquet: bool,
+        sync: bool,
+        shard: crate::shard::Shard,
+    ) -> Result<Self, IoError> {
+        let mut buf = Vec::new();
+        #[cfg(feature = "parquet")]
+        let readings = if parquet && axis.resolution().is_interval() {
+            TransformerReadings::Parquet(parquet_long::LongParquet::create(dir, axis, sync, shard)?)
+        } else {
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+        };
+        #[cfg(not(feature = "parquet"))]
+        let readings = {
+            let _ = (parquet, shard);
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+        };
+        let mut readings = readings;
+        if let TransformerReadings::Csv(a) = &mut readings {
+            readings_header(&mut buf, axis, "transformer_id");
+            a.write(&buf)?;
+        }
+        let mut balance = Appender::create(dir, ENERGY_BALANCE_CSV, sync)?;
+        buf.clear();
+        energy_balance_header(&mut buf);
+        balance.write(&buf)?;
+        let mut truth = Appender::create(dir, METER_CONSUMPTION_TRUE_CSV, sync)?;
+        buf.clear();
+        truth_header(&mut buf, axis);
+        truth.write(&buf)?;
+        Ok(BalanceFiles {
+            axis: *axis,
+            readings,
+            balance,
+            truth,
+            buf,
+        })
+    }
+
+    /// The name of the transformer readings file or directory.
+    pub(crate) fn readings_name(&self) -> &'static str {
+        match self.readings {
+            TransformerReadings::Csv(_) => TRANSFORMER_READINGS_CSV,
+            #[cfg(feature = "parquet")]
+            TransformerReadings::Parquet(_) => parquet_long::TRANSFORMER_READINGS_DIR,
+        }
+    }
+
+    /// Appends what the anomalous meters of a run drew.
+    pub(crate) fn add_truth(&mut self, truth: &[(MeterId, Vec<f64>)]) -> Result<(), IoError> {
+        self.buf.clear();
+        truth_rows(&mut self.buf, &self.axis, truth);
+        self.truth.write(&self.buf)
+    }
+
+    /// Appends finished transformers, in id order.
+    pub(crate) fn add(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
+        for chunk in transformers.chunks(64) {
+            match &mut self.readings {
+                TransformerReadings::Csv(a) => {
+                    self.buf.clear();
+                    transformer_readings_rows(&mut self.buf, &self.axis, chunk);
+                    a.write(&self.buf)?;
+                }
+                #[cfg(feature = "parquet")]
+                TransformerReadings::Parquet(p) => p.add(chunk)?,
+            }
+            self.buf.clear();
+            energy_balance_rows(&mut self.buf, &self.axis, chunk);
+            self.balance.write(&self.buf)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the files; returns `(name, bytes)` of each.
+    pub(crate) fn finish(self) -> Result<Vec<(&'static str, u64)>, IoError> {
+        let name = self.readings_name();
+        let readings = match self.readings {
+            TransformerReadings::Csv(a) => a.close()?,
+            #[cfg(feature = "parquet")]
+            TransformerReadings::Parquet(p) => p.finish()?,
+        };
+        Ok(vec![
+            (name, readings),
+            (ENERGY_BALANCE_CSV, self.balance.close()?),
+            (METER_CONSUMPTION_TRUE_CSV, self.truth.close()?),
+        ])
+    }
+}
+
+/// Writes `feeder_readings.csv` of a whole dataset into `dir`.
+pub(crate) fn write_feeders(
+    dir: &Path,
+    sync: bool,
+    axis: &TimeAxis,
+    feeders: &[FeederBalance],
+) -> Result<u64, IoError> {
+    super::write_file(dir, sync, FEEDER_READINGS_CSV, |w| {
+        let mut buf = Vec::new();
+        readings_header(&mut buf, axis, "feeder_id");
+        feeder_readings_rows(&mut buf, axis, feeders);
+        w.write_all(&buf)
+    })
+}
+
+#[cfg(feature = "parquet")]
+mod parquet_long {
+    //! `transformer_readings/part-KKKKK-of-NNNNN.parquet`: long-form
+    //! transformer readings through parquet-rs's Arrow writer (a few
+    //! thousand transformers, so its per-row cost does not matter).
+
+    use std::fs::File;
+    use std::io::BufWriter;
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+    use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+
+    use crate::balance::TransformerBalance;
+    use crate::io::IoError;
+    use crate::io::parquet::part_name;
+    use crate::time::TimeAxis;
+
+    /// The directory of the transformer readings' Parquet parts.
+    pub(crate) const TRANSFORMER_READINGS_DIR: &str = "transformer_readings";
+
+    #[derive(Debug)]
+    pub(crate) struct LongParquet {
+        path: PathBuf,
+        writer: ArrowWriter<BufWriter<File>>,
+        schema: SchemaRef,
+        timestamps: Vec<i64>,
+        sync: bool,
+    }
+
+    fn err(path: &Path, e: impl std::fmt::Display) -> IoError {
+        IoError::Parquet {
+            path: Some(path.to_path_buf()),
+            reason: e.to_string(),
+        }
+    }
+
+    impl LongParquet {
+        pub(crate) fn create(
+            dir: &Path,
+            axis: &TimeAxis,
+            sync: bool,
+            shard: crate::shard::Shard,
+        ) -> Result<Self, IoError> {
+            let parts = dir.join(TRANSFORMER_READINGS_DIR);
+            std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
+            let path = parts.join(part_name(shard.index(), shard.count()));
+            let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+            let zone = axis.zone().to_string();
+            let schema: SchemaRef = Arc::new(Schema::new(vec![
+                Field::new("transformer_id", DataType::Utf8, false),
+                Field::new(
+                    "timestamp",
+                    DataType::Timestamp(TimeUnit::Millisecond, Some(zone.into())),
+                    false,
+                ),
+                Field::new("kwh", DataType::Float64, false),
+            ]));
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .set_created_by(format!("ghostload {}", env!("CARGO_PKG_VERSION")))
+                .build();
+            let writer = ArrowWriter::try_new(
+                BufWriter::with_capacity(1 << 20, file),
+                Arc::clone(&schema),
+                Some(props),
+            )
+            .map_err(|e| err(&path, e))?;
+            Ok(LongParquet {
+                path,
+                writer,
+                schema,
+                timestamps: (0..axis.len()).map(|i| axis.timestamp(i) * 1000).collect(),
+                sync,
+            })
+        }
+
+        pub(crate) fn add(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
+            if transformers.is_empty() {
+                return Ok(());
+            }
+            let n = self.timestamps.len();
+            let ids: StringArray = transformers
+                .iter()
+                .flat_map(|t| std::iter::repeat_n(Some(t.transformer_id.to_string()), n))
+                .collect();
+            let stamps: TimestampMillisecondArray = transformers
+                .iter()
+                .flat_map(|_| self.timestamps.iter().copied())
+                .collect::<Vec<i64>>()
+                .into();
+            let zone = match self.schema.field(1).data_type() {
+                DataType::Timestamp(_, tz) => tz.clone(),
+                _ => None,
+            };
+            let stamps = stamps.with_timezone_opt(zone);
+            let values: Float64Array = transformers
+                .iter()
+                .flat_map(|t| t.rows.iter().map(|r| r.reading_kwh))
+                .collect::<Vec<f64>>()
+                .into();
+            let columns: Vec<ArrayRef> = vec![Arc::new(ids), Arc::new(stamps), Arc::new(values)];
+            let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| err(&self.path, e))?;
+            self.writer.write(&batch).map_err(|e| err(&self.path, e))
+        }
+
+        pub(crate) fn finish(self) -> Result<u64, IoError> {
+            let path = self.path;
+            let out = self.writer.into_inner().map_err(|e| err(&path, e))?;
+            let file = out
+                .into_inner()
+                .map_err(|e| IoError::io("write", &path, e.into_error()))?;
+            if self.sync {
+                file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
+            }
+            Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
+        }
+    }
+}
