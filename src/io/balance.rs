@@ -254,7 +254,7 @@ pub fn write_meter_consumption_true_csv<W: Write>(dataset: &Dataset, mut out: W)
 enum TransformerReadings {
     Csv(Appender),
     #[cfg(feature = "parquet")]
-    Parquet(parquet_long::LongParquet),
+    Parquet(Box<parquet_long::LongParquet>),
 }
 
 /// The balance files of a dataset being written, fed transformer by transformer.
@@ -280,7 +280,7 @@ impl BalanceFiles {
         let mut buf = Vec::new();
         #[cfg(feature = "parquet")]
         let readings = if parquet && axis.resolution().is_interval() {
-            TransformerReadings::Parquet(parquet_long::LongParquet::create(dir, axis, sync, shard)?)
+            TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(dir, axis, sync, shard)?))
         } else {
             TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
         };
@@ -290,6 +290,7 @@ impl BalanceFiles {
             TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
         };
         let mut readings = readings;
+        #[allow(irrefutable_let_patterns)] // without `parquet`, CSV is the only variant
         if let TransformerReadings::Csv(a) = &mut readings {
             readings_header(&mut buf, axis, "transformer_id");
             a.write(&buf)?;

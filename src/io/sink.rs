@@ -157,8 +157,10 @@ pub(crate) struct Sink<'a> {
     interval: IntervalCounts,
     /// The balance's running totals (`None` when the balance is off).
     tally: Option<BalanceTally>,
+    #[cfg_attr(not(feature = "geojson"), allow(dead_code))]
     network: &'a Network,
     /// Whether the map layer waits for the balance (a whole dataset with the balance on).
+    #[cfg_attr(not(feature = "geojson"), allow(dead_code))]
     geojson_at_finish: bool,
 }
 
@@ -261,7 +263,7 @@ impl<'a> Sink<'a> {
                 None
             };
             let balance = if balance_on {
-                let parquet = options.readings_format == super::ReadingsFormat::Parquet;
+                let parquet = options.readings_format != super::ReadingsFormat::Csv;
                 Some(super::balance::BalanceFiles::open(
                     dir,
                     series,
