@@ -39,47 +39,62 @@ use crate::network::Network;
 use crate::rng::{Purpose, Streams};
 use crate::time::TimeAxis;
 
-/// No-load and full-load losses of the standard single-phase ratings:
-/// `(kVA, P_NL W, P_LL W)`, from the US DOE efficiency standard for
-/// liquid-immersed distribution transformers (10 CFR 431.196(a), efficiency
-/// at 50 % load) with load loss at rated load four times the no-load loss
-/// (the usual design ratio); see `docs/model.md` §6.2.
-pub const TRANSFORMER_LOSSES_W: [(f64, f64, f64); 11] = [
-    (10.0, 32.9, 131.7),
-    (15.0, 44.5, 178.2),
-    (25.0, 66.3, 265.3),
-    (37.5, 89.7, 358.8),
-    (50.0, 112.0, 448.0),
-    (75.0, 153.1, 612.5),
-    (100.0, 188.9, 755.7),
-    (167.0, 281.6, 1126.3),
-    (250.0, 383.7, 1534.7),
-    (333.0, 477.5, 1909.8),
-    (500.0, 641.0, 2564.0),
+/// Efficiency at 50 % of nameplate load, %, of single-phase liquid-immersed
+/// distribution transformers at the standard ratings, kVA: the US DOE
+/// energy-conservation standard, 10 CFR 431.196(b)(2) (units made from
+/// 1 January 2016). See `docs/model.md` §6.2.
+pub const DOE_EFFICIENCY_PCT: [(f64, f64); 11] = [
+    (10.0, 98.70),
+    (15.0, 98.82),
+    (25.0, 98.95),
+    (37.5, 99.05),
+    (50.0, 99.11),
+    (75.0, 99.19),
+    (100.0, 99.25),
+    (167.0, 99.33),
+    (250.0, 99.39),
+    (333.0, 99.43),
+    (500.0, 99.49),
 ];
 
-/// The transformer loss table's first column must be the standard ratings.
+/// Load loss at rated load over no-load loss: 4, the ratio at which a
+/// transformer's efficiency peaks at half load (where the DOE standard
+/// measures it: `P_NL = P_LL · 0.5²`), the usual design point.
+pub const LOAD_LOSS_RATIO: f64 = 4.0;
+
+/// The efficiency table's ratings must be the standard ratings.
 const _: () = {
     let mut i = 0;
     while i < STANDARD_RATINGS_KVA.len() {
-        assert!(TRANSFORMER_LOSSES_W[i].0 == STANDARD_RATINGS_KVA[i]);
+        assert!(DOE_EFFICIENCY_PCT[i].0 == STANDARD_RATINGS_KVA[i]);
         i += 1;
     }
 };
 
-/// No-load and full-load losses of a transformer of `kva`, W: the table's
-/// values for a standard rating; otherwise the nearest rating's, scaled by
-/// `(kva / rating)^0.75` (losses grow as the ¾ power of the rating, the
+/// No-load and full-load losses `(P_NL, P_LL)` of a transformer of `kva`, W.
+///
+/// For a standard rating `S` with DOE efficiency `η` at half load, the total
+/// loss at half load is `L = 0.5 · S · (1/η − 1)` (at unity power factor), and
+/// `L = P_NL + 0.25 · P_LL` with `P_LL = 4 · P_NL` gives `P_NL = L / 2`,
+/// `P_LL = 2 · L`. Another rating takes the nearest standard rating's losses
+/// scaled by `(kva / S)^0.75` (losses grow as the ¾ power of the rating, the
 /// scaling law of transformer design).
+///
+/// ```
+/// let (no_load, load) = ghostload::transformer_losses_w(25.0);
+/// assert!((no_load - 66.3).abs() < 0.05 && (load - 265.3).abs() < 0.05);
+/// ```
 #[must_use]
 pub fn transformer_losses_w(kva: f64) -> (f64, f64) {
-    let nearest = TRANSFORMER_LOSSES_W
+    let (rating, efficiency) = DOE_EFFICIENCY_PCT
         .iter()
         .min_by(|a, b| (a.0 - kva).abs().total_cmp(&(b.0 - kva).abs()))
         .copied()
-        .unwrap_or(TRANSFORMER_LOSSES_W[0]);
-    let scale = (kva / nearest.0).powf(0.75);
-    (nearest.1 * scale, nearest.2 * scale)
+        .unwrap_or(DOE_EFFICIENCY_PCT[0]);
+    let half_load_loss = 0.5 * rating * WH * (100.0 / efficiency - 1.0);
+    let no_load = half_load_loss / (1.0 + 0.25 * LOAD_LOSS_RATIO);
+    let scale = (kva / rating).powf(0.75);
+    (no_load * scale, LOAD_LOSS_RATIO * no_load * scale)
 }
 
 /// The parameters of the energy balance. Every default has its source in
@@ -898,4 +913,86 @@ fn trunk_length_m(bounds: &GeoBounds, members: &[&Transformer]) -> f64 {
         .windows(2)
         .map(|w| distance_dm(w[1].1, w[0].1) as f64 / 10.0)
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Resolution, YearMonth};
+
+    #[test]
+    fn losses_reproduce_the_doe_efficiency_at_half_load_and_peak_there() {
+        for (kva, eta) in DOE_EFFICIENCY_PCT {
+            let (nl, ll) = transformer_losses_w(kva);
+            let efficiency = |x: f64| {
+                let out = x * kva * WH;
+                out / (out + nl + ll * x * x)
+            };
+            assert!((100.0 * efficiency(0.5) - eta).abs() < 1e-9, "{kva} kVA");
+            assert!(efficiency(0.5) > efficiency(0.45) && efficiency(0.5) > efficiency(0.55));
+        }
+        // Between ratings: the nearest one's, scaled by the ¾ power.
+        let (nl, _) = transformer_losses_w(30.0);
+        assert!((nl - transformer_losses_w(25.0).0 * 1.2f64.powf(0.75)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn street_lights_burn_twelve_hours_a_day_at_every_resolution() {
+        let start = YearMonth::new(2024, 2).unwrap();
+        for res in [
+            Resolution::Monthly,
+            Resolution::Daily,
+            Resolution::Hourly,
+            Resolution::FifteenMinutes,
+        ] {
+            let axis = TimeAxis::new(start, 1, res).unwrap();
+            let hours: f64 = (0..axis.len()).map(|i| lamp_hours(&axis, i)).sum();
+            assert!((hours - 12.0 * 29.0).abs() < 1e-9, "{res:?}: {hours}");
+        }
+        let quarter = TimeAxis::new(start, 1, Resolution::FifteenMinutes).unwrap();
+        assert_eq!(lamp_hours(&quarter, 23), 0.25); // 05:45
+        assert_eq!(lamp_hours(&quarter, 24), 0.0); // 06:00
+        assert_eq!(lamp_hours(&quarter, 72), 0.25); // 18:00
+    }
+
+    #[test]
+    fn partial_sums_do_not_depend_on_how_meters_are_grouped() {
+        let meters: Vec<(Vec<f64>, Option<Vec<f64>>, i64)> = (0..7)
+            .map(|m| {
+                let billed: Vec<f64> = (0..5).map(|p| f64::from(m * 13 + p) * 1.237).collect();
+                let truth = (m % 3 == 0).then(|| billed.iter().map(|v| v * 1.5).collect());
+                (billed, truth, i64::from(m) * 97)
+            })
+            .collect();
+        let add = |p: &mut Partial, (b, t, d): &(Vec<f64>, Option<Vec<f64>>, i64)| {
+            p.add_meter(Quantum::Monthly, b, t.as_deref().map(|t| (t, true)), *d);
+        };
+        let mut one = Partial::new(0, 5);
+        meters.iter().for_each(|m| add(&mut one, m));
+        let mut parts = Vec::new();
+        for group in meters.chunks(3) {
+            let mut p = Partial::new(0, 5);
+            group.iter().for_each(|m| add(&mut p, m));
+            push_partial(&mut parts, p);
+        }
+        assert_eq!(parts, vec![one.clone()]);
+        assert_eq!(one.meters, 7);
+        assert_eq!(one.theft_meters, 3);
+        assert!(one.stolen_wh > 0);
+    }
+
+    #[test]
+    fn distances_are_on_the_local_plane() {
+        let dt = GeoPoint { lat: 14.5, lon: 121.0 };
+        let north = GeoPoint {
+            lat: 14.5 + 100.0 / METRES_PER_DEGREE,
+            lon: 121.0,
+        };
+        assert_eq!(distance_dm(north, dt), 1000);
+        let east = GeoPoint {
+            lat: 14.5,
+            lon: 121.0 + 100.0 / (METRES_PER_DEGREE * 14.5f64.to_radians().cos()),
+        };
+        assert_eq!(distance_dm(east, dt), 1000);
+    }
 }

@@ -141,8 +141,8 @@ pub use rand;
 pub use crate::allocation::Allocation;
 pub use crate::anomaly::{AnomalyInjector, GradualDecline, Injection, InjectionContext, OnsetWindow};
 pub use crate::balance::{
-    BalanceConfig, BalanceRow, BalanceSummary, EnergyBalance, FeederBalance, FeederRow, TRANSFORMER_LOSSES_W,
-    TransformerBalance, transformer_losses_w,
+    BalanceConfig, BalanceRow, BalanceSummary, DOE_EFFICIENCY_PCT, EnergyBalance, FeederBalance, FeederRow,
+    LOAD_LOSS_RATIO, TransformerBalance, transformer_losses_w,
 };
 pub use crate::batch::ClipStats;
 pub use crate::batch::MeterBatch;

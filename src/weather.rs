@@ -4,7 +4,7 @@
 //! Weather shapes interval data only: it moves a month's energy between its
 //! days (hotter days get more, see [`LoadShapeConfig`](crate::LoadShapeConfig)) and
 //! takes typhoon days out (area-wide outages); the monthly totals stay the
-//! consumption model's. Defaults and sources: `docs/model.md` §7.
+//! consumption model's. Defaults and sources: `docs/model.md` §5.2.
 
 use rand::Rng;
 

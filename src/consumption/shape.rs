@@ -1,5 +1,5 @@
 //! Daily load shapes: how a month's energy spreads over its days and
-//! intervals (interval resolutions only; `docs/model.md` §6 has the sources).
+//! intervals (interval resolutions only; `docs/model.md` §5.2 has the sources).
 //!
 //! A meter's month total (the consumption model's value, quantised as the
 //! monthly file writes it) is split over the month's intervals in
