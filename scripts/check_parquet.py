@@ -3,9 +3,10 @@
 installed reader - pyarrow, pandas, polars, DuckDB, PySpark - giving each nothing but
 the path, and checks what it sees: row count, column names, column kinds
 (timestamp time-zone aware, kwh float, meter_id string or categorical) and
-the null count of kwh. All readers must agree.
+the null count of kwh. All readers must agree. With `--id-column
+transformer_id` it checks a `transformer_readings` table the same way.
 
-    scripts/check_parquet.py FILE_OR_DIR [--rows N] [--nulls N] [--tz ZONE]
+    scripts/check_parquet.py FILE_OR_DIR [--rows N] [--nulls N] [--tz ZONE] [--id-column NAME]
 
 Exit 0 when every reader that could be imported agrees (at least one must),
 1 on any mismatch, 2 on bad usage.
@@ -67,7 +68,7 @@ def with_pandas(path):
     frame = pd.read_parquet(path)
     ts = frame["timestamp"].dtype
     tz = getattr(ts, "tz", None)
-    meter = frame["meter_id"]
+    meter = frame[COLUMNS[0]]
     return {
         "rows": len(frame),
         "columns": list(frame.columns),
@@ -86,7 +87,7 @@ def with_polars(path):
 
     frame = pl.read_parquet(path if not os.path.isdir(path) else os.path.join(path, "*.parquet"))
     ts = frame.schema["timestamp"]
-    meter = frame.schema["meter_id"]
+    meter = frame.schema[COLUMNS[0]]
     return {
         "rows": frame.height,
         "columns": frame.columns,
@@ -114,7 +115,7 @@ def with_duckdb(path):
         "timestamp_tz": None,  # TIMESTAMP WITH TIME ZONE carries no zone name
         "timestamp_ok": types.get("timestamp") == "TIMESTAMP WITH TIME ZONE",
         "kwh_float": types.get("kwh") in ("DOUBLE", "FLOAT"),
-        "meter_string": types.get("meter_id") == "VARCHAR",
+        "meter_string": types.get(COLUMNS[0]) == "VARCHAR",
         "nulls": nulls,
     }
 
@@ -146,7 +147,7 @@ def with_pyspark(path):
             "timestamp_tz": None,  # Spark's TimestampType is an instant; the zone is the session's
             "timestamp_ok": types.get("timestamp") == "timestamp",
             "kwh_float": types.get("kwh") in ("double", "float"),
-            "meter_string": types.get("meter_id") == "string",
+            "meter_string": types.get(COLUMNS[0]) == "string",
             "nulls": nulls,
         }
     finally:
@@ -168,7 +169,11 @@ def main():
     parser.add_argument("--rows", type=int, help="expected row count")
     parser.add_argument("--nulls", type=int, help="expected null kwh count")
     parser.add_argument("--tz", help="expected time zone of timestamp (e.g. +08:00)")
+    parser.add_argument(
+        "--id-column", default="meter_id", help="name of the id column (transformer_id for transformer_readings)"
+    )
     args = parser.parse_args()
+    COLUMNS[0] = args.id_column
     if not os.path.exists(args.path):
         print(f"{args.path}: no such file or directory", file=sys.stderr)
         return 2
@@ -195,7 +200,7 @@ def main():
         for key, what in [
             ("timestamp_ok", "timestamp is not a time-zone-aware timestamp"),
             ("kwh_float", "kwh is not a float"),
-            ("meter_string", "meter_id is not a string or categorical"),
+            ("meter_string", f"{COLUMNS[0]} is not a string or categorical"),
         ]:
             if not got[key]:
                 problems.append(what)

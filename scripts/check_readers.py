@@ -12,6 +12,12 @@ import os
 import sys
 
 
+def pd_free_header(path):
+    """The header row of a CSV file, read without any library."""
+    with open(path, encoding="utf-8") as f:
+        return f.readline().rstrip("\n").split(",")
+
+
 def main(d):
     report = json.load(open(os.path.join(d, "generation_report.json"), encoding="utf-8"))
     cfg = report["config"]
@@ -27,6 +33,20 @@ def main(d):
         "anomaly_labels.csv": (n_labels, l_cols),
         "events.csv": (n_labels + report["summary"]["benign_meters"], e_cols),
     }
+    # The energy-balance files (monthly resolution, whole dataset), when written.
+    balance = report.get("energy_balance")
+    if balance is not None:
+        months = [c for c in pd_free_header(os.path.join(d, "transformer_readings.csv")) if c.startswith("monthly_")]
+        assert len(months) == n_months, f"transformer_readings.csv: {months}"
+        eb_cols = ["transformer_id", "feeder_id", "month", "reading_kwh", "billed_kwh", "true_kwh",
+                   "transformer_loss_kwh", "line_loss_kwh", "technical_loss_kwh", "unmetered_kwh",
+                   "meter_error_kwh", "non_technical_loss_kwh", "residual_kwh", "theft_meters", "anomalous_meters"]
+        expect.update({
+            "transformer_readings.csv": (n_tx, ["transformer_id", "feeder_id"] + months),
+            "energy_balance.csv": (n_tx * n_months, eb_cols),
+            "feeder_readings.csv": (balance["feeders"], ["feeder_id"] + months),
+            "meter_consumption_true.csv": (n_labels, ["meter_id"] + months),
+        })
 
     def check_csv(reader, name, rows, cols):
         want_rows, want_cols = expect[name]
@@ -79,6 +99,10 @@ def main(d):
         assert len(g) == n_tx, f"geopandas: {len(g)} features"
         for c in ["transformer_id", "feeder_id", "barangay", "capacity_kVA", "num_meters", "meter_ids"]:
             assert c in g.columns, f"geopandas: no {c} in {list(g.columns)}"
+        if balance is not None:
+            for c in ["theft_meters", "anomalous_meters", "stolen_kwh", "ntl_share", "peak_loading", "overloaded"]:
+                assert c in g.columns, f"geopandas: no ghost-load property {c} in {list(g.columns)}"
+            assert int(g["overloaded"].sum()) == len(balance["overloaded"]), "overloaded transformers"
         assert (g.geometry.geom_type == "Point").all()
         b = cfg["bounds"]
         assert g.geometry.x.between(b["lon_min"], b["lon_max"]).all(), "x is longitude"

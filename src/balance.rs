@@ -515,8 +515,10 @@ pub(crate) struct Partial {
     pub(crate) true_wh: Vec<i64>,
     /// Σ drawn − billed, Wh, per period (empty: none yet).
     pub(crate) ntl_wh: Vec<i64>,
-    /// Σ drawn × distance to the transformer, Wh·dm, per period.
-    pub(crate) moment: Vec<i64>,
+    /// Σ energy each meter drew over the series, Wh.
+    pub(crate) energy_wh: i128,
+    /// Σ energy each meter drew over the series × its distance to the transformer, Wh·dm.
+    pub(crate) moment: i128,
     /// Σ drawn − billed of theft meters, Wh.
     pub(crate) stolen_wh: i64,
 }
@@ -531,14 +533,41 @@ pub(crate) enum Quantum {
     Register,
 }
 
+/// `1.5 · 2⁵²`: adding it to a float below 2⁵¹ in magnitude leaves the
+/// nearest integer in the low mantissa bits (a conversion that vectorises).
+const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
 impl Quantum {
     #[inline]
     fn wh(self, kwh: f64) -> i64 {
         match self {
             Quantum::Monthly => crate::decimal::scaled_exact(kwh, 2) * 10,
-            // Whole multiples of 1 Wh, ≥ 0: truncation after +0.5 rounds (one instruction).
-            Quantum::Register => (kwh * WH + 0.5) as i64,
+            // Whole multiples of 1 Wh (below 2.2 · 10¹² kWh, far above `max_kwh`'s limit).
+            Quantum::Register => ((kwh * WH + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64),
         }
+    }
+
+    /// Adds `values` (kWh) to `sums` (Wh) and returns their total, Wh.
+    fn add(self, sums: &mut [i64], values: &[f64]) -> i64 {
+        let mut total = 0;
+        // One loop per quantum, so that the register's loop vectorises.
+        match self {
+            Quantum::Monthly => {
+                for (s, &v) in sums.iter_mut().zip(values) {
+                    let wh = Quantum::Monthly.wh(v);
+                    *s += wh;
+                    total += wh;
+                }
+            }
+            Quantum::Register => {
+                for (s, &v) in sums.iter_mut().zip(values) {
+                    let wh = Quantum::Register.wh(v);
+                    *s += wh;
+                    total += wh;
+                }
+            }
+        }
+        total
     }
 }
 
@@ -551,7 +580,8 @@ impl Partial {
             anomalous_meters: 0,
             true_wh: vec![0; periods],
             ntl_wh: Vec::new(),
-            moment: vec![0; periods],
+            energy_wh: 0,
+            moment: 0,
             stolen_wh: 0,
         }
     }
@@ -568,11 +598,9 @@ impl Partial {
     ) {
         self.meters += 1;
         let drawn = truth.map_or(billed, |(t, _)| t);
-        for ((sum, moment), &v) in self.true_wh.iter_mut().zip(&mut self.moment).zip(drawn) {
-            let wh = quantum.wh(v);
-            *sum += wh;
-            *moment += wh * distance_dm;
-        }
+        let energy = i128::from(quantum.add(&mut self.true_wh, drawn));
+        self.energy_wh += energy;
+        self.moment += energy * i128::from(distance_dm);
         if let Some((drawn, is_theft)) = truth {
             self.anomalous_meters += 1;
             if self.ntl_wh.is_empty() {
@@ -597,8 +625,9 @@ impl Partial {
         self.theft_meters += o.theft_meters;
         self.anomalous_meters += o.anomalous_meters;
         self.stolen_wh += o.stolen_wh;
+        self.energy_wh += o.energy_wh;
+        self.moment += o.moment;
         add_into(&mut self.true_wh, &o.true_wh);
-        add_into(&mut self.moment, &o.moment);
         if self.ntl_wh.is_empty() {
             self.ntl_wh = o.ntl_wh;
         } else {
@@ -631,7 +660,10 @@ pub(crate) fn distance_dm(meter: GeoPoint, transformer: GeoPoint) -> i64 {
 /// `κ = E[min(d_j, d_l)] / E[d]` for two meters scattered around their
 /// transformer. A radial line's losses are `R · Σ_j Σ_l I_j · I_l · min(d_j, d_l)`
 /// (the stretch up to the nearer of two meters carries both currents); with
-/// meters placed independently that is `≈ κ · R · I_total · Σ_j I_j·d_j`.
+/// meters placed independently that is `≈ κ · R · I_total · Σ_j I_j·d_j`,
+/// and with each meter's share of the current taken as its share of the
+/// energy over the series, `κ · R · I_total² · d̄` where `d̄` is the
+/// energy-weighted mean distance of the transformer's meters.
 /// Meters lie at a circular Gaussian offset from their transformer, so `d`
 /// is Rayleigh(σ) and the nearer of two is Rayleigh(σ/√2): `κ = 1/√2`.
 const SHARED_PATH: f64 = std::f64::consts::FRAC_1_SQRT_2;
@@ -740,7 +772,7 @@ impl<'a> BalanceBuilder<'a> {
     /// Adds the partials of the next meters (in meter order); transformers
     /// whose meters are all in are finished and returned.
     pub(crate) fn add(&mut self, partials: Vec<Partial>) -> Vec<TransformerBalance> {
-        let mut finished = Vec::new();
+        let mut complete = Vec::new();
         for p in partials {
             if !self.owned.contains(&(p.transformer as usize)) {
                 continue;
@@ -752,15 +784,41 @@ impl<'a> BalanceBuilder<'a> {
                 }
                 Some(open) => {
                     // Cannot happen when partials come in meter order; finish what we have.
-                    finished.push(self.finish_transformer(open));
+                    complete.push(open);
                     p
                 }
                 None => p,
             };
             if p.meters as usize >= self.network.allocation.count(p.transformer as usize) {
-                finished.push(self.finish_transformer(p));
+                complete.push(p);
             } else {
                 self.open = Some(p);
+            }
+        }
+        self.finish_all(complete)
+    }
+
+    /// Balances complete transformers (in parallel with the `parallel`
+    /// feature; each depends only on its own sums), then adds their inputs
+    /// to their feeders in transformer order.
+    fn finish_all(&mut self, complete: Vec<Partial>) -> Vec<TransformerBalance> {
+        let this = &*self;
+        #[cfg(feature = "parallel")]
+        let finished: Vec<TransformerBalance> = {
+            use rayon::prelude::*;
+            complete.into_par_iter().map(|p| this.balance_of(&p)).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let finished: Vec<TransformerBalance> = complete.into_iter().map(|p| this.balance_of(&p)).collect();
+        if let Some(inputs) = &mut self.feeder_input {
+            for t in &finished {
+                let sums = &mut inputs[t.feeder_id.index() as usize];
+                if sums.is_empty() {
+                    sums.resize(t.rows.len(), 0.0);
+                }
+                for (s, r) in sums.iter_mut().zip(&t.rows) {
+                    *s += r.input_kwh();
+                }
             }
         }
         finished
@@ -776,8 +834,8 @@ impl<'a> BalanceBuilder<'a> {
     /// dataset), and the transformers kept by [`collect`](Self::collect).
     pub(crate) fn finish(mut self) -> EnergyBalance {
         if let Some(open) = self.open.take() {
-            let t = self.finish_transformer(open);
-            self.done.push(t);
+            let t = self.finish_all(vec![open]);
+            self.done.extend(t);
         }
         let feeders = match self.feeder_input.take() {
             Some(inputs) => self.feeders(inputs),
@@ -789,7 +847,7 @@ impl<'a> BalanceBuilder<'a> {
         }
     }
 
-    fn meter_error(&mut self, purpose_index: u64, class: f64) -> f64 {
+    fn meter_error(&self, purpose_index: u64, class: f64) -> f64 {
         let mut rng = self.streams.stream(Purpose::MeterError, purpose_index);
         if class > 0.0 {
             rng.random_range(-class..=class) / 100.0
@@ -798,15 +856,22 @@ impl<'a> BalanceBuilder<'a> {
         }
     }
 
-    fn finish_transformer(&mut self, p: Partial) -> TransformerBalance {
+    /// The balance of a transformer from the sums of all its meters.
+    fn balance_of(&self, p: &Partial) -> TransformerBalance {
         let c = self.config;
         let t = &self.network.transformers[p.transformer as usize];
         let (p_nl, p_ll) = transformer_losses_w(t.capacity_kva);
         let error = self.meter_error(u64::from(p.transformer), c.transformer_meter_class);
         // Current per kW at the secondary voltage, A/kW.
         let amps_per_kw = WH / (c.secondary_voltage_v * c.power_factor);
-        // Loop resistance (two conductors), Ω/m, shared by the circuits.
-        let r = 2.0 * c.secondary_ohm_per_km / WH * SHARED_PATH / f64::from(c.secondary_circuits);
+        // Loop resistance (two conductors), Ω/m, shared by the circuits, over
+        // the energy-weighted mean distance of the meters: Ω.
+        let mean_distance_m = if p.energy_wh > 0 {
+            (p.moment as f64 / p.energy_wh as f64) / 10.0
+        } else {
+            0.0
+        };
+        let r = 2.0 * c.secondary_ohm_per_km / WH * SHARED_PATH / f64::from(c.secondary_circuits) * mean_distance_m;
         let mut peak_loading: f64 = 0.0;
         let rows: Vec<BalanceRow> = (0..self.hours.len())
             .map(|i| {
@@ -814,10 +879,9 @@ impl<'a> BalanceBuilder<'a> {
                 let f = self.peak[i];
                 let true_kwh = p.true_wh[i] as f64 / WH;
                 let ntl = p.ntl_wh.get(i).map_or(0.0, |&n| n as f64 / WH);
-                // Average currents: total, and the moment Σ I_j·d_j in A·m.
+                // The period's average current.
                 let amps = true_kwh / h * amps_per_kw;
-                let moment = p.moment[i] as f64 / WH / 10.0 / h * amps_per_kw;
-                let line = r * amps * moment * h * f / WH;
+                let line = r * amps * amps * h * f / WH;
                 let unmetered = self.lamps_kwh[i];
                 let load = true_kwh + line + unmetered;
                 let loading = load / h / c.power_factor / t.capacity_kva;
@@ -836,15 +900,6 @@ impl<'a> BalanceBuilder<'a> {
                 }
             })
             .collect();
-        if let Some(inputs) = &mut self.feeder_input {
-            let sums = &mut inputs[t.feeder_id.index() as usize];
-            if sums.is_empty() {
-                sums.resize(rows.len(), 0.0);
-            }
-            for (s, r) in sums.iter_mut().zip(&rows) {
-                *s += r.input_kwh();
-            }
-        }
         TransformerBalance {
             transformer_id: t.id,
             feeder_id: t.feeder_id,

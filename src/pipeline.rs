@@ -1302,6 +1302,12 @@ impl BalanceStream<'_> {
         self.builder.add(batch.balance.clone())
     }
 
+    /// [`add`](Self::add), taking the batch's sums rather than copying them
+    /// (the batch is not used for a balance again).
+    pub(crate) fn take(&mut self, batch: &mut MeterBatch) -> Vec<TransformerBalance> {
+        self.builder.add(std::mem::take(&mut batch.balance))
+    }
+
     /// Meters after the range that the range's last transformer also
     /// serves: generate them with [`Pipeline::generate_batch`] and
     /// [`add`](Self::add) them to complete it (empty for a whole dataset).

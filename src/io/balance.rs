@@ -381,42 +381,34 @@ pub(crate) fn write_feeders(
 #[cfg(feature = "parquet")]
 mod parquet_long {
     //! `transformer_readings/part-KKKKK-of-NNNNN.parquet`: long-form
-    //! transformer readings through parquet-rs's Arrow writer (a few
-    //! thousand transformers, so its per-row cost does not matter).
+    //! transformer readings through the readings' own Parquet writer, with
+    //! `transformer_id` as the id column.
 
     use std::fs::File;
     use std::io::BufWriter;
     use std::path::{Path, PathBuf};
-    use std::sync::Arc;
-
-    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
-    use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-    use parquet::arrow::ArrowWriter;
-    use parquet::basic::{Compression, ZstdLevel};
-    use parquet::file::properties::WriterProperties;
 
     use crate::balance::TransformerBalance;
+    use crate::ids::TransformerId;
     use crate::io::IoError;
-    use crate::io::parquet::part_name;
+    use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name};
     use crate::time::TimeAxis;
 
     /// The directory of the transformer readings' Parquet parts.
     pub(crate) const TRANSFORMER_READINGS_DIR: &str = "transformer_readings";
 
+    const TRANSFORMERS: Ids = Ids {
+        column: "transformer_id",
+        name: |i| TransformerId::from_index(i).to_string(),
+    };
+
     #[derive(Debug)]
     pub(crate) struct LongParquet {
         path: PathBuf,
-        writer: ArrowWriter<BufWriter<File>>,
-        schema: SchemaRef,
+        writer: ReadingsParquetWriter<BufWriter<File>>,
         timestamps: Vec<i64>,
+        values: Vec<f64>,
         sync: bool,
-    }
-
-    fn err(path: &Path, e: impl std::fmt::Display) -> IoError {
-        IoError::Parquet {
-            path: Some(path.to_path_buf()),
-            reason: e.to_string(),
-        }
     }
 
     impl LongParquet {
@@ -430,67 +422,49 @@ mod parquet_long {
             std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
             let path = parts.join(part_name(shard.index(), shard.count()));
             let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
-            let zone = axis.zone().to_string();
-            let schema: SchemaRef = Arc::new(Schema::new(vec![
-                Field::new("transformer_id", DataType::Utf8, false),
-                Field::new(
-                    "timestamp",
-                    DataType::Timestamp(TimeUnit::Millisecond, Some(zone.into())),
-                    false,
-                ),
-                Field::new("kwh", DataType::Float64, false),
-            ]));
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                .set_created_by(format!("ghostload {}", env!("CARGO_PKG_VERSION")))
-                .build();
-            let writer = ArrowWriter::try_new(
-                BufWriter::with_capacity(1 << 20, file),
-                Arc::clone(&schema),
-                Some(props),
-            )
-            .map_err(|e| err(&path, e))?;
+            let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
+            let writer =
+                ReadingsParquetWriter::with_ids(BufWriter::with_capacity(1 << 20, file), options, TRANSFORMERS)
+                    .map_err(|e| at(e, &path))?;
             Ok(LongParquet {
                 path,
                 writer,
-                schema,
-                timestamps: (0..axis.len()).map(|i| axis.timestamp(i) * 1000).collect(),
+                timestamps: (0..axis.len()).map(|i| axis.timestamp(i)).collect(),
+                values: Vec::new(),
                 sync,
             })
         }
 
+        /// Appends transformers (in increasing id order): one block per run of consecutive ids.
         pub(crate) fn add(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
-            if transformers.is_empty() {
-                return Ok(());
+            let mut rest = transformers;
+            while let Some(first) = rest.first() {
+                let start = first.transformer_id.index();
+                let run = rest
+                    .iter()
+                    .zip(start..)
+                    .take_while(|(t, i)| t.transformer_id.index() == *i)
+                    .count();
+                let (block, tail) = rest.split_at(run);
+                rest = tail;
+                self.values.clear();
+                self.values
+                    .extend(block.iter().flat_map(|t| t.rows.iter().map(|r| r.reading_kwh)));
+                let block = ReadingsBlock {
+                    first_meter: start,
+                    meters: block.len(),
+                    timestamps: &self.timestamps,
+                    values: &self.values,
+                    missing: &[],
+                };
+                self.writer.write_block(&block).map_err(|e| at(e, &self.path))?;
             }
-            let n = self.timestamps.len();
-            let ids: StringArray = transformers
-                .iter()
-                .flat_map(|t| std::iter::repeat_n(Some(t.transformer_id.to_string()), n))
-                .collect();
-            let stamps: TimestampMillisecondArray = transformers
-                .iter()
-                .flat_map(|_| self.timestamps.iter().copied())
-                .collect::<Vec<i64>>()
-                .into();
-            let zone = match self.schema.field(1).data_type() {
-                DataType::Timestamp(_, tz) => tz.clone(),
-                _ => None,
-            };
-            let stamps = stamps.with_timezone_opt(zone);
-            let values: Float64Array = transformers
-                .iter()
-                .flat_map(|t| t.rows.iter().map(|r| r.reading_kwh))
-                .collect::<Vec<f64>>()
-                .into();
-            let columns: Vec<ArrayRef> = vec![Arc::new(ids), Arc::new(stamps), Arc::new(values)];
-            let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| err(&self.path, e))?;
-            self.writer.write(&batch).map_err(|e| err(&self.path, e))
+            Ok(())
         }
 
         pub(crate) fn finish(self) -> Result<u64, IoError> {
             let path = self.path;
-            let out = self.writer.into_inner().map_err(|e| err(&path, e))?;
+            let out = self.writer.finish().map_err(|e| at(e, &path))?;
             let file = out
                 .into_inner()
                 .map_err(|e| IoError::io("write", &path, e.into_error()))?;

@@ -438,18 +438,28 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     // written and checked: the sequential part overlaps the parallel one.
     // Two batches alternate, so their buffers are allocated (and faulted in
     // by the kernel) once, not once per batch.
-    let produce =
-        |range: std::ops::Range<usize>, spare: Option<MeterBatch>| -> Result<(MeterBatch, sink::Rendered), IoError> {
-            let batch = match spare {
-                Some(mut batch) => {
-                    pipeline.generate_batch_into(range, &mut batch).map_err(IoError::from)?;
-                    batch
-                }
-                None => pipeline.generate_batch(range).map_err(IoError::from)?,
-            };
-            let rendered = sink::render(&formatter, &batch.part());
-            Ok((batch, rendered))
+    let mut balance = config
+        .balance
+        .enabled
+        .then(|| pipeline.balance_stream(range.clone()))
+        .transpose()?;
+    // Generates a batch, renders its rows and balances the transformers it
+    // completes: the parallel half of each step.
+    let mut produce = |range: std::ops::Range<usize>, spare: Option<MeterBatch>| -> Result<Produced, IoError> {
+        let mut batch = match spare {
+            Some(mut batch) => {
+                pipeline.generate_batch_into(range, &mut batch).map_err(IoError::from)?;
+                batch
+            }
+            None => pipeline.generate_batch(range).map_err(IoError::from)?,
         };
+        let rendered = sink::render(&formatter, &batch.part());
+        let transformers = balance
+            .as_mut()
+            .map(|stream| stream.take(&mut batch))
+            .unwrap_or_default();
+        Ok((batch, rendered, transformers))
+    };
     // Long series shrink the batch so that it never holds more than
     // MAX_BATCH_CELLS monthly values nor MAX_BATCH_READINGS readings,
     // whatever batch size was asked for.
@@ -460,43 +470,26 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .min(MAX_BATCH_CELLS / pipeline.axis().len().max(1))
         .min(MAX_BATCH_READINGS / intervals)
         .max(1);
-    // Writes a batch and hands it back for reuse.
-    let consume = |sink: &mut Sink<'_>,
-                   balance: &mut Option<crate::pipeline::BalanceStream<'_>>,
-                   pending: Option<(MeterBatch, sink::Rendered)>|
-     -> Result<Option<MeterBatch>, IoError> {
-        let Some((batch, rendered)) = pending else {
+    // Writes a batch and its transformers, and hands the batch back for reuse.
+    let consume = |sink: &mut Sink<'_>, pending: Option<Produced>| -> Result<Option<MeterBatch>, IoError> {
+        let Some((batch, rendered, transformers)) = pending else {
             return Ok(None);
         };
-        {
-            sink.consume(&batch.part(), rendered)?;
-            if let Some(stream) = balance {
-                sink.add_balance(&stream.add(&batch))?;
-            }
-            Ok(Some(batch))
-        }
+        sink.consume(&batch.part(), rendered)?;
+        sink.add_balance(&transformers)?;
+        Ok(Some(batch))
     };
-    let mut balance = config
-        .balance
-        .enabled
-        .then(|| pipeline.balance_stream(range.clone()))
-        .transpose()?;
     let mut pending = None;
     let mut spare = None;
     for start in range.clone().step_by(size) {
         let next_range = start..(start + size).min(range.end);
         let previous = pending.take();
         let reuse = spare.take();
-        let (next, done) = pipeline.install(|| {
-            join(
-                || produce(next_range, reuse),
-                || consume(&mut sink, &mut balance, previous),
-            )
-        });
+        let (next, done) = pipeline.install(|| join(|| produce(next_range, reuse), || consume(&mut sink, previous)));
         spare = done?;
         pending = Some(next?);
     }
-    consume(&mut sink, &mut balance, pending)?;
+    consume(&mut sink, pending)?;
     let feeders = match balance {
         Some(mut stream) => {
             // A shard completes its last transformer with the meters after it.
@@ -511,6 +504,9 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
     };
     sink.finish(pipeline.warnings(), shard, &feeders)
 }
+
+/// A generated batch, its rendered rows and the transformers it completed.
+type Produced = (MeterBatch, sink::Rendered, Vec<crate::balance::TransformerBalance>);
 
 /// Runs both closures, in parallel with the `parallel` feature.
 pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {

@@ -268,9 +268,29 @@ impl ParquetOptions {
 /// The Arrow schema of the `meter_readings` table with time zone `timezone`.
 #[must_use]
 pub fn readings_schema(timezone: &str) -> SchemaRef {
+    long_schema(timezone, READINGS_COLUMNS[0])
+}
+
+/// The ids of a long table's first column: its name and how an index is written.
+#[derive(Clone, Copy)]
+pub(crate) struct Ids {
+    pub(crate) column: &'static str,
+    pub(crate) name: fn(u32) -> String,
+}
+
+impl Ids {
+    /// Meters: `meter_id`, `MTR_000001`.
+    pub(crate) const METERS: Ids = Ids {
+        column: "meter_id",
+        name: |i| MeterId::from_index(i).to_string(),
+    };
+}
+
+/// The schema of a long table of readings whose id column is `id`.
+fn long_schema(timezone: &str, id: &str) -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new(
-            READINGS_COLUMNS[0],
+            id,
             DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
             false,
         ),
@@ -281,6 +301,17 @@ pub fn readings_schema(timezone: &str) -> SchemaRef {
         ),
         Field::new(READINGS_COLUMNS[2], DataType::Float64, true),
     ]))
+}
+
+/// Names the file `path` in a Parquet error that does not name one.
+pub(crate) fn at_path(e: IoError, path: &std::path::Path) -> IoError {
+    match e {
+        IoError::Parquet { path: None, reason } => IoError::Parquet {
+            path: Some(path.to_path_buf()),
+            reason,
+        },
+        other => other,
+    }
 }
 
 fn parquet_err(e: ParquetError) -> IoError {
@@ -299,6 +330,7 @@ fn parquet_err(e: ParquetError) -> IoError {
 /// Memory: the carried-over rows plus a few encoded row groups.
 pub struct ReadingsParquetWriter<W: Write + Send> {
     writer: SerializedFileWriter<W>,
+    ids: Ids,
     columns: [ColumnDescPtr; 3],
     options: ParquetOptions,
     carry: Vec<OwnedPiece>,
@@ -327,6 +359,12 @@ impl<W: Write + Send> ReadingsParquetWriter<W> {
     /// # Errors
     /// [`IoError::Parquet`] when `out` fails.
     pub fn new(out: W, options: ParquetOptions) -> Result<Self, IoError> {
+        Self::with_ids(out, options, Ids::METERS)
+    }
+
+    /// A writer whose rows belong to other entities than meters (e.g.
+    /// transformers): the first column is `ids.column`, its values `ids.name(index)`.
+    pub(crate) fn with_ids(out: W, options: ParquetOptions, ids: Ids) -> Result<Self, IoError> {
         let options = ParquetOptions {
             row_group_rows: options.row_group_rows.clamp(1, MAX_ROW_GROUP_ROWS),
             zstd_level: options.zstd_level.clamp(-7, 22),
@@ -335,7 +373,7 @@ impl<W: Write + Send> ReadingsParquetWriter<W> {
         let props = WriterProperties::builder()
             .set_created_by(concat!("ghostload version ", env!("CARGO_PKG_VERSION")).to_owned())
             .build();
-        let schema = readings_schema(&options.timezone);
+        let schema = long_schema(&options.timezone, ids.column);
         let (writer, _) = ArrowWriter::try_new(out, schema, Some(props))
             .and_then(ArrowWriter::into_serialized_writer)
             .map_err(parquet_err)?;
@@ -343,6 +381,7 @@ impl<W: Write + Send> ReadingsParquetWriter<W> {
         let columns = [descr.column(0), descr.column(1), descr.column(2)];
         Ok(ReadingsParquetWriter {
             writer,
+            ids,
             columns,
             options,
             carry: Vec::new(),
@@ -447,15 +486,16 @@ impl<W: Write + Send> ReadingsParquetWriter<W> {
     fn write_groups(&mut self, groups: &[Vec<Piece<'_>>]) -> Result<(), IoError> {
         let columns = &self.columns;
         let level = self.options.zstd_level;
+        let name = self.ids.name;
         for wave in groups.chunks(WAVE) {
             #[cfg(feature = "parallel")]
             let encoded: Vec<Result<EncodedGroup, ParquetError>> = {
                 use rayon::prelude::*;
-                wave.par_iter().map(|g| encode_group(g, columns, level)).collect()
+                wave.par_iter().map(|g| encode_group(g, columns, level, name)).collect()
             };
             #[cfg(not(feature = "parallel"))]
             let encoded: Vec<Result<EncodedGroup, ParquetError>> =
-                wave.iter().map(|g| encode_group(g, columns, level)).collect();
+                wave.iter().map(|g| encode_group(g, columns, level, name)).collect();
             for group in encoded {
                 let group = group.map_err(parquet_err)?;
                 let mut rg = self.writer.next_row_group().map_err(parquet_err)?;
@@ -546,10 +586,15 @@ impl OwnedPiece {
 
 type EncodedGroup = Vec<(Bytes, ColumnCloseResult)>;
 
-fn encode_group(pieces: &[Piece<'_>], columns: &[ColumnDescPtr; 3], level: i32) -> Result<EncodedGroup, ParquetError> {
+fn encode_group(
+    pieces: &[Piece<'_>],
+    columns: &[ColumnDescPtr; 3],
+    level: i32,
+    name: fn(u32) -> String,
+) -> Result<EncodedGroup, ParquetError> {
     let rows: usize = pieces.iter().map(Piece::len).sum();
     Ok(vec![
-        encode_meter_ids(pieces, rows, &columns[0])?,
+        encode_ids(pieces, rows, &columns[0], name)?,
         encode_timestamps(pieces, rows, &columns[1])?,
         encode_kwh(pieces, rows, &columns[2], level)?,
     ])
@@ -655,11 +700,12 @@ fn rle_run(out: &mut Vec<u8>, count: usize, value: u32, bytes: usize) {
     out.extend_from_slice(&value.to_le_bytes()[..bytes]);
 }
 
-/// `meter_id`: a dictionary page of the row group's meter names and RLE runs of their keys.
-fn encode_meter_ids(
+/// The id column (`meter_id`): a dictionary page of the row group's names and RLE runs of their keys.
+fn encode_ids(
     pieces: &[Piece<'_>],
     rows: usize,
     column: &ColumnDescPtr,
+    name: fn(u32) -> String,
 ) -> Result<(Bytes, ColumnCloseResult), ParquetError> {
     // Runs (key, rows); meters are increasing, so a meter is a new key iff it differs from the last.
     let mut names: Vec<String> = Vec::new();
@@ -667,7 +713,7 @@ fn encode_meter_ids(
     let mut last = None;
     for piece in pieces {
         if last != Some(piece.meter) {
-            names.push(MeterId::from_index(piece.meter).to_string());
+            names.push(name(piece.meter));
             runs.push(((names.len() - 1) as u32, 0));
             last = Some(piece.meter);
         }

@@ -113,7 +113,9 @@ mod parquet_sink {
     use super::csv_text::ReadingsSink;
     use crate::batch::Part;
     use crate::io::IoError;
-    use crate::io::parquet::{METER_READINGS_DIR, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, part_name};
+    use crate::io::parquet::{
+        METER_READINGS_DIR, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name,
+    };
     use crate::shard::Shard;
     use crate::time::TimeAxis;
 
@@ -178,17 +180,6 @@ mod parquet_sink {
                 file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
             }
             Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
-        }
-    }
-
-    /// Names the file in a Parquet error that does not.
-    fn at(e: IoError, path: &Path) -> IoError {
-        match e {
-            IoError::Parquet { path: None, reason } => IoError::Parquet {
-                path: Some(path.to_path_buf()),
-                reason,
-            },
-            other => other,
         }
     }
 }
