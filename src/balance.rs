@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! true      = Σ energy drawn by t's meters            (theft and faults change only `billed`)
-//! line      = R_loop · κ / n_c · I_t · Σ_m I_m·d_m · h · F    (secondary and service drops)
+//! line      = R_loop · κ / n_c · d̄ · I_t² · h · F   (secondary and service drops; d̄ the
+//!                                                  meters' energy-weighted mean distance)
 //! unmetered = street lights: lamps · W · burning hours
 //! load      = true + line + unmetered                  (at the transformer's secondary)
 //! trafo     = P_NL · h + P_LL · (S / S_r)² · h · F      (S = load / h / pf, kVA)
