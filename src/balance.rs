@@ -337,13 +337,7 @@ impl TransformerBalance {
     /// Non-technical loss over energy into the transformer, over the series (0 when it drew nothing).
     #[must_use]
     pub fn ntl_share(&self) -> f64 {
-        let t = self.total();
-        let input = t.input_kwh();
-        if input > 0.0 {
-            t.non_technical_loss_kwh() / input
-        } else {
-            0.0
-        }
+        ntl_share(&self.total())
     }
 
     /// Its rows summed per month of `axis` (the series axis): the billing periods.
@@ -356,6 +350,16 @@ impl TransformerBalance {
                     .fold(BalanceRow::default(), |a, r| a.plus(r))
             })
             .collect()
+    }
+}
+
+/// Non-technical loss over input of a total (0 when nothing went in).
+fn ntl_share(total: &BalanceRow) -> f64 {
+    let input = total.input_kwh();
+    if input > 0.0 {
+        total.non_technical_loss_kwh() / input
+    } else {
+        0.0
     }
 }
 
@@ -454,12 +458,16 @@ pub(crate) struct GhostLoad {
 
 impl GhostLoad {
     pub(crate) fn of(t: &TransformerBalance) -> GhostLoad {
+        Self::with_total(t, &t.total())
+    }
+
+    fn with_total(t: &TransformerBalance, total: &BalanceRow) -> GhostLoad {
         GhostLoad {
             theft_meters: t.theft_meters,
             anomalous_meters: t.anomalous_meters,
             stolen_kwh: t.stolen_kwh,
-            ntl_share: t.ntl_share(),
-            technical_loss_kwh: t.total().technical_loss_kwh(),
+            ntl_share: ntl_share(total),
+            technical_loss_kwh: total.technical_loss_kwh(),
             peak_loading: t.peak_loading,
         }
     }
@@ -481,7 +489,7 @@ impl BalanceTally {
         if t.overloaded() {
             self.overloaded.push((t.transformer_id, t.peak_loading));
         }
-        self.ghosts.push(GhostLoad::of(t));
+        self.ghosts.push(GhostLoad::with_total(t, &total));
     }
 
     /// The shares of feeder-head energy, with the feeders' primary losses.
@@ -534,15 +542,32 @@ pub(crate) enum Quantum {
     Register,
 }
 
+/// The rare monthly value too near a rounding tie for the fast path.
+#[cold]
+#[inline(never)]
+fn exact_hundredths(kwh: f64) -> i64 {
+    crate::decimal::scaled_exact(kwh, 2)
+}
+
 /// `1.5 · 2⁵²`: adding it to a float below 2⁵¹ in magnitude leaves the
 /// nearest integer in the low mantissa bits (a conversion that vectorises).
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
+/// `kwh` in whole watt-hours (nearest, ties to even), as a float: what a
+/// 1 Wh register shows. Valid below 2.2 · 10¹² kWh.
+#[inline]
+fn whole_wh(kwh: f64) -> f64 {
+    (kwh * WH + ROUNDER) - ROUNDER
+}
 
 impl Quantum {
     #[inline]
     fn wh(self, kwh: f64) -> i64 {
         match self {
-            Quantum::Monthly => crate::decimal::scaled_exact(kwh, 2) * 10,
+            Quantum::Monthly => match crate::decimal::scaled_round(kwh, 2) {
+                Some(n) => n * 10,
+                None => exact_hundredths(kwh) * 10,
+            },
             // Whole multiples of 1 Wh (below 2.2 · 10¹² kWh, far above `max_kwh`'s limit).
             Quantum::Register => ((kwh * WH + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64),
         }
@@ -651,11 +676,19 @@ pub(crate) fn push_partial(partials: &mut Vec<Partial>, p: Partial) {
     }
 }
 
-/// Distance from `meter` to `transformer` on the local plane, decimetres.
-pub(crate) fn distance_dm(meter: GeoPoint, transformer: GeoPoint) -> i64 {
+/// Metres per degree of longitude at latitude `lat` (degrees).
+pub(crate) fn metres_per_lon_degree(lat: f64) -> f64 {
+    METRES_PER_DEGREE * lat.to_radians().cos()
+}
+
+/// Distance from `meter` to `transformer` on the local plane, decimetres
+/// (rounded), given [`metres_per_lon_degree`] at the transformer.
+#[inline]
+pub(crate) fn distance_dm(meter: GeoPoint, transformer: GeoPoint, lon_metres: f64) -> i64 {
     let dy = (meter.lat - transformer.lat) * METRES_PER_DEGREE;
-    let dx = (meter.lon - transformer.lon) * METRES_PER_DEGREE * transformer.lat.to_radians().cos();
-    (dx.hypot(dy) * 10.0).round() as i64
+    let dx = (meter.lon - transformer.lon) * lon_metres;
+    // Non-negative: + 0.5 and truncation round to nearest.
+    ((dx * dx + dy * dy).sqrt() * 10.0 + 0.5) as i64
 }
 
 /// `κ = E[min(d_j, d_l)] / E[d]` for two meters scattered around their
@@ -889,7 +922,7 @@ impl<'a> BalanceBuilder<'a> {
                 peak_loading = peak_loading.max(loading * self.peak_over_mean[i]);
                 let trafo = (p_nl + p_ll * loading * loading * f) * h / WH;
                 let input = load + trafo;
-                let reading = (input * (1.0 + error) * WH).round() / WH;
+                let reading = whole_wh(input * (1.0 + error)) / WH;
                 BalanceRow {
                     reading_kwh: reading,
                     billed_kwh: true_kwh - ntl,
@@ -936,7 +969,7 @@ impl<'a> BalanceBuilder<'a> {
                     let amps = input / h * amps_per_kw;
                     let line = r * amps * amps * h * self.peak[i] / WH;
                     let exact = input + line;
-                    let reading = (exact * (1.0 + error) * WH).round() / WH;
+                    let reading = whole_wh(exact * (1.0 + error)) / WH;
                     FeederRow {
                         reading_kwh: reading,
                         transformers_input_kwh: input,
@@ -967,7 +1000,7 @@ fn trunk_length_m(bounds: &GeoBounds, members: &[&Transformer]) -> f64 {
     order.sort_by_key(|&(k, _)| k);
     order
         .windows(2)
-        .map(|w| distance_dm(w[1].1, w[0].1) as f64 / 10.0)
+        .map(|w| distance_dm(w[1].1, w[0].1, metres_per_lon_degree(w[0].1.lat)) as f64 / 10.0)
         .sum()
 }
 
@@ -1044,11 +1077,12 @@ mod tests {
             lat: 14.5 + 100.0 / METRES_PER_DEGREE,
             lon: 121.0,
         };
-        assert_eq!(distance_dm(north, dt), 1000);
+        let lon_metres = metres_per_lon_degree(dt.lat);
+        assert_eq!(distance_dm(north, dt, lon_metres), 1000);
         let east = GeoPoint {
             lat: 14.5,
             lon: 121.0 + 100.0 / (METRES_PER_DEGREE * 14.5f64.to_radians().cos()),
         };
-        assert_eq!(distance_dm(east, dt), 1000);
+        assert_eq!(distance_dm(east, dt, lon_metres), 1000);
     }
 }

@@ -10,7 +10,10 @@ use crate::anomaly::{
     AnomalyInjector, AnomalySelection, InjectionContext, OnsetWindow, builtin, cumulative, entry_of, inject_checked,
     largest_remainder,
 };
-use crate::balance::{BalanceBuilder, FeederBalance, Partial, Quantum, TransformerBalance, distance_dm, push_partial};
+use crate::balance::{
+    BalanceBuilder, FeederBalance, Partial, Quantum, TransformerBalance, distance_dm, metres_per_lon_degree,
+    push_partial,
+};
 use crate::batch::ClipStats;
 use crate::batch::MeterBatch;
 use crate::capacity::CapacitySampler;
@@ -499,6 +502,8 @@ struct MeterChunk {
 struct Near<'a> {
     index: usize,
     transformer: &'a Transformer,
+    /// Metres per degree of longitude at the transformer.
+    lon_metres: f64,
     sd_lat: f64,
     sd_lon: f64,
 }
@@ -510,6 +515,7 @@ impl<'a> Near<'a> {
         Near {
             index,
             transformer,
+            lon_metres: metres_per_lon_degree(transformer.lat),
             sd_lat: metres_to_lat_degrees(spread_m),
             sd_lon: metres_to_lon_degrees(spread_m, transformer.lat),
         }
@@ -993,7 +999,7 @@ impl Pipeline {
                 } else {
                     (Quantum::Monthly, &*row)
                 };
-                let distance = distance_dm(out.meter.point(), near.transformer.point());
+                let distance = distance_dm(out.meter.point(), near.transformer.point(), near.lon_metres);
                 let transformer = near.index as u32;
                 if chunk.balance.last().is_none_or(|p| p.transformer != transformer) {
                     chunk.balance.push(Partial::new(transformer, billed.len()));
