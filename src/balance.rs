@@ -542,13 +542,6 @@ pub(crate) enum Quantum {
     Register,
 }
 
-/// The rare monthly value too near a rounding tie for the fast path.
-#[cold]
-#[inline(never)]
-fn exact_hundredths(kwh: f64) -> i64 {
-    crate::decimal::scaled_exact(kwh, 2)
-}
-
 /// `1.5 · 2⁵²`: adding it to a float below 2⁵¹ in magnitude leaves the
 /// nearest integer in the low mantissa bits (a conversion that vectorises).
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
@@ -561,13 +554,14 @@ fn whole_wh(kwh: f64) -> f64 {
 }
 
 impl Quantum {
+    /// `kwh` in whole watt-hours as this quantum counts it.
     #[inline]
-    fn wh(self, kwh: f64) -> i64 {
+    pub(crate) fn wh(self, kwh: f64) -> i64 {
         match self {
-            Quantum::Monthly => match crate::decimal::scaled_round(kwh, 2) {
-                Some(n) => n * 10,
-                None => exact_hundredths(kwh) * 10,
-            },
+            // To 0.01 kWh as the file writes it: the nearest hundredth of the
+            // binary value (ties to even), which is the file's digit except
+            // for a value within ~10⁻¹³ relative of a tie.
+            Quantum::Monthly => (((kwh * 100.0 + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64)) * 10,
             // Whole multiples of 1 Wh (below 2.2 · 10¹² kWh, far above `max_kwh`'s limit).
             Quantum::Register => ((kwh * WH + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64),
         }
