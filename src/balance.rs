@@ -517,8 +517,9 @@ pub(crate) enum Quantum {
 }
 
 impl Quantum {
+    /// `kwh` in whole watt-hours, as the balance sums it.
     #[inline]
-    fn wh(self, kwh: f64) -> i64 {
+    pub(crate) fn wh(self, kwh: f64) -> i64 {
         match self {
             Quantum::Monthly => crate::decimal::scaled_exact(kwh, 2) * 10,
             // Whole multiples of 1 Wh, ≥ 0: truncation after +0.5 rounds (one instruction).
@@ -637,6 +638,22 @@ fn lamp_hours(axis: &TimeAxis, i: usize) -> f64 {
     }
 }
 
+/// The transformers whose balance the meters `range` own: those whose first
+/// meter is in the range (a shard completes its last one with the meters
+/// after it, and leaves its first one, begun before it, to the shard before).
+pub(crate) fn owned_transformers(network: &Network, range: &Range<usize>) -> Range<usize> {
+    let alloc = &network.allocation;
+    let first_owned = |m: usize| {
+        if m >= alloc.meters() {
+            network.transformers.len()
+        } else {
+            let t = alloc.transformer_of(m).index() as usize;
+            if alloc.range(t).start < m { t + 1 } else { t }
+        }
+    };
+    first_owned(range.start)..first_owned(range.end)
+}
+
 /// Turns the exact sums of each transformer's meters into its balance, and
 /// those into the feeders' balances. Fed partials in transformer order.
 #[derive(Debug)]
@@ -677,18 +694,8 @@ impl<'a> BalanceBuilder<'a> {
             .iter()
             .map(|&h| if h < 24.0 { 1.0 } else { 1.0 / config.load_factor })
             .collect();
-        let alloc = &network.allocation;
-        let meters = alloc.meters();
-        let first_owned = |m: usize| {
-            if m >= meters {
-                network.transformers.len()
-            } else {
-                let t = alloc.transformer_of(m).index() as usize;
-                if alloc.range(t).start < m { t + 1 } else { t }
-            }
-        };
-        let owned = first_owned(range.start)..first_owned(range.end);
-        let whole = range.start == 0 && range.end >= meters;
+        let owned = owned_transformers(network, &range);
+        let whole = range.start == 0 && range.end >= network.allocation.meters();
         let feeders = network
             .transformers
             .iter()

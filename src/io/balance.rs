@@ -379,7 +379,7 @@ pub(crate) fn write_feeders(
 }
 
 #[cfg(feature = "parquet")]
-mod parquet_long {
+pub(crate) mod parquet_long {
     //! `transformer_readings/part-KKKKK-of-NNNNN.parquet`: long-form
     //! transformer readings through parquet-rs's Arrow writer (a few
     //! thousand transformers, so its per-row cost does not matter).
@@ -389,9 +389,12 @@ mod parquet_long {
     use std::path::{Path, PathBuf};
     use std::sync::Arc;
 
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, TimestampMillisecondType};
     use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
     use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
     use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::WriterProperties;
 
@@ -499,5 +502,60 @@ mod parquet_long {
             }
             Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
         }
+    }
+
+    /// Feeds `row(transformer_id, local time as seconds since 1970, kWh)`
+    /// every row of the parts in `dir` (every `*.parquet` file, in name order).
+    ///
+    /// # Errors
+    /// A part cannot be read, or is not a transformer readings part.
+    pub(crate) fn read_parts(dir: &Path, mut row: impl FnMut(&str, i64, f64)) -> Result<(), IoError> {
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| IoError::io("list", dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        parts.sort();
+        for path in parts {
+            let file = File::open(&path).map_err(|e| IoError::io("open", &path, e))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(&path, e))?;
+            let parse = |reason: String| IoError::Parse {
+                path: path.clone(),
+                reason,
+            };
+            let schema = builder.schema();
+            let col = |name: &str| {
+                schema
+                    .index_of(name)
+                    .map_err(|_| parse(format!("no `{name}` column (expected transformer_id,timestamp,kwh)")))
+            };
+            let (id, ts, kwh) = (col("transformer_id")?, col("timestamp")?, col("kwh")?);
+            let offset = match schema.field(ts).data_type() {
+                DataType::Timestamp(TimeUnit::Millisecond, Some(zone)) => zone
+                    .parse::<crate::calendar::TimeZone>()
+                    .map_err(|e| parse(format!("timestamp zone {zone:?}: {e}")))?
+                    .offset_seconds(),
+                other => return Err(parse(format!("timestamp is {other}, not milliseconds in a zone"))),
+            };
+            for batch in builder.build().map_err(|e| err(&path, e))? {
+                let batch = batch.map_err(|e| err(&path, e))?;
+                let ids = batch
+                    .column(id)
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| parse("transformer_id is not a string".to_owned()))?;
+                let stamps = batch
+                    .column(ts)
+                    .as_primitive_opt::<TimestampMillisecondType>()
+                    .ok_or_else(|| parse("timestamp is not milliseconds".to_owned()))?;
+                let values = batch
+                    .column(kwh)
+                    .as_primitive_opt::<Float64Type>()
+                    .ok_or_else(|| parse("kwh is not Float64".to_owned()))?;
+                for i in 0..batch.num_rows() {
+                    row(ids.value(i), stamps.value(i).div_euclid(1000) + offset, values.value(i));
+                }
+            }
+        }
+        Ok(())
     }
 }
