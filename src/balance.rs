@@ -457,6 +457,7 @@ pub(crate) struct GhostLoad {
 }
 
 impl GhostLoad {
+    #[cfg_attr(not(feature = "geojson"), allow(dead_code))]
     pub(crate) fn of(t: &TransformerBalance) -> GhostLoad {
         Self::with_total(t, &t.total())
     }
@@ -553,6 +554,9 @@ fn whole_wh(kwh: f64) -> f64 {
     (kwh * WH + ROUNDER) - ROUNDER
 }
 
+// The sums use wrapping arithmetic: exact (and so independent of the order
+// of addition) for every value a valid dataset holds, and no panic on the
+// garbage of a misbehaving model, which is reported after the chunk is summed.
 impl Quantum {
     /// `kwh` in whole watt-hours as this quantum counts it.
     #[inline]
@@ -561,9 +565,11 @@ impl Quantum {
             // To 0.01 kWh as the file writes it: the nearest hundredth of the
             // binary value (ties to even), which is the file's digit except
             // for a value within ~10⁻¹³ relative of a tie.
-            Quantum::Monthly => (((kwh * 100.0 + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64)) * 10,
+            Quantum::Monthly => ((kwh * 100.0 + ROUNDER).to_bits() as i64)
+                .wrapping_sub(ROUNDER.to_bits() as i64)
+                .wrapping_mul(10),
             // Whole multiples of 1 Wh (below 2.2 · 10¹² kWh, far above `max_kwh`'s limit).
-            Quantum::Register => ((kwh * WH + ROUNDER).to_bits() as i64) - (ROUNDER.to_bits() as i64),
+            Quantum::Register => ((kwh * WH + ROUNDER).to_bits() as i64).wrapping_sub(ROUNDER.to_bits() as i64),
         }
     }
 
@@ -575,15 +581,15 @@ impl Quantum {
             Quantum::Monthly => {
                 for (s, &v) in sums.iter_mut().zip(values) {
                     let wh = Quantum::Monthly.wh(v);
-                    *s += wh;
-                    total += wh;
+                    *s = s.wrapping_add(wh);
+                    total = wh.wrapping_add(total);
                 }
             }
             Quantum::Register => {
                 for (s, &v) in sums.iter_mut().zip(values) {
                     let wh = Quantum::Register.wh(v);
-                    *s += wh;
-                    total += wh;
+                    *s = s.wrapping_add(wh);
+                    total = wh.wrapping_add(total);
                 }
             }
         }
@@ -619,8 +625,8 @@ impl Partial {
         self.meters += 1;
         let drawn = truth.map_or(billed, |(t, _)| t);
         let energy = i128::from(quantum.add(&mut self.true_wh, drawn));
-        self.energy_wh += energy;
-        self.moment += energy * i128::from(distance_dm);
+        self.energy_wh = self.energy_wh.wrapping_add(energy);
+        self.moment = self.moment.wrapping_add(energy.wrapping_mul(i128::from(distance_dm)));
         if let Some((drawn, is_theft)) = truth {
             self.anomalous_meters += 1;
             if self.ntl_wh.is_empty() {
@@ -628,13 +634,13 @@ impl Partial {
             }
             let mut lost = 0;
             for ((ntl, &t), &b) in self.ntl_wh.iter_mut().zip(drawn).zip(billed) {
-                let d = quantum.wh(t) - quantum.wh(b);
-                *ntl += d;
-                lost += d;
+                let d = quantum.wh(t).wrapping_sub(quantum.wh(b));
+                *ntl = ntl.wrapping_add(d);
+                lost = d.wrapping_add(lost);
             }
             if is_theft {
                 self.theft_meters += 1;
-                self.stolen_wh += lost;
+                self.stolen_wh = self.stolen_wh.wrapping_add(lost);
             }
         }
     }
@@ -644,9 +650,9 @@ impl Partial {
         self.meters += o.meters;
         self.theft_meters += o.theft_meters;
         self.anomalous_meters += o.anomalous_meters;
-        self.stolen_wh += o.stolen_wh;
-        self.energy_wh += o.energy_wh;
-        self.moment += o.moment;
+        self.stolen_wh = self.stolen_wh.wrapping_add(o.stolen_wh);
+        self.energy_wh = self.energy_wh.wrapping_add(o.energy_wh);
+        self.moment = self.moment.wrapping_add(o.moment);
         add_into(&mut self.true_wh, &o.true_wh);
         if self.ntl_wh.is_empty() {
             self.ntl_wh = o.ntl_wh;
@@ -658,7 +664,7 @@ impl Partial {
 
 fn add_into(a: &mut [i64], b: &[i64]) {
     for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
+        *x = x.wrapping_add(*y);
     }
 }
 
@@ -712,6 +718,22 @@ fn lamp_hours(axis: &TimeAxis, i: usize) -> f64 {
     }
 }
 
+/// The transformers whose balance the meters `range` own: those whose first
+/// meter is in the range (a shard completes its last one with the meters
+/// after it, and leaves its first one, begun before it, to the shard before).
+pub(crate) fn owned_transformers(network: &Network, range: &Range<usize>) -> Range<usize> {
+    let alloc = &network.allocation;
+    let first_owned = |m: usize| {
+        if m >= alloc.meters() {
+            network.transformers.len()
+        } else {
+            let t = alloc.transformer_of(m).index() as usize;
+            if alloc.range(t).start < m { t + 1 } else { t }
+        }
+    };
+    first_owned(range.start)..first_owned(range.end)
+}
+
 /// Turns the exact sums of each transformer's meters into its balance, and
 /// those into the feeders' balances. Fed partials in transformer order.
 #[derive(Debug)]
@@ -752,18 +774,8 @@ impl<'a> BalanceBuilder<'a> {
             .iter()
             .map(|&h| if h < 24.0 { 1.0 } else { 1.0 / config.load_factor })
             .collect();
-        let alloc = &network.allocation;
-        let meters = alloc.meters();
-        let first_owned = |m: usize| {
-            if m >= meters {
-                network.transformers.len()
-            } else {
-                let t = alloc.transformer_of(m).index() as usize;
-                if alloc.range(t).start < m { t + 1 } else { t }
-            }
-        };
-        let owned = first_owned(range.start)..first_owned(range.end);
-        let whole = range.start == 0 && range.end >= meters;
+        let owned = owned_transformers(network, &range);
+        let whole = range.start == 0 && range.end >= network.allocation.meters();
         let feeders = network
             .transformers
             .iter()

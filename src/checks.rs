@@ -54,6 +54,14 @@ pub struct Check {
 /// 11. `missing_runs_match_events`: the runs of missing readings are sorted,
 ///     disjoint and inside the series, each with exactly one `missing_data`
 ///     event of the same start and end, and no `missing_data` event without a run.
+///
+/// With the energy balance on, `energy_balance` comes last: every
+/// transformer's and feeder's balance holds its identity, and sums its
+/// meters' bills, anomalous meters' losses and labels exactly (see
+/// [`Dataset::energy_balance`](crate::Dataset::energy_balance)). A stream
+/// validator ([`Pipeline::validator`](crate::Pipeline::validator)) sees no
+/// balance and does not run it; the writers run it, monthly, on the
+/// balances they write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

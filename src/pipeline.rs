@@ -588,7 +588,8 @@ impl Pipeline {
         let mut batch = self.generate_batch(0..c.num_meters)?;
         let balance = c.balance.enabled.then(|| {
             let mut builder = self.balance_builder(0..c.num_meters);
-            builder.collect(std::mem::take(&mut batch.balance));
+            let partials = std::mem::take(&mut batch.balance);
+            self.pool.install(|| builder.collect(partials));
             builder.finish()
         });
         let dataset = Dataset {
@@ -883,6 +884,7 @@ impl Pipeline {
         Ok(BalanceStream {
             builder: self.balance_builder(range),
             end,
+            pool: &self.pool,
         })
     }
 
@@ -1299,19 +1301,24 @@ fn unassigned(mix: &str, rank: u64) -> Error {
 pub struct BalanceStream<'a> {
     builder: BalanceBuilder<'a>,
     end: usize,
+    pool: &'a ThreadPool,
 }
 
 impl BalanceStream<'_> {
     /// Adds the next batch (batches in meter order, each meter once) and
     /// returns the transformers it completed, in id order.
     pub fn add(&mut self, batch: &MeterBatch) -> Vec<TransformerBalance> {
-        self.builder.add(batch.balance.clone())
+        let partials = batch.balance.clone();
+        let builder = &mut self.builder;
+        self.pool.install(|| builder.add(partials))
     }
 
     /// [`add`](Self::add), taking the batch's sums rather than copying them
     /// (the batch is not used for a balance again).
     pub(crate) fn take(&mut self, batch: &mut MeterBatch) -> Vec<TransformerBalance> {
-        self.builder.add(std::mem::take(&mut batch.balance))
+        let partials = std::mem::take(&mut batch.balance);
+        let builder = &mut self.builder;
+        self.pool.install(|| builder.add(partials))
     }
 
     /// Meters after the range that the range's last transformer also
@@ -1327,7 +1334,8 @@ impl BalanceStream<'_> {
     /// is dropped.
     #[must_use]
     pub fn finish(self) -> Vec<FeederBalance> {
-        self.builder.finish().feeders
+        let (pool, builder) = (self.pool, self.builder);
+        pool.install(|| builder.finish().feeders)
     }
 }
 

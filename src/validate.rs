@@ -1,5 +1,8 @@
 //! The design's integrity checks (§2.3), run on every generated dataset.
 
+mod balance;
+
+use crate::balance::TransformerBalance;
 use crate::batch::Part;
 pub(crate) use crate::checks::check;
 use crate::checks::{Check, ValidationReport};
@@ -68,7 +71,9 @@ pub(crate) fn validate(d: &Dataset, cells_checked: bool) -> ValidationReport {
         Validator::add
     };
     v.add_parallel(&d.part(), add);
-    v.finish()
+    let mut report = v.finish();
+    report.checks.extend(balance::energy_balance(d));
+    report
 }
 
 /// What a run of meters must contain: its index range and exact counts.
@@ -136,6 +141,9 @@ pub(crate) struct Validator<'a> {
     missing_events: usize,
     readings: Readings,
     runs: Runs,
+    /// The streamed `energy_balance` check (`None`: not asked for, see
+    /// [`expect_balance`](Validator::expect_balance)).
+    balance: Option<balance::BalanceSums>,
 }
 
 /// What the `readings_present` and `monthly_totals_equal_readings` checks count.
@@ -286,6 +294,36 @@ impl<'a> Validator<'a> {
             missing_events: 0,
             readings: Readings::default(),
             runs: Runs::default(),
+            balance: None,
+        }
+    }
+
+    /// Asks for the streamed `energy_balance` check: the balances of the
+    /// transformers the expected range owns will be fed to
+    /// [`add_balance`](Self::add_balance), each after its meters.
+    pub(crate) fn expect_balance(&mut self) {
+        self.balance = Some(balance::BalanceSums::new(
+            self.network,
+            &self.expected.range,
+            self.axis.len(),
+        ));
+    }
+
+    /// Checks finished transformers' balances (in id order), monthly,
+    /// against the meters added so far: the identity, the bills, the labels.
+    pub(crate) fn add_balance(&mut self, transformers: &[TransformerBalance]) {
+        if let Some(b) = &mut self.balance {
+            b.add_balance(&self.series, transformers);
+        }
+    }
+
+    /// Adds the bills and labels of meters beyond the expected range that a
+    /// transformer it owns also serves (a shard's last transformer), for
+    /// the `energy_balance` check only.
+    pub(crate) fn add_balance_meters(&mut self, part: &Part<'_>) {
+        if let Some(b) = &mut self.balance {
+            let ranges = self.interval.then_some(&self.month_ranges[..]);
+            b.add_meters(self.network, part, ranges);
         }
     }
 
@@ -302,6 +340,7 @@ impl<'a> Validator<'a> {
     fn fork(&self, offset: usize) -> Validator<'a> {
         let mut v = Validator::new(self.config, self.axis, self.network, self.expected.clone());
         v.offset = offset;
+        v.balance = self.balance.as_ref().map(balance::BalanceSums::empty_like);
         v
     }
 
@@ -358,6 +397,9 @@ impl<'a> Validator<'a> {
         r.unknown_meter += next.runs.unknown_meter;
         r.without_event += next.runs.without_event;
         r.events_without_run += next.runs.events_without_run;
+        if let (Some(a), Some(b)) = (&mut self.balance, next.balance) {
+            a.merge(b);
+        }
     }
 
     /// `add` ([`add`](Self::add) or [`add_meters`](Self::add_meters)) for a
@@ -496,6 +538,7 @@ impl<'a> Validator<'a> {
             self.add_readings(part);
             self.add_runs(part);
         }
+        self.add_balance_meters(part);
     }
 
     /// The `readings_present` and `monthly_totals_equal_readings` counts of `part`.
@@ -613,6 +656,9 @@ impl<'a> Validator<'a> {
                 self.missing_runs_match_events(),
             ]);
         }
+        report
+            .checks
+            .extend(self.balance.as_ref().map(balance::BalanceSums::check));
         report
     }
 
@@ -847,12 +893,25 @@ mod tests {
     use crate::model::AnomalyType;
     use crate::{GeneratorConfig, Pipeline, Resolution};
 
-    /// 300 meters on 5 transformers, 12 months, with labels and benign events.
+    /// The balance off: the tests of this module damage one part of a
+    /// dataset and expect exactly the check of that part to fail, while the
+    /// balance sums the meters' bills and labels and would fail on most
+    /// damage too. Its own tests (`energy_balance_*`) turn it on.
+    fn no_balance() -> crate::BalanceConfig {
+        crate::BalanceConfig {
+            enabled: false,
+            ..Default::default()
+        }
+    }
+
+    /// 300 meters on 5 transformers, 12 months, with labels and benign
+    /// events (the balance off, see [`no_balance`]).
     fn dataset() -> Dataset {
         let config = GeneratorConfig {
             num_meters: 300,
             num_transformers: 5,
             benign_rate: 0.1,
+            balance: no_balance(),
             ..Default::default()
         };
         Pipeline::builder().config(config).build().unwrap().generate().unwrap()
@@ -873,7 +932,13 @@ mod tests {
         b.add(&part.slice(k..n));
         v.merge(a);
         v.merge(b);
-        v.finish()
+        with_balance(d, v.finish())
+    }
+
+    /// `report` followed by the in-memory `energy_balance` check of `d`, as [`validate`] ends.
+    fn with_balance(d: &Dataset, mut report: ValidationReport) -> ValidationReport {
+        report.checks.extend(balance::energy_balance(d));
+        report
     }
 
     /// Asserts that exactly the checks `names` fail on `d`, in one run and
@@ -902,7 +967,7 @@ mod tests {
     fn direct(d: &Dataset, part: &Part<'_>) -> ValidationReport {
         let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
         v.add(part);
-        v.finish()
+        with_balance(d, v.finish())
     }
 
     fn with_cell(d: &Dataset, at: usize, value: f64) -> Dataset {
@@ -934,6 +999,7 @@ mod tests {
             benign_rate: 0.1,
             anomaly_rate: 0.1,
             min_normal_periods: 0,
+            balance: no_balance(),
             ..Default::default()
         };
         Pipeline::builder().config(config).build().unwrap().generate().unwrap()
@@ -956,6 +1022,7 @@ mod tests {
                 typhoons_per_year: 20.0,
                 ..Default::default()
             },
+            balance: no_balance(),
             ..Default::default()
         };
         Pipeline::builder().config(config).build().unwrap().generate().unwrap()
@@ -1792,6 +1859,161 @@ mod tests {
                 .ends_with("labels unique: false")
         );
         assert!(r.check("events").unwrap().detail.contains("sorted and unique: false"));
+    }
+
+    /// [`dataset`] with the balance on.
+    fn balanced() -> Dataset {
+        let mut config = dataset().config.clone();
+        config.balance = crate::BalanceConfig::default();
+        Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+    }
+
+    /// The detail of the `energy_balance` check of `d`, asserting it is the only failure.
+    #[track_caller]
+    fn balance_failure(d: &Dataset) -> String {
+        let r = d.validate();
+        assert_eq!(failed(&r), ["energy_balance"], "{r}");
+        r.check("energy_balance").unwrap().detail.clone()
+    }
+
+    #[test]
+    fn energy_balance_passes_on_undamaged_datasets_as_the_last_check() {
+        let d = balanced();
+        let r = d.validate();
+        assert!(r.passed(), "{r}");
+        assert_eq!(r.checks.len(), 9);
+        assert!(
+            r.checks[8].detail.starts_with(
+                "5 transformers × 12 monthly periods and 1 feeders checked against 300 meters: 0 periods off"
+            ),
+            "{r}"
+        );
+        let mut config = hourly().config.clone();
+        config.balance = crate::BalanceConfig::default();
+        let h = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        let r = h.validate();
+        assert!(r.passed(), "{r}");
+        assert_eq!(
+            names(&r)[8..],
+            [
+                "readings_present",
+                "monthly_totals_equal_readings",
+                "missing_runs_match_events",
+                "energy_balance"
+            ]
+        );
+        // Off: no balance, no check.
+        assert!(dataset().validate().check("energy_balance").is_none());
+    }
+
+    #[test]
+    fn energy_balance_fails_on_a_tampered_balance() {
+        let d = balanced();
+        let tampered = |edit: &dyn Fn(&mut crate::balance::EnergyBalance)| {
+            let mut t = d.clone();
+            edit(t.balance.as_mut().unwrap());
+            balance_failure(&t)
+        };
+        // A transformer meter's reading: off the identity.
+        let detail = tampered(&|b| b.transformers[2].rows[3].reading_kwh += 1.0);
+        assert!(detail.contains(": 1 periods off reading"), "{detail}");
+        assert!(detail.contains("; TX_0003 2024-04: reading "), "{detail}");
+        // Billed 5 Wh more (and so true − billed 5 Wh less).
+        let detail = tampered(&|b| b.transformers[1].rows[0].billed_kwh += 0.005);
+        assert!(
+            detail.contains(", 1 whose billed differs from Σ its meters' bills, 1 whose true − billed differs"),
+            "{detail}"
+        );
+        assert!(detail.contains("TX_0002 2024-01: billed "), "{detail}");
+        // Line loss dropped from a row: the identity no longer holds.
+        let detail = tampered(&|b| b.transformers[4].rows[11].line_loss_kwh = 0.0);
+        assert!(detail.contains("TX_0005 2024-12: reading"), "{detail}");
+        // A theft meter too many.
+        let detail = tampered(&|b| b.transformers[0].theft_meters += 1);
+        assert!(
+            detail.contains(", 1 transformers whose theft or anomalous meters differ"),
+            "{detail}"
+        );
+        // A feeder's transformers' input.
+        let detail = tampered(&|b| b.feeders[0].rows[5].transformers_input_kwh += 0.5);
+        assert!(
+            detail.contains(", 1 feeder periods off") && detail.contains("FDR_01 2024-06:"),
+            "{detail}"
+        );
+        // A transformer lost.
+        let detail = tampered(&|b| {
+            b.transformers.pop();
+        });
+        assert!(detail.contains("4 transformer balances for 5 transformers"), "{detail}");
+        // A meter's bill changed by 5 kWh: the balance no longer sums its meters.
+        let detail = balance_failure(&with_cell(&d, 7 * 12 + 2, d.consumption.as_slice()[7 * 12 + 2] + 5.0));
+        assert!(detail.contains(", 1 whose billed differs"), "{detail}");
+    }
+
+    #[test]
+    fn energy_balance_streamed_checks_what_the_writers_feed() {
+        let d = balanced();
+        let b = d.energy_balance().unwrap();
+        let streamed = |transformers: &[TransformerBalance], part: &Part<'_>| {
+            let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+            v.expect_balance();
+            v.add(part);
+            v.add_balance(transformers);
+            v.finish()
+        };
+        let r = streamed(&b.transformers, &d.part());
+        assert!(r.passed(), "{r}");
+        assert!(
+            r.check("energy_balance")
+                .unwrap()
+                .detail
+                .starts_with("5 transformers × 12 months checked (streamed): 0 periods off"),
+            "{r}"
+        );
+        // A tampered reading, and a tampered bill.
+        let mut t = b.transformers.clone();
+        t[3].rows[6].reading_kwh -= 0.2;
+        t[1].rows[2].billed_kwh -= 0.01;
+        let r = streamed(&t, &d.part());
+        assert_eq!(failed(&r), ["energy_balance"], "{r}");
+        let detail = &r.check("energy_balance").unwrap().detail;
+        assert!(
+            detail.contains(
+                ": 1 periods off reading − meter_error − technical − unmetered − true = 0, 1 whose billed differs"
+            ),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("TX_0002 2024-03: billed ") && detail.contains("TX_0004 2024-07: reading "),
+            "{detail}"
+        );
+        // A transformer never fed, or fed twice.
+        let r = streamed(&b.transformers[..4], &d.part());
+        assert!(
+            r.check("energy_balance")
+                .unwrap()
+                .detail
+                .contains("4 transformers' balances seen, expected 5"),
+            "{r}"
+        );
+        let twice: Vec<_> = b.transformers.iter().chain(&b.transformers[4..]).cloned().collect();
+        assert!(!streamed(&twice, &d.part()).passed());
+        // Checked in forks and merged: the same report.
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.expect_balance();
+        v.add_parallel(&d.part(), Validator::add);
+        v.add_balance(&b.transformers);
+        let merged = v.finish();
+        let mut v = Validator::new(&d.config, &d.axis, &d.network, Expected::whole(&d.config));
+        v.expect_balance();
+        let (mut x, mut y) = (v.fork(0), v.fork(150));
+        x.add(&d.part().slice(0..150));
+        y.add(&d.part().slice(150..300));
+        v.merge(x);
+        v.merge(y);
+        v.add_balance(&b.transformers);
+        assert_eq!(v.finish(), merged);
+        assert!(merged.passed(), "{merged}");
     }
 
     #[test]

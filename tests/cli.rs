@@ -197,7 +197,9 @@ fn generate_is_deterministic_and_validates() {
     assert!(log.contains("✓ All validation checks passed"), "{log}");
     let v = ghostload(&["validate", a.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
-    assert_eq!(stdout(&v).matches("PASS ").count(), 10, "{}", stdout(&v));
+    // The ten checks of the tables, and the five of the energy-balance files
+    // (the balance is on by default).
+    assert_eq!(stdout(&v).matches("PASS ").count(), 15, "{}", stdout(&v));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use ghostload::io::{
     IoError, WriteOptions, file_names, read_dataset_dir, validate_dir, validate_tables, write_dataset,
 };
-use ghostload::{Dataset, GeneratorConfig, Pipeline};
+use ghostload::{Dataset, GeneratorConfig, Pipeline, ValidationReport};
 
 fn dataset(seed: u64) -> Dataset {
     let config = GeneratorConfig {
@@ -326,12 +326,27 @@ fn streamed_directory_checks_equal_the_in_memory_ones() {
         fs::write(&path, &text).unwrap();
         let streamed = validate_dir(&out).unwrap();
         let held = validate_tables(&read_dataset_dir(&out).unwrap());
-        assert_eq!(streamed, held, "case {failing}");
+        assert_eq!(tables_only(&streamed), held, "case {failing}");
         match failing {
             "" => assert!(streamed.passed(), "{streamed}"),
             name => assert!(!streamed.check(name).unwrap().passed, "{name} should fail:\n{streamed}"),
         }
     }
+}
+
+/// `validate_dir`'s report without the checks of the energy-balance files,
+/// which `validate_tables` (given the tables only) does not run.
+fn tables_only(r: &ValidationReport) -> ValidationReport {
+    const BALANCE: [&str; 5] = [
+        "energy_balance_identity",
+        "energy_balance_billed",
+        "transformer_readings",
+        "feeder_readings",
+        "true_consumption",
+    ];
+    let mut r = r.clone();
+    r.checks.retain(|c| !BALANCE.contains(&c.name.as_str()));
+    r
 }
 
 #[test]
@@ -350,13 +365,16 @@ fn streamed_checks_span_several_read_batches() {
     write_dataset(&d, &out, &WriteOptions::default()).unwrap();
     let clean = validate_dir(&out).unwrap();
     assert!(clean.passed(), "{clean}");
-    assert_eq!(clean, validate_tables(&read_dataset_dir(&out).unwrap()));
+    assert_eq!(tables_only(&clean), validate_tables(&read_dataset_dir(&out).unwrap()));
     let path = out.join("meter_consumption.csv");
     let text = fs::read_to_string(&path).unwrap();
     let first_row = text.lines().nth(1).unwrap().to_owned();
     fs::write(&path, format!("{text}{first_row}\n")).unwrap();
     let streamed = validate_dir(&out).unwrap();
-    assert_eq!(streamed, validate_tables(&read_dataset_dir(&out).unwrap()));
+    assert_eq!(
+        tables_only(&streamed),
+        validate_tables(&read_dataset_dir(&out).unwrap())
+    );
     let keys = streamed.check("foreign_keys").unwrap();
     assert!(
         !keys.passed && keys.detail.contains("duplicate ids: 0 transformers, 1 meters,"),

@@ -379,7 +379,7 @@ pub(crate) fn write_feeders(
 }
 
 #[cfg(feature = "parquet")]
-mod parquet_long {
+pub(crate) mod parquet_long {
     //! `transformer_readings/part-KKKKK-of-NNNNN.parquet`: long-form
     //! transformer readings through the readings' own Parquet writer, with
     //! `transformer_id` as the id column.
@@ -387,6 +387,11 @@ mod parquet_long {
     use std::fs::File;
     use std::io::BufWriter;
     use std::path::{Path, PathBuf};
+
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int32Type, TimestampMillisecondType};
+    use arrow_schema::{DataType, TimeUnit};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     use crate::balance::TransformerBalance;
     use crate::ids::TransformerId;
@@ -473,5 +478,71 @@ mod parquet_long {
             }
             Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
         }
+    }
+
+    /// Feeds `row(transformer_id, local time as seconds since 1970, kWh)`
+    /// every row of the parts in `dir` (every `*.parquet` file, in name order).
+    ///
+    /// # Errors
+    /// A part cannot be read, or is not a transformer readings part.
+    fn err(path: &Path, e: impl std::fmt::Display) -> IoError {
+        IoError::Parquet {
+            path: Some(path.to_path_buf()),
+            reason: e.to_string(),
+        }
+    }
+
+    pub(crate) fn read_parts(dir: &Path, mut row: impl FnMut(&str, i64, f64)) -> Result<(), IoError> {
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| IoError::io("list", dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        parts.sort();
+        for path in parts {
+            let file = File::open(&path).map_err(|e| IoError::io("open", &path, e))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(&path, e))?;
+            let parse = |reason: String| IoError::Parse {
+                path: path.clone(),
+                reason,
+            };
+            let schema = builder.schema();
+            let col = |name: &str| {
+                schema
+                    .index_of(name)
+                    .map_err(|_| parse(format!("no `{name}` column (expected transformer_id,timestamp,kwh)")))
+            };
+            let (id, ts, kwh) = (col("transformer_id")?, col("timestamp")?, col("kwh")?);
+            let offset = match schema.field(ts).data_type() {
+                DataType::Timestamp(TimeUnit::Millisecond, Some(zone)) => zone
+                    .parse::<crate::calendar::TimeZone>()
+                    .map_err(|e| parse(format!("timestamp zone {zone:?}: {e}")))?
+                    .offset_seconds(),
+                other => return Err(parse(format!("timestamp is {other}, not milliseconds in a zone"))),
+            };
+            for batch in builder.build().map_err(|e| err(&path, e))? {
+                let batch = batch.map_err(|e| err(&path, e))?;
+                // Dictionary-encoded strings (as written), or plain strings.
+                let column = batch.column(id);
+                let (keys, ids) = match column.as_dictionary_opt::<Int32Type>() {
+                    Some(d) => (Some(d.keys()), d.values().as_string_opt::<i32>()),
+                    None => (None, column.as_string_opt::<i32>()),
+                };
+                let ids = ids.ok_or_else(|| parse("transformer_id is not a string".to_owned()))?;
+                let stamps = batch
+                    .column(ts)
+                    .as_primitive_opt::<TimestampMillisecondType>()
+                    .ok_or_else(|| parse("timestamp is not milliseconds".to_owned()))?;
+                let values = batch
+                    .column(kwh)
+                    .as_primitive_opt::<Float64Type>()
+                    .ok_or_else(|| parse("kwh is not Float64".to_owned()))?;
+                for i in 0..batch.num_rows() {
+                    let k = keys.map_or(i, |k| k.value(i) as usize);
+                    row(ids.value(k), stamps.value(i).div_euclid(1000) + offset, values.value(i));
+                }
+            }
+        }
+        Ok(())
     }
 }

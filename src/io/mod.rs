@@ -71,6 +71,8 @@ mod balance;
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod csv;
 // Without a writer feature only the benchmarks' `write_fixed` is used.
+#[cfg(feature = "csv")]
+mod balance_check;
 #[cfg_attr(not(any(feature = "csv", feature = "geojson", feature = "json")), allow(dead_code))]
 pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
@@ -496,6 +498,7 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
             let tail = stream.tail();
             if !tail.is_empty() {
                 let batch = pipeline.generate_batch(tail)?;
+                sink.add_tail(&batch.part());
                 sink.add_balance(&stream.add(&batch))?;
             }
             stream.finish()

@@ -61,9 +61,13 @@ pub struct DatasetDir {
     /// The register resolution, kWh, from the report (`None`: not recorded,
     /// the default 0.001 applies).
     pub register_resolution_kwh: Option<f64>,
+    /// The accuracy classes of the transformer and feeder meters, %, from
+    /// the report's `balance` section (`None`: not recorded, the defaults
+    /// 0.5 and 0.2 apply).
+    pub meter_classes: Option<(f64, f64)>,
 }
 
-fn read_table(path: &Path) -> Result<Option<Table>, IoError> {
+pub(crate) fn read_table(path: &Path) -> Result<Option<Table>, IoError> {
     if !path.exists() {
         return Ok(None);
     }
@@ -148,6 +152,10 @@ fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
         d.configured_counts = Some((t, m, n));
     }
     d.register_resolution_kwh = num("register_resolution_kwh");
+    if let Some(b) = config.get("balance") {
+        let class = |k: &str| b.get(k).and_then(serde_json::Value::as_f64);
+        d.meter_classes = class("transformer_meter_class").zip(class("feeder_meter_class"));
+    }
     if let Some(months) = int("num_months") {
         let bad = |field: &str, e: crate::ConfigError| IoError::Parse {
             path: path.clone(),
@@ -186,7 +194,7 @@ fn read_report(dir: &Path, d: &mut DatasetDir) -> Result<(), IoError> {
 }
 
 /// Consumption columns of the meter table: `(position, YYYYMM or None)`.
-fn consumption_columns(columns: &[String]) -> Vec<(usize, Option<u32>)> {
+pub(crate) fn consumption_columns(columns: &[String]) -> Vec<(usize, Option<u32>)> {
     let strict: Vec<_> = columns
         .iter()
         .enumerate()
@@ -327,6 +335,17 @@ impl IdSet {
     }
 }
 
+/// What the energy balance's checks need of the meter table: per
+/// transformer of `transformers.csv`, its meters and the sums of their
+/// consumption cells, per month (`YYYYMM`, in column order).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MeterTotals {
+    /// The month of each consumption column (`None`: not named `…YYYYMM`).
+    pub(crate) months: Vec<Option<u32>>,
+    /// Transformer id → (meters, Σ kWh per consumption column).
+    pub(crate) per_transformer: HashMap<String, (usize, Vec<f64>)>,
+}
+
 /// Meter rows read (or checked) per batch by [`validate_dir`].
 const READ_BATCH: usize = 8192;
 
@@ -419,6 +438,11 @@ struct KeyScan<'a> {
     duplicates: usize,
     /// Meter ids that labels or events refer to, and whether a meter row has them.
     referenced: HashMap<&'a str, bool>,
+    /// Σ of each known transformer's meters' consumption cells, per
+    /// consumption column (only when asked for: the energy balance's check).
+    kwh: Option<HashMap<&'a str, Vec<f64>>>,
+    /// The consumption columns summed into `kwh`.
+    summed: Vec<usize>,
 }
 
 impl KeyScan<'_> {
@@ -427,6 +451,16 @@ impl KeyScan<'_> {
         match self.tx.and_then(|i| self.per_tx.get_mut(row.field(i))) {
             Some(n) => *n += 1,
             None => self.unknown_tx += 1,
+        }
+        if let Some(sums) = self
+            .tx
+            .zip(self.kwh.as_mut())
+            .and_then(|(i, k)| k.get_mut(row.field(i)))
+        {
+            for (s, &i) in sums.iter_mut().zip(&self.summed) {
+                // An unparsable cell is counted by the cell checks; it adds nothing here.
+                *s += row.field(i).parse::<f64>().unwrap_or(0.0);
+            }
         }
         if let Some(i) = self.id {
             let id = row.field(i);
@@ -453,8 +487,10 @@ impl<'a> MeterScan<'a> {
         columns: &[String],
         tx_ids: &HashSet<&'a str>,
         referenced: HashMap<&'a str, bool>,
-        bounds: GeoBounds,
+        (bounds, sum): (GeoBounds, bool),
     ) -> Self {
+        let consumption = consumption_columns(columns);
+        let summed: Vec<usize> = consumption.iter().map(|&(i, _)| i).collect();
         MeterScan {
             cells: CellColumns {
                 lat: position(columns, LAT),
@@ -463,7 +499,7 @@ impl<'a> MeterScan<'a> {
                     .iter()
                     .filter_map(|alts| position(columns, alts))
                     .collect(),
-                consumption: consumption_columns(columns),
+                consumption,
                 bounds,
             },
             counts: CellCounts::default(),
@@ -476,6 +512,8 @@ impl<'a> MeterScan<'a> {
                 ids: IdSet::default(),
                 duplicates: 0,
                 referenced,
+                kwh: sum.then(|| tx_ids.iter().map(|t| (*t, vec![0.0; summed.len()])).collect()),
+                summed,
             },
         }
     }
@@ -533,6 +571,28 @@ impl<'a> MeterScan<'a> {
 ///   does. Those events' `onset` and `end` are read as timestamps of their
 ///   periods' starts (as in the readings) or as 0-based period indices.
 ///
+/// When `energy_balance.csv` is present (the balance was on), its checks
+/// follow (see `docs/data-dictionary.md`, "Energy balance files"); it is
+/// parsed strictly, a cell that is not a number being an [`IoError::Parse`]
+/// naming its line and column:
+/// - `energy_balance_identity`: in each row `reading − meter_error −
+///   technical − unmetered − true` is 0 to 0.003 kWh (five terms rounded to
+///   3 decimals), and `technical = transformer_loss + line_loss`, `residual =
+///   reading − billed`, `non_technical = true − billed` to 0.0015 kWh; one
+///   row per transformer of `transformers.csv` and month.
+/// - `energy_balance_billed`: `billed_kwh` is the sum of the transformer's
+///   meters' cells in `meter_consumption.csv`, to 0.005 kWh per meter + 0.001.
+/// - `transformer_readings` (when `transformer_readings.csv` or the Parquet
+///   parts `transformer_readings/` exist): `reading_kwh` is the month's
+///   value (monthly) or the sum of its readings, to 0.0005 kWh per reading,
+///   with one reading per interval when the report gives the series axis.
+/// - `feeder_readings` (when `feeder_readings.csv` exists): each feeder of
+///   `energy_balance.csv` has one reading per month (or interval), and reads
+///   at least its transformers' readings × (1 − 1 %) (the bound the meters'
+///   accuracy classes allow; lower when the report records larger classes).
+/// - `true_consumption` (when `meter_consumption_true.csv` exists): a row
+///   of numbers `>= 0` for exactly the meters of `anomaly_labels.csv`.
+///
 /// The readings are streamed row by row with `meter_consumption.csv` read in
 /// step, in memory independent of their size (the Parquet parts
 /// `meter_readings/` are not read yet: without `meter_readings.csv`,
@@ -554,11 +614,17 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
     // A run that crashed mid-swap may have left the dataset moved aside.
     super::staging::recover(dir)?;
     let d = read_small_files(dir)?;
-    let mut report = monthly_checks(dir, &d)?;
+    let balance = d.shard.is_none() && dir.join(super::ENERGY_BALANCE_CSV).exists();
+    let (mut report, totals) = monthly_checks(dir, &d, balance)?;
     if d.shard.is_none() {
         if let Some(axis) = d.series_axis.filter(|a| a.resolution().is_interval()) {
             report.checks.extend(readings_checks(dir, &d, axis)?);
         }
+    }
+    if balance {
+        report
+            .checks
+            .extend(super::balance_check::balance_checks(dir, &d, &totals)?);
     }
     Ok(report)
 }
@@ -623,10 +689,11 @@ fn readings_checks(dir: &Path, d: &DatasetDir, axis: TimeAxis) -> Result<Vec<Che
 }
 
 /// The checks of every file but the readings, streaming the meter table.
-fn monthly_checks(dir: &Path, d: &DatasetDir) -> Result<ValidationReport, IoError> {
+/// With `sum`, the meters' consumption summed per transformer too.
+fn monthly_checks(dir: &Path, d: &DatasetDir, sum: bool) -> Result<(ValidationReport, MeterTotals), IoError> {
     let path = dir.join(METER_CONSUMPTION_CSV);
     if !path.exists() {
-        return checks(d, None, |_| Ok(()));
+        return checks(d, None, sum, |_| Ok(()));
     }
     let parse = |e: ::csv::Error| IoError::Parse {
         path: path.clone(),
@@ -653,7 +720,7 @@ fn monthly_checks(dir: &Path, d: &DatasetDir) -> Result<ValidationReport, IoErro
         Ok::<bool, IoError>(n == READ_BATCH)
     };
     let (mut current, mut next) = (Vec::new(), Vec::new());
-    checks(d, Some(&columns), |scan| {
+    checks(d, Some(&columns), sum, |scan| {
         let mut more = fill(&mut reader, &mut current)?;
         loop {
             let (read, ()) = super::join(
@@ -671,18 +738,19 @@ fn monthly_checks(dir: &Path, d: &DatasetDir) -> Result<ValidationReport, IoErro
 
 /// Runs [`validate_dir`]'s checks on already-read tables (`validate_dir`
 /// itself streams the meter table rather than holding it), except those of
-/// the interval readings, which a [`DatasetDir`] does not hold.
+/// the interval readings and of the energy-balance files, which a
+/// [`DatasetDir`] does not hold.
 #[must_use]
 pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
     let columns = d.meters.as_ref().map(|t| t.columns.as_slice());
-    let report = checks(d, columns, |scan| {
+    let report = checks(d, columns, false, |scan| {
         for rows in d.meters.iter().flat_map(|t| t.rows.chunks(READ_BATCH)) {
             scan.add_batch(rows);
         }
         Ok::<(), std::convert::Infallible>(())
     });
     match report {
-        Ok(report) => report,
+        Ok((report, _)) => report,
         Err(never) => match never {},
     }
 }
@@ -692,19 +760,23 @@ pub fn validate_tables(d: &DatasetDir) -> ValidationReport {
 fn checks<E>(
     d: &DatasetDir,
     meter_columns: Option<&[String]>,
+    sum: bool,
     feed: impl FnOnce(&mut MeterScan<'_>) -> Result<(), E>,
-) -> Result<ValidationReport, E> {
+) -> Result<(ValidationReport, MeterTotals), E> {
     if let Some((k, n)) = d.shard {
         // Counts and rates are those of the whole dataset: a shard alone fails them by design.
-        return Ok(ValidationReport {
-            checks: vec![check(
-                "whole_dataset",
-                false,
-                format!(
-                    "this directory holds shard {k}/{n} only; its generation_report.json carries the checks of that shard; concatenate the shards' rows to validate the whole dataset"
-                ),
-            )],
-        });
+        return Ok((
+            ValidationReport {
+                checks: vec![check(
+                    "whole_dataset",
+                    false,
+                    format!(
+                        "this directory holds shard {k}/{n} only; its generation_report.json carries the checks of that shard; concatenate the shards' rows to validate the whole dataset"
+                    ),
+                )],
+            },
+            MeterTotals::default(),
+        ));
     }
     let empty = Table::default();
     let tx = d.transformers.as_ref().unwrap_or(&empty);
@@ -729,7 +801,7 @@ fn checks<E>(
         .map(|id| (id, false))
         .collect();
     let bounds = d.bounds.unwrap_or_default();
-    let mut scan = MeterScan::new(meter_columns.unwrap_or_default(), &tx_ids, referenced, bounds);
+    let mut scan = MeterScan::new(meter_columns.unwrap_or_default(), &tx_ids, referenced, (bounds, sum));
     feed(&mut scan)?;
     let consumption_cols = &scan.cells.consumption;
 
@@ -908,7 +980,18 @@ fn checks<E>(
             }
         ),
     ));
-    Ok(ValidationReport { checks })
+    let totals = MeterTotals {
+        months: consumption_cols.iter().map(|&(_, m)| m).collect(),
+        per_transformer: scan
+            .keys
+            .kwh
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(t, sums)| (t.to_owned(), (scan.keys.per_tx.get(t).copied().unwrap_or(0), sums)))
+            .collect(),
+    };
+    Ok((ValidationReport { checks }, totals))
 }
 
 /// Columns an event shares with its label, compared as written.
@@ -1111,14 +1194,16 @@ mod tests {
             let r = validate_dir(&dir).unwrap();
             assert!(r.passed(), "{r}");
             let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+            // The readings' checks, then the five of the energy-balance files.
             assert_eq!(
-                names[names.len() - 3..],
+                names[names.len() - 8..names.len() - 5],
                 [
                     "readings_present",
                     "monthly_totals_equal_readings",
                     "missing_readings_match_events"
                 ]
             );
+            assert_eq!(names[names.len() - 1], "true_consumption");
             let present = detail(&r, "readings_present");
             let rows = 40 * d.series_axis().len();
             assert!(

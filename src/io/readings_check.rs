@@ -597,7 +597,7 @@ pub(crate) fn scan_sgcc(path: &Path, axis: &TimeAxis, scan: &mut ReadingsScan<'_
 }
 
 /// A readings table opened for a row-by-row scan: the reader and its header.
-fn open_table(path: &Path) -> Result<(::csv::Reader<File>, ::csv::ByteRecord), IoError> {
+pub(crate) fn open_table(path: &Path) -> Result<(::csv::Reader<File>, ::csv::ByteRecord), IoError> {
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
@@ -611,14 +611,14 @@ fn open_table(path: &Path) -> Result<(::csv::Reader<File>, ::csv::ByteRecord), I
 }
 
 /// The position of column `name` (a UTF-8 byte-order mark before it ignored).
-fn column(headers: &::csv::ByteRecord, name: &str) -> Option<usize> {
+pub(crate) fn column(headers: &::csv::ByteRecord, name: &str) -> Option<usize> {
     headers
         .iter()
         .position(|c| c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c) == name.as_bytes())
 }
 
 /// A parse error naming `path`.
-fn parse_error(path: &Path, reason: String) -> IoError {
+pub(crate) fn parse_error(path: &Path, reason: String) -> IoError {
     IoError::Parse {
         path: path.to_path_buf(),
         reason,

@@ -283,13 +283,17 @@ impl<'a> Sink<'a> {
                 balance,
             }
         };
+        let mut validator = Validator::new(config, axis, network, expected);
+        if balance_on {
+            validator.expect_balance();
+        }
         Ok(Sink {
             dir,
             config,
             options,
             #[cfg(feature = "csv")]
             rows,
-            validator: Validator::new(config, axis, network, expected),
+            validator,
             summary: SummaryBuilder::new(network, axis.len()),
             written,
             series,
@@ -303,6 +307,7 @@ impl<'a> Sink<'a> {
 
     /// Appends finished transformers' balances, in id order.
     pub(crate) fn add_balance(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
+        self.validator.add_balance(transformers);
         #[cfg(feature = "csv")]
         if let Some(files) = &mut self.rows.balance {
             files.add(transformers)?;
@@ -313,6 +318,12 @@ impl<'a> Sink<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Adds meters after the range that its last transformer also serves
+    /// (a shard's tail): to that transformer's balance check only.
+    pub(crate) fn add_tail(&mut self, part: &Part<'_>) {
+        self.validator.add_balance_meters(part);
     }
 
     /// Appends the next run of meters (in meter order), rendering it in

@@ -1,0 +1,319 @@
+//! The energy-balance checks: `validate DIR` ([`validate_dir`]) on the
+//! balance files of a dataset written by `write_dataset`, undamaged at
+//! monthly and hourly resolution (CSV and Parquet readings), then damaged
+//! one file at a time; and the streamed `energy_balance` check in
+//! `generation_report.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ghostload::io::{ReadingsFormat, WriteOptions, validate_dir, write_dataset};
+use ghostload::{Dataset, GeneratorConfig, Pipeline, Resolution, ValidationReport, YearMonth};
+
+/// The checks of the balance files, in report order.
+const BALANCE_CHECKS: [&str; 5] = [
+    "energy_balance_identity",
+    "energy_balance_billed",
+    "transformer_readings",
+    "feeder_readings",
+    "true_consumption",
+];
+
+fn dataset(resolution: Resolution) -> Dataset {
+    let config = match resolution {
+        Resolution::Monthly => GeneratorConfig {
+            num_transformers: 6,
+            num_meters: 120,
+            num_months: 6,
+            anomaly_rate: 0.1,
+            seed: 11,
+            ..Default::default()
+        },
+        _ => GeneratorConfig {
+            num_transformers: 4,
+            num_meters: 40,
+            num_months: 2,
+            start_month: YearMonth::new(2024, 2).unwrap(),
+            resolution,
+            anomaly_rate: 0.1,
+            min_normal_periods: 0,
+            seed: 11,
+            ..Default::default()
+        },
+    };
+    Pipeline::builder().config(config).build().unwrap().generate().unwrap()
+}
+
+/// `d` written to a fresh directory with the readings in `format`.
+fn written(d: &Dataset, format: ReadingsFormat) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    write_dataset(d, &out, &WriteOptions::default().with_readings_format(format)).unwrap();
+    (tmp, out)
+}
+
+fn names(r: &ValidationReport) -> Vec<&str> {
+    r.checks.iter().map(|c| c.name.as_str()).collect()
+}
+
+fn failed(r: &ValidationReport) -> Vec<&str> {
+    r.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect()
+}
+
+fn detail<'r>(r: &'r ValidationReport, name: &str) -> &'r str {
+    &r.check(name).unwrap().detail
+}
+
+/// A CSV file as lines of fields (the files written hold no quoted fields).
+fn load(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+fn save(path: &Path, lines: &[Vec<String>]) {
+    let text: String = lines.iter().map(|l| l.join(",") + "\n").collect();
+    fs::write(path, text).unwrap();
+}
+
+/// Adds `by` to the number in `cell`, keeping its decimals.
+fn bump(cell: &mut String, by: f64) {
+    let decimals = cell.split_once('.').map_or(0, |(_, f)| f.len());
+    *cell = format!("{:.*}", decimals, cell.parse::<f64>().unwrap() + by);
+}
+
+/// Edits the CSV file `name` of `dir` (a copy of the directory), validates it.
+fn damaged(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> ValidationReport {
+    let copy = dir.with_extension("damaged");
+    if copy.exists() {
+        fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(dir, &copy);
+    let path = copy.join(name);
+    let mut lines = load(&path);
+    edit(&mut lines);
+    save(&path, &lines);
+    validate_dir(&copy).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Column `name` of a header line.
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|c| c == name).unwrap()
+}
+
+#[track_caller]
+fn assert_clean(dir: &Path) -> ValidationReport {
+    let r = validate_dir(dir).unwrap();
+    assert!(r.passed(), "{r}");
+    assert_eq!(names(&r)[names(&r).len() - 5..], BALANCE_CHECKS, "{r}");
+    r
+}
+
+/// The streamed `energy_balance` check is in the report and passed.
+#[track_caller]
+fn assert_reported(dir: &Path) {
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("generation_report.json")).unwrap()).unwrap();
+    let checks = report["validation"]["checks"].as_array().unwrap();
+    let balance = checks.iter().find(|c| c["name"] == "energy_balance").unwrap();
+    assert_eq!(balance["passed"], true, "{balance}");
+    assert!(
+        balance["detail"]
+            .as_str()
+            .unwrap()
+            .contains(" months checked (streamed): 0 periods off"),
+        "{balance}"
+    );
+}
+
+#[test]
+fn undamaged_balance_files_pass_at_monthly_and_hourly_resolution() {
+    let d = dataset(Resolution::Monthly);
+    let (_tmp, dir) = written(&d, ReadingsFormat::Csv);
+    let r = assert_clean(&dir);
+    assert!(
+        detail(&r, "energy_balance_billed").starts_with("36 transformer-months: 0 whose billed_kwh differs"),
+        "{r}"
+    );
+    assert!(
+        detail(&r, "transformer_readings").starts_with("transformer_readings.csv against 36 transformer-months"),
+        "{r}"
+    );
+    assert_reported(&dir);
+    let h = dataset(Resolution::Hourly);
+    for format in [ReadingsFormat::Csv, ReadingsFormat::Parquet] {
+        let (_tmp, dir) = written(&h, format);
+        let r = assert_clean(&dir);
+        let file = match format {
+            ReadingsFormat::Csv => "transformer_readings.csv",
+            _ => "transformer_readings/",
+        };
+        assert!(
+            detail(&r, "transformer_readings").starts_with(&format!(
+                "{file} against 8 transformer-months of energy_balance.csv: 0 whose reading_kwh differs from the sum of the month's readings"
+            )),
+            "{r}"
+        );
+        assert!(
+            detail(&r, "transformer_readings").contains(", 0 with the wrong number of readings,"),
+            "{r}"
+        );
+        assert_reported(&dir);
+    }
+}
+
+#[test]
+fn each_damage_is_caught_by_its_check_naming_the_transformer() {
+    let d = dataset(Resolution::Monthly);
+    let (_tmp, dir) = written(&d, ReadingsFormat::Csv);
+    assert_clean(&dir);
+    let balance = load(&dir.join("energy_balance.csv"));
+    let row = 1 + 2 * 6 + 3; // TX_0003, 2024-04
+    assert_eq!(
+        (balance[row][0].as_str(), balance[row][2].as_str()),
+        ("TX_0003", "2024-04")
+    );
+    let at = |name: &str| col(&balance[0], name);
+
+    // reading_kwh changed: off the identity, and no longer the transformer meter's reading.
+    let r = damaged(&dir, "energy_balance.csv", |l| {
+        bump(&mut l[row][at("reading_kwh")], 1.0)
+    });
+    assert_eq!(failed(&r), ["energy_balance_identity", "transformer_readings"], "{r}");
+    assert!(
+        detail(&r, "energy_balance_identity").contains("; TX_0003 2024-04 (line 17): reading_kwh "),
+        "{r}"
+    );
+    assert!(
+        detail(&r, "transformer_readings").contains("TX_0003 2024-04 (line 17): reading_kwh "),
+        "{r}"
+    );
+
+    // billed_kwh changed: no longer its meters' bills (and residual, non_technical disagree).
+    let r = damaged(&dir, "energy_balance.csv", |l| {
+        bump(&mut l[row][at("billed_kwh")], -0.5)
+    });
+    assert_eq!(failed(&r), ["energy_balance_identity", "energy_balance_billed"], "{r}");
+    assert!(
+        detail(&r, "energy_balance_billed").contains(": 1 whose billed_kwh differs")
+            && detail(&r, "energy_balance_billed").contains("TX_0003 2024-04 (line 17): billed_kwh "),
+        "{r}"
+    );
+    assert!(
+        detail(&r, "energy_balance_identity")
+            .contains("1 residual ≠ reading − billed, 1 non_technical ≠ true − billed"),
+        "{r}"
+    );
+
+    // A meter's consumption cell 5 kWh higher: its transformer's bills no longer add up.
+    let meters = load(&dir.join("meter_consumption.csv"));
+    let m = meters
+        .iter()
+        .position(|l| l[col(&meters[0], "transformer_id")] == "TX_0005")
+        .unwrap();
+    let cell = col(&meters[0], "monthly_consumption_202402");
+    let r = damaged(&dir, "meter_consumption.csv", |l| bump(&mut l[m][cell], 5.0));
+    assert_eq!(failed(&r), ["energy_balance_billed"], "{r}");
+    assert!(
+        detail(&r, "energy_balance_billed").contains("; TX_0005 2024-02 (line "),
+        "{r}"
+    );
+
+    // A row of meter_consumption_true.csv deleted: a labelled meter without its truth.
+    let truth = load(&dir.join("meter_consumption_true.csv"));
+    let lost = truth[3][0].clone();
+    let r = damaged(&dir, "meter_consumption_true.csv", |l| {
+        l.remove(3);
+    });
+    assert_eq!(failed(&r), ["true_consumption"], "{r}");
+    assert!(
+        detail(&r, "true_consumption").contains(&format!(
+            ", 1 labelled meters without a row, 0 repeated, 0 values not a number ≥ 0; {lost}: labelled, no row"
+        )),
+        "{r}"
+    );
+
+    // A transformer reading changed in transformer_readings.csv.
+    let r = damaged(&dir, "transformer_readings.csv", |l| {
+        let c = col(&l[0], "monthly_consumption_202405");
+        bump(&mut l[2][c], -0.25);
+    });
+    assert_eq!(failed(&r), ["transformer_readings"], "{r}");
+    assert!(
+        detail(&r, "transformer_readings").contains(": 1 whose reading_kwh differs from the file's value"),
+        "{r}"
+    );
+    assert!(
+        detail(&r, "transformer_readings").contains("; TX_0002 2024-05 (line "),
+        "{r}"
+    );
+
+    // A feeder reading far below its transformers'.
+    let r = damaged(&dir, "feeder_readings.csv", |l| {
+        let c = col(&l[0], "monthly_consumption_202401");
+        l[1][c] = "1.000".to_owned();
+    });
+    assert_eq!(failed(&r), ["feeder_readings"], "{r}");
+    assert!(
+        detail(&r, "feeder_readings").contains("; FDR_01 2024-01: reading 1.000 kWh, below Σ"),
+        "{r}"
+    );
+
+    // A cell that is not a number: an error naming the file, line and column.
+    let copy = dir.with_extension("bad");
+    copy_dir(&dir, &copy);
+    let path = copy.join("energy_balance.csv");
+    let mut lines = load(&path);
+    lines[4][at("line_loss_kwh")] = "1.2.3".to_owned();
+    save(&path, &lines);
+    let e = validate_dir(&copy).unwrap_err().to_string();
+    assert!(
+        e.contains("energy_balance.csv") && e.contains("line 5, column 8 `line_loss_kwh`: \"1.2.3\" is not a number"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_changed_interval_reading_is_caught_naming_its_transformer() {
+    let h = dataset(Resolution::Hourly);
+    let (_tmp, dir) = written(&h, ReadingsFormat::Csv);
+    assert_clean(&dir);
+    let readings = load(&dir.join("transformer_readings.csv"));
+    // TX_0002's 1000th reading: in March 2024 (February 2024 has 696 hours).
+    let row = 1 + 1440 + 1000;
+    assert_eq!(readings[row][0], "TX_0002");
+    // (More than the tolerance, 0.0005 kWh per reading: 0.372 kWh in March.)
+    let r = damaged(&dir, "transformer_readings.csv", |l| bump(&mut l[row][2], 1.0));
+    assert_eq!(failed(&r), ["transformer_readings"], "{r}");
+    assert!(
+        detail(&r, "transformer_readings").contains("; TX_0002 2024-03 (line "),
+        "{r}"
+    );
+    // A reading lost: the wrong number of readings, and a different sum.
+    let r = damaged(&dir, "transformer_readings.csv", |l| {
+        l.remove(row);
+    });
+    assert_eq!(failed(&r), ["transformer_readings"], "{r}");
+    assert!(
+        detail(&r, "transformer_readings").contains(", 1 with the wrong number of readings,"),
+        "{r}"
+    );
+    assert!(
+        detail(&r, "transformer_readings").contains("TX_0002 2024-03 (line 5): 743 readings, expected 744"),
+        "{r}"
+    );
+}
