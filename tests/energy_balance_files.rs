@@ -317,3 +317,31 @@ fn a_changed_interval_reading_is_caught_naming_its_transformer() {
         "{r}"
     );
 }
+
+#[test]
+fn a_missing_balance_file_fails_its_check() {
+    for name in [
+        "transformer_readings.csv",
+        "meter_consumption_true.csv",
+        "feeder_readings.csv",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        let dataset = ghostload::Pipeline::builder()
+            .config(ghostload::GeneratorConfig {
+                num_meters: 300,
+                num_transformers: 10,
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
+            .generate()
+            .unwrap();
+        ghostload::io::write_dataset(&dataset, &dir, &ghostload::io::WriteOptions::default()).unwrap();
+        std::fs::remove_file(dir.join(name)).unwrap();
+        let report = ghostload::io::validate_dir(&dir).unwrap();
+        let failed: Vec<String> = report.failures().collect();
+        assert_eq!(failed.len(), 1, "{name}: {failed:?}");
+        assert!(failed[0].contains(name) && failed[0].contains("missing"), "{failed:?}");
+    }
+}

@@ -405,7 +405,7 @@ fn intervals_of(d: &DatasetDir, month: u32) -> Option<usize> {
 
 /// `transformer_readings`: each row's `reading_kwh` against the readings
 /// file: the same value (wide, monthly) or the month's sum, to 0.0005 kWh
-/// per reading (long, interval resolutions).
+/// (long, interval resolutions: whole watt-hours, written exactly).
 fn transformer_readings_check(d: &DatasetDir, lines: &[Line], name: &str, sums: Readable) -> Check {
     let sums = match sums {
         Ok(s) => s,
@@ -425,7 +425,10 @@ fn transformer_readings_check(d: &DatasetDir, lines: &[Line], name: &str, sums: 
             counts += 1;
             t.fail(|| format!("{}: {n} readings, expected {}", l.name(), want.unwrap_or(0)));
         }
-        let tolerance = if sums.long { 0.0005 * n as f64 } else { 0.0 };
+        // Transformer readings are whole watt-hours, written exactly with 3
+        // decimals: their sum differs from the month's `reading_kwh` (the
+        // same sum, rounded to 3 decimals) by the rounding alone.
+        let tolerance = if sums.long { 0.0005 } else { 0.0 };
         if (sum - reading).abs() > tolerance + HAIR {
             differing += 1;
             t.fail(|| format!("{}: reading_kwh {reading}, {name} {sum:.3}", l.name()));
@@ -441,7 +444,7 @@ fn transformer_readings_check(d: &DatasetDir, lines: &[Line], name: &str, sums: 
             "{name} against {} transformer-months of {ENERGY_BALANCE_CSV}: {differing} whose reading_kwh differs from {}, {absent} without readings, {counts} with the wrong number of readings, {extra} transformer-months of readings not in {ENERGY_BALANCE_CSV}, {bad} unparsable readings{}",
             lines.len(),
             if sums.long {
-                "the sum of the month's readings by more than 0.0005 kWh per reading"
+                "the sum of the month's readings by more than 0.0005 kWh"
             } else {
                 "the file's value"
             },
@@ -583,17 +586,34 @@ fn true_consumption_check(d: &DatasetDir, path: &Path) -> Result<Check, IoError>
 pub(crate) fn balance_checks(dir: &Path, d: &DatasetDir, meters: &MeterTotals) -> Result<Vec<Check>, IoError> {
     let lines = read_balance(&dir.join(ENERGY_BALANCE_CSV))?;
     let mut checks = vec![identity_check(&lines, meters), billed_check(&lines, meters)];
-    if let Some((name, sums)) = transformer_readings(dir)? {
-        checks.push(transformer_readings_check(d, &lines, name, sums));
+    // The balance's files are written together: one missing is a failure.
+    let missing = |name: &str, file: &str| {
+        check(
+            name,
+            false,
+            format!("{file} is missing (written with {ENERGY_BALANCE_CSV})"),
+        )
+    };
+    match transformer_readings(dir)? {
+        Some((name, sums)) => checks.push(transformer_readings_check(d, &lines, name, sums)),
+        None => checks.push(missing(
+            "transformer_readings",
+            "transformer_readings.csv (or transformer_readings/)",
+        )),
     }
     let feeders = dir.join(FEEDER_READINGS_CSV);
     if feeders.exists() {
         let sums = read_readings_csv(&feeders, "feeder_id")?;
         checks.push(feeder_readings_check(d, &lines, &sums));
+    } else if d.shard.is_none() {
+        // A shard has no feeder file; a whole dataset must.
+        checks.push(missing("feeder_readings", FEEDER_READINGS_CSV));
     }
     let truth = dir.join(METER_CONSUMPTION_TRUE_CSV);
     if truth.exists() {
         checks.push(true_consumption_check(d, &truth)?);
+    } else {
+        checks.push(missing("true_consumption", METER_CONSUMPTION_TRUE_CSV));
     }
     Ok(checks)
 }
