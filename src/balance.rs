@@ -574,7 +574,7 @@ impl Quantum {
     }
 
     /// Adds `values` (kWh) to `sums` (Wh) and returns their total, Wh.
-    fn add(self, sums: &mut [i64], values: &[f64]) -> i64 {
+    pub(crate) fn add(self, sums: &mut [i64], values: &[f64]) -> i64 {
         let mut total = 0;
         // One loop per quantum, so that the register's loop vectorises.
         match self {

@@ -126,23 +126,40 @@ fn energy_balance_header(buf: &mut Vec<u8>) {
 }
 
 fn energy_balance_rows(buf: &mut Vec<u8>, axis: &TimeAxis, transformers: &[TransformerBalance]) {
-    for t in transformers {
-        for (m, row) in t.monthly(axis).iter().enumerate() {
-            push_tx(buf, t);
-            buf.push(b',');
-            push_feeder(buf, t.feeder_id.number());
-            buf.push(b',');
+    let months: Vec<String> = (0..axis.months())
+        .map(|m| {
             let month = axis.monthly().month(m);
-            buf.extend_from_slice(format!("{:04}-{:02}", month.year(), month.month()).as_bytes());
+            format!(",{:04}-{:02}", month.year(), month.month())
+        })
+        .collect();
+    let mut id = Vec::with_capacity(16);
+    for t in transformers {
+        // At monthly resolution the rows are the months already.
+        let monthly;
+        let rows: &[BalanceRow] = if axis.resolution().is_interval() {
+            monthly = t.monthly(axis);
+            &monthly
+        } else {
+            &t.rows
+        };
+        id.clear();
+        push_tx(&mut id, t);
+        id.push(b',');
+        push_feeder(&mut id, t.feeder_id.number());
+        let mut counts = Vec::with_capacity(16);
+        counts.push(b',');
+        write_u64(&mut counts, t.theft_meters as u64);
+        counts.push(b',');
+        write_u64(&mut counts, t.anomalous_meters as u64);
+        counts.push(b'\n');
+        for (row, month) in rows.iter().zip(&months) {
+            buf.extend_from_slice(&id);
+            buf.extend_from_slice(month.as_bytes());
             for v in balance_values(row) {
                 buf.push(b',');
                 write_fixed(buf, v, BALANCE_DECIMALS);
             }
-            buf.push(b',');
-            write_u64(buf, t.theft_meters as u64);
-            buf.push(b',');
-            write_u64(buf, t.anomalous_meters as u64);
-            buf.push(b'\n');
+            buf.extend_from_slice(&counts);
         }
     }
 }
@@ -328,23 +345,21 @@ impl BalanceFiles {
         self.truth.write(&self.buf)
     }
 
-    /// Appends finished transformers, in id order.
-    pub(crate) fn add(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
-        for chunk in transformers.chunks(64) {
-            match &mut self.readings {
-                TransformerReadings::Csv(a) => {
-                    self.buf.clear();
-                    transformer_readings_rows(&mut self.buf, &self.axis, chunk);
-                    a.write(&self.buf)?;
-                }
-                #[cfg(feature = "parquet")]
-                TransformerReadings::Parquet(p) => p.add(chunk)?,
-            }
-            self.buf.clear();
-            energy_balance_rows(&mut self.buf, &self.axis, chunk);
-            self.balance.write(&self.buf)?;
+    /// Whether the transformer readings are CSV text (rendered with the rows).
+    pub(crate) fn csv_readings(&self) -> bool {
+        matches!(self.readings, TransformerReadings::Csv(_))
+    }
+
+    /// Appends finished transformers (in id order) and their rendered rows.
+    pub(crate) fn add(&mut self, transformers: &[TransformerBalance], text: &BalanceText) -> Result<(), IoError> {
+        match &mut self.readings {
+            TransformerReadings::Csv(a) => a.write(&text.readings)?,
+            #[cfg(feature = "parquet")]
+            TransformerReadings::Parquet(p) => p.add(transformers)?,
         }
-        Ok(())
+        #[cfg(not(feature = "parquet"))]
+        let _ = transformers;
+        self.balance.write(&text.balance)
     }
 
     /// Closes the files; returns `(name, bytes)` of each.
@@ -361,6 +376,40 @@ impl BalanceFiles {
             (METER_CONSUMPTION_TRUE_CSV, self.truth.close()?),
         ])
     }
+}
+
+/// The rows of finished transformers in `energy_balance.csv` and (as CSV)
+/// the transformer readings, rendered ahead of writing.
+#[derive(Debug, Default)]
+pub(crate) struct BalanceText {
+    readings: Vec<u8>,
+    balance: Vec<u8>,
+}
+
+/// Renders the rows of `transformers` (in parallel chunks with the
+/// `parallel` feature); the readings only when `csv_readings`. Pure.
+pub(crate) fn render(axis: &TimeAxis, transformers: &[TransformerBalance], csv_readings: bool) -> BalanceText {
+    let one = |chunk: &[TransformerBalance]| {
+        let mut text = BalanceText::default();
+        if csv_readings {
+            transformer_readings_rows(&mut text.readings, axis, chunk);
+        }
+        energy_balance_rows(&mut text.balance, axis, chunk);
+        text
+    };
+    #[cfg(feature = "parallel")]
+    let pieces: Vec<BalanceText> = {
+        use rayon::prelude::*;
+        transformers.par_chunks(16).map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let pieces: Vec<BalanceText> = transformers.chunks(16).map(one).collect();
+    let mut text = BalanceText::default();
+    for p in pieces {
+        text.readings.extend_from_slice(&p.readings);
+        text.balance.extend_from_slice(&p.balance);
+    }
+    text
 }
 
 /// Writes `feeder_readings.csv` of a whole dataset into `dir`.

@@ -445,6 +445,8 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .enabled
         .then(|| pipeline.balance_stream(range.clone()))
         .transpose()?;
+    let balance_text = sink.balance_text();
+    let series = pipeline.series_axis();
     // Generates a batch, renders its rows and balances the transformers it
     // completes: the parallel half of each step.
     let mut produce = |range: std::ops::Range<usize>, spare: Option<MeterBatch>| -> Result<Produced, IoError> {
@@ -460,12 +462,15 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
             .as_mut()
             .map(|stream| stream.take(&mut batch))
             .unwrap_or_default();
-        Ok((batch, rendered, transformers))
+        #[cfg(feature = "csv")]
+        let text = balance_text.map(|csv| balance::render(series, &transformers, csv));
+        #[cfg(not(feature = "csv"))]
+        let text = balance_text.map(|_| sink::BalanceText);
+        Ok((batch, rendered, (transformers, text)))
     };
     // Long series shrink the batch so that it never holds more than
     // MAX_BATCH_CELLS monthly values nor MAX_BATCH_READINGS readings,
     // whatever batch size was asked for.
-    let series = pipeline.series_axis();
     let intervals = series.intervals().max(1);
     let size = options
         .batch_size
@@ -474,11 +479,11 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         .max(1);
     // Writes a batch and its transformers, and hands the batch back for reuse.
     let consume = |sink: &mut Sink<'_>, pending: Option<Produced>| -> Result<Option<MeterBatch>, IoError> {
-        let Some((batch, rendered, transformers)) = pending else {
+        let Some((batch, rendered, (transformers, text))) = pending else {
             return Ok(None);
         };
         sink.consume(&batch.part(), rendered)?;
-        sink.add_balance(&transformers)?;
+        sink.add_rendered_balance(&transformers, text.as_ref())?;
         Ok(Some(batch))
     };
     let mut pending = None;
@@ -509,7 +514,11 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
 }
 
 /// A generated batch, its rendered rows and the transformers it completed.
-type Produced = (MeterBatch, sink::Rendered, Vec<crate::balance::TransformerBalance>);
+type Produced = (
+    MeterBatch,
+    sink::Rendered,
+    (Vec<crate::balance::TransformerBalance>, Option<sink::BalanceText>),
+);
 
 /// Runs both closures, in parallel with the `parallel` feature.
 pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {

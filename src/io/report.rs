@@ -310,6 +310,9 @@ pub fn write_report_json<W: Write>(report: &GenerationReport, mut out: W) -> io:
     out.flush()
 }
 
+/// Overloaded transformers listed in the text report (the most loaded first).
+const TXT_OVERLOADED: usize = 20;
+
 /// Writes `generation_report.txt`, the human-readable summary.
 ///
 /// # Errors
@@ -465,13 +468,20 @@ pub(crate) fn render_txt(r: &GenerationReport) -> String {
         let _ = writeln!(t, "  Street lighting (unmetered): {}%", pct4(b.unmetered_share));
         let _ = writeln!(t, "  Billed: {}%", pct4(b.billed_share));
         let _ = writeln!(t, "  Overloaded transformers: {}", b.overloaded.len());
-        for o in &b.overloaded {
+        // The most loaded few; the JSON report lists them all.
+        let mut worst: Vec<&OverloadedTransformer> = b.overloaded.iter().collect();
+        worst.sort_by(|x, y| y.peak_loading.total_cmp(&x.peak_loading));
+        for o in worst.iter().take(TXT_OVERLOADED) {
             let _ = writeln!(
                 t,
                 "    {}: peak {}x rating",
                 o.transformer_id,
                 super::fmt::fixed(o.peak_loading, 2)
             );
+        }
+        if worst.len() > TXT_OVERLOADED {
+            let more = worst.len() - TXT_OVERLOADED;
+            let _ = writeln!(t, "    ... and {more} more (all in {REPORT_JSON})");
         }
     }
     let _ = writeln!(t);

@@ -13,8 +13,14 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "csv")]
+pub(crate) use super::balance::BalanceText;
 use super::{IoError, WriteOptions, WrittenFiles};
 use crate::balance::{BalanceTally, FeederBalance, TransformerBalance};
+/// Without the `csv` feature there is no balance text.
+#[cfg(not(feature = "csv"))]
+#[derive(Debug)]
+pub(crate) struct BalanceText;
 use crate::batch::Part;
 use crate::cells::CellScan;
 use crate::config::GeneratorConfig;
@@ -305,13 +311,46 @@ impl<'a> Sink<'a> {
         })
     }
 
+    /// Whether the balance's rows are rendered as text ahead of
+    /// [`add_rendered_balance`](Self::add_rendered_balance): `None` when
+    /// there is no balance file; `Some(csv)`, whether the transformer readings are CSV.
+    pub(crate) fn balance_text(&self) -> Option<bool> {
+        #[cfg(feature = "csv")]
+        return self
+            .rows
+            .balance
+            .as_ref()
+            .map(super::balance::BalanceFiles::csv_readings);
+        #[cfg(not(feature = "csv"))]
+        return None;
+    }
+
     /// Appends finished transformers' balances, in id order.
     pub(crate) fn add_balance(&mut self, transformers: &[TransformerBalance]) -> Result<(), IoError> {
+        #[cfg(feature = "csv")]
+        let text = match self.balance_text() {
+            Some(csv) => Some(super::balance::render(self.series, transformers, csv)),
+            None => None,
+        };
+        #[cfg(not(feature = "csv"))]
+        let text = None;
+        self.add_rendered_balance(transformers, text.as_ref())
+    }
+
+    /// [`add_balance`](Self::add_balance) with the rows already rendered
+    /// (by [`super::balance::render`], when [`balance_text`](Self::balance_text) says so).
+    pub(crate) fn add_rendered_balance(
+        &mut self,
+        transformers: &[TransformerBalance],
+        text: Option<&BalanceText>,
+    ) -> Result<(), IoError> {
         self.validator.add_balance(transformers);
         #[cfg(feature = "csv")]
-        if let Some(files) = &mut self.rows.balance {
-            files.add(transformers)?;
+        if let (Some(files), Some(text)) = (&mut self.rows.balance, text) {
+            files.add(transformers, text)?;
         }
+        #[cfg(not(feature = "csv"))]
+        let _ = text;
         if let Some(tally) = &mut self.tally {
             for t in transformers {
                 tally.add(t);

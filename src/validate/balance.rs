@@ -152,6 +152,9 @@ fn check_transformer(d: &Dataset, i: usize, t: &TransformerBalance) -> Failures 
     let mut billed = vec![0i64; periods];
     let mut lost = vec![0i64; periods];
     let mut anomalous = false;
+    // The truths of these meters, walked in step with them (both in meter order).
+    let from = d.truth.partition_point(|t| (t.0.index() as usize) < meters.start);
+    let mut truths = d.truth[from..].iter().peekable();
     for m in meters.clone() {
         let meter = MeterId::from_index(m as u32);
         let bills = if interval { d.readings(meter) } else { d.series(meter) };
@@ -160,10 +163,8 @@ fn check_transformer(d: &Dataset, i: usize, t: &TransformerBalance) -> Failures 
             f.note(|| format!("{id}: meter {meter} has no series of {periods} periods"));
             return f;
         };
-        for (s, &v) in billed.iter_mut().zip(bills) {
-            *s += quantum.wh(v);
-        }
-        if let Some((_, drawn)) = crate::batch::find(&d.truth, meter, |t| t.0) {
+        quantum.add(&mut billed, bills);
+        if let Some((_, drawn)) = truths.next_if(|t| t.0 == meter) {
             anomalous = true;
             for ((s, &t), &b) in lost.iter_mut().zip(drawn).zip(bills) {
                 *s += quantum.wh(t) - quantum.wh(b);
