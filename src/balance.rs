@@ -513,6 +513,9 @@ impl BalanceTally {
 /// Watt-hours per kWh.
 const WH: f64 = 1000.0;
 
+/// kWh per watt-hour.
+const KWH_PER_WH: f64 = 0.001;
+
 /// The sums of one transformer's meters seen so far, exact in watt-hours.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -744,6 +747,8 @@ pub(crate) struct BalanceBuilder<'a> {
     hours: Vec<f64>,
     lamps_kwh: Vec<f64>,
     peak: Vec<f64>,
+    /// `1 / hours` per period.
+    per_hour: Vec<f64>,
     /// Peak over average load per period: 1 sub-daily, `1 / LF` otherwise.
     peak_over_mean: Vec<f64>,
     bounds: GeoBounds,
@@ -770,6 +775,7 @@ impl<'a> BalanceBuilder<'a> {
         let lamps_w = f64::from(config.streetlights_per_transformer) * config.streetlight_w;
         let lamps_kwh = (0..periods).map(|i| lamps_w * lamp_hours(axis, i) / WH).collect();
         let peak = hours.iter().map(|&h| config.peak_factor(h)).collect();
+        let per_hour = hours.iter().map(|&h| 1.0 / h).collect();
         let peak_over_mean = hours
             .iter()
             .map(|&h| if h < 24.0 { 1.0 } else { 1.0 / config.load_factor })
@@ -788,6 +794,7 @@ impl<'a> BalanceBuilder<'a> {
             hours,
             lamps_kwh,
             peak,
+            per_hour,
             peak_over_mean,
             bounds,
             owned,
@@ -912,21 +919,24 @@ impl<'a> BalanceBuilder<'a> {
             0.0
         };
         let r = 2.0 * c.secondary_ohm_per_km / WH * SHARED_PATH / f64::from(c.secondary_circuits) * mean_distance_m;
+        // Per period, with the divisions hoisted out of the loop:
+        // line = r · I² · h · F / 1000 with I = E / h · A/kW, so
+        // line = (r · (A/kW)² / 1000) · E² · F / h; and loading = load / h / (pf · S_r).
+        let line_per_kwh2 = r * amps_per_kw * amps_per_kw / WH;
+        let per_rating = 1.0 / (c.power_factor * t.capacity_kva);
+        let (no_load_kw, load_loss_kw) = (p_nl / WH, p_ll / WH);
         let mut peak_loading: f64 = 0.0;
         let rows: Vec<BalanceRow> = (0..self.hours.len())
             .map(|i| {
-                let h = self.hours[i];
-                let f = self.peak[i];
-                let true_kwh = p.true_wh[i] as f64 / WH;
-                let ntl = p.ntl_wh.get(i).map_or(0.0, |&n| n as f64 / WH);
-                // The period's average current.
-                let amps = true_kwh / h * amps_per_kw;
-                let line = r * amps * amps * h * f / WH;
+                let (h, per_h, f) = (self.hours[i], self.per_hour[i], self.peak[i]);
+                let true_kwh = p.true_wh[i] as f64 * KWH_PER_WH;
+                let ntl = p.ntl_wh.get(i).map_or(0.0, |&n| n as f64 * KWH_PER_WH);
+                let line = line_per_kwh2 * true_kwh * true_kwh * f * per_h;
                 let unmetered = self.lamps_kwh[i];
                 let load = true_kwh + line + unmetered;
-                let loading = load / h / c.power_factor / t.capacity_kva;
+                let loading = load * per_h * per_rating;
                 peak_loading = peak_loading.max(loading * self.peak_over_mean[i]);
-                let trafo = (p_nl + p_ll * loading * loading * f) * h / WH;
+                let trafo = (no_load_kw + load_loss_kw * loading * loading * f) * h;
                 let input = load + trafo;
                 let reading = whole_wh(input * (1.0 + error)) / WH;
                 BalanceRow {

@@ -34,7 +34,7 @@ pub struct MeterBatch {
     /// The exact sums of each transformer's meters in the batch, for the energy balance.
     pub(crate) balance: Vec<crate::balance::Partial>,
     /// What the batch's anomalous meters drew (before injection), in meter order.
-    pub(crate) truth: Vec<(MeterId, Vec<f64>)>,
+    pub(crate) truth: Truths,
     pub(crate) clip_stats: ClipStats,
 }
 
@@ -161,7 +161,7 @@ impl MeterBatch {
             missing: &self.missing,
             labels: &self.labels,
             events: &self.events,
-            truth: &self.truth,
+            truth: self.truth.view(),
             clip_stats: self.clip_stats,
         }
     }
@@ -172,7 +172,7 @@ impl MeterBatch {
     /// is billed), `None` otherwise (their billed series is the truth).
     #[must_use]
     pub fn true_series(&self, id: MeterId) -> Option<&[f64]> {
-        find(&self.truth, id, |t| t.0).map(|t| &t.1[..])
+        self.truth.view().get(id)
     }
 
     /// The label of meter `id`, if it is in this batch and anomalous.
@@ -200,7 +200,7 @@ pub(crate) struct Part<'a> {
     pub(crate) readings: &'a [f64],
     pub(crate) missing: &'a [MissingRun],
     /// What the part's anomalous meters drew, in meter order.
-    pub(crate) truth: &'a [(MeterId, Vec<f64>)],
+    pub(crate) truth: TruthView<'a>,
 }
 
 impl<'a> Part<'a> {
@@ -216,8 +216,7 @@ impl<'a> Part<'a> {
         let events_to = events_from + self.events[events_from..].partition_point(|e| within(e.meter_id));
         let missing_from = self.missing.partition_point(|r| r.meter_id < lo);
         let missing_to = missing_from + self.missing[missing_from..].partition_point(|r| within(r.meter_id));
-        let truth_from = self.truth.partition_point(|t| t.0 < lo);
-        let truth_to = truth_from + self.truth[truth_from..].partition_point(|t| within(t.0));
+
         let n = self.intervals();
         Part {
             first: self.first + range.start,
@@ -227,7 +226,7 @@ impl<'a> Part<'a> {
             consumption: &self.consumption[range.start * self.periods..range.end * self.periods],
             readings: &self.readings[range.start * n..range.end * n],
             missing: &self.missing[missing_from..missing_to],
-            truth: &self.truth[truth_from..truth_to],
+            truth: self.truth.between(lo, hi),
             labels: &self.labels[labels_from..labels_to],
             events: &self.events[events_from..events_to],
             clip_stats: ClipStats::default(),
@@ -242,6 +241,89 @@ impl<'a> Part<'a> {
     /// Every meter with its series and label, in meter order.
     pub(crate) fn records(&self) -> impl ExactSizeIterator<Item = (&'a Meter, &'a [f64], Option<&'a AnomalyLabel>)> {
         records(self.meters, self.consumption, self.periods, self.labels)
+    }
+}
+
+/// What anomalous meters drew, laid end to end: one run of values per id
+/// (all runs the same length), in meter order. One buffer rather than one
+/// per meter: a dataset has hundreds of thousands of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Truths {
+    ids: Vec<MeterId>,
+    values: Vec<f64>,
+}
+
+impl Truths {
+    pub(crate) fn view(&self) -> TruthView<'_> {
+        TruthView {
+            ids: &self.ids,
+            values: &self.values,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.ids.clear();
+        self.values.clear();
+    }
+
+    /// Adds meter `id`'s values (after every meter already in).
+    pub(crate) fn push(&mut self, id: MeterId, values: &[f64]) {
+        self.ids.push(id);
+        self.values.extend_from_slice(values);
+    }
+
+    /// The values pushed last.
+    pub(crate) fn last(&self) -> &[f64] {
+        let per = self.view().per();
+        &self.values[self.values.len() - per..]
+    }
+
+    /// Adds every meter of `other` (after every meter already in).
+    pub(crate) fn append(&mut self, other: &Truths) {
+        self.ids.extend_from_slice(&other.ids);
+        self.values.extend_from_slice(&other.values);
+    }
+}
+
+/// A borrowed run of [`Truths`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TruthView<'a> {
+    ids: &'a [MeterId],
+    values: &'a [f64],
+}
+
+impl<'a> TruthView<'a> {
+    /// Values per meter.
+    fn per(&self) -> usize {
+        self.values.len().checked_div(self.ids.len()).unwrap_or(0)
+    }
+
+    fn at(&self, k: usize) -> &'a [f64] {
+        let per = self.per();
+        &self.values[k * per..(k + 1) * per]
+    }
+
+    /// Meter `id`'s values, if it is here.
+    pub(crate) fn get(&self, id: MeterId) -> Option<&'a [f64]> {
+        self.ids.binary_search(&id).ok().map(|k| self.at(k))
+    }
+
+    /// Every meter with its values, in meter order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (MeterId, &'a [f64])> + 'a {
+        let this = *self;
+        this.ids.iter().enumerate().map(move |(k, &id)| (id, this.at(k)))
+    }
+
+    /// The meters `lo ..< hi`.
+    pub(crate) fn between(&self, lo: MeterId, hi: MeterId) -> TruthView<'a> {
+        let per = self.per();
+        let from = self.ids.partition_point(|&id| id < lo);
+        let to = self.ids.partition_point(|&id| id < hi);
+        TruthView {
+            ids: &self.ids[from..to],
+            values: &self.values[from * per..to * per],
+        }
     }
 }
 

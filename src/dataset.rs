@@ -138,7 +138,7 @@ pub struct Dataset {
     /// The energy balance (`None` when `balance.enabled` is off).
     pub(crate) balance: Option<EnergyBalance>,
     /// What the anomalous meters drew before injection, in meter order.
-    pub(crate) truth: Vec<(MeterId, Vec<f64>)>,
+    pub(crate) truth: crate::batch::Truths,
 }
 
 impl Dataset {
@@ -326,7 +326,7 @@ impl Dataset {
             axis: self.series_axis,
             readings: &self.readings,
             missing: &self.missing,
-            truth: &self.truth,
+            truth: self.truth.view(),
         }
     }
 
@@ -355,8 +355,8 @@ impl Dataset {
     /// ```
     #[must_use]
     pub fn true_series(&self, id: MeterId) -> Option<&[f64]> {
-        if let Some(t) = crate::batch::find(&self.truth, id, |t| t.0) {
-            return Some(&t.1);
+        if let Some(t) = self.truth.view().get(id) {
+            return Some(t);
         }
         if self.intervals() > 0 {
             self.readings(id)

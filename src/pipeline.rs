@@ -14,8 +14,8 @@ use crate::balance::{
     BalanceBuilder, FeederBalance, Partial, Quantum, TransformerBalance, distance_dm, metres_per_lon_degree,
     push_partial,
 };
-use crate::batch::ClipStats;
 use crate::batch::MeterBatch;
+use crate::batch::{ClipStats, Truths};
 use crate::capacity::CapacitySampler;
 use crate::checks::ValidationReport;
 use crate::config::{ClassMix, GeneratorConfig};
@@ -492,7 +492,7 @@ struct MeterChunk {
     /// The sums of each transformer's meters in the chunk (empty when the balance is off).
     balance: Vec<Partial>,
     /// What the chunk's anomalous meters drew, in meter order.
-    truth: Vec<(MeterId, Vec<f64>)>,
+    truth: Truths,
     events: Vec<Event>,
     missing: Vec<MissingRun>,
     clip_stats: ClipStats,
@@ -529,9 +529,10 @@ struct MeterOutput {
     /// The injected event first, then typhoon outages and missing runs by onset.
     events: Vec<Event>,
     missing: Vec<MissingRun>,
-    /// What an anomalous meter drew before its register was tampered
-    /// with (the series or readings before injection), and whether it is theft.
-    truth: Option<(Vec<f64>, bool)>,
+    /// For an anomalous meter (with the balance on): whether it is theft;
+    /// what it drew before its register was tampered with (the series or
+    /// readings before injection) is the chunk's last [`Truths`] entry.
+    truth: Option<bool>,
     clipped: u64,
     /// Cells of the model's output capped at `max_kwh`.
     capped: u64,
@@ -689,7 +690,7 @@ impl Pipeline {
             labels: Vec::new(),
             events: Vec::new(),
             balance: Vec::new(),
-            truth: Vec::new(),
+            truth: Truths::default(),
             clip_stats: ClipStats::default(),
         };
         self.generate_batch_into(range, &mut batch)?;
@@ -739,7 +740,7 @@ impl Pipeline {
         batch.balance.clear();
         batch.truth.clear();
         for chunk in chunks {
-            batch.truth.extend(chunk.truth);
+            batch.truth.append(&chunk.truth);
             for partial in chunk.balance {
                 push_partial(&mut batch.balance, partial);
             }
@@ -974,7 +975,7 @@ impl Pipeline {
         let mut chunk = MeterChunk {
             labels: Vec::new(),
             balance: Vec::new(),
-            truth: Vec::new(),
+            truth: Truths::default(),
             events: Vec::new(),
             missing: Vec::new(),
             clip_stats: ClipStats::default(),
@@ -994,7 +995,7 @@ impl Pipeline {
                 _ => near.insert(Near::of(network, meter, self.config.meter_spread_m)),
             };
             let readings_row = reading_rows.next().unwrap_or(&mut []);
-            let mut out = self.meter(near, meter, role, row, readings_row)?;
+            let out = self.meter(near, meter, role, row, readings_row, &mut chunk.truth)?;
             if self.config.balance.enabled {
                 let (quantum, billed) = if self.plan.is_some() {
                     (Quantum::Register, &*readings_row)
@@ -1007,7 +1008,7 @@ impl Pipeline {
                     chunk.balance.push(Partial::new(transformer, billed.len()));
                 }
                 if let Some(partial) = chunk.balance.last_mut() {
-                    let truth = out.truth.as_ref().map(|(t, theft)| (&t[..], *theft));
+                    let truth = out.truth.map(|theft| (chunk.truth.last(), theft));
                     partial.add_meter(quantum, billed, truth, distance);
                 }
             }
@@ -1021,9 +1022,6 @@ impl Pipeline {
                     chunk.clip_stats.normal_capped += out.capped;
                     chunk.clip_stats.normal_cells += periods as u64;
                 }
-            }
-            if let Some((values, _)) = out.truth.take() {
-                chunk.truth.push((out.meter.id, values));
             }
             chunk.events.extend(out.events);
             chunk.missing.extend(out.missing);
@@ -1043,6 +1041,7 @@ impl Pipeline {
         role: Role,
         series: &mut [f64],
         readings: &mut [f64],
+        truths: &mut Truths,
     ) -> Result<MeterOutput> {
         let c = &self.config;
         let index = i as u64;
@@ -1090,7 +1089,7 @@ impl Pipeline {
             plan.disaggregate(class, barangay, series, &mut rng, readings);
         }
         // An anomaly changes what the register records, not what the meter draws.
-        let mut truth = None;
+        let mut drawn = false;
         let event = match pick {
             Some((mix, rank, name, purpose)) => {
                 let injector = mix.injector(rank).ok_or_else(|| unassigned(name, rank))?;
@@ -1100,7 +1099,8 @@ impl Pipeline {
                     &mut *series
                 };
                 if anomalous && c.balance.enabled {
-                    truth = Some(target.to_vec());
+                    truths.push(meter.id, target);
+                    drawn = true;
                 }
                 let (event, capped) = self.inject(&meter, &profile, target, injector, purpose, anomalous)?;
                 injected_capped = capped;
@@ -1135,7 +1135,7 @@ impl Pipeline {
         }
         let is_theft = label.as_ref().is_some_and(|l| l.is_theft);
         Ok(MeterOutput {
-            truth: truth.map(|t| (t, is_theft)),
+            truth: drawn.then_some(is_theft),
             meter,
             label,
             events,

@@ -10,8 +10,8 @@ use super::csv::CONSUMPTION_PREFIX;
 use super::fmt::{KWH_DECIMALS, write_fixed, write_padded, write_u64};
 use super::sink::Appender;
 use crate::balance::{BalanceRow, FeederBalance, TransformerBalance};
+use crate::batch::TruthView;
 use crate::dataset::Dataset;
-use crate::ids::MeterId;
 use crate::time::TimeAxis;
 
 /// File name of the transformer meters' readings (CSV).
@@ -186,8 +186,8 @@ fn truth_header(buf: &mut Vec<u8>, axis: &TimeAxis) {
 }
 
 /// One row per anomalous meter: what it drew per month (interval readings summed per month).
-fn truth_rows(buf: &mut Vec<u8>, axis: &TimeAxis, truth: &[(MeterId, Vec<f64>)]) {
-    for (id, values) in truth {
+fn truth_rows(buf: &mut Vec<u8>, axis: &TimeAxis, truth: TruthView<'_>) {
+    for (id, values) in truth.iter() {
         write_padded(buf, "MTR_", id.number(), 6);
         for m in 0..axis.months() {
             let total: f64 = values[axis.month_range(m)].iter().sum();
@@ -261,7 +261,7 @@ pub fn write_energy_balance_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::
 pub fn write_meter_consumption_true_csv<W: Write>(dataset: &Dataset, mut out: W) -> io::Result<()> {
     let mut buf = Vec::new();
     truth_header(&mut buf, dataset.series_axis());
-    truth_rows(&mut buf, dataset.series_axis(), &dataset.truth);
+    truth_rows(&mut buf, dataset.series_axis(), dataset.truth.view());
     out.write_all(&buf)?;
     out.flush()
 }
@@ -339,7 +339,7 @@ impl BalanceFiles {
     }
 
     /// Appends what the anomalous meters of a run drew.
-    pub(crate) fn add_truth(&mut self, truth: &[(MeterId, Vec<f64>)]) -> Result<(), IoError> {
+    pub(crate) fn add_truth(&mut self, truth: TruthView<'_>) -> Result<(), IoError> {
         self.buf.clear();
         truth_rows(&mut self.buf, &self.axis, truth);
         self.truth.write(&self.buf)

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use crate::balance::{BalanceRow, EnergyBalance, FeederBalance, Quantum, TransformerBalance};
+use crate::balance::{BalanceRow, FeederBalance, Quantum, TransformerBalance};
 use crate::batch::Part;
 use crate::checks::{Check, check};
 use crate::dataset::Dataset;
@@ -153,8 +153,15 @@ fn check_transformer(d: &Dataset, i: usize, t: &TransformerBalance) -> Failures 
     let mut lost = vec![0i64; periods];
     let mut anomalous = false;
     // The truths of these meters, walked in step with them (both in meter order).
-    let from = d.truth.partition_point(|t| (t.0.index() as usize) < meters.start);
-    let mut truths = d.truth[from..].iter().peekable();
+    let mut truths = d
+        .truth
+        .view()
+        .between(
+            MeterId::from_index(meters.start as u32),
+            MeterId::from_index(meters.end as u32),
+        )
+        .iter()
+        .peekable();
     for m in meters.clone() {
         let meter = MeterId::from_index(m as u32);
         let bills = if interval { d.readings(meter) } else { d.series(meter) };
@@ -227,14 +234,9 @@ fn check_transformer(d: &Dataset, i: usize, t: &TransformerBalance) -> Failures 
 }
 
 /// Checks feeder `fb` (the `i`-th) against the transformers of `b` on it.
-fn check_feeder(series: &TimeAxis, b: &EnergyBalance, i: usize, fb: &FeederBalance) -> Failures {
+fn check_feeder(series: &TimeAxis, members: &[&TransformerBalance], i: usize, fb: &FeederBalance) -> Failures {
     let mut f = Failures::default();
     let id = fb.feeder_id;
-    let members: Vec<&TransformerBalance> = b
-        .transformers
-        .iter()
-        .filter(|t| t.feeder_id.index() as usize == i)
-        .collect();
     let ids: Vec<_> = members.iter().map(|t| t.transformer_id).collect();
     let periods = series.len();
     if fb.feeder_id.index() as usize != i
@@ -310,9 +312,22 @@ pub(crate) fn energy_balance(d: &Dataset) -> Option<Check> {
         f.structure += 1;
         f.note(|| format!("{} feeder balances for {feeders} feeders", b.feeders.len()));
     }
-    for (i, fb) in b.feeders.iter().enumerate() {
-        f = f.plus(check_feeder(series, b, i, fb));
+    // Each feeder's transformers, in id order.
+    let mut members: Vec<Vec<&TransformerBalance>> = vec![Vec::new(); b.feeders.len()];
+    for t in &b.transformers {
+        if let Some(m) = members.get_mut(t.feeder_id.index() as usize) {
+            m.push(t);
+        }
     }
+    let one = |(i, fb): (usize, &FeederBalance)| check_feeder(series, &members[i], i, fb);
+    #[cfg(feature = "parallel")]
+    let per_feeder: Vec<Failures> = {
+        use rayon::prelude::*;
+        b.feeders.par_iter().enumerate().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let per_feeder: Vec<Failures> = b.feeders.iter().enumerate().map(one).collect();
+    f = per_feeder.into_iter().fold(f, Failures::plus);
     Some(f.check(
         format!(
             "{} transformers × {} {} periods and {} feeders checked against {} meters",
