@@ -419,10 +419,12 @@ impl BalanceSums {
                 self.theft[t] += usize::from(l.is_theft);
             }
         }
-        let (bills, per_meter) = match month_ranges {
-            Some(_) => (part.readings, part.axis.len()),
-            None => (part.consumption, self.months),
-        };
+        // At interval resolutions a meter's monthly value is the exact sum of
+        // its readings in register units (checked by
+        // `monthly_totals_equal_readings`), so the months are summed from it
+        // rather than from every reading: one value a month, not ~720.
+        let quantum = if month_ranges.is_some() { Quantum::Register } else { Quantum::Monthly };
+        let (bills, per_meter) = (part.consumption, self.months);
         let n = part.meters.len();
         if per_meter == 0 || bills.len() != n * per_meter {
             // A ragged part (its own check fails): whose bills are whose is unknown.
@@ -435,19 +437,7 @@ impl BalanceSums {
             let end = (alloc.range(t).end - first).clamp(m + 1, n);
             let sums = &mut self.billed_wh[t * months..(t + 1) * months];
             for row in bills[m * per_meter..end * per_meter].chunks_exact(per_meter) {
-                match month_ranges {
-                    Some(ranges) => {
-                        for (s, r) in sums.iter_mut().zip(ranges) {
-                            let month = row.get(r.clone()).unwrap_or_default();
-                            *s += month.iter().map(|&v| Quantum::Register.wh(v)).sum::<i64>();
-                        }
-                    }
-                    None => {
-                        for (s, &v) in sums.iter_mut().zip(row) {
-                            *s += Quantum::Monthly.wh(v);
-                        }
-                    }
-                }
+                quantum.add(sums, row);
             }
             m = end;
         }
