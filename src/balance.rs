@@ -782,12 +782,7 @@ impl<'a> BalanceBuilder<'a> {
             .collect();
         let owned = owned_transformers(network, &range);
         let whole = range.start == 0 && range.end >= network.allocation.meters();
-        let feeders = network
-            .transformers
-            .iter()
-            .map(|t| t.feeder_id.index() as usize + 1)
-            .max()
-            .unwrap_or(0);
+        let feeders = network.feeder_count();
         BalanceBuilder {
             config,
             network,

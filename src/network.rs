@@ -57,6 +57,15 @@ impl Network {
             .flatten()
     }
 
+    /// Number of feeders (one more than the highest feeder id; 0 without transformers).
+    pub(crate) fn feeder_count(&self) -> usize {
+        self.transformers
+            .iter()
+            .map(|t| t.feeder_id.index() as usize + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// One transformer, if it exists.
     #[must_use]
     pub fn transformer(&self, id: TransformerId) -> Option<&Transformer> {

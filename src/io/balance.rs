@@ -517,15 +517,7 @@ pub(crate) mod parquet_long {
         }
 
         pub(crate) fn finish(self) -> Result<u64, IoError> {
-            let path = self.path;
-            let out = self.writer.finish().map_err(|e| at(e, &path))?;
-            let file = out
-                .into_inner()
-                .map_err(|e| IoError::io("write", &path, e.into_error()))?;
-            if self.sync {
-                file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
-            }
-            Ok(file.metadata().map_err(|e| IoError::io("stat", &path, e))?.len())
+            crate::io::parquet::finish_part(self.writer, &self.path, self.sync)
         }
     }
 

@@ -303,6 +303,23 @@ fn long_schema(timezone: &str, id: &str) -> SchemaRef {
     ]))
 }
 
+/// Finishes a part file at `path` written through a buffer (syncing it
+/// when `sync`) and returns its size.
+pub(crate) fn finish_part(
+    writer: ReadingsParquetWriter<std::io::BufWriter<std::fs::File>>,
+    path: &std::path::Path,
+    sync: bool,
+) -> Result<u64, IoError> {
+    let out = writer.finish().map_err(|e| at_path(e, path))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| IoError::io("write", path, e.into_error()))?;
+    if sync {
+        file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
+    }
+    Ok(file.metadata().map_err(|e| IoError::io("stat", path, e))?.len())
+}
+
 /// Names the file `path` in a Parquet error that does not name one.
 pub(crate) fn at_path(e: IoError, path: &std::path::Path) -> IoError {
     match e {

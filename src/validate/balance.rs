@@ -72,6 +72,20 @@ pub(super) struct Failures {
 }
 
 impl Failures {
+    /// Checks a transformer's theft and anomaly counts against its meters' labels.
+    fn labels_of(&mut self, t: &TransformerBalance, theft: usize, all: usize) {
+        if (t.theft_meters, t.anomalous_meters) != (theft, all) {
+            self.labels += 1;
+            let id = t.transformer_id;
+            self.note(|| {
+                format!(
+                    "{id}: {} theft and {} anomalous meters, its meters' labels {theft} and {all}",
+                    t.theft_meters, t.anomalous_meters
+                )
+            });
+        }
+    }
+
     fn note(&mut self, text: impl FnOnce() -> String) {
         if self.quoted.len() < QUOTED {
             self.quoted.push(text());
@@ -221,15 +235,7 @@ fn check_transformer(d: &Dataset, i: usize, t: &TransformerBalance) -> Failures 
     let from = labels.partition_point(|l| (l.meter_id.index() as usize) < meters.start);
     let to = labels.partition_point(|l| (l.meter_id.index() as usize) < meters.end);
     let (theft, all) = label_counts(labels[from..to].iter());
-    if (t.theft_meters, t.anomalous_meters) != (theft, all) {
-        f.labels += 1;
-        f.note(|| {
-            format!(
-                "{id}: {} theft and {} anomalous meters, its meters' labels {theft} and {all}",
-                t.theft_meters, t.anomalous_meters
-            )
-        });
-    }
+    f.labels_of(t, theft, all);
     f
 }
 
@@ -302,12 +308,7 @@ pub(crate) fn energy_balance(d: &Dataset) -> Option<Check> {
     let per_transformer: Vec<Failures> = transformers.iter().map(one).collect();
     f = per_transformer.into_iter().fold(f, Failures::plus);
     let series = d.series_axis();
-    let feeders = network
-        .transformers
-        .iter()
-        .map(|t| t.feeder_id.index() as usize + 1)
-        .max()
-        .unwrap_or(0);
+    let feeders = network.feeder_count();
     if b.feeders.len() != feeders {
         f.structure += 1;
         f.note(|| format!("{} feeder balances for {feeders} feeders", b.feeders.len()));
@@ -423,7 +424,11 @@ impl BalanceSums {
         // its readings in register units (checked by
         // `monthly_totals_equal_readings`), so the months are summed from it
         // rather than from every reading: one value a month, not ~720.
-        let quantum = if month_ranges.is_some() { Quantum::Register } else { Quantum::Monthly };
+        let quantum = if month_ranges.is_some() {
+            Quantum::Register
+        } else {
+            Quantum::Monthly
+        };
         let (bills, per_meter) = (part.consumption, self.months);
         let n = part.meters.len();
         if per_meter == 0 || bills.len() != n * per_meter {
@@ -478,16 +483,7 @@ impl BalanceSums {
                     });
                 }
             }
-            let (theft, all) = (self.theft[i], self.anomalous[i]);
-            if (t.theft_meters, t.anomalous_meters) != (theft, all) {
-                f.labels += 1;
-                f.note(|| {
-                    format!(
-                        "{id}: {} theft and {} anomalous meters, its meters' labels {theft} and {all}",
-                        t.theft_meters, t.anomalous_meters
-                    )
-                });
-            }
+            f.labels_of(t, self.theft[i], self.anomalous[i]);
         }
     }
 
