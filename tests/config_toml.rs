@@ -201,3 +201,27 @@ fn interval_fields_are_read_from_toml() {
     let err = parse("resolution = \"weekly\"").unwrap_err().to_string();
     assert!(err.contains("weekly") && err.contains("15min"), "{err}");
 }
+
+#[test]
+fn the_balance_section_reads_round_trips_and_names_unknown_keys() {
+    let c = parse("[balance]\nenabled = false\nsecondary_circuits = 3\nstreetlight_w = 60.0\n").unwrap();
+    assert!(!c.balance.enabled);
+    assert_eq!(c.balance.secondary_circuits, 3);
+    assert_eq!(c.balance.streetlight_w, 60.0);
+    // Omitted keys keep their defaults.
+    assert_eq!(c.balance.power_factor, ghostload::BalanceConfig::default().power_factor);
+    assert_eq!(round_trip(&c), c);
+    let err = parse("[balance]\nsecondary_ohms = 1.0\n").unwrap_err().to_string();
+    assert!(err.contains("secondary_ohms"), "{err}");
+    // A value out of range is refused when the pipeline is built, naming the field.
+    let c = parse("[balance]\nprimary_voltage_kv = 500.0\n").unwrap();
+    let err = ghostload::Pipeline::builder()
+        .config(c)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("balance.primary_voltage_kv") && err.contains("1 ..= 69"),
+        "{err}"
+    );
+}
