@@ -172,6 +172,21 @@ fn undamaged_balance_files_pass_at_monthly_and_hourly_resolution() {
             detail(&r, "transformer_readings").contains(", 0 with the wrong number of readings,"),
             "{r}"
         );
+        // The feeder readings follow the readings' format: long CSV, or one Parquet part.
+        let feeders = match format {
+            ReadingsFormat::Csv => "feeder_readings.csv",
+            _ => "feeder_readings/",
+        };
+        assert!(
+            detail(&r, "feeder_readings").starts_with(&format!("{feeders}: ")),
+            "{r}"
+        );
+        if format == ReadingsFormat::Csv {
+            assert!(dir.join("feeder_readings.csv").is_file());
+        } else {
+            assert!(dir.join("feeder_readings/part-00001-of-00001.parquet").is_file());
+            assert!(!dir.join("feeder_readings.csv").exists());
+        }
         assert_reported(&dir);
     }
 }

@@ -412,26 +412,38 @@ pub(crate) fn render(axis: &TimeAxis, transformers: &[TransformerBalance], csv_r
     text
 }
 
-/// Writes `feeder_readings.csv` of a whole dataset into `dir`.
+/// Writes the feeder readings of a whole dataset into `dir`: Parquet
+/// (`feeder_readings/`) when the transformer readings are Parquet, else
+/// `feeder_readings.csv`. Returns the name written and its size.
 pub(crate) fn write_feeders(
     dir: &Path,
     sync: bool,
     axis: &TimeAxis,
     feeders: &[FeederBalance],
-) -> Result<u64, IoError> {
-    super::write_file(dir, sync, FEEDER_READINGS_CSV, |w| {
+    csv: bool,
+) -> Result<(&'static str, u64), IoError> {
+    #[cfg(feature = "parquet")]
+    if !csv {
+        let bytes = parquet_long::write_feeders(dir, axis, sync, feeders)?;
+        return Ok((parquet_long::FEEDER_READINGS_DIR, bytes));
+    }
+    #[cfg(not(feature = "parquet"))]
+    let _ = csv;
+    let bytes = super::write_file(dir, sync, FEEDER_READINGS_CSV, |w| {
         let mut buf = Vec::new();
         readings_header(&mut buf, axis, "feeder_id");
         feeder_readings_rows(&mut buf, axis, feeders);
         w.write_all(&buf)
-    })
+    })?;
+    Ok((FEEDER_READINGS_CSV, bytes))
 }
 
 #[cfg(feature = "parquet")]
 pub(crate) mod parquet_long {
-    //! `transformer_readings/part-KKKKK-of-NNNNN.parquet`: long-form
-    //! transformer readings through the readings' own Parquet writer, with
-    //! `transformer_id` as the id column.
+    //! `transformer_readings/part-KKKKK-of-NNNNN.parquet` and
+    //! `feeder_readings/part-00001-of-00001.parquet`: long-form readings
+    //! through the meter readings' own Parquet writer, with `transformer_id`
+    //! or `feeder_id` as the id column.
 
     use std::fs::File;
     use std::io::BufWriter;
@@ -442,8 +454,8 @@ pub(crate) mod parquet_long {
     use arrow_schema::{DataType, TimeUnit};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    use crate::balance::TransformerBalance;
-    use crate::ids::TransformerId;
+    use crate::balance::{FeederBalance, TransformerBalance};
+    use crate::ids::{FeederId, TransformerId};
     use crate::io::IoError;
     use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name};
     use crate::time::TimeAxis;
@@ -451,9 +463,17 @@ pub(crate) mod parquet_long {
     /// The directory of the transformer readings' Parquet parts.
     pub(crate) const TRANSFORMER_READINGS_DIR: &str = "transformer_readings";
 
+    /// The directory of the feeder readings' Parquet part (whole datasets only).
+    pub(crate) const FEEDER_READINGS_DIR: &str = "feeder_readings";
+
     const TRANSFORMERS: Ids = Ids {
         column: "transformer_id",
         name: |i| TransformerId::from_index(i).to_string(),
+    };
+
+    const FEEDERS: Ids = Ids {
+        column: "feeder_id",
+        name: |i| FeederId::from_index(i).to_string(),
     };
 
     #[derive(Debug)]
@@ -472,14 +492,24 @@ pub(crate) mod parquet_long {
             sync: bool,
             shard: crate::shard::Shard,
         ) -> Result<Self, IoError> {
-            let parts = dir.join(TRANSFORMER_READINGS_DIR);
+            Self::create_in(dir, TRANSFORMER_READINGS_DIR, TRANSFORMERS, axis, sync, shard)
+        }
+
+        fn create_in(
+            dir: &Path,
+            name: &str,
+            ids: Ids,
+            axis: &TimeAxis,
+            sync: bool,
+            shard: crate::shard::Shard,
+        ) -> Result<Self, IoError> {
+            let parts = dir.join(name);
             std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
             let path = parts.join(part_name(shard.index(), shard.count()));
             let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
             let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
-            let writer =
-                ReadingsParquetWriter::with_ids(BufWriter::with_capacity(1 << 20, file), options, TRANSFORMERS)
-                    .map_err(|e| at(e, &path))?;
+            let writer = ReadingsParquetWriter::with_ids(BufWriter::with_capacity(1 << 20, file), options, ids)
+                .map_err(|e| at(e, &path))?;
             Ok(LongParquet {
                 path,
                 writer,
@@ -533,7 +563,37 @@ pub(crate) mod parquet_long {
         }
     }
 
-    pub(crate) fn read_parts(dir: &Path, mut row: impl FnMut(&str, i64, f64)) -> Result<(), IoError> {
+    /// Writes every feeder's readings (a whole dataset's) as one part.
+    pub(crate) fn write_feeders(
+        dir: &Path,
+        axis: &TimeAxis,
+        sync: bool,
+        feeders: &[FeederBalance],
+    ) -> Result<u64, IoError> {
+        let mut part = LongParquet::create_in(
+            dir,
+            FEEDER_READINGS_DIR,
+            FEEDERS,
+            axis,
+            sync,
+            crate::shard::Shard::whole(),
+        )?;
+        part.values
+            .extend(feeders.iter().flat_map(|f| f.rows.iter().map(|r| r.reading_kwh)));
+        let block = ReadingsBlock {
+            first_meter: 0,
+            meters: feeders.len(),
+            timestamps: &part.timestamps,
+            values: &part.values,
+            missing: &[],
+        };
+        part.writer.write_block(&block).map_err(|e| at(e, &part.path))?;
+        part.finish()
+    }
+
+    /// Calls `row(id, local seconds, kwh)` for every row of the parts in
+    /// `dir` (in file order), whose id column is `id_column`.
+    pub(crate) fn read_parts(dir: &Path, id_column: &str, mut row: impl FnMut(&str, i64, f64)) -> Result<(), IoError> {
         let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| IoError::io("list", dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -551,9 +611,9 @@ pub(crate) mod parquet_long {
             let col = |name: &str| {
                 schema
                     .index_of(name)
-                    .map_err(|_| parse(format!("no `{name}` column (expected transformer_id,timestamp,kwh)")))
+                    .map_err(|_| parse(format!("no `{name}` column (expected {id_column},timestamp,kwh)")))
             };
-            let (id, ts, kwh) = (col("transformer_id")?, col("timestamp")?, col("kwh")?);
+            let (id, ts, kwh) = (col(id_column)?, col("timestamp")?, col("kwh")?);
             let offset = match schema.field(ts).data_type() {
                 DataType::Timestamp(TimeUnit::Millisecond, Some(zone)) => zone
                     .parse::<crate::calendar::TimeZone>()
@@ -569,7 +629,7 @@ pub(crate) mod parquet_long {
                     Some(d) => (Some(d.keys()), d.values().as_string_opt::<i32>()),
                     None => (None, column.as_string_opt::<i32>()),
                 };
-                let ids = ids.ok_or_else(|| parse("transformer_id is not a string".to_owned()))?;
+                let ids = ids.ok_or_else(|| parse(format!("{id_column} is not a string")))?;
                 let stamps = batch
                     .column(ts)
                     .as_primitive_opt::<TimestampMillisecondType>()

@@ -361,14 +361,26 @@ type Readable = Result<MonthSums, String>;
 /// The transformer readings of `dir`, if written: `(name, sums)`, or the
 /// reason they cannot be read.
 fn transformer_readings(dir: &Path) -> Result<Option<(&'static str, Readable)>, IoError> {
-    let csv = dir.join(super::TRANSFORMER_READINGS_CSV);
+    long_readings(
+        dir,
+        (super::TRANSFORMER_READINGS_CSV, "transformer_readings/"),
+        "transformer_id",
+    )
+}
+
+/// The readings of `dir` written as `names.0` (CSV) or in the directory of
+/// Parquet parts `names.1`, whose id column is `id`: `(name, sums)` if
+/// either exists, or the reason they cannot be read.
+fn long_readings(
+    dir: &Path,
+    names: (&'static str, &'static str),
+    id: &str,
+) -> Result<Option<(&'static str, Readable)>, IoError> {
+    let csv = dir.join(names.0);
     if csv.exists() {
-        return Ok(Some((
-            super::TRANSFORMER_READINGS_CSV,
-            Ok(read_readings_csv(&csv, "transformer_id")?),
-        )));
+        return Ok(Some((names.0, Ok(read_readings_csv(&csv, id)?))));
     }
-    let parts = dir.join("transformer_readings");
+    let parts = dir.join(names.1.trim_end_matches('/'));
     if !parts.is_dir() {
         return Ok(None);
     }
@@ -378,7 +390,7 @@ fn transformer_readings(dir: &Path) -> Result<Option<(&'static str, Readable)>, 
             long: true,
             ..MonthSums::default()
         };
-        super::balance::parquet_long::read_parts(&parts, |id, local, kwh| {
+        super::balance::parquet_long::read_parts(&parts, id, |id, local, kwh| {
             if kwh.is_finite() {
                 sums.add(id.as_bytes(), month_of(local), kwh);
             } else {
@@ -386,11 +398,11 @@ fn transformer_readings(dir: &Path) -> Result<Option<(&'static str, Readable)>, 
             }
         })?;
         sums.flush();
-        Ok(Some(("transformer_readings/", Ok(sums))))
+        Ok(Some((names.1, Ok(sums))))
     }
     #[cfg(not(feature = "parquet"))]
     Ok(Some((
-        "transformer_readings/",
+        names.1,
         Err("this build cannot read its Parquet parts: enable the `parquet` feature".to_owned()),
     )))
 }
@@ -456,7 +468,7 @@ fn transformer_readings_check(d: &DatasetDir, lines: &[Line], name: &str, sums: 
 /// `feeder_readings`: one row (wide) or one row per interval (long) per
 /// feeder of `energy_balance.csv` and month, none of another feeder; and
 /// each feeder's monthly reading no lower than its transformers' allow.
-fn feeder_readings_check(d: &DatasetDir, lines: &[Line], sums: &MonthSums) -> Check {
+fn feeder_readings_check(d: &DatasetDir, lines: &[Line], name: &str, sums: &MonthSums) -> Check {
     // Σ reading_kwh of each feeder's transformers per month, and their count.
     let mut expected: BTreeMap<(&str, u32), (f64, usize)> = BTreeMap::new();
     for l in lines {
@@ -505,7 +517,7 @@ fn feeder_readings_check(d: &DatasetDir, lines: &[Line], sums: &MonthSums) -> Ch
         "feeder_readings",
         low + absent + counts + extra + bad == 0,
         format!(
-            "{FEEDER_READINGS_CSV}: {} feeder-months of {ENERGY_BALANCE_CSV}'s feeders: {absent} without a reading, {counts} with the wrong number of rows, {low} below Σ of their transformers' readings × {factor:.5}, {extra} feeder-months of unknown feeders, {bad} unparsable readings{}",
+            "{name}: {} feeder-months of {ENERGY_BALANCE_CSV}'s feeders: {absent} without a reading, {counts} with the wrong number of rows, {low} below Σ of their transformers' readings × {factor:.5}, {extra} feeder-months of unknown feeders, {bad} unparsable readings{}",
             expected.len(),
             t.quotes()
         ),
@@ -601,10 +613,11 @@ pub(crate) fn balance_checks(dir: &Path, d: &DatasetDir, meters: &MeterTotals) -
             "transformer_readings.csv (or transformer_readings/)",
         )),
     }
-    let feeders = dir.join(FEEDER_READINGS_CSV);
-    if feeders.exists() {
-        let sums = read_readings_csv(&feeders, "feeder_id")?;
-        checks.push(feeder_readings_check(d, &lines, &sums));
+    if let Some((name, sums)) = long_readings(dir, (FEEDER_READINGS_CSV, "feeder_readings/"), "feeder_id")? {
+        match sums {
+            Ok(sums) => checks.push(feeder_readings_check(d, &lines, name, &sums)),
+            Err(reason) => checks.push(check("feeder_readings", false, format!("{name}: {reason}"))),
+        }
     } else if d.shard.is_none() {
         // A shard has no feeder file; a whole dataset must.
         checks.push(missing("feeder_readings", FEEDER_READINGS_CSV));

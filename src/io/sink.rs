@@ -446,12 +446,14 @@ impl<'a> Sink<'a> {
                 written.add(name, readings.finish()?);
             }
             if let Some(balance) = self.rows.balance {
+                let csv = balance.csv_readings();
                 for (name, bytes) in balance.finish()? {
                     written.add(name, bytes);
                 }
                 if shard.is_none() {
-                    let bytes = super::balance::write_feeders(self.dir, self.options.sync, self.series, feeders)?;
-                    written.add(super::FEEDER_READINGS_CSV, bytes);
+                    let (name, bytes) =
+                        super::balance::write_feeders(self.dir, self.options.sync, self.series, feeders, csv)?;
+                    written.add(name, bytes);
                 }
             }
         }
