@@ -360,3 +360,42 @@ fn a_missing_balance_file_fails_its_check() {
         assert!(failed[0].contains(name) && failed[0].contains("missing"), "{failed:?}");
     }
 }
+
+/// At interval resolutions the anomalous meters' true readings are written
+/// beside the billed ones, in the readings' format, so clean and tampered
+/// series pair up: same meters as the labels, one value per interval, equal
+/// to what the meter drew.
+#[test]
+fn true_readings_pair_with_the_billed_ones_at_interval_resolution() {
+    let h = dataset(Resolution::Hourly);
+    let labelled: Vec<u32> = h.labels().iter().map(|l| l.meter_id.index()).collect();
+    assert!(!labelled.is_empty());
+    let n = h.series_axis().len();
+    // Parquet: read back with the library's own readings reader.
+    let (_tmp, dir) = written(&h, ReadingsFormat::Parquet);
+    let t = ghostload::io::read_readings_parquet(&dir.join("meter_readings_true/part-00001-of-00001.parquet")).unwrap();
+    assert_eq!(t.len(), labelled.len() * n);
+    for (k, &m) in labelled.iter().enumerate() {
+        let drawn = h.true_series(ghostload::MeterId::from_index(m)).unwrap();
+        let rows = k * n..(k + 1) * n;
+        assert!(t.meter[rows.clone()].iter().all(|&x| x == m));
+        for (v, d) in t.kwh[rows].iter().zip(drawn) {
+            assert_eq!(*v, Some(*d), "meter {m}");
+        }
+        // What it drew is not what it billed.
+        assert_ne!(drawn, h.readings(ghostload::MeterId::from_index(m)).unwrap());
+    }
+    // CSV: `meter_id,timestamp,kwh`, the same values to 3 decimals.
+    let (_tmp, dir) = written(&h, ReadingsFormat::Csv);
+    let mut reader = csv::Reader::from_path(dir.join("meter_readings_true.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["meter_id", "timestamp", "kwh"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), labelled.len() * n);
+    let first = ghostload::MeterId::from_index(labelled[0]);
+    assert_eq!(&rows[0][0], first.to_string());
+    let kwh: f64 = rows[0][2].parse().unwrap();
+    assert!((kwh - h.true_series(first).unwrap()[0]).abs() < 5e-4);
+}

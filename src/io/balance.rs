@@ -22,6 +22,10 @@ pub const FEEDER_READINGS_CSV: &str = "feeder_readings.csv";
 pub const ENERGY_BALANCE_CSV: &str = "energy_balance.csv";
 /// File name of what the anomalous meters drew, per month.
 pub const METER_CONSUMPTION_TRUE_CSV: &str = "meter_consumption_true.csv";
+/// File name of what the anomalous meters drew, per interval (interval
+/// resolutions, CSV readings format; with Parquet, the directory
+/// `meter_readings_true/`).
+pub const METER_READINGS_TRUE_CSV: &str = "meter_readings_true.csv";
 /// Decimals of the energy-balance files' kWh values (the transformer and
 /// feeder meters register whole watt-hours).
 pub const BALANCE_DECIMALS: usize = 3;
@@ -266,7 +270,7 @@ pub fn write_meter_consumption_true_csv<W: Write>(dataset: &Dataset, mut out: W)
     out.flush()
 }
 
-/// Where the transformer readings go.
+/// Where long readings go: CSV text or Parquet parts.
 #[derive(Debug)]
 enum TransformerReadings {
     Csv(Appender),
@@ -281,6 +285,8 @@ pub(crate) struct BalanceFiles {
     readings: TransformerReadings,
     balance: Appender,
     truth: Appender,
+    /// What the anomalous meters drew per interval (interval resolutions only).
+    true_readings: Option<TransformerReadings>,
     buf: Vec<u8>,
 }
 
@@ -320,11 +326,36 @@ impl BalanceFiles {
         buf.clear();
         truth_header(&mut buf, axis);
         truth.write(&buf)?;
+        let true_readings = if !axis.resolution().is_interval() {
+            None
+        } else if parquet {
+            #[cfg(feature = "parquet")]
+            let out = TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create_true(
+                dir, axis, sync, shard,
+            )?));
+            #[cfg(not(feature = "parquet"))]
+            let out = {
+                // Unreachable: without `parquet` the readings format is CSV.
+                let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+                buf.clear();
+                readings_header(&mut buf, axis, "meter_id");
+                a.write(&buf)?;
+                TransformerReadings::Csv(a)
+            };
+            Some(out)
+        } else {
+            let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+            buf.clear();
+            readings_header(&mut buf, axis, "meter_id");
+            a.write(&buf)?;
+            Some(TransformerReadings::Csv(a))
+        };
         Ok(BalanceFiles {
             axis: *axis,
             readings,
             balance,
             truth,
+            true_readings,
             buf,
         })
     }
@@ -342,7 +373,27 @@ impl BalanceFiles {
     pub(crate) fn add_truth(&mut self, truth: TruthView<'_>) -> Result<(), IoError> {
         self.buf.clear();
         truth_rows(&mut self.buf, &self.axis, truth);
-        self.truth.write(&self.buf)
+        self.truth.write(&self.buf)?;
+        match &mut self.true_readings {
+            None => Ok(()),
+            Some(TransformerReadings::Csv(a)) => {
+                self.buf.clear();
+                let mut id = Vec::with_capacity(16);
+                for (meter, values) in truth.iter() {
+                    id.clear();
+                    write_padded(&mut id, "MTR_", meter.number(), 6);
+                    push_readings(&mut self.buf, &self.axis, &id, values.iter().copied());
+                }
+                a.write(&self.buf)
+            }
+            #[cfg(feature = "parquet")]
+            Some(TransformerReadings::Parquet(p)) => {
+                for (meter, values) in truth.iter() {
+                    p.add_rows(meter.index(), 1, values)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Whether the transformer readings are CSV text (rendered with the rows).
@@ -370,11 +421,18 @@ impl BalanceFiles {
             #[cfg(feature = "parquet")]
             TransformerReadings::Parquet(p) => p.finish()?,
         };
-        Ok(vec![
+        let mut files = vec![
             (name, readings),
             (ENERGY_BALANCE_CSV, self.balance.close()?),
             (METER_CONSUMPTION_TRUE_CSV, self.truth.close()?),
-        ])
+        ];
+        match self.true_readings {
+            None => {}
+            Some(TransformerReadings::Csv(a)) => files.push((METER_READINGS_TRUE_CSV, a.close()?)),
+            #[cfg(feature = "parquet")]
+            Some(TransformerReadings::Parquet(p)) => files.push((parquet_long::METER_READINGS_TRUE_DIR, p.finish()?)),
+        }
+        Ok(files)
     }
 }
 
@@ -466,6 +524,9 @@ pub(crate) mod parquet_long {
     /// The directory of the feeder readings' Parquet part (whole datasets only).
     pub(crate) const FEEDER_READINGS_DIR: &str = "feeder_readings";
 
+    /// The directory of the anomalous meters' true readings' Parquet parts.
+    pub(crate) const METER_READINGS_TRUE_DIR: &str = "meter_readings_true";
+
     const TRANSFORMERS: Ids = Ids {
         column: "transformer_id",
         name: |i| TransformerId::from_index(i).to_string(),
@@ -493,6 +554,28 @@ pub(crate) mod parquet_long {
             shard: crate::shard::Shard,
         ) -> Result<Self, IoError> {
             Self::create_in(dir, TRANSFORMER_READINGS_DIR, TRANSFORMERS, axis, sync, shard)
+        }
+
+        /// The parts of the anomalous meters' true readings.
+        pub(crate) fn create_true(
+            dir: &Path,
+            axis: &TimeAxis,
+            sync: bool,
+            shard: crate::shard::Shard,
+        ) -> Result<Self, IoError> {
+            Self::create_in(dir, METER_READINGS_TRUE_DIR, Ids::METERS, axis, sync, shard)
+        }
+
+        /// Appends `count` consecutive entities from index `first`, `values` row-major.
+        pub(crate) fn add_rows(&mut self, first: u32, count: usize, values: &[f64]) -> Result<(), IoError> {
+            let block = ReadingsBlock {
+                first_meter: first,
+                meters: count,
+                timestamps: &self.timestamps,
+                values,
+                missing: &[],
+            };
+            self.writer.write_block(&block).map_err(|e| at(e, &self.path))
         }
 
         fn create_in(
@@ -531,17 +614,12 @@ pub(crate) mod parquet_long {
                     .count();
                 let (block, tail) = rest.split_at(run);
                 rest = tail;
-                self.values.clear();
-                self.values
-                    .extend(block.iter().flat_map(|t| t.rows.iter().map(|r| r.reading_kwh)));
-                let block = ReadingsBlock {
-                    first_meter: start,
-                    meters: block.len(),
-                    timestamps: &self.timestamps,
-                    values: &self.values,
-                    missing: &[],
-                };
-                self.writer.write_block(&block).map_err(|e| at(e, &self.path))?;
+                let mut values = std::mem::take(&mut self.values);
+                values.clear();
+                values.extend(block.iter().flat_map(|t| t.rows.iter().map(|r| r.reading_kwh)));
+                let written = self.add_rows(start, block.len(), &values);
+                self.values = values;
+                written?;
             }
             Ok(())
         }
@@ -578,16 +656,11 @@ pub(crate) mod parquet_long {
             sync,
             crate::shard::Shard::whole(),
         )?;
-        part.values
-            .extend(feeders.iter().flat_map(|f| f.rows.iter().map(|r| r.reading_kwh)));
-        let block = ReadingsBlock {
-            first_meter: 0,
-            meters: feeders.len(),
-            timestamps: &part.timestamps,
-            values: &part.values,
-            missing: &[],
-        };
-        part.writer.write_block(&block).map_err(|e| at(e, &part.path))?;
+        let values: Vec<f64> = feeders
+            .iter()
+            .flat_map(|f| f.rows.iter().map(|r| r.reading_kwh))
+            .collect();
+        part.add_rows(0, feeders.len(), &values)?;
         part.finish()
     }
 

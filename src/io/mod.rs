@@ -17,6 +17,7 @@
 //! | `feeder_readings.csv` (whole datasets) | `csv` | [`write_feeder_readings_csv`] |
 //! | `energy_balance.csv` | `csv` | [`write_energy_balance_csv`] |
 //! | `meter_consumption_true.csv` | `csv` | [`write_meter_consumption_true_csv`] |
+//! | `meter_readings_true.csv` or `meter_readings_true/part-KKKKK-of-NNNNN.parquet` (interval resolutions: what the anomalous meters drew per interval) | `csv` | the dataset writers |
 //!
 //! The four energy-balance files are written unless
 //! [`BalanceConfig::enabled`](crate::BalanceConfig::enabled) is off; a
@@ -99,8 +100,8 @@ mod weather;
 #[cfg(feature = "csv")]
 pub use self::balance::{
     BALANCE_DECIMALS, ENERGY_BALANCE_COLUMNS, ENERGY_BALANCE_CSV, FEEDER_READINGS_CSV, METER_CONSUMPTION_TRUE_CSV,
-    TRANSFORMER_READINGS_CSV, write_energy_balance_csv, write_feeder_readings_csv, write_meter_consumption_true_csv,
-    write_transformer_readings_csv,
+    METER_READINGS_TRUE_CSV, TRANSFORMER_READINGS_CSV, write_energy_balance_csv, write_feeder_readings_csv,
+    write_meter_consumption_true_csv, write_transformer_readings_csv,
 };
 #[cfg(feature = "csv")]
 pub use self::csv::{
