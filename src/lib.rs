@@ -50,6 +50,13 @@
 //! - **Data**: [`Transformer`], [`Meter`], [`AnomalyLabel`], [`Event`], a contiguous
 //!   [`ConsumptionMatrix`], typed ids ([`TransformerId`] displays `TX_0001`,
 //!   [`MeterId`] `MTR_000001`), [`CustomerClass`] and [`RiskBand`].
+//! - **Interval data**: [`Resolution`] daily, hourly or 15-minute readings
+//!   that sum exactly to the monthly series, shaped by class, calendar and
+//!   [`Weather`] ([`Dataset::readings`]).
+//! - **Energy balance** (the ghost load): each transformer's and feeder's
+//!   meter reading, decomposed into what its customers drew and were billed,
+//!   technical losses, street lights and meter error ([`Dataset::energy_balance`],
+//!   [`EnergyBalance`]; what an anomalous meter drew: [`Dataset::true_series`]).
 //! - **Files**: [`io::write_dataset`] writes the CSV, GeoJSON and report
 //!   files atomically (staged beside the target, swapped with it in one step when complete).
 //! - **Scale**: [`Pipeline::batches`] and [`io::stream_dataset`] generate and
