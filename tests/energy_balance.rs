@@ -343,3 +343,23 @@ proptest! {
         prop_assert_eq!(&sharded, &expected.transformers);
     }
 }
+
+#[test]
+fn a_range_inside_one_transformer_owns_nothing_and_has_no_tail() {
+    let pipeline = Pipeline::builder()
+        .config(small(Resolution::Monthly, 9))
+        .build()
+        .unwrap();
+    // Meters strictly inside transformer 0's run: it belongs to the range holding its first meter.
+    let first = pipeline.network().allocation().range(0);
+    assert!(first.len() >= 3, "{first:?}");
+    let inside = first.start + 1..first.end - 1;
+    let mut stream = pipeline.balance_stream(inside.clone()).unwrap();
+    assert!(stream.tail().is_empty(), "{:?}", stream.tail());
+    let batch = pipeline.generate_batch(inside).unwrap();
+    assert!(stream.add(&batch).is_empty());
+    // The range from its first meter owns it, and must generate the rest.
+    let head = first.start..first.start + 1;
+    let stream = pipeline.balance_stream(head).unwrap();
+    assert_eq!(stream.tail(), first.start + 1..first.end);
+}
