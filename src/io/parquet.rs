@@ -482,7 +482,16 @@ impl<W: Write + Send> ReadingsParquetWriter<W> {
             }
         }
         self.write_groups(&groups)?;
-        self.carry = current.iter().map(Piece::to_owned).collect();
+        // The carried pieces open the first group: when no group was
+        // written they are still at the head of `current`, already owned.
+        // Copy only the new pieces, so that many small blocks (one meter
+        // each) cost linear, not quadratic, time.
+        let kept = if groups.is_empty() { carry.len() } else { 0 };
+        let fresh: Vec<OwnedPiece> = current[kept..].iter().map(Piece::to_owned).collect();
+        drop(groups);
+        drop(current);
+        self.carry = if kept > 0 { carry } else { Vec::new() };
+        self.carry.extend(fresh);
         self.carry_rows = current_rows;
         Ok(())
     }
