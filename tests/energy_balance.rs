@@ -363,3 +363,101 @@ fn a_range_inside_one_transformer_owns_nothing_and_has_no_tail() {
     let stream = pipeline.balance_stream(head).unwrap();
     assert_eq!(stream.tail(), first.start + 1..first.end);
 }
+
+#[test]
+fn secondary_line_losses_follow_the_documented_formula() {
+    // line = 2·r · κ / n_c · d̄ · I² · h · F, I = E / h · 1000 / (V · pf), κ = 1/√2,
+    // d̄ the meters' distances to the transformer weighted by what they drew.
+    for res in [Resolution::Monthly, Resolution::Hourly] {
+        let d = generate(small(res, 12));
+        let c = &d.config().balance;
+        let axis = d.series_axis();
+        let lf = c.load_factor;
+        for t in &d.energy_balance().unwrap().transformers {
+            let tx = d.transformer(t.transformer_id).unwrap();
+            let (mut moment, mut energy) = (0.0, 0.0);
+            for m in d.meters().iter().filter(|m| m.transformer_id == t.transformer_id) {
+                let dy = (m.lat - tx.lat) * 111_320.0;
+                let dx = (m.lon - tx.lon) * 111_320.0 * tx.lat.to_radians().cos();
+                let e: f64 = d.true_series(m.id).unwrap().iter().sum();
+                moment += e * dx.hypot(dy);
+                energy += e;
+            }
+            let mean_distance = moment / energy;
+            let r = 2.0 * c.secondary_ohm_per_km / 1000.0 * std::f64::consts::FRAC_1_SQRT_2
+                / f64::from(c.secondary_circuits)
+                * mean_distance;
+            for (i, row) in t.rows.iter().enumerate() {
+                let h = axis.hours(i);
+                let f = if h < 24.0 {
+                    1.0
+                } else {
+                    (0.3 * lf + 0.7 * lf * lf) / (lf * lf)
+                };
+                let amps = row.true_kwh / h * 1000.0 / (c.secondary_voltage_v * c.power_factor);
+                let expected = r * amps * amps * h * f / 1000.0;
+                // Distances are summed in whole decimetres: a relative error far below 1e-3.
+                assert!(
+                    (row.line_loss_kwh - expected).abs() <= 1e-3 * expected + 1e-12,
+                    "{res:?} {} period {i}: {} vs {expected}",
+                    t.transformer_id,
+                    row.line_loss_kwh
+                );
+            }
+        }
+    }
+}
+
+/// Meters that draw nothing (a model of empty premises): every transformer
+/// still reads its street lights and no-load loss, and nothing is NaN.
+#[test]
+fn transformers_whose_meters_draw_nothing_still_balance() {
+    use ghostload::{ConsumptionModel, MeterProfile};
+    #[derive(Debug)]
+    struct Empty;
+    impl ConsumptionModel for Empty {
+        fn profile(&self, class: ghostload::CustomerClass, _: &mut ghostload::rng::StreamRng) -> MeterProfile {
+            MeterProfile {
+                class,
+                baseline_kwh: 0.0,
+                monthly_growth: 0.0,
+            }
+        }
+        fn fill_series(
+            &self,
+            _: &MeterProfile,
+            _: &ghostload::TimeAxis,
+            _: &mut ghostload::rng::StreamRng,
+            out: &mut [f64],
+        ) -> usize {
+            out.fill(0.0);
+            0
+        }
+    }
+    let config = GeneratorConfig {
+        anomaly_rate: 0.0,
+        benign_rate: 0.0,
+        ..small(Resolution::Monthly, 3)
+    };
+    let d = Pipeline::builder()
+        .config(config)
+        .consumption(Empty)
+        .build()
+        .unwrap()
+        .generate()
+        .unwrap();
+    for t in &d.energy_balance().unwrap().transformers {
+        let (no_load, _) = transformer_losses_w(d.transformer(t.transformer_id).unwrap().capacity_kva);
+        for (i, r) in t.rows.iter().enumerate() {
+            assert_eq!((r.true_kwh, r.billed_kwh, r.line_loss_kwh), (0.0, 0.0, 0.0));
+            assert!(r.reading_kwh > 0.0 && r.reading_kwh.is_finite());
+            // Only the core loss and the lamps (a hair of load loss from the lamps).
+            let core = no_load * d.series_axis().hours(i) / 1000.0;
+            assert!(
+                r.transformer_loss_kwh >= core && r.transformer_loss_kwh < core * 1.01,
+                "{}",
+                r.transformer_loss_kwh
+            );
+        }
+    }
+}
