@@ -46,6 +46,16 @@ fn billed(d: &Dataset, id: MeterId) -> &[f64] {
     }
 }
 
+/// `F` of `docs/model.md` §6.4: 1 for sub-daily periods of `h` hours, the
+/// Buller–Woodrow loss-load factor over the squared load factor `lf` otherwise.
+fn loss_factor(h: f64, lf: f64) -> f64 {
+    if h < 24.0 {
+        1.0
+    } else {
+        (0.3 * lf + 0.7 * lf * lf) / (lf * lf)
+    }
+}
+
 const RESOLUTIONS: [Resolution; 4] = [
     Resolution::Monthly,
     Resolution::Daily,
@@ -200,11 +210,8 @@ fn transformer_losses_follow_the_documented_formula() {
             let mut peak: f64 = 0.0;
             for (i, r) in t.rows.iter().enumerate() {
                 let h = axis.hours(i);
-                let (f, peak_over_mean) = if h < 24.0 {
-                    (1.0, 1.0)
-                } else {
-                    ((0.3 * lf + 0.7 * lf * lf) / (lf * lf), 1.0 / lf)
-                };
+                let f = loss_factor(h, lf);
+                let peak_over_mean = if h < 24.0 { 1.0 } else { 1.0 / lf };
                 let loading = (r.true_kwh + r.line_loss_kwh + r.unmetered_kwh) / h / c.power_factor / kva;
                 let expected = (no_load + load * loading * loading * f) * h / 1000.0;
                 assert!(
@@ -389,11 +396,7 @@ fn secondary_line_losses_follow_the_documented_formula() {
                 * mean_distance;
             for (i, row) in t.rows.iter().enumerate() {
                 let h = axis.hours(i);
-                let f = if h < 24.0 {
-                    1.0
-                } else {
-                    (0.3 * lf + 0.7 * lf * lf) / (lf * lf)
-                };
+                let f = loss_factor(h, lf);
                 let amps = row.true_kwh / h * 1000.0 / (c.secondary_voltage_v * c.power_factor);
                 let expected = r * amps * amps * h * f / 1000.0;
                 // Distances are summed in whole decimetres: a relative error far below 1e-3.
