@@ -259,6 +259,15 @@ pub enum IoError {
         /// What went wrong (the Parquet library's message, or which check failed).
         reason: String,
     },
+    /// Arrow rejected the columns of a table (feature `arrow`): a bug in
+    /// ghostload, reported rather than hidden.
+    #[error("arrow table `{table}`: {reason}")]
+    Arrow {
+        /// The table ([`ArrowTable::name`](crate::io::ArrowTable::name)).
+        table: &'static str,
+        /// Arrow's message.
+        reason: String,
+    },
     /// A block of readings handed to a writer is inconsistent (wrong lengths,
     /// a missing range out of bounds, timestamps not strictly increasing...);
     /// nothing of it was written.

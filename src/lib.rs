@@ -95,6 +95,10 @@
 //! - `csv` (default): the CSV writers and the dataset-directory reader ([`io`]).
 //! - `geojson` (default): the `transformers.geojson` writer.
 //! - `json` (default, implies `serde`): `generation_report.json` and `.txt`.
+//! - `arrow`: every table as Arrow record batches ([`io::ArrowTables`]), for
+//!   in-memory analysis; the Python package hands them to pyarrow, polars and
+//!   DuckDB without a copy.
+//! - `parquet` (implies `arrow`): the interval readings as Parquet parts.
 //! - `cli`: the `ghostload` command-line tool (clap, toml, tracing-subscriber,
 //!   indicatif); library users never compile these.
 //!

@@ -65,6 +65,9 @@ use crate::dataset::Dataset;
 use crate::pipeline::Pipeline;
 use crate::shard::Shard;
 
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+mod arrow;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod balance;
@@ -97,6 +100,8 @@ mod staging;
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod weather;
 
+#[cfg(feature = "arrow")]
+pub use self::arrow::{ArrowTable, ArrowTables};
 #[cfg(feature = "csv")]
 pub use self::balance::{
     BALANCE_DECIMALS, ENERGY_BALANCE_COLUMNS, ENERGY_BALANCE_CSV, FEEDER_READINGS_CSV, METER_CONSUMPTION_TRUE_CSV,
