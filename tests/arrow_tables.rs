@@ -129,7 +129,11 @@ fn monthly_tables_equal_the_csv_files() {
     );
     let labels = tables_of(&pipeline, ArrowTable::Labels, 97);
     assert!(labels.iter().map(RecordBatch::num_rows).sum::<usize>() > 40);
-    assert_same("labels", &labels, csv_rows(|b| write_anomaly_labels_csv(&data, b).unwrap()));
+    assert_same(
+        "labels",
+        &labels,
+        csv_rows(|b| write_anomaly_labels_csv(&data, b).unwrap()),
+    );
     assert_same(
         "events",
         &tables_of(&pipeline, ArrowTable::Events, 97),
@@ -154,13 +158,21 @@ fn meter_table_is_the_first_columns_of_the_wide_table_shared_not_copied() {
     let pipeline = Pipeline::builder().config(config(Resolution::Monthly)).build().unwrap();
     let tables = ArrowTables::new(&pipeline);
     let batch = pipeline.generate_batch(0..50).unwrap();
-    let meters = tables.batch(ArrowTable::Meters, &batch).unwrap();
-    let wide = tables.batch(ArrowTable::Consumption, &batch).unwrap();
+    let both = tables
+        .batches(&[ArrowTable::Meters, ArrowTable::Consumption], &batch)
+        .unwrap();
+    let (meters, wide) = (&both[0], &both[1]);
     assert_eq!(meters.num_columns(), 7);
     for c in 0..7 {
         assert_eq!(meters.column(c).to_data(), wide.column(c).to_data());
         assert_eq!(meters.schema().field(c), wide.schema().field(c));
+        // The same buffers, not a copy.
+        let (a, b) = (meters.column(c).to_data(), wide.column(c).to_data());
+        assert_eq!(a.buffers()[0].as_ptr(), b.buffers()[0].as_ptr(), "column {c}");
     }
+    // Asked alone, each table is the same.
+    assert_eq!(&tables.batch(ArrowTable::Meters, &batch).unwrap(), meters);
+    assert_eq!(&tables.batch(ArrowTable::Consumption, &batch).unwrap(), wide);
 }
 
 #[test]
@@ -221,7 +233,10 @@ fn readings_hold_the_interval_series_with_nulls_where_missing() {
             let id = ids.values().as_string::<i32>().value(ids.keys().value(r) as usize);
             assert_eq!(id, meter.id.to_string());
             assert_eq!(stamps.value(r), data.series_axis().timestamp(i) * 1000);
-            let missing = data.missing().iter().any(|run| run.meter_id == meter.id && run.periods().contains(&i));
+            let missing = data
+                .missing()
+                .iter()
+                .any(|run| run.meter_id == meter.id && run.periods().contains(&i));
             assert_eq!(kwh.is_null(r), missing, "row {row}");
             if missing {
                 nulls += 1;
@@ -242,6 +257,8 @@ fn long_consumption_is_the_wide_table_unpivoted() {
     let batch = pipeline.generate_batch(10..30).unwrap();
     let wide = tables.batch(ArrowTable::Consumption, &batch).unwrap();
     let long = tables.batch(ArrowTable::ConsumptionLong, &batch).unwrap();
+    assert_eq!(tables.unpivot(&wide).unwrap(), long);
+    assert!(tables.unpivot(&long).is_err());
     assert_eq!(long.num_rows(), 20 * 14);
     let kwh = long.column(2).as_primitive::<Float64Type>();
     let months = long.column(1);

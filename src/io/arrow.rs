@@ -209,7 +209,9 @@ impl ArrowTables {
             Arc::new(Float64Array::from_iter_values(
                 transformers.iter().map(|t| rounded(t.capacity_kva, KVA_DECIMALS)),
             )),
-            Arc::new(Int64Array::from_iter_values(transformers.iter().map(|t| t.num_meters as i64))),
+            Arc::new(Int64Array::from_iter_values(
+                transformers.iter().map(|t| t.num_meters as i64),
+            )),
         ];
         let config = pipeline.config();
         let mut tables = ArrowTables {
@@ -217,7 +219,9 @@ impl ArrowTables {
             series: *pipeline.series_axis(),
             timezone: config.timezone.to_string().into(),
             barangays,
-            classes: Arc::new(StringArray::from_iter_values(CustomerClass::ALL.map(CustomerClass::as_str))),
+            classes: Arc::new(StringArray::from_iter_values(
+                CustomerClass::ALL.map(CustomerClass::as_str),
+            )),
             bands: Arc::new(StringArray::from_iter_values(RiskBand::ALL.map(RiskBand::as_str))),
             transformers: RecordBatch::new_empty(Arc::new(Schema::empty())),
             feeders,
@@ -335,26 +339,72 @@ impl ArrowTables {
     /// ([`ArrowTable::is_per_meter`]) or for the readings of a monthly
     /// dataset; [`IoError::Arrow`] if Arrow rejects the columns (a bug).
     pub fn batch(&self, table: ArrowTable, batch: &MeterBatch) -> Result<RecordBatch, IoError> {
-        let columns = match table {
-            ArrowTable::Meters => self.meter_columns(batch),
-            ArrowTable::Consumption => {
-                let mut columns = self.meter_columns(batch);
-                columns.extend(consumption_columns(batch));
-                columns
-            }
-            ArrowTable::ConsumptionLong => self.long_columns(batch)?,
-            ArrowTable::Readings => self.readings_columns(batch)?,
-            ArrowTable::Labels => self.label_columns(batch.labels()),
-            ArrowTable::Events => self.event_columns(batch.events()),
-            ArrowTable::Transformers | ArrowTable::EnergyBalance => {
-                return Err(IoError::UnsupportedOption {
-                    option: "table",
-                    value: table.name().to_owned(),
-                    reason: "it has no rows per meter; allowed: meters, consumption, consumption_long, readings, labels, events".into(),
-                });
-            }
-        };
-        self.record_batch(table, columns)
+        let mut out = self.batches(&[table], batch)?;
+        out.pop().ok_or(IoError::Arrow {
+            table: table.name(),
+            reason: "no table was built".into(),
+        })
+    }
+
+    /// The rows of each of `tables` for the meters of `batch`, in the order
+    /// asked. The meter attributes are built once: the meter table and the
+    /// wide consumption table share those arrays (reference-counted).
+    ///
+    /// # Errors
+    /// As [`batch`](Self::batch), for the first table that fails.
+    pub fn batches(&self, tables: &[ArrowTable], batch: &MeterBatch) -> Result<Vec<RecordBatch>, IoError> {
+        let mut meters: Option<Vec<ArrayRef>> = None;
+        let mut meter_columns =
+            |this: &Self| -> Vec<ArrayRef> { meters.get_or_insert_with(|| this.meter_columns(batch)).clone() };
+        let mut out = Vec::with_capacity(tables.len());
+        for &table in tables {
+            let columns = match table {
+                ArrowTable::Meters => meter_columns(self),
+                ArrowTable::Consumption => {
+                    let mut columns = meter_columns(self);
+                    columns.extend(consumption_columns(batch));
+                    columns
+                }
+                ArrowTable::ConsumptionLong => self.long_columns(batch),
+                ArrowTable::Readings => self.readings_columns(batch)?,
+                ArrowTable::Labels => self.label_columns(batch.labels()),
+                ArrowTable::Events => self.event_columns(batch.events()),
+                ArrowTable::Transformers | ArrowTable::EnergyBalance => {
+                    return Err(IoError::UnsupportedOption {
+                        option: "table",
+                        value: table.name().to_owned(),
+                        reason: "it has no rows per meter; allowed: meters, consumption, consumption_long, readings, labels, events".into(),
+                    });
+                }
+            };
+            out.push(self.record_batch(table, columns)?);
+        }
+        Ok(out)
+    }
+
+    /// The long consumption table (`meter_id, month, kwh`) of a wide one
+    /// built by this converter: the wide table's `meter_id` array becomes the
+    /// dictionary, unchanged.
+    ///
+    /// # Errors
+    /// [`IoError::Arrow`] when `wide` does not have the wide table's schema.
+    pub fn unpivot(&self, wide: &RecordBatch) -> Result<RecordBatch, IoError> {
+        if wide.schema() != self.schema(ArrowTable::Consumption) {
+            return Err(IoError::Arrow {
+                table: ArrowTable::ConsumptionLong.name(),
+                reason: "the record batch is not a wide consumption table of this dataset".into(),
+            });
+        }
+        let (n, months) = (wide.num_rows(), self.axis.len());
+        let values: Vec<&[f64]> = (0..months)
+            .filter_map(|m| wide.column(7 + m).as_any().downcast_ref::<Float64Array>())
+            .map(|a| a.values().as_ref())
+            .collect();
+        let kwh = Float64Array::from_iter_values((0..n).flat_map(|r| values.iter().map(move |c| c[r])));
+        self.record_batch(
+            ArrowTable::ConsumptionLong,
+            self.long_keys(n, Arc::clone(wide.column(0)), kwh),
+        )
     }
 
     /// The energy balance of `transformers`: one row per transformer and
@@ -366,7 +416,11 @@ impl ArrowTables {
         let months = self.axis.len();
         let rows = transformers.len() * months;
         let mut values: Vec<Vec<f64>> = (0..BALANCE_KWH.len()).map(|_| Vec::with_capacity(rows)).collect();
-        let (mut tx, mut feeder, mut month) = (Vec::with_capacity(rows), Vec::with_capacity(rows), Vec::with_capacity(rows));
+        let (mut tx, mut feeder, mut month) = (
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+        );
         let (mut theft, mut anomalous) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
         let firsts: Vec<i32> = (0..months).map(|m| first_day(&self.axis, m)).collect();
         for t in transformers {
@@ -423,25 +477,36 @@ impl ArrowTables {
             Arc::new(ids("TX_", 4, meters.iter().map(|m| m.transformer_id.number()))),
             keys(&|m| class_index(m.customer_class), &self.classes),
             keys(&|m| m.barangay.index() as i32, &self.barangays),
-            Arc::new(Float64Array::from_iter_values(meters.iter().map(|m| rounded(m.lat, COORD_DECIMALS)))),
-            Arc::new(Float64Array::from_iter_values(meters.iter().map(|m| rounded(m.lon, COORD_DECIMALS)))),
-            Arc::new(Float64Array::from_iter_values(meters.iter().map(|m| rounded(m.kva, KVA_DECIMALS)))),
+            Arc::new(Float64Array::from_iter_values(
+                meters.iter().map(|m| rounded(m.lat, COORD_DECIMALS)),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                meters.iter().map(|m| rounded(m.lon, COORD_DECIMALS)),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                meters.iter().map(|m| rounded(m.kva, KVA_DECIMALS)),
+            )),
         ]
     }
 
     /// `meter_id, month, kwh`: meter after meter, month after month.
-    fn long_columns(&self, batch: &MeterBatch) -> Result<Vec<ArrayRef>, IoError> {
-        let (n, months) = (batch.meters().len(), batch.periods());
-        let dictionary = batch_meter_ids(batch);
+    fn long_columns(&self, batch: &MeterBatch) -> Vec<ArrayRef> {
+        let kwh = Float64Array::from_iter_values(batch.consumption().iter().map(|&v| rounded(v, KWH_DECIMALS)));
+        self.long_keys(batch.meters().len(), batch_meter_ids(batch), kwh)
+    }
+
+    /// The long table of `n` meters whose ids are `dictionary` and whose
+    /// values, meter after meter, are `kwh`.
+    fn long_keys(&self, n: usize, dictionary: ArrayRef, kwh: Float64Array) -> Vec<ArrayRef> {
+        let months = self.axis.len();
         let keys = Int32Array::from_iter_values((0..n as i32).flat_map(|k| std::iter::repeat_n(k, months)));
         let firsts: Vec<i32> = (0..months).map(|m| first_day(&self.axis, m)).collect();
         let month = Date32Array::from_iter_values((0..n).flat_map(|_| firsts.iter().copied()));
-        let kwh = Float64Array::from_iter_values(batch.consumption().iter().map(|&v| rounded(v, KWH_DECIMALS)));
-        Ok(vec![
+        vec![
             Arc::new(DictionaryArray::<Int32Type>::new(keys, dictionary)),
             Arc::new(month),
             Arc::new(kwh),
-        ])
+        ]
     }
 
     /// `meter_id, timestamp, kwh` (null where missing).
@@ -487,27 +552,37 @@ impl ArrowTables {
             Arc::new(ids("MTR_", 6, labels.iter().map(|l| l.meter_id.number()))),
             Arc::new(BooleanArray::from(vec![true; labels.len()])),
             Arc::new(DictionaryArray::<Int32Type>::new(bands, Arc::clone(&self.bands))),
-            Arc::new(StringArray::from_iter_values(labels.iter().map(|l| l.anomaly_type.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                labels.iter().map(|l| l.anomaly_type.as_str()),
+            )),
             self.periods(labels.iter().map(|l| Some(l.onset))),
             Arc::new(Float64Array::from_iter_values(
                 labels.iter().map(|l| rounded(l.severity, SEVERITY_DECIMALS)),
             )),
             self.periods(labels.iter().map(|l| l.end)),
-            Arc::new(BooleanArray::from(labels.iter().map(|l| l.is_theft).collect::<Vec<_>>())),
+            Arc::new(BooleanArray::from(
+                labels.iter().map(|l| l.is_theft).collect::<Vec<_>>(),
+            )),
         ]
     }
 
     fn event_columns(&self, events: &[Event]) -> Vec<ArrayRef> {
         vec![
             Arc::new(ids("MTR_", 6, events.iter().map(|e| e.meter_id.number()))),
-            Arc::new(StringArray::from_iter_values(events.iter().map(|e| e.event_type.as_str()))),
-            Arc::new(BooleanArray::from(events.iter().map(|e| e.is_theft).collect::<Vec<_>>())),
+            Arc::new(StringArray::from_iter_values(
+                events.iter().map(|e| e.event_type.as_str()),
+            )),
+            Arc::new(BooleanArray::from(
+                events.iter().map(|e| e.is_theft).collect::<Vec<_>>(),
+            )),
             self.periods(events.iter().map(|e| Some(e.onset))),
             self.periods(events.iter().map(|e| e.end)),
             Arc::new(Float64Array::from_iter_values(
                 events.iter().map(|e| rounded(e.severity, SEVERITY_DECIMALS)),
             )),
-            Arc::new(BooleanArray::from(events.iter().map(|e| e.is_anomaly).collect::<Vec<_>>())),
+            Arc::new(BooleanArray::from(
+                events.iter().map(|e| e.is_anomaly).collect::<Vec<_>>(),
+            )),
         ]
     }
 
@@ -607,7 +682,10 @@ fn consumption_columns(batch: &MeterBatch) -> Vec<ArrayRef> {
             column.push(rounded(v, KWH_DECIMALS));
         }
     }
-    columns.into_iter().map(|c| Arc::new(Float64Array::from(c)) as ArrayRef).collect()
+    columns
+        .into_iter()
+        .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef)
+        .collect()
 }
 
 /// Days since 1970-01-01 of the first day of month `m` of `axis`.
@@ -644,7 +722,10 @@ mod tests {
     #[test]
     fn ids_are_padded_like_the_files() {
         let a = ids("MTR_", 6, [1, 42, 1_234_567].into_iter());
-        assert_eq!(a.iter().flatten().collect::<Vec<_>>(), ["MTR_000001", "MTR_000042", "MTR_1234567"]);
+        assert_eq!(
+            a.iter().flatten().collect::<Vec<_>>(),
+            ["MTR_000001", "MTR_000042", "MTR_1234567"]
+        );
     }
 
     #[test]
