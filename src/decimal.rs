@@ -32,10 +32,11 @@ pub(crate) fn scaled_round(value: f64, decimals: usize) -> Option<i64> {
 }
 
 /// `value × 10^decimals` rounded exactly as `format!("{value:.decimals$}")`
-/// rounds it, for a finite `value` (`decimals` ≤ 9): the fast path when it
-/// is certain, the formatter's digits otherwise.
+/// rounds it, for a finite `value` (`decimals` ≤ 9): [`scaled_near_tie`]
+/// when the product is under 2^40, the formatter's digits otherwise.
+#[inline]
 pub(crate) fn scaled_exact(value: f64, decimals: usize) -> i64 {
-    if let Some(n) = scaled_round(value, decimals) {
+    if let Some(n) = scaled_near_tie(value, decimals) {
         return n;
     }
     let text = format!("{value:.decimals$}");
@@ -43,9 +44,77 @@ pub(crate) fn scaled_exact(value: f64, decimals: usize) -> i64 {
     text.replace('.', "").parse().unwrap_or(value.round() as i64)
 }
 
+/// `value × 10^decimals` rounded as the formatter rounds (the binary value's
+/// exact product, ties to even), for `|value × 10^decimals| < 2^40`; `None`
+/// otherwise (and for NaN). Away from a tie the floating-point product
+/// decides (its error is under 2.5e-4); near one, the product's exact
+/// rounding error from a fused multiply-add does: the exact product is
+/// `p + e`, and `(frac − ½) + e` has the sign of `exact − (t + ½)`
+/// (`frac − ½` is exact by Sterbenz's lemma, and a rounded sum keeps the
+/// sign of the exact one and is zero only when it is).
+#[inline]
+pub(crate) fn scaled_near_tie(value: f64, decimals: usize) -> Option<i64> {
+    let scale = POW10[decimals];
+    let a = value.abs();
+    let p = a * scale;
+    // `!(p < LIMIT)` also rejects NaN.
+    if !(p < FAST_LIMIT) {
+        return None;
+    }
+    // `as` truncates (one SSE2 instruction; `f64::trunc` is a libm call
+    // without SSE4.1), and the comparison below compiles to a flag, not a
+    // branch: which way a value rounds is a coin toss for the predictor.
+    let t = p as i64;
+    let frac = p - t as f64;
+    let n = if (frac - 0.5).abs() > 1e-3 {
+        t + i64::from(frac > 0.5)
+    } else {
+        t + i64::from(rounds_up_at_tie(a, scale, p, t, frac))
+    };
+    Some(if value.is_sign_negative() { -n } else { n })
+}
+
+/// Whether `a × scale` (exact) lies above `t + ½`, or on it with `t` odd:
+/// decided by the product's exact rounding error (see [`scaled_near_tie`]).
+#[cold]
+#[inline(never)]
+fn rounds_up_at_tie(a: f64, scale: f64, p: f64, t: i64, frac: f64) -> bool {
+    let e = a.mul_add(scale, -p);
+    let d = (frac - 0.5) + e;
+    if d == 0.0 { t % 2 == 1 } else { d > 0.0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exact_tie_rule_agrees_with_the_formatter_everywhere() {
+        // Values on and around every tie of 2 and 3 decimals, and random ones.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200_000i64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64;
+            for d in [2usize, 3, 4, 6] {
+                let tie = (i as f64 + 0.5) / POW10[d];
+                for v in [
+                    tie,
+                    -tie,
+                    tie * (1.0 + 1e-15),
+                    f64::from_bits(tie.to_bits() + 1),
+                    noise * 1e4,
+                    -noise,
+                ] {
+                    let printed: i64 = format!("{v:.d$}").replace('.', "").parse().unwrap();
+                    assert_eq!(scaled_near_tie(v, d), Some(printed), "{v:e} at {d}");
+                }
+            }
+        }
+        assert_eq!(scaled_near_tie(f64::NAN, 2), None);
+        assert_eq!(scaled_near_tie(1e300, 2), None);
+    }
 
     #[test]
     fn exact_rounding_follows_the_formatter_at_ties() {

@@ -440,7 +440,7 @@ enum Role {
 /// The worker pool meters are generated on: rayon's global pool, or one of
 /// the size asked for with [`PipelineBuilder::threads`].
 #[derive(Debug, Clone)]
-struct ThreadPool {
+pub(crate) struct ThreadPool {
     #[cfg(feature = "parallel")]
     pool: Option<Arc<rayon::ThreadPool>>,
 }
@@ -470,7 +470,7 @@ impl ThreadPool {
         }
     }
 
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         #[cfg(feature = "parallel")]
         if let Some(pool) = &self.pool {
             return pool.install(f);
@@ -887,6 +887,12 @@ impl Pipeline {
             end,
             pool: &self.pool,
         })
+    }
+
+    /// This pipeline's worker pool (shared).
+    #[cfg_attr(not(feature = "arrow"), allow(dead_code))]
+    pub(crate) fn pool(&self) -> ThreadPool {
+        self.pool.clone()
     }
 
     /// Runs `f` on this pipeline's worker pool.

@@ -158,19 +158,27 @@ fn generate(
         } else {
             None
         };
+        // One batch, refilled: its buffers are allocated once.
+        let mut batch: Option<ghostload::MeterBatch> = None;
         for range in chunks(0..n, batch_size) {
             interrupted().map_err(Failure::Python)?;
-            let batch = pipeline.generate_batch(range).map_err(Failure::Library)?;
-            validator.add(&batch);
+            let batch = match batch.as_mut() {
+                Some(b) => {
+                    pipeline.generate_batch_into(range, b).map_err(Failure::Library)?;
+                    b
+                }
+                None => batch.insert(pipeline.generate_batch(range).map_err(Failure::Library)?),
+            };
+            validator.add(batch);
             if let Some(stream) = balance.as_mut() {
-                let done = stream.add(&batch);
+                let done = stream.add(batch);
                 if !done.is_empty() {
                     balance_chunks.push(converter.energy_balance(&done).map_err(Failure::Io)?);
                 }
             }
             for (out, table) in chunks_of
                 .iter_mut()
-                .zip(converter.batches(&per_meter, &batch).map_err(Failure::Io)?)
+                .zip(converter.batches(&per_meter, batch).map_err(Failure::Io)?)
             {
                 out.push(table);
             }

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`ArrowTable::Transformers`] | `transformers.csv` | transformer |
 //! | [`ArrowTable::Meters`] | the first seven columns of `meter_consumption.csv` | meter |
-//! | [`ArrowTable::Consumption`] | `meter_consumption.csv` (wide) | meter |
+//! | [`ArrowTable::Consumption`] | `meter_id` and the consumption columns of `meter_consumption.csv` (wide) | meter |
 //! | [`ArrowTable::ConsumptionLong`] | – | meter and month |
 //! | [`ArrowTable::Readings`] | `meter_readings/` (interval resolutions) | meter and interval |
 //! | [`ArrowTable::Labels`] | `anomaly_labels.csv` | anomalous meter |
@@ -27,10 +27,14 @@
 //! at hourly and 15-minute resolution; months of the long tables are the
 //! month's first day as `Date32`.
 //!
+//! `meter_consumption.csv` is the meter table joined with the wide
+//! consumption table on `meter_id`: the wide table is the consumption matrix
+//! keyed by meter, ready as a feature matrix, and holds nothing else (its
+//! `meter_id` array is the meter table's, shared, not copied).
+//!
 //! The meter tables are built batch by batch ([`ArrowTables::batch`]), so a
-//! dataset of any size can be converted in bounded memory; the wide
-//! consumption table shares its first seven columns with the meter table of
-//! the same batch (the arrays are reference-counted, not copied).
+//! dataset of any size can be converted in bounded memory, on the
+//! pipeline's worker threads.
 //!
 //! ```
 //! use ghostload::io::{ArrowTable, ArrowTables};
@@ -41,7 +45,7 @@
 //! let batch = pipeline.generate_batch(0..100)?;
 //! let wide = tables.batch(ArrowTable::Consumption, &batch)?;
 //! assert_eq!(wide.num_rows(), 100);
-//! assert_eq!(wide.num_columns(), 7 + pipeline.config().num_months);
+//! assert_eq!(wide.num_columns(), 1 + pipeline.config().num_months);
 //! assert_eq!(wide.schema().field(0).name(), "meter_id");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -61,7 +65,7 @@ use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS, 
 use crate::balance::{BalanceRow, TransformerBalance};
 use crate::batch::MeterBatch;
 use crate::calendar::Date;
-use crate::decimal::scaled_exact;
+use crate::decimal::{scaled_exact, scaled_near_tie};
 use crate::error::IoError;
 use crate::model::{AnomalyLabel, CustomerClass, Event, RiskBand};
 use crate::pipeline::Pipeline;
@@ -82,8 +86,9 @@ pub enum ArrowTable {
     /// The meters' attributes: `meter_id, transformer_id, customer_class,
     /// barangay, lat, lon, kVA`.
     Meters,
-    /// `meter_consumption.csv`: the meters' attributes, then one
-    /// `monthly_consumption_YYYYMM` column per month.
+    /// The consumption matrix: `meter_id`, then one
+    /// `monthly_consumption_YYYYMM` column per month (the columns of
+    /// `meter_consumption.csv` after the meter's attributes).
     Consumption,
     /// The monthly consumption in long form: `meter_id, month, kwh`.
     ConsumptionLong,
@@ -181,6 +186,8 @@ pub struct ArrowTables {
     transformers: RecordBatch,
     /// The feeder of each transformer, by transformer index.
     feeders: Vec<u64>,
+    /// The pipeline's worker threads (the wide table is transposed there).
+    pool: crate::pipeline::ThreadPool,
 }
 
 impl ArrowTables {
@@ -225,6 +232,7 @@ impl ArrowTables {
             bands: Arc::new(StringArray::from_iter_values(RiskBand::ALL.map(RiskBand::as_str))),
             transformers: RecordBatch::new_empty(Arc::new(Schema::empty())),
             feeders,
+            pool: pipeline.pool(),
         };
         // The columns above match the schema by construction; an empty table
         // stands in should they ever not (the tests build every schema).
@@ -268,7 +276,7 @@ impl ArrowTables {
             ],
             ArrowTable::Meters => meters(),
             ArrowTable::Consumption => {
-                let mut fields = meters();
+                let mut fields = vec![utf8("meter_id")];
                 fields.extend(
                     (0..self.axis.len())
                         .map(|m| f64(&format!("monthly_consumption_{}", self.axis.month(m).compact()), false)),
@@ -348,21 +356,30 @@ impl ArrowTables {
 
     /// The rows of each of `tables` for the meters of `batch`, in the order
     /// asked. The meter attributes are built once: the meter table and the
-    /// wide consumption table share those arrays (reference-counted).
+    /// wide consumption table share the `meter_id` array (reference-counted).
     ///
     /// # Errors
     /// As [`batch`](Self::batch), for the first table that fails.
     pub fn batches(&self, tables: &[ArrowTable], batch: &MeterBatch) -> Result<Vec<RecordBatch>, IoError> {
         let mut meters: Option<Vec<ArrayRef>> = None;
-        let mut meter_columns =
-            |this: &Self| -> Vec<ArrayRef> { meters.get_or_insert_with(|| this.meter_columns(batch)).clone() };
+        let mut ids: Option<ArrayRef> = None;
+        // The wide table alone needs only the ids: the other attributes are not built.
+        let attributes = tables.contains(&ArrowTable::Meters);
+        let mut meter_columns = |this: &Self| -> Vec<ArrayRef> {
+            if attributes {
+                meters.get_or_insert_with(|| this.meter_columns(batch)).clone()
+            } else {
+                vec![Arc::clone(ids.get_or_insert_with(|| batch_meter_ids(batch)))]
+            }
+        };
         let mut out = Vec::with_capacity(tables.len());
         for &table in tables {
             let columns = match table {
                 ArrowTable::Meters => meter_columns(self),
                 ArrowTable::Consumption => {
                     let mut columns = meter_columns(self);
-                    columns.extend(consumption_columns(batch));
+                    columns.truncate(1);
+                    columns.extend(self.pool.install(|| consumption_columns(batch)));
                     columns
                 }
                 ArrowTable::ConsumptionLong => self.long_columns(batch),
@@ -397,7 +414,7 @@ impl ArrowTables {
         }
         let (n, months) = (wide.num_rows(), self.axis.len());
         let values: Vec<&[f64]> = (0..months)
-            .filter_map(|m| wide.column(7 + m).as_any().downcast_ref::<Float64Array>())
+            .filter_map(|m| wide.column(1 + m).as_any().downcast_ref::<Float64Array>())
             .map(|a| a.values().as_ref())
             .collect();
         let kwh = Float64Array::from_iter_values((0..n).flat_map(|r| values.iter().map(move |c| c[r])));
@@ -640,11 +657,22 @@ fn dictionary() -> DataType {
 /// The value the files print with `decimals` decimals, as the nearest `f64`
 /// (what a CSV reader parses): rounded as the formatter rounds, then divided
 /// by an exact power of ten (one correctly rounded division).
+#[inline]
 fn rounded(value: f64, decimals: usize) -> f64 {
-    if !value.is_finite() {
-        return value;
+    match scaled_near_tie(value, decimals) {
+        Some(n) => n as f64 / POW10[decimals],
+        None => rounded_large(value, decimals),
     }
-    scaled_exact(value, decimals) as f64 / POW10[decimals]
+}
+
+/// [`rounded`] of a non-finite value or one too large for the fast path.
+#[cold]
+fn rounded_large(value: f64, decimals: usize) -> f64 {
+    if value.is_finite() {
+        scaled_exact(value, decimals) as f64 / POW10[decimals]
+    } else {
+        value
+    }
 }
 
 /// `PREFIX` + the zero-padded number, for each number (`MTR_000001`...),
@@ -672,16 +700,48 @@ fn batch_meter_ids(batch: &MeterBatch) -> ArrayRef {
     Arc::new(ids("MTR_", 6, batch.meters().iter().map(|m| m.id.number())))
 }
 
+/// Meters per parallel task of the transposition.
+const TRANSPOSE_ROWS: usize = 4096;
+
+/// Meters transposed together: their rows (`BLOCK × months` values) stay in
+/// L1 while every column's slice of them is written.
+const BLOCK: usize = 64;
+
 /// One `Float64` column per month, each meter's value rounded to the
-/// register's 0.01 kWh as the CSV prints it.
+/// register's 0.01 kWh as the CSV prints it: the batch's row-major matrix
+/// transposed in blocks, on the current rayon pool.
 fn consumption_columns(batch: &MeterBatch) -> Vec<ArrayRef> {
     let (n, months) = (batch.meters().len(), batch.periods());
-    let mut columns: Vec<Vec<f64>> = (0..months).map(|_| Vec::with_capacity(n)).collect();
-    for row in batch.consumption().chunks_exact(months.max(1)) {
-        for (column, &v) in columns.iter_mut().zip(row) {
-            column.push(rounded(v, KWH_DECIMALS));
+    let values = batch.consumption();
+    let mut columns: Vec<Vec<f64>> = (0..months).map(|_| vec![0.0; n]).collect();
+    // Task `t` writes rows `t·TRANSPOSE_ROWS ..` of every column.
+    let mut tasks: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(TRANSPOSE_ROWS))
+        .map(|_| Vec::with_capacity(months))
+        .collect();
+    for column in &mut columns {
+        for (task, part) in tasks.iter_mut().zip(column.chunks_mut(TRANSPOSE_ROWS)) {
+            task.push(part);
         }
     }
+    let transpose = |(t, mut parts): (usize, Vec<&mut [f64]>)| {
+        let first = t * TRANSPOSE_ROWS;
+        let rows = parts.first().map_or(0, |p| p.len());
+        for start in (0..rows).step_by(BLOCK) {
+            let end = (start + BLOCK).min(rows);
+            for (m, part) in parts.iter_mut().enumerate() {
+                for (r, slot) in part[start..end].iter_mut().enumerate() {
+                    *slot = rounded(values[(first + start + r) * months + m], KWH_DECIMALS);
+                }
+            }
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        tasks.into_par_iter().enumerate().for_each(transpose);
+    }
+    #[cfg(not(feature = "parallel"))]
+    tasks.into_iter().enumerate().for_each(transpose);
     columns
         .into_iter()
         .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef)

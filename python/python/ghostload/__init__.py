@@ -204,8 +204,10 @@ class Dataset:
 
     @property
     def consumption(self) -> Table:
-        """``meter_consumption.csv`` (wide): the meters' attributes, then one
-        ``monthly_consumption_YYYYMM`` column per month (kWh)."""
+        """The consumption matrix (wide): ``meter_id``, then one
+        ``monthly_consumption_YYYYMM`` column per month (kWh), ready as a
+        feature matrix. ``meter_consumption.csv`` is ``meters`` joined with
+        it on ``meter_id``."""
         return self.table("consumption")
 
     @property
