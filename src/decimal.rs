@@ -57,8 +57,7 @@ pub(crate) fn scaled_near_tie(value: f64, decimals: usize) -> Option<i64> {
     let scale = POW10[decimals];
     let a = value.abs();
     let p = a * scale;
-    // `!(p < LIMIT)` also rejects NaN.
-    if !(p < FAST_LIMIT) {
+    if p.is_nan() || p >= FAST_LIMIT {
         return None;
     }
     // `as` truncates (one SSE2 instruction; `f64::trunc` is a libm call

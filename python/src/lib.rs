@@ -117,7 +117,7 @@ struct NativeDataset {
 
 /// Generates a whole dataset in memory.
 #[pyfunction]
-#[pyo3(signature = (config_json, threads = 0, batch_size = 65_536, anomalies = Vec::new(), benign = Vec::new(), builtin_anomalies = true, builtin_benign = true, tables = None))]
+#[pyo3(signature = (config_json, threads = 0, batch_size = 16_384, anomalies = Vec::new(), benign = Vec::new(), builtin_anomalies = true, builtin_benign = true, tables = None))]
 #[allow(clippy::too_many_arguments)]
 fn generate(
     py: Python<'_>,

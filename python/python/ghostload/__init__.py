@@ -323,7 +323,7 @@ def generate(
     *,
     preset: Optional[str] = None,
     threads: int = 0,
-    batch_size: int = 65_536,
+    batch_size: int = 16_384,
     injectors: Sequence[Any] = (),
     benign: Sequence[Any] = (),
     builtin_anomalies: bool = True,
@@ -336,7 +336,8 @@ def generate(
     ``config`` is a dict or the path of a TOML file (the CLI's schema);
     keyword ``overrides`` go on top (``num_meters=10_000, seed=7,
     balance={"enabled": False}``). ``threads`` = 0 uses every core; the
-    values do not depend on it. ``injectors`` (and ``benign``) are Python
+    values do not depend on it, nor on ``batch_size`` (meters generated
+    at a time: the memory in flight beside the tables). ``injectors`` (and ``benign``) are Python
     objects with ``inject(series, ctx) -> Injection``, or ``(object,
     weight)`` pairs; they join the configured mix (see the package README).
 
