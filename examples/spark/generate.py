@@ -54,7 +54,7 @@ the job as a packed virtual environment::
     gl/bin/venv-pack -o gl.tar.gz
     PYSPARK_PYTHON=./gl/bin/python spark-submit \\
         --master yarn --deploy-mode cluster --archives gl.tar.gz#gl \\
-        examples/spark/generate.py --shards 64 --config large.toml \\
+        --files large.toml examples/spark/generate.py --shards 64 --config large.toml \\
         --output hdfs:///data/ghostload/consumption
 
     spark-submit --master k8s://https://API:6443 --deploy-mode cluster \\
@@ -63,9 +63,9 @@ the job as a packed virtual environment::
         --config /opt/ghostload/large.toml --output s3a://bucket/consumption
 
 (the image: a Spark image with ``pip install ghostload pyarrow`` and this
-script; the TOML file is read by the driver only.)
-(``--py-files`` ships pure-Python files only; ``ghostload`` carries a
-compiled extension, hence the installed package or the packed venv.) Use
+script; the TOML file is read by the driver only, hence ``--files`` in YARN
+cluster mode.) ``--py-files`` ships pure-Python files only; ``ghostload`` carries a
+compiled extension, hence the installed package or the packed venv. Use
 at least as many shards as executor cores; each task runs
 ``--threads`` generator threads (default ``spark.task.cpus``).
 See ``docs/scale-out.md`` for Kubernetes indexed Jobs and Slurm arrays.
