@@ -202,6 +202,14 @@ def run(
     target = arrow_schema(config, table)
     schema = from_arrow_schema(target, prefer_timestamp_ntz=False)
     fn = shard_generator(config, table, shards, batch_size, threads, target)
+    if __name__ != "__main__":
+        # Imported (not run as a script): ship this module's functions by
+        # value, as executors cannot import this file.
+        from pyspark import cloudpickle
+
+        module = sys.modules.get(__name__)
+        if module is not None:
+            cloudpickle.register_pickle_by_value(module)
     df = spark.range(shards, numPartitions=shards).mapInArrow(fn, schema)
     df.write.mode("overwrite").parquet(output)
     return shards
