@@ -123,6 +123,7 @@ def auc_table(kind: pd.Series, scores: dict) -> pd.DataFrame:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Generates, trains both models, prints the AUC table; 0 on success."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--num-meters", type=int, default=5000)
     p.add_argument("--num-months", type=int, default=24)

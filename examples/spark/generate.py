@@ -216,6 +216,7 @@ def run(
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """The command line (``argv``, default ``sys.argv[1:]``)."""
     p = argparse.ArgumentParser(
         description="Generate a ghostload table with PySpark (one shard per task) into Parquet."
     )
@@ -241,6 +242,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Resolves the configuration, runs the job, stops the session; 0 on success."""
     args = parse_args(argv)
     config = ghostload.resolve_config(args.config, preset=args.preset, **overrides_of(args))
     master = args.master

@@ -108,6 +108,21 @@ def test_consumption_equals_single_machine(job: ModuleType, spark: Any, tmp_path
     assert ids.column("meter_id").to_pylist() == want.column("meter_id").to_pylist()
 
 
+@pytest.mark.parametrize(
+    "table, keys",
+    [("consumption_long", ["meter_id", "month"]), ("labels", ["meter_id"]), ("events", ["meter_id"])],
+)
+def test_other_tables_equal_single_machine(
+    job: ModuleType, spark: Any, tmp_path: Path, table: str, keys: List[str]
+) -> None:
+    config = ghostload.resolve_config(**SMALL)
+    out = str(tmp_path / table)
+    job.run(spark, config=config, table=table, shards=3, output=out)
+    want = expected(job, config, table)
+    assert want.num_rows > 0
+    assert_same(pq.read_table(out), want, keys)
+
+
 def test_daily_readings_equal_single_machine(job: ModuleType, spark: Any, tmp_path: Path) -> None:
     config = ghostload.resolve_config(**DAILY)
     out = str(tmp_path / "readings")
