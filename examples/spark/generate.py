@@ -221,7 +221,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description="Generate a ghostload table with PySpark (one shard per task) into Parquet."
     )
     p.add_argument("--shards", type=int, required=True, help="number of shards = Spark tasks")
-    p.add_argument("--table", default="consumption", choices=TABLES, help="table to generate (default consumption)")
+    p.add_argument(
+        "--table", default="consumption", choices=TABLES, help="table to generate (default consumption)"
+    )
     p.add_argument("--output", required=True, help="output directory (Parquet, overwritten)")
     p.add_argument("--config", help="TOML configuration file (read on the driver)")
     p.add_argument("--preset", help="preset under the config (demo, default, production, utility)")
