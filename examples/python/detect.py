@@ -44,16 +44,18 @@ NORMAL = "normal"
 
 
 def load(num_meters: int, num_months: int, seed: int) -> Tuple[pd.DataFrame, List[str], pd.Series]:
-    """The wide consumption table, its month columns and every meter's
-    anomaly type (``"normal"`` for meters without a label), by meter_id."""
+    """The meters joined with the wide consumption table (the layout of
+    ``meter_consumption.csv``), its month columns and every meter's anomaly
+    type (``"normal"`` for meters without a label), by meter_id."""
     ds = ghostload.generate(
         num_meters=num_meters,
         num_transformers=max(1, num_meters // 50),
         num_months=num_months,
         seed=seed,
-        tables=["consumption", "labels"],
+        tables=["meters", "consumption", "labels"],
     )
-    wide = ds.consumption.to_pandas()
+    # The consumption matrix is keyed by meter_id; the attributes are in `meters`.
+    wide = ds.meters.to_pandas().merge(ds.consumption.to_pandas(), on="meter_id", validate="one_to_one")
     months = [c for c in wide.columns if c.startswith("monthly_consumption_")]
     labels = ds.labels.to_pandas()
     kind = pd.Series(NORMAL, index=wide["meter_id"].astype(str), name="anomaly_type")

@@ -101,7 +101,7 @@ def test_consumption_equals_single_machine(job: ModuleType, spark: Any, tmp_path
     assert len(parts) == shards
     actual = pq.read_table(out)
     want = expected(job, config, "consumption")
-    assert actual.column("customer_class").type == pa.string()
+    assert actual.column("meter_id").type == pa.string()
     assert_same(actual, want, ["meter_id"])
     # The parts, in partition order, are the meters in order (no shuffle).
     ids = pa.concat_tables([pq.read_table(Path(out) / p, columns=["meter_id"]) for p in parts])
@@ -110,7 +110,12 @@ def test_consumption_equals_single_machine(job: ModuleType, spark: Any, tmp_path
 
 @pytest.mark.parametrize(
     "table, keys",
-    [("consumption_long", ["meter_id", "month"]), ("labels", ["meter_id"]), ("events", ["meter_id"])],
+    [
+        ("meters", ["meter_id"]),
+        ("consumption_long", ["meter_id", "month"]),
+        ("labels", ["meter_id"]),
+        ("events", ["meter_id"]),
+    ],
 )
 def test_other_tables_equal_single_machine(
     job: ModuleType, spark: Any, tmp_path: Path, table: str, keys: List[str]
