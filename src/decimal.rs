@@ -83,6 +83,53 @@ fn rounds_up_at_tie(a: f64, scale: f64, p: f64, t: i64, frac: f64) -> bool {
     if d == 0.0 { t % 2 == 1 } else { d > 0.0 }
 }
 
+/// `2^52`: adding and subtracting it rounds a value in `0 ..= 2^51` to an
+/// integer, ties to even, with plain SSE2 arithmetic (vectorizable, unlike
+/// `f64::round`, and `as i64` has no packed form before AVX-512).
+const MAGIC: f64 = 4_503_599_627_370_496.0;
+
+/// Each value of `src` with `decimals` decimals as the formatter prints it,
+/// as the nearest `f64` (what a CSV reader parses), into `dst` (the same
+/// length): [`rounded`] for whole slices, in a loop the compiler vectorizes.
+/// Values near a tie, too large for the fast path, or not finite take the
+/// exact scalar path afterwards.
+#[cfg_attr(not(feature = "arrow"), allow(dead_code))]
+pub(crate) fn round_slice(src: &[f64], decimals: usize, dst: &mut [f64]) {
+    let scale = POW10[decimals];
+    let mut any_slow = false;
+    for (d, &v) in dst.iter_mut().zip(src) {
+        let p = v.abs() * scale;
+        let r = (p + MAGIC) - MAGIC;
+        // NaN fails the comparisons: it takes the slow path too.
+        let fast = p < FAST_LIMIT && (p - r).abs() < 0.5 - 1e-3;
+        any_slow |= !fast;
+        // `+ 0.0` turns −0 into +0, as the formatter drops the sign of a zero.
+        *d = if fast { (r / scale).copysign(v) + 0.0 } else { f64::NAN };
+    }
+    if any_slow {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            if d.is_nan() {
+                *d = rounded(v, decimals);
+            }
+        }
+    }
+}
+
+/// `value` with `decimals` decimals as the formatter prints it, as the
+/// nearest `f64`: the exact integer over an exact power of ten, one
+/// correctly rounded division. Non-finite values are returned as they are.
+#[cfg_attr(not(feature = "arrow"), allow(dead_code))]
+pub(crate) fn rounded(value: f64, decimals: usize) -> f64 {
+    if !value.is_finite() {
+        return value;
+    }
+    match scaled_near_tie(value, decimals) {
+        Some(n) => n as f64 / POW10[decimals],
+        // Too large for an exact integer: what a reader parses from the text.
+        None => format!("{value:.decimals$}").parse::<f64>().map_or(value, |v| v + 0.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +160,41 @@ mod tests {
         }
         assert_eq!(scaled_near_tie(f64::NAN, 2), None);
         assert_eq!(scaled_near_tie(1e300, 2), None);
+    }
+
+    #[test]
+    fn slices_round_as_the_formatter_prints() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut src = Vec::new();
+        for i in 0..100_000i64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64;
+            src.extend([
+                noise * 5e3,
+                -noise,
+                (i as f64 + 0.5) / 100.0,
+                (i as f64 + 0.5) / 1000.0,
+                -0.001 * noise,
+            ]);
+        }
+        src.extend([f64::NAN, f64::INFINITY, 1e300, -0.0, 0.0, 2.0f64.powi(45) + 0.5]);
+        for d in [2usize, 3, 4, 6] {
+            let mut dst = vec![0.0; src.len()];
+            round_slice(&src, d, &mut dst);
+            for (&v, &r) in src.iter().zip(&dst) {
+                if !v.is_finite() {
+                    assert_eq!(r.to_bits(), v.to_bits());
+                    continue;
+                }
+                let parsed: f64 = format!("{v:.d$}").parse().unwrap();
+                // The formatter keeps "-0.00"; a CSV value of 0 is written without its sign.
+                let parsed = if parsed == 0.0 { 0.0 } else { parsed };
+                assert_eq!(r.to_bits(), parsed.to_bits(), "{v:e} at {d}");
+                assert_eq!(rounded(v, d).to_bits(), r.to_bits(), "{v:e} at {d}");
+            }
+        }
     }
 
     #[test]

@@ -295,3 +295,34 @@ fn per_meter_only_tables_refuse_the_others() {
     let e = tables.batch(ArrowTable::EnergyBalance, &batch).unwrap_err().to_string();
     assert!(e.contains("no rows per meter"), "{e}");
 }
+
+#[test]
+fn the_wide_table_built_in_place_equals_the_batches_concatenated() {
+    let pipeline = Pipeline::builder().config(config(Resolution::Monthly)).build().unwrap();
+    let tables = ArrowTables::new(&pipeline);
+    let batches = tables_of(&pipeline, ArrowTable::Consumption, 37);
+    let mut builder = tables.consumption_builder(0..400);
+    for batch in pipeline.batches(0..400, 37) {
+        builder.add(&batch.unwrap()).unwrap();
+    }
+    let whole = builder.finish().unwrap();
+    assert_eq!(whole.num_rows(), 400);
+    let mut row = 0;
+    for b in &batches {
+        assert_eq!(&whole.slice(row, b.num_rows()), b);
+        row += b.num_rows();
+    }
+    // A range of its own (a shard), and the misuses refused.
+    let mut part = tables.consumption_builder(100..200);
+    let e = part
+        .add(&pipeline.generate_batch(0..50).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expects meters from 100"), "{e}");
+    part.add(&pipeline.generate_batch(100..150).unwrap()).unwrap();
+    let e = part.finish().unwrap_err().to_string();
+    assert!(e.contains("missing meters 150..200"), "{e}");
+    let mut part = tables.consumption_builder(100..200);
+    part.add(&pipeline.generate_batch(100..200).unwrap()).unwrap();
+    assert_eq!(part.finish().unwrap(), whole.slice(100, 100));
+}

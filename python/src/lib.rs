@@ -142,10 +142,12 @@ fn generate(
     let interval = pipeline.series_axis().resolution().is_interval();
     let balanced = pipeline.config().balance.enabled;
     let wanted = wanted_tables(tables.as_deref(), interval, balanced)?;
+    // The wide table is built in place, as one record batch; the others batch by batch.
+    let wide = wanted.contains(&ArrowTable::Consumption);
     let per_meter: Vec<ArrowTable> = wanted
         .iter()
         .copied()
-        .filter(|t| t.is_per_meter() && *t != ArrowTable::ConsumptionLong)
+        .filter(|t| t.is_per_meter() && *t != ArrowTable::ConsumptionLong && *t != ArrowTable::Consumption)
         .collect();
     let n = pipeline.config().num_meters;
     let balanced = wanted.contains(&ArrowTable::EnergyBalance);
@@ -153,6 +155,7 @@ fn generate(
         let mut chunks_of: Vec<Vec<RecordBatch>> = per_meter.iter().map(|_| Vec::new()).collect();
         let mut balance_chunks = Vec::new();
         let mut validator = pipeline.validator();
+        let mut matrix = wide.then(|| converter.consumption_builder(0..n));
         let mut balance = if balanced {
             Some(pipeline.balance_stream(0..n).map_err(Failure::Library)?)
         } else {
@@ -176,6 +179,9 @@ fn generate(
                     balance_chunks.push(converter.energy_balance(&done).map_err(Failure::Io)?);
                 }
             }
+            if let Some(matrix) = matrix.as_mut() {
+                matrix.add(batch).map_err(Failure::Io)?;
+            }
             for (out, table) in chunks_of
                 .iter_mut()
                 .zip(converter.batches(&per_meter, batch).map_err(Failure::Io)?)
@@ -184,9 +190,10 @@ fn generate(
             }
         }
         let report = validator.finish();
-        Ok((chunks_of, balance_chunks, report))
+        let matrix = matrix.map(|m| m.finish()).transpose().map_err(Failure::Io)?;
+        Ok((chunks_of, balance_chunks, matrix, report))
     });
-    let (chunks_of, balance_chunks, report) = run.map_err(|f| f.into_py(py))?;
+    let (chunks_of, balance_chunks, matrix, report) = run.map_err(|f| f.into_py(py))?;
     if !report.passed() {
         let failures: Vec<String> = report.failures().map(|f| f.to_string()).collect();
         return Err(generation_err(
@@ -198,6 +205,10 @@ fn generate(
     for (table, batches) in per_meter.iter().zip(chunks_of) {
         let t = Table::new(table.name(), converter.schema(*table), batches);
         tables.insert(table.name(), Py::new(py, t)?);
+    }
+    if let Some(matrix) = matrix {
+        let t = Table::new(ArrowTable::Consumption.name(), matrix.schema(), vec![matrix]);
+        tables.insert(ArrowTable::Consumption.name(), Py::new(py, t)?);
     }
     if wanted.contains(&ArrowTable::Transformers) {
         let transformers = Table::new(

@@ -50,6 +50,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::ops::Range;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ use super::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS, 
 use crate::balance::{BalanceRow, TransformerBalance};
 use crate::batch::MeterBatch;
 use crate::calendar::Date;
-use crate::decimal::{scaled_exact, scaled_near_tie};
+use crate::decimal::{round_slice, rounded};
 use crate::error::IoError;
 use crate::model::{AnomalyLabel, CustomerClass, Event, RiskBand};
 use crate::pipeline::Pipeline;
@@ -73,9 +74,6 @@ use crate::time::{Resolution, TimeAxis};
 
 /// Decimals of the energy balance's kWh values (as `energy_balance.csv`).
 const BALANCE_DECIMALS: usize = 3;
-
-/// `10^d` for the decimals used here.
-const POW10: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
 
 /// One of the dataset's tables (see the [module documentation](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -399,6 +397,21 @@ impl ArrowTables {
         Ok(out)
     }
 
+    /// A builder of the wide consumption table of meters `range` as one
+    /// record batch ([`ConsumptionBuilder`]).
+    #[must_use]
+    pub fn consumption_builder(&self, range: Range<usize>) -> ConsumptionBuilder<'_> {
+        let columns = (0..self.axis.len())
+            .map(|_| crate::mem::zeroed_f64(range.len()))
+            .collect();
+        ConsumptionBuilder {
+            tables: self,
+            range,
+            columns,
+            filled: 0,
+        }
+    }
+
     /// The long consumption table (`meter_id, month, kwh`) of a wide one
     /// built by this converter: the wide table's `meter_id` array becomes the
     /// dictionary, unchanged.
@@ -458,7 +471,7 @@ impl ArrowTables {
                 );
                 month.push(day);
                 for (column, v) in values.iter_mut().zip(balance_values(r)) {
-                    column.push(rounded(v, BALANCE_DECIMALS));
+                    column.push(v);
                 }
                 theft.push(t.theft_meters as i64);
                 anomalous.push(t.anomalous_meters as i64);
@@ -469,7 +482,11 @@ impl ArrowTables {
             Arc::new(ids("FDR_", 2, feeder.into_iter())),
             Arc::new(Date32Array::from(month)),
         ];
-        columns.extend(values.into_iter().map(|v| Arc::new(Float64Array::from(v)) as ArrayRef));
+        columns.extend(
+            values
+                .into_iter()
+                .map(|v| Arc::new(Float64Array::from(rounded_vec(&v, BALANCE_DECIMALS))) as ArrayRef),
+        );
         columns.push(Arc::new(Int64Array::from(theft)));
         columns.push(Arc::new(Int64Array::from(anomalous)));
         self.record_batch(ArrowTable::EnergyBalance, columns)
@@ -508,7 +525,7 @@ impl ArrowTables {
 
     /// `meter_id, month, kwh`: meter after meter, month after month.
     fn long_columns(&self, batch: &MeterBatch) -> Vec<ArrayRef> {
-        let kwh = Float64Array::from_iter_values(batch.consumption().iter().map(|&v| rounded(v, KWH_DECIMALS)));
+        let kwh = Float64Array::from(rounded_vec(batch.consumption(), KWH_DECIMALS));
         self.long_keys(batch.meters().len(), batch_meter_ids(batch), kwh)
     }
 
@@ -654,27 +671,6 @@ fn dictionary() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
-/// The value the files print with `decimals` decimals, as the nearest `f64`
-/// (what a CSV reader parses): rounded as the formatter rounds, then divided
-/// by an exact power of ten (one correctly rounded division).
-#[inline]
-fn rounded(value: f64, decimals: usize) -> f64 {
-    match scaled_near_tie(value, decimals) {
-        Some(n) => n as f64 / POW10[decimals],
-        None => rounded_large(value, decimals),
-    }
-}
-
-/// [`rounded`] of a non-finite value or one too large for the fast path.
-#[cold]
-fn rounded_large(value: f64, decimals: usize) -> f64 {
-    if value.is_finite() {
-        scaled_exact(value, decimals) as f64 / POW10[decimals]
-    } else {
-        value
-    }
-}
-
 /// `PREFIX` + the zero-padded number, for each number (`MTR_000001`...),
 /// written straight into one value buffer.
 fn ids(prefix: &str, width: usize, numbers: impl Iterator<Item = u64>) -> StringArray {
@@ -708,17 +704,29 @@ const TRANSPOSE_ROWS: usize = 4096;
 const BLOCK: usize = 64;
 
 /// One `Float64` column per month, each meter's value rounded to the
-/// register's 0.01 kWh as the CSV prints it: the batch's row-major matrix
-/// transposed in blocks, on the current rayon pool.
+/// register's 0.01 kWh as the CSV prints it.
 fn consumption_columns(batch: &MeterBatch) -> Vec<ArrayRef> {
-    let (n, months) = (batch.meters().len(), batch.periods());
-    let values = batch.consumption();
-    let mut columns: Vec<Vec<f64>> = (0..months).map(|_| vec![0.0; n]).collect();
+    let n = batch.meters().len();
+    let mut columns: Vec<Vec<f64>> = (0..batch.periods()).map(|_| vec![0.0; n]).collect();
+    transpose_into(batch.consumption(), columns.iter_mut().map(Vec::as_mut_slice).collect());
+    columns
+        .into_iter()
+        .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef)
+        .collect()
+}
+
+/// Writes the row-major `values` (one row of `columns.len()` months per
+/// meter) into the month columns, rounded as the CSV prints them: in blocks
+/// whose rows are rounded in one vectorized pass and then scattered, on the
+/// current rayon pool.
+fn transpose_into(values: &[f64], columns: Vec<&mut [f64]>) {
+    let months = columns.len();
+    let n = columns.first().map_or(0, |c| c.len());
     // Task `t` writes rows `t·TRANSPOSE_ROWS ..` of every column.
     let mut tasks: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(TRANSPOSE_ROWS))
         .map(|_| Vec::with_capacity(months))
         .collect();
-    for column in &mut columns {
+    for column in columns {
         for (task, part) in tasks.iter_mut().zip(column.chunks_mut(TRANSPOSE_ROWS)) {
             task.push(part);
         }
@@ -726,11 +734,16 @@ fn consumption_columns(batch: &MeterBatch) -> Vec<ArrayRef> {
     let transpose = |(t, mut parts): (usize, Vec<&mut [f64]>)| {
         let first = t * TRANSPOSE_ROWS;
         let rows = parts.first().map_or(0, |p| p.len());
+        let mut block = vec![0.0; BLOCK * months];
         for start in (0..rows).step_by(BLOCK) {
             let end = (start + BLOCK).min(rows);
+            // The block's rows are contiguous: round them in one vectorized pass, then scatter.
+            let src = &values[(first + start) * months..(first + end) * months];
+            let block = &mut block[..src.len()];
+            round_slice(src, KWH_DECIMALS, block);
             for (m, part) in parts.iter_mut().enumerate() {
-                for (r, slot) in part[start..end].iter_mut().enumerate() {
-                    *slot = rounded(values[(first + start + r) * months + m], KWH_DECIMALS);
+                for (slot, row) in part[start..end].iter_mut().zip(block.chunks_exact(months)) {
+                    *slot = row[m];
                 }
             }
         }
@@ -742,10 +755,105 @@ fn consumption_columns(batch: &MeterBatch) -> Vec<ArrayRef> {
     }
     #[cfg(not(feature = "parallel"))]
     tasks.into_iter().enumerate().for_each(transpose);
-    columns
-        .into_iter()
-        .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef)
-        .collect()
+}
+
+/// The wide consumption table ([`ArrowTable::Consumption`]) of a range of
+/// meters as **one** record batch, filled in place from the batches that
+/// cover the range, in order: each month's column is allocated once (on
+/// Linux, advised to use huge pages) and every batch is transposed into it,
+/// so the table costs its own size and nothing is copied when it is handed
+/// on. From [`ArrowTables::consumption_builder`].
+///
+/// ```
+/// use ghostload::io::{ArrowTable, ArrowTables};
+/// use ghostload::Pipeline;
+///
+/// let pipeline = Pipeline::builder().build()?;
+/// let tables = ArrowTables::new(&pipeline);
+/// let mut wide = tables.consumption_builder(0..300);
+/// for batch in pipeline.batches(0..300, 128) {
+///     wide.add(&batch?)?;
+/// }
+/// let wide = wide.finish()?;
+/// assert_eq!(wide.num_rows(), 300);
+/// assert_eq!(wide.schema(), tables.schema(ArrowTable::Consumption));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ConsumptionBuilder<'a> {
+    tables: &'a ArrowTables,
+    range: Range<usize>,
+    columns: Vec<Vec<f64>>,
+    /// Meters written so far.
+    filled: usize,
+}
+
+impl ConsumptionBuilder<'_> {
+    /// Writes `batch`, which must hold the next meters of the range.
+    ///
+    /// # Errors
+    /// [`IoError::InvalidReadings`] when the batch does not start where the
+    /// previous one ended, runs past the range, or has another number of months.
+    pub fn add(&mut self, batch: &MeterBatch) -> Result<(), IoError> {
+        let next = self.range.start + self.filled;
+        let r = batch.range();
+        if r.start != next || r.end > self.range.end || batch.periods() != self.columns.len() {
+            return Err(IoError::InvalidReadings {
+                reason: format!(
+                    "the wide table of meters {}..{} expects meters from {next} with {} months; the batch holds {}..{} with {}",
+                    self.range.start,
+                    self.range.end,
+                    self.columns.len(),
+                    r.start,
+                    r.end,
+                    batch.periods()
+                ),
+            });
+        }
+        let (from, to) = (self.filled, self.filled + r.len());
+        let slices = self.columns.iter_mut().map(|c| &mut c[from..to]).collect();
+        self.tables.pool.install(|| transpose_into(batch.consumption(), slices));
+        self.filled = to;
+        Ok(())
+    }
+
+    /// The table.
+    ///
+    /// # Errors
+    /// [`IoError::InvalidReadings`] when meters of the range are missing.
+    pub fn finish(self) -> Result<RecordBatch, IoError> {
+        if self.filled != self.range.len() {
+            return Err(IoError::InvalidReadings {
+                reason: format!(
+                    "the wide table of meters {}..{} is missing meters {}..{}",
+                    self.range.start,
+                    self.range.end,
+                    self.range.start + self.filled,
+                    self.range.end
+                ),
+            });
+        }
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(ids(
+            "MTR_",
+            6,
+            self.range
+                .clone()
+                .map(|i| crate::ids::MeterId::from_index(i as u32).number()),
+        ))];
+        columns.extend(
+            self.columns
+                .into_iter()
+                .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef),
+        );
+        self.tables.record_batch(ArrowTable::Consumption, columns)
+    }
+}
+
+/// `values` rounded as the files print them with `decimals` decimals.
+fn rounded_vec(values: &[f64], decimals: usize) -> Vec<f64> {
+    let mut out = vec![0.0; values.len()];
+    round_slice(values, decimals, &mut out);
+    out
 }
 
 /// Days since 1970-01-01 of the first day of month `m` of `axis`.

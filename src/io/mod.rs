@@ -101,7 +101,7 @@ mod staging;
 mod weather;
 
 #[cfg(feature = "arrow")]
-pub use self::arrow::{ArrowTable, ArrowTables};
+pub use self::arrow::{ArrowTable, ArrowTables, ConsumptionBuilder};
 #[cfg(feature = "csv")]
 pub use self::balance::{
     BALANCE_DECIMALS, ENERGY_BALANCE_COLUMNS, ENERGY_BALANCE_CSV, FEEDER_READINGS_CSV, METER_CONSUMPTION_TRUE_CSV,
