@@ -4,7 +4,9 @@
 
 For each variant, `--runs` fresh interpreters each import ghostload and
 polars, then time `ghostload.generate(...)` of meters x 24 months (25
-transformers per 1 000 meters) into `polars.DataFrame(ds.consumption)`, and
+transformers per 1 000 meters) into `polars.DataFrame(ds.consumption)` for
+three variants (every table, the default; the tables the baseline builds,
+without the energy balance; the consumption table alone), and
 report the peak RSS growth over the interpreter after its imports, against
 the consumption matrix (meters x months x 8 bytes) and the wide table's
 Arrow bytes. The NumPy baseline's in-memory generation
@@ -29,9 +31,9 @@ import ghostload, polars as pl
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 base = rss()
-meters, tables = int(sys.argv[1]), json.loads(sys.argv[2])
+meters, tables, extra = int(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 t0 = time.perf_counter()
-ds = ghostload.generate(num_meters=meters, num_transformers=meters // 40, num_months=24, tables=tables)
+ds = ghostload.generate(num_meters=meters, num_transformers=meters // 40, num_months=24, tables=tables, **extra)
 df = pl.DataFrame(ds.consumption)
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -43,8 +45,9 @@ print(json.dumps({"seconds": seconds, "growth": peak - base, "table": ds.consump
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "numpy_reference.py"
 
 
-def child(meters: int, tables) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(meters), json.dumps(tables)],
+def child(meters: int, variant) -> dict:
+    tables, extra = variant
+    out = subprocess.run([sys.executable, "-c", CHILD, str(meters), json.dumps(tables), json.dumps(extra)],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -63,13 +66,18 @@ def main() -> None:
     p.add_argument("--meters", type=int, default=1_000_000)
     args = p.parse_args()
     matrix = args.meters * 24 * 8
-    variants = {"all tables (default)": None, 'tables=["consumption"]': ["consumption"]}
+    variants = {
+        "all tables (default)": (None, {}),
+        # What the baseline builds: transformers, meters with their consumption, labels; no energy balance.
+        "the baseline's tables": (["transformers", "meters", "consumption", "labels"], {"balance": {"enabled": False}}),
+        'tables=["consumption"]': (["consumption"], {}),
+    }
     results = {name: [] for name in variants}
     baseline = []
     for _ in range(args.runs):
         # Interleaved, so that drift of this noisy VM hits every variant alike.
-        for name, tables in variants.items():
-            results[name].append(child(args.meters, tables))
+        for name, variant in variants.items():
+            results[name].append(child(args.meters, variant))
         if REFERENCE.exists():
             baseline.append(numpy_baseline(args.meters))
     np_median = statistics.median(baseline) if baseline else None
