@@ -1,54 +1,4 @@
-//! The dataset's tables as Arrow record batches (feature `arrow`), for
-//! in-memory analysis and for the Python binding, which hands them to
-//! pyarrow, polars and DuckDB through the Arrow C data interface.
-//!
-//! Every table has the columns of its file, in the same order and with the
-//! same values (numbers rounded to the decimals the file prints, so a value
-//! read from the CSV equals the Arrow one), typed rather than text:
-//!
-//! | Table | File | One row per |
-//! |---|---|---|
-//! | [`ArrowTable::Transformers`] | `transformers.csv` | transformer |
-//! | [`ArrowTable::Meters`] | the first seven columns of `meter_consumption.csv` | meter |
-//! | [`ArrowTable::Consumption`] | `meter_id` and the consumption columns of `meter_consumption.csv` (wide) | meter |
-//! | [`ArrowTable::ConsumptionLong`] | – | meter and month |
-//! | [`ArrowTable::Readings`] | `meter_readings/` (interval resolutions) | meter and interval |
-//! | [`ArrowTable::Labels`] | `anomaly_labels.csv` | anomalous meter |
-//! | [`ArrowTable::Events`] | `events.csv` | event |
-//! | [`ArrowTable::EnergyBalance`] | `energy_balance.csv` | transformer and month |
-//!
-//! Types: ids and names are `Utf8`; the customer class, the barangay and the
-//! risk band are `Dictionary(Int32, Utf8)` with the same dictionary in every
-//! batch (all classes, all barangays, all bands); the long tables'
-//! `meter_id` is `Dictionary(Int32, Utf8)` holding the batch's meters, as in
-//! the Parquet readings. Flags (`anomaly_flag`, `is_theft`) are `Boolean`.
-//! A label's or event's `onset` and `end` are `Int32` `YYYYMM` at monthly
-//! resolution (as in the CSV), `Date32` at daily and `Timestamp(ms, zone)`
-//! at hourly and 15-minute resolution; months of the long tables are the
-//! month's first day as `Date32`.
-//!
-//! `meter_consumption.csv` is the meter table joined with the wide
-//! consumption table on `meter_id`: the wide table is the consumption matrix
-//! keyed by meter, ready as a feature matrix, and holds nothing else (its
-//! `meter_id` array is the meter table's, shared, not copied).
-//!
-//! The meter tables are built batch by batch ([`ArrowTables::batch`]), so a
-//! dataset of any size can be converted in bounded memory, on the
-//! pipeline's worker threads.
-//!
-//! ```
-//! use ghostload::io::{ArrowTable, ArrowTables};
-//! use ghostload::{GeneratorConfig, Pipeline};
-//!
-//! let pipeline = Pipeline::builder().config(GeneratorConfig::default()).build()?;
-//! let tables = ArrowTables::new(&pipeline);
-//! let batch = pipeline.generate_batch(0..100)?;
-//! let wide = tables.batch(ArrowTable::Consumption, &batch)?;
-//! assert_eq!(wide.num_rows(), 100);
-//! assert_eq!(wide.num_columns(), 1 + pipeline.config().num_months);
-//! assert_eq!(wide.schema().field(0).name(), "meter_id");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The dataset's tables as Arrow record batches (feature `arrow`): see [`ArrowTables`].
 
 use std::ops::Range;
 use std::str::FromStr;
@@ -75,7 +25,7 @@ use crate::time::{Resolution, TimeAxis};
 /// Decimals of the energy balance's kWh values (as `energy_balance.csv`).
 const BALANCE_DECIMALS: usize = 3;
 
-/// One of the dataset's tables (see the [module documentation](self)).
+/// One of the dataset's tables (see [`ArrowTables`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ArrowTable {
@@ -163,9 +113,60 @@ impl FromStr for ArrowTable {
     }
 }
 
-/// Builds a pipeline's tables as Arrow record batches: the schemas once,
-/// then one record batch per [`MeterBatch`] (or per list of transformer
-/// balances).
+/// The dataset's tables as Arrow record batches (feature `arrow`), for
+/// in-memory analysis and for the Python binding, which hands them to
+/// pyarrow, polars and DuckDB through the Arrow C data interface.
+///
+/// Every table has the columns of its file, in the same order and with the
+/// same values (numbers rounded to the decimals the file prints, so a value
+/// read from the CSV equals the Arrow one), typed rather than text:
+///
+/// | Table | File | One row per |
+/// |---|---|---|
+/// | [`ArrowTable::Transformers`] | `transformers.csv` | transformer |
+/// | [`ArrowTable::Meters`] | the first seven columns of `meter_consumption.csv` | meter |
+/// | [`ArrowTable::Consumption`] | `meter_id` and the consumption columns of `meter_consumption.csv` (wide) | meter |
+/// | [`ArrowTable::ConsumptionLong`] | – | meter and month |
+/// | [`ArrowTable::Readings`] | `meter_readings/` (interval resolutions) | meter and interval |
+/// | [`ArrowTable::Labels`] | `anomaly_labels.csv` | anomalous meter |
+/// | [`ArrowTable::Events`] | `events.csv` | event |
+/// | [`ArrowTable::EnergyBalance`] | `energy_balance.csv` | transformer and month |
+///
+/// Types: ids and names are `Utf8`; the customer class, the barangay and the
+/// risk band are `Dictionary(Int32, Utf8)` with the same dictionary in every
+/// batch (all classes, all barangays, all bands); the long tables'
+/// `meter_id` is `Dictionary(Int32, Utf8)` holding the batch's meters, as in
+/// the Parquet readings. Flags (`anomaly_flag`, `is_theft`) are `Boolean`.
+/// A label's or event's `onset` and `end` are `Int32` `YYYYMM` at monthly
+/// resolution (as in the CSV), `Date32` at daily and `Timestamp(ms, zone)`
+/// at hourly and 15-minute resolution; months of the long tables are the
+/// month's first day as `Date32`.
+///
+/// `meter_consumption.csv` is the meter table joined with the wide
+/// consumption table on `meter_id`: the wide table is the consumption matrix
+/// keyed by meter, ready as a feature matrix, and holds nothing else (its
+/// `meter_id` array is the meter table's, shared, not copied).
+///
+/// The meter tables are built batch by batch ([`ArrowTables::batch`]), so a
+/// dataset of any size can be converted in bounded memory, on the
+/// pipeline's worker threads.
+///
+/// ```
+/// use ghostload::io::{ArrowTable, ArrowTables};
+/// use ghostload::{GeneratorConfig, Pipeline};
+///
+/// let pipeline = Pipeline::builder().config(GeneratorConfig::default()).build()?;
+/// let tables = ArrowTables::new(&pipeline);
+/// let batch = pipeline.generate_batch(0..100)?;
+/// let wide = tables.batch(ArrowTable::Consumption, &batch)?;
+/// assert_eq!(wide.num_rows(), 100);
+/// assert_eq!(wide.num_columns(), 1 + pipeline.config().num_months);
+/// assert_eq!(wide.schema().field(0).name(), "meter_id");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Builds the schemas once, then one record batch per [`MeterBatch`] (or
+/// per list of transformer balances).
 #[derive(Debug, Clone)]
 pub struct ArrowTables {
     /// The monthly axis (the wide table's columns, the long table's months).
