@@ -299,18 +299,19 @@ impl BalanceFiles {
         parquet: bool,
         sync: bool,
         shard: crate::shard::Shard,
+        digests: &crate::io::digest::Digests,
     ) -> Result<Self, IoError> {
         let mut buf = Vec::new();
         #[cfg(feature = "parquet")]
         let readings = if parquet && axis.resolution().is_interval() {
             TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(dir, axis, sync, shard)?))
         } else {
-            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync, digests)?)
         };
         #[cfg(not(feature = "parquet"))]
         let readings = {
             let _ = (parquet, shard);
-            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync, digests)?)
         };
         let mut readings = readings;
         #[allow(irrefutable_let_patterns)] // without `parquet`, CSV is the only variant
@@ -318,11 +319,11 @@ impl BalanceFiles {
             readings_header(&mut buf, axis, "transformer_id");
             a.write(&buf)?;
         }
-        let mut balance = Appender::create(dir, ENERGY_BALANCE_CSV, sync)?;
+        let mut balance = Appender::create(dir, ENERGY_BALANCE_CSV, sync, digests)?;
         buf.clear();
         energy_balance_header(&mut buf);
         balance.write(&buf)?;
-        let mut truth = Appender::create(dir, METER_CONSUMPTION_TRUE_CSV, sync)?;
+        let mut truth = Appender::create(dir, METER_CONSUMPTION_TRUE_CSV, sync, digests)?;
         buf.clear();
         truth_header(&mut buf, axis);
         truth.write(&buf)?;
@@ -336,7 +337,7 @@ impl BalanceFiles {
             #[cfg(not(feature = "parquet"))]
             let out = {
                 // Unreachable: without `parquet` the readings format is CSV.
-                let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+                let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync, digests)?;
                 buf.clear();
                 readings_header(&mut buf, axis, "meter_id");
                 a.write(&buf)?;
@@ -344,7 +345,7 @@ impl BalanceFiles {
             };
             Some(out)
         } else {
-            let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+            let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync, digests)?;
             buf.clear();
             readings_header(&mut buf, axis, "meter_id");
             a.write(&buf)?;
@@ -479,6 +480,7 @@ pub(crate) fn write_feeders(
     axis: &TimeAxis,
     feeders: &[FeederBalance],
     csv: bool,
+    digests: &crate::io::digest::Digests,
 ) -> Result<(&'static str, u64), IoError> {
     #[cfg(feature = "parquet")]
     if !csv {
@@ -487,7 +489,7 @@ pub(crate) fn write_feeders(
     }
     #[cfg(not(feature = "parquet"))]
     let _ = csv;
-    let bytes = super::write_file(dir, sync, FEEDER_READINGS_CSV, |w| {
+    let bytes = super::write_file(dir, sync, FEEDER_READINGS_CSV, digests, |w| {
         let mut buf = Vec::new();
         readings_header(&mut buf, axis, "feeder_id");
         feeder_readings_rows(&mut buf, axis, feeders);

@@ -181,6 +181,7 @@ mod csv_text {
     use std::io::{self, Write};
     use std::path::Path;
 
+    #[cfg_attr(not(feature = "parquet"), allow(unused_imports))]
     use super::{ReadingsFormat, ReadingsLayout};
     use crate::batch::Part;
     use crate::dataset::Dataset;
@@ -537,19 +538,18 @@ mod csv_text {
         }
     }
 
-    /// Opens the readings file of `format` and `layout` in `dir` for a
-    /// dataset on `axis` (an interval axis; the options were checked).
+    /// Opens the readings file of the options' format and layout in `dir`
+    /// for a dataset on `axis` (an interval axis; the options were checked).
     ///
     /// This is the seam for other formats: a Parquet writer gets its arm here.
     pub(crate) fn open_readings(
         dir: &Path,
-        format: ReadingsFormat,
-        layout: ReadingsLayout,
+        options: &crate::io::WriteOptions,
         axis: &TimeAxis,
         decimals: usize,
-        sync: bool,
-        shard: crate::shard::Shard,
+        digests: &crate::io::digest::Digests,
     ) -> Result<Box<dyn ReadingsSink>, IoError> {
+        let (format, layout, sync, shard) = (options.readings_format, options.layout, options.sync, options.shard);
         // The SGCC layout is always CSV.
         #[cfg(feature = "parquet")]
         if format == ReadingsFormat::Parquet && layout == ReadingsLayout::Long {
@@ -563,7 +563,7 @@ mod csv_text {
             ReadingsLayout::Sgcc => METER_READINGS_SGCC_CSV,
         };
         let text = ReadingsText::new(axis, layout, decimals);
-        let mut out = Appender::create(dir, name, sync)?;
+        let mut out = Appender::create(dir, name, sync, digests)?;
         let mut header = Vec::new();
         text.header(axis, &mut header);
         out.write(&header)?;
