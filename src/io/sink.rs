@@ -39,6 +39,14 @@ const SLAB_CHUNKS: usize = 16;
 /// Pieces from this size on are hashed apart from their write (see [`Appender::write`]).
 const HASH_APART_BYTES: usize = 64 << 10;
 
+/// Whether this thread is a worker of a rayon pool (never, without `parallel`).
+fn on_a_pool() -> bool {
+    #[cfg(feature = "parallel")]
+    return rayon::current_thread_index().is_some();
+    #[cfg(not(feature = "parallel"))]
+    return false;
+}
+
 /// Bytes appended between two background syncs.
 const SYNC_EVERY: u64 = 32 << 20;
 
@@ -81,7 +89,8 @@ impl Appender {
         // this one waits for the kernel to copy it: the hash then costs
         // little wall time when generation leaves a core idle.
         let (tap, file) = (&mut *self.tap, &mut self.file);
-        let written = if bytes.len() >= HASH_APART_BYTES {
+        // Only on a worker of a pool: a writer never starts rayon's global pool.
+        let written = if bytes.len() >= HASH_APART_BYTES && on_a_pool() {
             super::join(|| file.write_all(bytes), || tap.update(bytes)).0
         } else {
             tap.update(bytes);
