@@ -304,7 +304,9 @@ impl BalanceFiles {
         let mut buf = Vec::new();
         #[cfg(feature = "parquet")]
         let readings = if parquet && axis.resolution().is_interval() {
-            TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(dir, axis, sync, shard)?))
+            TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(
+                dir, axis, sync, shard, digests,
+            )?))
         } else {
             TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync, digests)?)
         };
@@ -332,7 +334,7 @@ impl BalanceFiles {
         } else if parquet {
             #[cfg(feature = "parquet")]
             let out = TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create_true(
-                dir, axis, sync, shard,
+                dir, axis, sync, shard, digests,
             )?));
             #[cfg(not(feature = "parquet"))]
             let out = {
@@ -484,7 +486,7 @@ pub(crate) fn write_feeders(
 ) -> Result<(&'static str, u64), IoError> {
     #[cfg(feature = "parquet")]
     if !csv {
-        let bytes = parquet_long::write_feeders(dir, axis, sync, feeders)?;
+        let bytes = parquet_long::write_feeders(dir, axis, sync, feeders, digests)?;
         return Ok((parquet_long::FEEDER_READINGS_DIR, bytes));
     }
     #[cfg(not(feature = "parquet"))]
@@ -506,7 +508,6 @@ pub(crate) mod parquet_long {
     //! or `feeder_id` as the id column.
 
     use std::fs::File;
-    use std::io::BufWriter;
     use std::path::{Path, PathBuf};
 
     use arrow_array::cast::AsArray;
@@ -517,7 +518,8 @@ pub(crate) mod parquet_long {
     use crate::balance::{FeederBalance, TransformerBalance};
     use crate::ids::{FeederId, TransformerId};
     use crate::io::IoError;
-    use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name};
+    use crate::io::digest::Digests;
+    use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at};
     use crate::time::TimeAxis;
 
     /// The directory of the transformer readings' Parquet parts.
@@ -542,7 +544,7 @@ pub(crate) mod parquet_long {
     #[derive(Debug)]
     pub(crate) struct LongParquet {
         path: PathBuf,
-        writer: ReadingsParquetWriter<BufWriter<File>>,
+        writer: ReadingsParquetWriter<crate::io::parquet::PartFile>,
         timestamps: Vec<i64>,
         values: Vec<f64>,
         sync: bool,
@@ -554,8 +556,16 @@ pub(crate) mod parquet_long {
             axis: &TimeAxis,
             sync: bool,
             shard: crate::shard::Shard,
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            Self::create_in(dir, TRANSFORMER_READINGS_DIR, TRANSFORMERS, axis, sync, shard)
+            Self::create_in(
+                dir,
+                TRANSFORMER_READINGS_DIR,
+                TRANSFORMERS,
+                axis,
+                (sync, shard),
+                digests,
+            )
         }
 
         /// The parts of the anomalous meters' true readings.
@@ -564,8 +574,9 @@ pub(crate) mod parquet_long {
             axis: &TimeAxis,
             sync: bool,
             shard: crate::shard::Shard,
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            Self::create_in(dir, METER_READINGS_TRUE_DIR, Ids::METERS, axis, sync, shard)
+            Self::create_in(dir, METER_READINGS_TRUE_DIR, Ids::METERS, axis, (sync, shard), digests)
         }
 
         /// Appends `count` consecutive entities from index `first`, `values` row-major.
@@ -585,16 +596,12 @@ pub(crate) mod parquet_long {
             name: &str,
             ids: Ids,
             axis: &TimeAxis,
-            sync: bool,
-            shard: crate::shard::Shard,
+            (sync, shard): (bool, crate::shard::Shard),
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            let parts = dir.join(name);
-            std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
-            let path = parts.join(part_name(shard.index(), shard.count()));
-            let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+            let (path, file) = crate::io::parquet::create_part(dir, name, shard, digests)?;
             let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
-            let writer = ReadingsParquetWriter::with_ids(BufWriter::with_capacity(1 << 20, file), options, ids)
-                .map_err(|e| at(e, &path))?;
+            let writer = ReadingsParquetWriter::with_ids(file, options, ids).map_err(|e| at(e, &path))?;
             Ok(LongParquet {
                 path,
                 writer,
@@ -649,14 +656,15 @@ pub(crate) mod parquet_long {
         axis: &TimeAxis,
         sync: bool,
         feeders: &[FeederBalance],
+        digests: &Digests,
     ) -> Result<u64, IoError> {
         let mut part = LongParquet::create_in(
             dir,
             FEEDER_READINGS_DIR,
             FEEDERS,
             axis,
-            sync,
-            crate::shard::Shard::whole(),
+            (sync, crate::shard::Shard::whole()),
+            digests,
         )?;
         let values: Vec<f64> = feeders
             .iter()

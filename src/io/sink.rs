@@ -36,17 +36,6 @@ use crate::weather::Weather;
 /// Chunks rendered at once by [`Sink::add`]: bounds the text held in memory.
 const SLAB_CHUNKS: usize = 16;
 
-/// Pieces from this size on are hashed apart from their write (see [`Appender::write`]).
-const HASH_APART_BYTES: usize = 64 << 10;
-
-/// Whether this thread is a worker of a rayon pool (never, without `parallel`).
-fn on_a_pool() -> bool {
-    #[cfg(feature = "parallel")]
-    return rayon::current_thread_index().is_some();
-    #[cfg(not(feature = "parallel"))]
-    return false;
-}
-
 /// Bytes appended between two background syncs.
 const SYNC_EVERY: u64 = 32 << 20;
 
@@ -85,17 +74,13 @@ impl Appender {
     }
 
     pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
-        // A large piece is hashed as a task the other workers may take while
-        // this one waits for the kernel to copy it: the hash then costs
-        // little wall time when generation leaves a core idle.
-        let (tap, file) = (&mut *self.tap, &mut self.file);
-        // Only on a worker of a pool: a writer never starts rayon's global pool.
-        let written = if bytes.len() >= HASH_APART_BYTES && on_a_pool() {
-            super::join(|| file.write_all(bytes), || tap.update(bytes)).0
-        } else {
-            tap.update(bytes);
-            file.write_all(bytes)
-        };
+        // Hashed here, while the bytes are in cache, on the writer's side
+        // of the pipeline (which overlaps the next batch's generation).
+        // Hashing as a task for the other worker, or on a thread of its
+        // own, measured no faster (docs/performance.md): the hash costs CPU
+        // time, and the two cores are busy either way.
+        self.tap.update(bytes);
+        let written = self.file.write_all(bytes);
         written.map_err(|e| IoError::io("write", &self.path, e))?;
         self.unsynced += bytes.len() as u64;
         if self.sync && self.unsynced >= SYNC_EVERY {
