@@ -533,3 +533,42 @@ fn files_that_are_not_data_and_a_missing_manifest_do_not_fail() {
     assert!(read_manifest(&dir).unwrap().is_none());
     assert!(validate_dir(&dir).unwrap().passed());
 }
+
+#[test]
+fn the_manifest_is_written_into_the_staging_directory_and_committed_with_the_rest() {
+    use ghostload::io::{Staging, stream_files};
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("out");
+    let old = pipeline(config(1, 200), 0);
+    stream_dataset(&old, &target, &WriteOptions::default()).unwrap();
+    let old_manifest = fs::read(target.join(MANIFEST_JSON)).unwrap();
+
+    // As the CLI does: write into a staging directory, then commit.
+    let new = pipeline(config(2, 300), 0);
+    let staging = Staging::new(&target).unwrap();
+    let written = stream_files(&new, staging.path(), &WriteOptions::default()).unwrap();
+    assert!(written.files.iter().any(|f| f == MANIFEST_JSON));
+    assert!(
+        staging.path().join(MANIFEST_JSON).exists(),
+        "written inside the staging directory"
+    );
+    assert_eq!(
+        fs::read(target.join(MANIFEST_JSON)).unwrap(),
+        old_manifest,
+        "the target keeps its old manifest until the commit"
+    );
+    assert!(
+        verify_manifest(&target).unwrap().passed,
+        "and the old files still match it"
+    );
+    staging.commit().unwrap();
+    let m = assert_exact(&target, &new);
+    assert_eq!((m.seed, m.num_meters), (2, 300));
+
+    // A staging directory dropped uncommitted (a failed run) changes nothing.
+    let staging = Staging::new(&target).unwrap();
+    stream_files(&old, staging.path(), &WriteOptions::default()).unwrap();
+    drop(staging);
+    assert_eq!(read_manifest(&target).unwrap().unwrap().seed, 2);
+    assert!(verify_manifest(&target).unwrap().passed);
+}
