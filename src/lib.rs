@@ -94,7 +94,9 @@
 //!   [`GeneratorConfig`].
 //! - `csv` (default): the CSV writers and the dataset-directory reader ([`io`]).
 //! - `geojson` (default): the `transformers.geojson` writer.
-//! - `json` (default, implies `serde`): `generation_report.json` and `.txt`.
+//! - `json` (default, implies `serde`): `generation_report.json` and `.txt`,
+//!   and `manifest.json` (every file's size and SHA-256; `io::verify_manifest`,
+//!   `io::validate_shard_set`).
 //! - `arrow`: every table as Arrow record batches ([`io::ArrowTables`]), for
 //!   in-memory analysis; the Python package hands them to pyarrow, polars and
 //!   DuckDB without a copy.

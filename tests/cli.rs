@@ -191,15 +191,18 @@ fn generate_is_deterministic_and_validates() {
             .collect()
     };
     let (ta, tb) = (strip_log(tree(&a)), strip_log(tree(&b)));
-    assert_eq!(ta.len(), 11);
+    // Ten data files and manifest.json.
+    assert_eq!(ta.len(), 12);
+    assert!(ta.iter().any(|(n, _)| n == "manifest.json"));
     assert!(ta == tb, "two runs differ");
     let log = fs::read_to_string(a.join("synthetic_data_generation.log")).unwrap();
     assert!(log.contains("✓ All validation checks passed"), "{log}");
     let v = ghostload(&["validate", a.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
-    // The ten checks of the tables, and the five of the energy-balance files
-    // (the balance is on by default).
-    assert_eq!(stdout(&v).matches("PASS ").count(), 15, "{}", stdout(&v));
+    // The ten checks of the tables, the five of the energy-balance files
+    // (the balance is on by default) and `manifest`.
+    assert_eq!(stdout(&v).matches("PASS ").count(), 16, "{}", stdout(&v));
+    assert!(stdout(&v).contains("PASS manifest: 11 files, "), "{}", stdout(&v));
 }
 
 #[test]
@@ -944,4 +947,76 @@ fn daily_sgcc_and_long_datasets_with_missing_readings_validate_and_damage_is_nam
             stdout(&v)
         );
     }
+}
+
+#[test]
+fn validate_shards_passes_a_complete_set_and_names_what_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = ["--num-meters", "300", "--num-transformers", "10", "--num-months", "3"];
+    let shard_dir = |set: &str, k: usize| tmp.path().join(set).join(k.to_string());
+    for (set, seed) in [("a", "1"), ("b", "2")] {
+        for k in 1..=3 {
+            let (shard, dir) = (format!("{k}/3"), shard_dir(set, k));
+            let mut args = vec!["-q", "generate", "--seed", seed, "--shard", &shard];
+            args.extend_from_slice(&["--output-dir", dir.to_str().unwrap()]);
+            args.extend_from_slice(&small);
+            let o = ghostload(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            assert!(dir.join("manifest.json").exists());
+        }
+    }
+    let path = |set: &str, k: usize| shard_dir(set, k).to_str().unwrap().to_owned();
+    let (a1, a2, a3, b3) = (path("a", 1), path("a", 2), path("a", 3), path("b", 3));
+
+    let v = ghostload(&["validate", "--shards", &a3, &a1, &a2]);
+    assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
+    assert_eq!(stdout(&v).matches("PASS manifest: ").count(), 3, "{}", stdout(&v));
+    assert!(stdout(&v).contains("PASS shards_complete: each of the 3 shards present once"));
+    assert!(
+        stderr(&v).contains("6/6 checks passed for 3 shard directories"),
+        "{}",
+        stderr(&v)
+    );
+
+    // A missing shard: named, exit 1; with -q only the failures are printed.
+    let v = ghostload(&["-q", "validate", "--shards", &a1, &a3]);
+    assert_eq!(v.status.code(), Some(1), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("FAIL shards_complete: shard 2/3 is missing"),
+        "{}",
+        stdout(&v)
+    );
+    assert!(!stdout(&v).contains("PASS"), "{}", stdout(&v));
+    assert!(stderr(&v).contains("error: 2 of 5 checks failed"), "{}", stderr(&v));
+
+    // A shard of another seed.
+    let v = ghostload(&["validate", "--shards", &a1, &a2, &b3]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        stdout(&v).contains(&format!("FAIL same_dataset: `{b3}` (shard 3/3) has config_sha256")),
+        "{}",
+        stdout(&v)
+    );
+    assert!(stdout(&v).contains("has seed 2"), "{}", stdout(&v));
+
+    // A damaged shard fails its manifest check, naming the directory and file.
+    fs::write(shard_dir("a", 2).join("events.csv"), "meter_id\n").unwrap();
+    let v = ghostload(&["validate", "--shards", &a1, &a2, &a3]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        stdout(&v).contains(&format!("FAIL manifest: `{a2}` (shard 2/3): `events.csv` has 9 bytes")),
+        "{}",
+        stdout(&v)
+    );
+
+    // Usage errors: nothing to validate, both forms at once, not a directory.
+    let v = ghostload(&["validate"]);
+    assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
+    assert!(stderr(&v).contains("<DIR>"), "{}", stderr(&v));
+    let v = ghostload(&["validate", &a1, "--shards", &a2]);
+    assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
+    let missing = tmp.path().join("nowhere");
+    let v = ghostload(&["validate", "--shards", &a1, missing.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
+    assert!(stderr(&v).contains("is not a directory"), "{}", stderr(&v));
 }

@@ -49,6 +49,9 @@ fn written(d: &Dataset, format: ReadingsFormat) -> (tempfile::TempDir, PathBuf) 
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     write_dataset(d, &out, &WriteOptions::default().with_readings_format(format)).unwrap();
+    // Each damage also changes a file the manifest lists (tests/manifest.rs);
+    // without the manifest, each balance check must fail alone.
+    fs::remove_file(out.join(ghostload::io::MANIFEST_JSON)).unwrap();
     (tmp, out)
 }
 
@@ -119,7 +122,13 @@ fn col(header: &[String], name: &str) -> usize {
 fn assert_clean(dir: &Path) -> ValidationReport {
     let r = validate_dir(dir).unwrap();
     assert!(r.passed(), "{r}");
-    assert_eq!(names(&r)[names(&r).len() - 5..], BALANCE_CHECKS, "{r}");
+    // The five balance checks, then `manifest` (which passes: see `written`).
+    assert_eq!(
+        names(&r)[names(&r).len() - 6..names(&r).len() - 1],
+        BALANCE_CHECKS,
+        "{r}"
+    );
+    assert_eq!(names(&r).last(), Some(&"manifest"), "{r}");
     r
 }
 
@@ -356,8 +365,10 @@ fn a_missing_balance_file_fails_its_check() {
         std::fs::remove_file(dir.join(name)).unwrap();
         let report = ghostload::io::validate_dir(&dir).unwrap();
         let failed: Vec<String> = report.failures().collect();
-        assert_eq!(failed.len(), 1, "{name}: {failed:?}");
+        // The file's own check, and the manifest's (the file is listed).
+        assert_eq!(failed.len(), 2, "{name}: {failed:?}");
         assert!(failed[0].contains(name) && failed[0].contains("missing"), "{failed:?}");
+        assert_eq!(failed[1], format!("manifest: `{name}` is missing"));
     }
 }
 

@@ -12,7 +12,9 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
     fs::read(dir.join(name)).unwrap()
 }
 
-const ALL_FILES: [&str; 11] = [
+/// Every file a whole run writes (`manifest.json` included: it is the same
+/// for the in-memory and streaming writers and any thread count).
+const ALL_FILES: [&str; 12] = [
     "transformers.csv",
     "meter_consumption.csv",
     "anomaly_labels.csv",
@@ -24,6 +26,7 @@ const ALL_FILES: [&str; 11] = [
     "transformers.geojson",
     "generation_report.json",
     "generation_report.txt",
+    "manifest.json",
 ];
 /// Files whose rows a shard writes a part of (a transformer's balance in
 /// the shard that holds its first meter).

@@ -299,18 +299,21 @@ impl BalanceFiles {
         parquet: bool,
         sync: bool,
         shard: crate::shard::Shard,
+        digests: &crate::io::digest::Digests,
     ) -> Result<Self, IoError> {
         let mut buf = Vec::new();
         #[cfg(feature = "parquet")]
         let readings = if parquet && axis.resolution().is_interval() {
-            TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(dir, axis, sync, shard)?))
+            TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create(
+                dir, axis, sync, shard, digests,
+            )?))
         } else {
-            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync, digests)?)
         };
         #[cfg(not(feature = "parquet"))]
         let readings = {
             let _ = (parquet, shard);
-            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync)?)
+            TransformerReadings::Csv(Appender::create(dir, TRANSFORMER_READINGS_CSV, sync, digests)?)
         };
         let mut readings = readings;
         #[allow(irrefutable_let_patterns)] // without `parquet`, CSV is the only variant
@@ -318,11 +321,11 @@ impl BalanceFiles {
             readings_header(&mut buf, axis, "transformer_id");
             a.write(&buf)?;
         }
-        let mut balance = Appender::create(dir, ENERGY_BALANCE_CSV, sync)?;
+        let mut balance = Appender::create(dir, ENERGY_BALANCE_CSV, sync, digests)?;
         buf.clear();
         energy_balance_header(&mut buf);
         balance.write(&buf)?;
-        let mut truth = Appender::create(dir, METER_CONSUMPTION_TRUE_CSV, sync)?;
+        let mut truth = Appender::create(dir, METER_CONSUMPTION_TRUE_CSV, sync, digests)?;
         buf.clear();
         truth_header(&mut buf, axis);
         truth.write(&buf)?;
@@ -331,12 +334,12 @@ impl BalanceFiles {
         } else if parquet {
             #[cfg(feature = "parquet")]
             let out = TransformerReadings::Parquet(Box::new(parquet_long::LongParquet::create_true(
-                dir, axis, sync, shard,
+                dir, axis, sync, shard, digests,
             )?));
             #[cfg(not(feature = "parquet"))]
             let out = {
                 // Unreachable: without `parquet` the readings format is CSV.
-                let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+                let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync, digests)?;
                 buf.clear();
                 readings_header(&mut buf, axis, "meter_id");
                 a.write(&buf)?;
@@ -344,7 +347,7 @@ impl BalanceFiles {
             };
             Some(out)
         } else {
-            let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync)?;
+            let mut a = Appender::create(dir, METER_READINGS_TRUE_CSV, sync, digests)?;
             buf.clear();
             readings_header(&mut buf, axis, "meter_id");
             a.write(&buf)?;
@@ -479,15 +482,16 @@ pub(crate) fn write_feeders(
     axis: &TimeAxis,
     feeders: &[FeederBalance],
     csv: bool,
+    digests: &crate::io::digest::Digests,
 ) -> Result<(&'static str, u64), IoError> {
     #[cfg(feature = "parquet")]
     if !csv {
-        let bytes = parquet_long::write_feeders(dir, axis, sync, feeders)?;
+        let bytes = parquet_long::write_feeders(dir, axis, sync, feeders, digests)?;
         return Ok((parquet_long::FEEDER_READINGS_DIR, bytes));
     }
     #[cfg(not(feature = "parquet"))]
     let _ = csv;
-    let bytes = super::write_file(dir, sync, FEEDER_READINGS_CSV, |w| {
+    let bytes = super::write_file(dir, sync, FEEDER_READINGS_CSV, digests, |w| {
         let mut buf = Vec::new();
         readings_header(&mut buf, axis, "feeder_id");
         feeder_readings_rows(&mut buf, axis, feeders);
@@ -504,7 +508,6 @@ pub(crate) mod parquet_long {
     //! or `feeder_id` as the id column.
 
     use std::fs::File;
-    use std::io::BufWriter;
     use std::path::{Path, PathBuf};
 
     use arrow_array::cast::AsArray;
@@ -515,7 +518,8 @@ pub(crate) mod parquet_long {
     use crate::balance::{FeederBalance, TransformerBalance};
     use crate::ids::{FeederId, TransformerId};
     use crate::io::IoError;
-    use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name};
+    use crate::io::digest::Digests;
+    use crate::io::parquet::{Ids, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at};
     use crate::time::TimeAxis;
 
     /// The directory of the transformer readings' Parquet parts.
@@ -540,7 +544,7 @@ pub(crate) mod parquet_long {
     #[derive(Debug)]
     pub(crate) struct LongParquet {
         path: PathBuf,
-        writer: ReadingsParquetWriter<BufWriter<File>>,
+        writer: ReadingsParquetWriter<crate::io::parquet::PartFile>,
         timestamps: Vec<i64>,
         values: Vec<f64>,
         sync: bool,
@@ -552,8 +556,16 @@ pub(crate) mod parquet_long {
             axis: &TimeAxis,
             sync: bool,
             shard: crate::shard::Shard,
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            Self::create_in(dir, TRANSFORMER_READINGS_DIR, TRANSFORMERS, axis, sync, shard)
+            Self::create_in(
+                dir,
+                TRANSFORMER_READINGS_DIR,
+                TRANSFORMERS,
+                axis,
+                (sync, shard),
+                digests,
+            )
         }
 
         /// The parts of the anomalous meters' true readings.
@@ -562,8 +574,9 @@ pub(crate) mod parquet_long {
             axis: &TimeAxis,
             sync: bool,
             shard: crate::shard::Shard,
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            Self::create_in(dir, METER_READINGS_TRUE_DIR, Ids::METERS, axis, sync, shard)
+            Self::create_in(dir, METER_READINGS_TRUE_DIR, Ids::METERS, axis, (sync, shard), digests)
         }
 
         /// Appends `count` consecutive entities from index `first`, `values` row-major.
@@ -583,16 +596,12 @@ pub(crate) mod parquet_long {
             name: &str,
             ids: Ids,
             axis: &TimeAxis,
-            sync: bool,
-            shard: crate::shard::Shard,
+            (sync, shard): (bool, crate::shard::Shard),
+            digests: &Digests,
         ) -> Result<Self, IoError> {
-            let parts = dir.join(name);
-            std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
-            let path = parts.join(part_name(shard.index(), shard.count()));
-            let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+            let (path, file) = crate::io::parquet::create_part(dir, name, shard, digests)?;
             let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
-            let writer = ReadingsParquetWriter::with_ids(BufWriter::with_capacity(1 << 20, file), options, ids)
-                .map_err(|e| at(e, &path))?;
+            let writer = ReadingsParquetWriter::with_ids(file, options, ids).map_err(|e| at(e, &path))?;
             Ok(LongParquet {
                 path,
                 writer,
@@ -647,14 +656,15 @@ pub(crate) mod parquet_long {
         axis: &TimeAxis,
         sync: bool,
         feeders: &[FeederBalance],
+        digests: &Digests,
     ) -> Result<u64, IoError> {
         let mut part = LongParquet::create_in(
             dir,
             FEEDER_READINGS_DIR,
             FEEDERS,
             axis,
-            sync,
-            crate::shard::Shard::whole(),
+            (sync, crate::shard::Shard::whole()),
+            digests,
         )?;
         let values: Vec<f64> = feeders
             .iter()

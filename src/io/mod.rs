@@ -9,6 +9,7 @@
 //! | `events.csv` | `csv` | [`write_events_csv`] |
 //! | `transformers.geojson` | `geojson` | [`write_transformers_geojson`] |
 //! | `generation_report.json` / `.txt` | `json` | [`write_report_json`], [`write_report_txt`] |
+//! | `manifest.json` (written last: every other file's size and SHA-256; checked by [`verify_manifest`], [`validate_shard_set`]) | `json` | [`write_manifest_json`] |
 //! | `meter_readings/part-KKKKK-of-NNNNN.parquet` (interval resolutions, the default format with `parquet`) | `parquet` | [`ReadingsParquetWriter`] |
 //! | `meter_readings.csv` (interval resolutions) | `csv` | [`write_meter_readings_csv`] |
 //! | `meter_readings_sgcc.csv` (daily, [`ReadingsLayout::Sgcc`]) | `csv` | [`write_meter_readings_sgcc_csv`] |
@@ -74,6 +75,7 @@ mod balance;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod csv;
+mod digest;
 // Without a writer feature only the benchmarks' `write_fixed` is used.
 #[cfg(feature = "csv")]
 mod balance_check;
@@ -82,6 +84,9 @@ pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geojson")))]
 mod geojson;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+mod manifest;
 #[cfg(feature = "parquet")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
 mod parquet;
@@ -117,6 +122,11 @@ pub use self::csv::{
 pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS};
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
+#[cfg(feature = "json")]
+pub use self::manifest::{
+    MANIFEST_CHECK, MANIFEST_JSON, MANIFEST_VERSION, Manifest, ManifestFile, ManifestShard, config_sha256,
+    read_manifest, validate_shard_set, verify_manifest, weather_sha256, write_manifest_json,
+};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{
     DEFAULT_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, MAX_ROW_GROUP_ROWS, METER_READINGS_DIR, ParquetOptions,
@@ -354,7 +364,7 @@ pub fn file_names() -> Vec<&'static str> {
     #[cfg(feature = "geojson")]
     names.push(TRANSFORMERS_GEOJSON);
     #[cfg(feature = "json")]
-    names.extend([REPORT_JSON, REPORT_TXT]);
+    names.extend([REPORT_JSON, REPORT_TXT, MANIFEST_JSON]);
     names
 }
 
@@ -368,21 +378,30 @@ fn require_writers() -> Result<(), IoError> {
     }
 }
 
-/// Creates `dir/name`, writes it with `write`, and syncs it to disk when `sync`.
+/// Creates `dir/name`, writes it with `write` (recording its digest in
+/// `digests` for the manifest), and syncs it to disk when `sync`.
 #[cfg_attr(not(any(feature = "csv", feature = "geojson", feature = "json")), allow(dead_code))]
 fn write_file(
     dir: &Path,
     sync: bool,
     name: &str,
-    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+    digests: &digest::Digests,
+    write: impl FnOnce(&mut BufWriter<digest::TapWriter<&File>>) -> std::io::Result<()>,
 ) -> Result<u64, IoError> {
     let path = dir.join(name);
     let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
-    let mut out = BufWriter::with_capacity(256 * 1024, &file);
+    let tapped = digest::TapWriter {
+        inner: &file,
+        tap: digest::Tap::new(digests, name),
+    };
+    let mut out = BufWriter::with_capacity(256 * 1024, tapped);
     write(&mut out)
         .and_then(|()| out.flush())
         .map_err(|e| IoError::io("write", &path, e))?;
-    drop(out);
+    let tapped = out
+        .into_inner()
+        .map_err(|e| IoError::io("write", &path, e.into_error()))?;
+    tapped.tap.finish();
     if sync {
         file.sync_all().map_err(|e| IoError::io("sync", &path, e))?;
     }
@@ -516,7 +535,8 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         }
         None => Vec::new(),
     };
-    sink.finish(pipeline.warnings(), shard, &feeders)
+    // On the pipeline's pool: the manifest hashes files in parallel.
+    pipeline.install(|| sink.finish(pipeline.warnings(), shard, &feeders))
 }
 
 /// A generated batch, its rendered rows and the transformers it completed.

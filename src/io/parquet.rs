@@ -303,21 +303,47 @@ fn long_schema(timezone: &str, id: &str) -> SchemaRef {
     ]))
 }
 
-/// Finishes a part file at `path` written through a buffer (syncing it
-/// when `sync`) and returns its size.
+/// The file a Parquet part of a dataset is written through: buffered, and
+/// hashed for `manifest.json` as the encoder's bytes go out.
+pub(crate) type PartFile = std::io::BufWriter<crate::io::digest::TapWriter<std::fs::File>>;
+
+/// Creates the part of `shard` in the table directory `dir/table` (and the
+/// directory): returns its path and the file to write it through.
+pub(crate) fn create_part(
+    dir: &std::path::Path,
+    table: &str,
+    shard: crate::shard::Shard,
+    digests: &crate::io::digest::Digests,
+) -> Result<(std::path::PathBuf, PartFile), IoError> {
+    let parts = dir.join(table);
+    std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
+    let name = part_name(shard.index(), shard.count());
+    let path = parts.join(&name);
+    let file = std::fs::File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+    let tapped = crate::io::digest::TapWriter {
+        inner: file,
+        tap: crate::io::digest::Tap::new(digests, &format!("{table}/{name}")),
+    };
+    Ok((path, std::io::BufWriter::with_capacity(1 << 20, tapped)))
+}
+
+/// Finishes a part file at `path` written through a [`PartFile`] (syncing
+/// it when `sync`), records its digest and returns its size.
 pub(crate) fn finish_part(
-    writer: ReadingsParquetWriter<std::io::BufWriter<std::fs::File>>,
+    writer: ReadingsParquetWriter<PartFile>,
     path: &std::path::Path,
     sync: bool,
 ) -> Result<u64, IoError> {
     let out = writer.finish().map_err(|e| at_path(e, path))?;
-    let file = out
+    let crate::io::digest::TapWriter { inner: file, tap } = out
         .into_inner()
         .map_err(|e| IoError::io("write", path, e.into_error()))?;
     if sync {
         file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
     }
-    Ok(file.metadata().map_err(|e| IoError::io("stat", path, e))?.len())
+    let len = file.metadata().map_err(|e| IoError::io("stat", path, e))?.len();
+    tap.finish();
+    Ok(len)
 }
 
 /// Names the file `path` in a Parquet error that does not name one.

@@ -593,6 +593,15 @@ impl<'a> MeterScan<'a> {
 /// - `true_consumption` (when `meter_consumption_true.csv` exists): a row
 ///   of numbers `>= 0` for exactly the meters of `anomaly_labels.csv`.
 ///
+/// Last comes `manifest` (see [`verify_manifest`](super::verify_manifest),
+/// with the `json` feature): every file listed in `manifest.json` has its
+/// listed size and SHA-256, no unlisted data file is present, and the
+/// manifest agrees with `generation_report.json`. A directory without
+/// `manifest.json` (the original tool's) passes it, the detail saying so;
+/// a build without the `json` feature fails it when a manifest is present
+/// (it cannot verify one). It runs for a shard directory too, after
+/// `whole_dataset`.
+///
 /// The readings are streamed row by row with `meter_consumption.csv` read in
 /// step, in memory independent of their size (the Parquet parts
 /// `meter_readings/` are not read yet: without `meter_readings.csv`,
@@ -626,7 +635,33 @@ pub fn validate_dir(dir: &Path) -> Result<ValidationReport, IoError> {
             .checks
             .extend(super::balance_check::balance_checks(dir, &d, &totals)?);
     }
+    report.checks.push(manifest_check(dir)?);
     Ok(report)
+}
+
+/// The `manifest` check of [`validate_dir`].
+#[cfg(feature = "json")]
+fn manifest_check(dir: &Path) -> Result<Check, IoError> {
+    super::verify_manifest(dir)
+}
+
+/// The `manifest` check of [`validate_dir`] in a build that cannot read JSON.
+#[cfg(not(feature = "json"))]
+fn manifest_check(dir: &Path) -> Result<Check, IoError> {
+    Ok(if dir.join("manifest.json").exists() {
+        check(
+            "manifest",
+            false,
+            "manifest.json cannot be verified: this build lacks the `json` feature of ghostload".to_owned(),
+        )
+    } else {
+        check(
+            "manifest",
+            true,
+            "no manifest.json, nothing to verify (not written by ghostload, or written without the `json` feature)"
+                .to_owned(),
+        )
+    })
 }
 
 /// The checks of an interval dataset's `meter_readings.csv`, streamed, on
@@ -1157,6 +1192,8 @@ mod tests {
             retime(d, dir, "anomaly_labels.csv", &labels);
             let lines = readings_lines(d);
             write_readings(dir, &lines);
+            // The files were rewritten in another form: the manifest no longer describes them.
+            std::fs::remove_file(dir.join(crate::io::MANIFEST_JSON)).unwrap();
             lines
         }
 
@@ -1194,16 +1231,17 @@ mod tests {
             let r = validate_dir(&dir).unwrap();
             assert!(r.passed(), "{r}");
             let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
-            // The readings' checks, then the five of the energy-balance files.
+            // The readings' checks, then the five of the energy-balance files and `manifest`.
+            assert_eq!(names.last(), Some(&"manifest"));
             assert_eq!(
-                names[names.len() - 8..names.len() - 5],
+                names[names.len() - 9..names.len() - 6],
                 [
                     "readings_present",
                     "monthly_totals_equal_readings",
                     "missing_readings_match_events"
                 ]
             );
-            assert_eq!(names[names.len() - 1], "true_consumption");
+            assert_eq!(names[names.len() - 2], "true_consumption");
             let present = detail(&r, "readings_present");
             let rows = 40 * d.series_axis().len();
             assert!(

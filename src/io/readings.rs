@@ -106,15 +106,14 @@ pub(crate) use self::csv_text::{ReadingsSink, check_layout, open_readings, readi
 
 #[cfg(all(feature = "csv", feature = "parquet"))]
 mod parquet_sink {
-    use std::fs::File;
-    use std::io::BufWriter;
     use std::path::{Path, PathBuf};
 
     use super::csv_text::ReadingsSink;
     use crate::batch::Part;
     use crate::io::IoError;
+    use crate::io::digest::Digests;
     use crate::io::parquet::{
-        METER_READINGS_DIR, ParquetOptions, ReadingsBlock, ReadingsParquetWriter, at_path as at, part_name,
+        METER_READINGS_DIR, ParquetOptions, PartFile, ReadingsBlock, ReadingsParquetWriter, at_path as at, create_part,
     };
     use crate::shard::Shard;
     use crate::time::TimeAxis;
@@ -123,7 +122,7 @@ mod parquet_sink {
     #[derive(Debug)]
     pub(crate) struct ParquetReadings {
         path: PathBuf,
-        writer: ReadingsParquetWriter<BufWriter<File>>,
+        writer: ReadingsParquetWriter<PartFile>,
         timestamps: Vec<i64>,
         missing: Vec<(u32, std::ops::Range<u32>)>,
         sync: bool,
@@ -131,13 +130,16 @@ mod parquet_sink {
 
     impl ParquetReadings {
         /// Creates `dir/meter_readings/part-KKKKK-of-NNNNN.parquet`.
-        pub(crate) fn create(dir: &Path, axis: &TimeAxis, sync: bool, shard: Shard) -> Result<Self, IoError> {
-            let parts = dir.join(METER_READINGS_DIR);
-            std::fs::create_dir_all(&parts).map_err(|e| IoError::io("create", &parts, e))?;
-            let path = parts.join(part_name(shard.index(), shard.count()));
-            let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
+        pub(crate) fn create(
+            dir: &Path,
+            axis: &TimeAxis,
+            sync: bool,
+            shard: Shard,
+            digests: &Digests,
+        ) -> Result<Self, IoError> {
+            let (path, file) = create_part(dir, METER_READINGS_DIR, shard, digests)?;
             let options = ParquetOptions::default().with_timezone(axis.zone().to_string());
-            let writer = ReadingsParquetWriter::new(BufWriter::with_capacity(1 << 20, file), options)?;
+            let writer = ReadingsParquetWriter::new(file, options)?;
             Ok(ParquetReadings {
                 path,
                 writer,
@@ -181,6 +183,7 @@ mod csv_text {
     use std::io::{self, Write};
     use std::path::Path;
 
+    #[cfg_attr(not(feature = "parquet"), allow(unused_imports))]
     use super::{ReadingsFormat, ReadingsLayout};
     use crate::batch::Part;
     use crate::dataset::Dataset;
@@ -537,24 +540,23 @@ mod csv_text {
         }
     }
 
-    /// Opens the readings file of `format` and `layout` in `dir` for a
-    /// dataset on `axis` (an interval axis; the options were checked).
+    /// Opens the readings file of the options' format and layout in `dir`
+    /// for a dataset on `axis` (an interval axis; the options were checked).
     ///
     /// This is the seam for other formats: a Parquet writer gets its arm here.
     pub(crate) fn open_readings(
         dir: &Path,
-        format: ReadingsFormat,
-        layout: ReadingsLayout,
+        options: &crate::io::WriteOptions,
         axis: &TimeAxis,
         decimals: usize,
-        sync: bool,
-        shard: crate::shard::Shard,
+        digests: &crate::io::digest::Digests,
     ) -> Result<Box<dyn ReadingsSink>, IoError> {
+        let (format, layout, sync, shard) = (options.readings_format, options.layout, options.sync, options.shard);
         // The SGCC layout is always CSV.
         #[cfg(feature = "parquet")]
         if format == ReadingsFormat::Parquet && layout == ReadingsLayout::Long {
             return Ok(Box::new(super::parquet_sink::ParquetReadings::create(
-                dir, axis, sync, shard,
+                dir, axis, sync, shard, digests,
             )?));
         }
         let _ = (format, shard);
@@ -563,7 +565,7 @@ mod csv_text {
             ReadingsLayout::Sgcc => METER_READINGS_SGCC_CSV,
         };
         let text = ReadingsText::new(axis, layout, decimals);
-        let mut out = Appender::create(dir, name, sync)?;
+        let mut out = Appender::create(dir, name, sync, digests)?;
         let mut header = Vec::new();
         text.header(axis, &mut header);
         out.write(&header)?;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "csv")]
 pub(crate) use super::balance::BalanceText;
+use super::digest::{Digests, Tap};
 use super::{IoError, WriteOptions, WrittenFiles};
 use crate::balance::{BalanceTally, FeederBalance, TransformerBalance};
 /// Without the `csv` feature there is no balance text.
@@ -52,10 +53,14 @@ pub(crate) struct Appender {
     sync: bool,
     unsynced: u64,
     syncing: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    /// Hashes the bytes for `manifest.json` as they go out (boxed: the
+    /// hash state would make every enum holding an `Appender` large).
+    tap: Box<Tap>,
 }
 
 impl Appender {
-    pub(crate) fn create(dir: &Path, name: &str, sync: bool) -> Result<Self, IoError> {
+    /// Creates `dir/name`, its digest to be recorded in `digests` when closed.
+    pub(crate) fn create(dir: &Path, name: &str, sync: bool, digests: &Digests) -> Result<Self, IoError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| IoError::io("create", &path, e))?;
         Ok(Appender {
@@ -64,13 +69,19 @@ impl Appender {
             sync,
             unsynced: 0,
             syncing: None,
+            tap: Box::new(Tap::new(digests, name)),
         })
     }
 
     pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
-        self.file
-            .write_all(bytes)
-            .map_err(|e| IoError::io("write", &self.path, e))?;
+        // Hashed here, while the bytes are in cache, on the writer's side
+        // of the pipeline (which overlaps the next batch's generation).
+        // Hashing as a task for the other worker, or on a thread of its
+        // own, measured no faster (docs/performance.md): the hash costs CPU
+        // time, and the two cores are busy either way.
+        self.tap.update(bytes);
+        let written = self.file.write_all(bytes);
+        written.map_err(|e| IoError::io("write", &self.path, e))?;
         self.unsynced += bytes.len() as u64;
         if self.sync && self.unsynced >= SYNC_EVERY {
             self.wait_for_sync()?;
@@ -93,14 +104,16 @@ impl Appender {
         }
     }
 
-    /// Syncs to disk and returns the file's size.
+    /// Syncs to disk, records the file's digest and returns its size.
     pub(crate) fn close(mut self) -> Result<u64, IoError> {
         self.wait_for_sync()?;
         let path = &self.path;
         if self.sync {
             self.file.sync_all().map_err(|e| IoError::io("sync", path, e))?;
         }
-        Ok(self.file.metadata().map_err(|e| IoError::io("stat", path, e))?.len())
+        let len = self.file.metadata().map_err(|e| IoError::io("stat", path, e))?.len();
+        (*self.tap).finish();
+        Ok(len)
     }
 }
 
@@ -168,6 +181,8 @@ pub(crate) struct Sink<'a> {
     /// Whether the map layer waits for the balance (a whole dataset with the balance on).
     #[cfg_attr(not(feature = "geojson"), allow(dead_code))]
     geojson_at_finish: bool,
+    /// The digests of the files hashed as they were written (for `manifest.json`).
+    digests: Digests,
 }
 
 /// What a sink writes a dataset from: its configuration, axes, weather and network.
@@ -201,6 +216,7 @@ impl<'a> Sink<'a> {
         let interval = series.resolution().is_interval();
         let balance_on = config.balance.enabled;
         let geojson_at_finish = balance_on && options.shard == Shard::whole();
+        let digests = Digests::default();
         let mut written = WrittenFiles {
             dir: dir.to_path_buf(),
             files: Vec::new(),
@@ -213,7 +229,7 @@ impl<'a> Sink<'a> {
             options.check_cancel(dir)?;
             written.add(
                 super::TRANSFORMERS_CSV,
-                super::write_file(dir, options.sync, super::TRANSFORMERS_CSV, |w| {
+                super::write_file(dir, options.sync, super::TRANSFORMERS_CSV, &digests, |w| {
                     super::csv::transformers_csv(network, w)
                 })?,
             );
@@ -223,7 +239,7 @@ impl<'a> Sink<'a> {
             options.check_cancel(dir)?;
             written.add(
                 super::TRANSFORMERS_GEOJSON,
-                super::write_file(dir, options.sync, super::TRANSFORMERS_GEOJSON, |w| {
+                super::write_file(dir, options.sync, super::TRANSFORMERS_GEOJSON, &digests, |w| {
                     super::geojson::network_geojson(network, None, w)
                 })?,
             );
@@ -234,7 +250,7 @@ impl<'a> Sink<'a> {
             let names: Vec<String> = network.barangays().iter().map(|b| b.name.clone()).collect();
             written.add(
                 super::WEATHER_CSV,
-                super::write_file(dir, options.sync, super::WEATHER_CSV, |w| {
+                super::write_file(dir, options.sync, super::WEATHER_CSV, &digests, |w| {
                     super::write_weather_csv(weather, &names, w)
                 })?,
             );
@@ -243,26 +259,24 @@ impl<'a> Sink<'a> {
         let rows = {
             let format = super::csv::RowFormat::new(network, axis, series);
             let mut header = Vec::new();
-            let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV, options.sync)?;
+            let mut consumption = Appender::create(dir, super::METER_CONSUMPTION_CSV, options.sync, &digests)?;
             format.meter_header(&mut header);
             consumption.write(&header)?;
-            let mut labels = Appender::create(dir, super::ANOMALY_LABELS_CSV, options.sync)?;
+            let mut labels = Appender::create(dir, super::ANOMALY_LABELS_CSV, options.sync, &digests)?;
             header.clear();
             super::csv::label_header(&mut header);
             labels.write(&header)?;
-            let mut events = Appender::create(dir, super::EVENTS_CSV, options.sync)?;
+            let mut events = Appender::create(dir, super::EVENTS_CSV, options.sync, &digests)?;
             header.clear();
             super::csv::event_header(&mut header);
             events.write(&header)?;
             let readings = if interval {
                 let sink = super::readings::open_readings(
                     dir,
-                    options.readings_format,
-                    options.layout,
+                    options,
                     series,
                     super::readings::reading_decimals(config.register_resolution_kwh),
-                    options.sync,
-                    options.shard,
+                    &digests,
                 )?;
                 Some(sink)
             } else {
@@ -276,6 +290,7 @@ impl<'a> Sink<'a> {
                     parquet,
                     options.sync,
                     options.shard,
+                    &digests,
                 )?)
             } else {
                 None
@@ -308,6 +323,7 @@ impl<'a> Sink<'a> {
             tally: balance_on.then(BalanceTally::default),
             network,
             geojson_at_finish,
+            digests,
         })
     }
 
@@ -451,8 +467,14 @@ impl<'a> Sink<'a> {
                     written.add(name, bytes);
                 }
                 if shard.is_none() {
-                    let (name, bytes) =
-                        super::balance::write_feeders(self.dir, self.options.sync, self.series, feeders, csv)?;
+                    let (name, bytes) = super::balance::write_feeders(
+                        self.dir,
+                        self.options.sync,
+                        self.series,
+                        feeders,
+                        csv,
+                        &self.digests,
+                    )?;
                     written.add(name, bytes);
                 }
             }
@@ -463,9 +485,13 @@ impl<'a> Sink<'a> {
             let ghosts = self.tally.as_ref().map(|t| &t.ghosts[..]);
             written.add(
                 super::TRANSFORMERS_GEOJSON,
-                super::write_file(self.dir, self.options.sync, super::TRANSFORMERS_GEOJSON, |w| {
-                    super::geojson::network_geojson(self.network, ghosts, w)
-                })?,
+                super::write_file(
+                    self.dir,
+                    self.options.sync,
+                    super::TRANSFORMERS_GEOJSON,
+                    &self.digests,
+                    |w| super::geojson::network_geojson(self.network, ghosts, w),
+                )?,
             );
         }
         let validation = self.validator.finish();
@@ -492,14 +518,34 @@ impl<'a> Sink<'a> {
                 .tally
                 .as_ref()
                 .map(|t| super::report::BalanceReport::of(&t.summary(feeders), t.ghosts.len(), feeders.len()));
-            let json = super::write_file(self.dir, self.options.sync, super::REPORT_JSON, |w| {
+            let json = super::write_file(self.dir, self.options.sync, super::REPORT_JSON, &self.digests, |w| {
                 super::write_report_json(&report, w)
             })?;
             written.add(super::REPORT_JSON, json);
-            let txt = super::write_file(self.dir, self.options.sync, super::REPORT_TXT, |w| {
+            let txt = super::write_file(self.dir, self.options.sync, super::REPORT_TXT, &self.digests, |w| {
                 super::write_report_txt(&report, w)
             })?;
             written.add(super::REPORT_TXT, txt);
+            // Last, so that it lists every other file; inside the directory
+            // being written, so that it is committed with them.
+            self.options.check_cancel(self.dir)?;
+            let manifest = super::manifest::build(
+                self.dir,
+                &written.files,
+                &self.digests,
+                self.config,
+                self.weather,
+                shard.unwrap_or_default(),
+                self.options.shard,
+            )?;
+            let bytes = super::write_file(
+                self.dir,
+                self.options.sync,
+                super::MANIFEST_JSON,
+                &Digests::default(),
+                |w| super::write_manifest_json(&manifest, w),
+            )?;
+            written.add(super::MANIFEST_JSON, bytes);
         }
         #[cfg(not(feature = "json"))]
         let _ = (warnings, feeders, shard, self.config, self.summary, self.weather);

@@ -41,10 +41,18 @@ pub struct Cli {
 pub enum Command {
     /// Generate a dataset and write its files into the output directory.
     Generate(GenerateArgs),
-    /// Re-read a dataset directory and run the integrity and schema checks.
+    /// Re-read a dataset directory and run the integrity and schema checks
+    /// (and verify its manifest.json), or check that shard directories form one dataset.
     Validate {
         /// The dataset directory (ours, or one written by the original Python tool).
-        dir: PathBuf,
+        #[arg(required_unless_present = "shards", conflicts_with = "shards")]
+        dir: Option<PathBuf>,
+        /// Check that these directories, written with --shard K/N, form one complete
+        /// dataset: each verifies against its manifest.json, all share version,
+        /// configuration hash, seed and N, each shard 1/N ... N/N is present once,
+        /// and their meter ranges tile the dataset.
+        #[arg(long, num_args = 1.., value_name = "DIR")]
+        shards: Vec<PathBuf>,
     },
 }
 

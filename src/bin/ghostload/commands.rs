@@ -1,7 +1,7 @@
 //! `ghostload generate` and `ghostload validate`.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -239,6 +239,25 @@ pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
         return Err(Failure::usage(format!("`{}` is not a directory", dir.display())));
     }
     let report = ghostload::io::validate_dir(dir).map_err(io_failure)?;
+    print_report(&report, &dir.display().to_string(), verbosity)
+}
+
+/// `ghostload validate --shards DIR...`: checks that the directories form
+/// one complete dataset; prints each check as `validate` does.
+pub fn validate_shards(dirs: &[PathBuf], verbosity: Verbosity) -> Result<(), Failure> {
+    for dir in dirs {
+        Staging::recover(dir).map_err(io_failure)?;
+        if !dir.is_dir() {
+            return Err(Failure::usage(format!("`{}` is not a directory", dir.display())));
+        }
+    }
+    let report = ghostload::io::validate_shard_set(dirs).map_err(io_failure)?;
+    print_report(&report, &format!("{} shard directories", dirs.len()), verbosity)
+}
+
+/// Prints each check of `report` (only the failed ones when quiet), then a
+/// count of those passed for `what`; fails if any check did.
+fn print_report(report: &ghostload::ValidationReport, what: &str, verbosity: Verbosity) -> Result<(), Failure> {
     if verbosity == Verbosity::Quiet {
         for failure in report.failures() {
             println!("FAIL {failure}");
@@ -249,7 +268,7 @@ pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
     let passed = report.checks.iter().filter(|c| c.passed).count();
     let total = report.checks.len();
     if verbosity != Verbosity::Quiet {
-        eprintln!("{passed}/{total} checks passed for {}", dir.display());
+        eprintln!("{passed}/{total} checks passed for {what}");
     }
     if report.passed() {
         Ok(())

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Generate(args) => commands::generate(args, verbosity),
-        Command::Validate { dir } => commands::validate(dir, verbosity),
+        Command::Validate { dir: Some(dir), .. } => commands::validate(dir, verbosity),
+        Command::Validate { dir: None, shards } => commands::validate_shards(shards, verbosity),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
