@@ -257,6 +257,39 @@ pub struct BalanceRow {
 }
 
 impl BalanceRow {
+    /// The names of [`file_values`](Self::file_values), the kWh columns of
+    /// `energy_balance.csv` (and of its Arrow table), in order.
+    #[cfg_attr(not(any(feature = "csv", feature = "arrow")), allow(dead_code))]
+    pub(crate) const FILE_COLUMNS: [&'static str; 10] = [
+        "reading_kwh",
+        "billed_kwh",
+        "true_kwh",
+        "transformer_loss_kwh",
+        "line_loss_kwh",
+        "technical_loss_kwh",
+        "unmetered_kwh",
+        "meter_error_kwh",
+        "non_technical_loss_kwh",
+        "residual_kwh",
+    ];
+
+    /// The row's kWh values in the order of [`FILE_COLUMNS`](Self::FILE_COLUMNS).
+    #[cfg_attr(not(any(feature = "csv", feature = "arrow")), allow(dead_code))]
+    pub(crate) fn file_values(&self) -> [f64; 10] {
+        [
+            self.reading_kwh,
+            self.billed_kwh,
+            self.true_kwh,
+            self.transformer_loss_kwh,
+            self.line_loss_kwh,
+            self.technical_loss_kwh(),
+            self.unmetered_kwh,
+            self.meter_error_kwh,
+            self.non_technical_loss_kwh(),
+            self.residual_kwh(),
+        ]
+    }
+
     /// Technical losses: transformer plus lines.
     #[must_use]
     pub fn technical_loss_kwh(&self) -> f64 {

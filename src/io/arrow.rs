@@ -321,7 +321,7 @@ impl ArrowTables {
                     utf8("feeder_id"),
                     Field::new("month", DataType::Date32, false),
                 ];
-                fields.extend(BALANCE_KWH.iter().map(|name| f64(name, false)));
+                fields.extend(BalanceRow::FILE_COLUMNS.iter().map(|name| f64(name, false)));
                 fields.push(Field::new("theft_meters", DataType::Int64, false));
                 fields.push(Field::new("anomalous_meters", DataType::Int64, false));
                 fields
@@ -446,7 +446,9 @@ impl ArrowTables {
     pub fn energy_balance(&self, transformers: &[TransformerBalance]) -> Result<RecordBatch, IoError> {
         let months = self.axis.len();
         let rows = transformers.len() * months;
-        let mut values: Vec<Vec<f64>> = (0..BALANCE_KWH.len()).map(|_| Vec::with_capacity(rows)).collect();
+        let mut values: Vec<Vec<f64>> = (0..BalanceRow::FILE_COLUMNS.len())
+            .map(|_| Vec::with_capacity(rows))
+            .collect();
         let (mut tx, mut feeder, mut month) = (
             Vec::with_capacity(rows),
             Vec::with_capacity(rows),
@@ -471,7 +473,7 @@ impl ArrowTables {
                         .unwrap_or_else(|| t.feeder_id.number()),
                 );
                 month.push(day);
-                for (column, v) in values.iter_mut().zip(balance_values(r)) {
+                for (column, v) in values.iter_mut().zip(r.file_values()) {
                     column.push(v);
                 }
                 theft.push(t.theft_meters as i64);
@@ -636,35 +638,6 @@ impl ArrowTables {
             ),
         }
     }
-}
-
-/// The kWh columns of the energy balance, in order.
-const BALANCE_KWH: [&str; 10] = [
-    "reading_kwh",
-    "billed_kwh",
-    "true_kwh",
-    "transformer_loss_kwh",
-    "line_loss_kwh",
-    "technical_loss_kwh",
-    "unmetered_kwh",
-    "meter_error_kwh",
-    "non_technical_loss_kwh",
-    "residual_kwh",
-];
-
-fn balance_values(r: &BalanceRow) -> [f64; 10] {
-    [
-        r.reading_kwh,
-        r.billed_kwh,
-        r.true_kwh,
-        r.transformer_loss_kwh,
-        r.line_loss_kwh,
-        r.technical_loss_kwh(),
-        r.unmetered_kwh,
-        r.meter_error_kwh,
-        r.non_technical_loss_kwh(),
-        r.residual_kwh(),
-    ]
 }
 
 /// `Dictionary(Int32, Utf8)`.

@@ -159,29 +159,13 @@ fn energy_balance_rows(buf: &mut Vec<u8>, axis: &TimeAxis, transformers: &[Trans
         for (row, month) in rows.iter().zip(&months) {
             buf.extend_from_slice(&id);
             buf.extend_from_slice(month.as_bytes());
-            for v in balance_values(row) {
+            for v in row.file_values() {
                 buf.push(b',');
                 write_fixed(buf, v, BALANCE_DECIMALS);
             }
             buf.extend_from_slice(&counts);
         }
     }
-}
-
-/// The kWh columns of `energy_balance.csv`, in order.
-fn balance_values(r: &BalanceRow) -> [f64; 10] {
-    [
-        r.reading_kwh,
-        r.billed_kwh,
-        r.true_kwh,
-        r.transformer_loss_kwh,
-        r.line_loss_kwh,
-        r.technical_loss_kwh(),
-        r.unmetered_kwh,
-        r.meter_error_kwh,
-        r.non_technical_loss_kwh(),
-        r.residual_kwh(),
-    ]
 }
 
 fn truth_header(buf: &mut Vec<u8>, axis: &TimeAxis) {
