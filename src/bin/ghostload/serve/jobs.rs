@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::{OnceCell, Semaphore, watch};
 
 use super::page::PageData;
+use crate::args::ServeArgs;
 use crate::logging::CLI_TARGET;
 
 /// The state of a job.
@@ -234,26 +235,18 @@ pub enum Refused {
 impl Server {
     /// A server over `data_dir` (created if missing), listing the datasets
     /// left there by an earlier run as done.
-    pub fn open(
-        data_dir: PathBuf,
-        token: Option<String>,
-        max_jobs: usize,
-        queue: usize,
-        max_cells: u64,
-        retention: usize,
-        job_threads: usize,
-        tile_url: Option<String>,
-    ) -> std::io::Result<Server> {
+    pub fn open(args: &ServeArgs) -> std::io::Result<Server> {
+        let data_dir = args.data_dir.clone();
         std::fs::create_dir_all(&data_dir)?;
         let server = Server {
             data_dir,
-            token,
-            max_cells,
-            max_pending: max_jobs + queue,
-            retention,
-            job_threads,
-            tile_url,
-            slots: Arc::new(Semaphore::new(max_jobs)),
+            token: args.token.clone(),
+            max_cells: args.max_cells,
+            max_pending: args.max_jobs + args.queue,
+            retention: args.retention,
+            job_threads: args.job_threads,
+            tile_url: args.tile_url.clone(),
+            slots: Arc::new(Semaphore::new(args.max_jobs)),
             jobs: Mutex::new(HashMap::new()),
             next: AtomicU64::new(0),
         };
@@ -312,7 +305,7 @@ impl Server {
     /// Every job, newest first.
     pub fn list(&self) -> Vec<Arc<Job>> {
         let mut jobs: Vec<Arc<Job>> = self.jobs().values().cloned().collect();
-        jobs.sort_by(|a, b| b.seq.cmp(&a.seq));
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.seq));
         jobs
     }
 

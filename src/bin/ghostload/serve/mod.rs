@@ -44,17 +44,8 @@ fn router(state: AppState, max_body: usize) -> Router {
 /// `ghostload serve`: runs until Ctrl-C (or SIGTERM).
 pub fn run(args: &ServeArgs, verbosity: Verbosity) -> Result<(), Failure> {
     logging::install(verbosity, None);
-    let server = Server::open(
-        args.data_dir.clone(),
-        args.token.clone(),
-        args.max_jobs,
-        args.queue,
-        args.max_cells,
-        args.retention,
-        args.job_threads,
-        args.tile_url.clone(),
-    )
-    .map_err(|e| Failure::runtime(format!("cannot use --data-dir `{}`: {e}", args.data_dir.display())))?;
+    let server = Server::open(args)
+        .map_err(|e| Failure::runtime(format!("cannot use --data-dir `{}`: {e}", args.data_dir.display())))?;
     let state = Arc::new(server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
