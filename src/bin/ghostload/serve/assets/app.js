@@ -562,7 +562,7 @@ function barChart(box, entries, opts) {
 function lineChart(box, periods, series, opts) {
   opts = opts || {};
   const H = opts.height || 240;
-  const m = { l: 52, r: 12, t: 10, b: 36 };
+  const m = { l: 58, r: 14, t: 10, b: 36 };
   const n = periods.length;
   const all = series.flatMap((s) => s.values.filter((v) => v !== null && isFinite(v)));
   if (!n || !all.length) return emptyChart(box, opts.empty || "No data.");
@@ -595,10 +595,14 @@ function lineChart(box, periods, series, opts) {
   const every = Math.max(1, Math.ceil(n / 8));
   periods.forEach((p, i) => {
     if (i % every === 0 || i === n - 1) {
-      s.append(svg("text", { x: x(i), y: H - m.b + 16, "text-anchor": "middle", text: p }));
+      const anchor = n > 1 && i === n - 1 ? "end" : i === 0 && n > 1 ? "start" : "middle";
+      s.append(svg("text", { x: x(i) + (anchor === "start" ? -8 : anchor === "end" ? 8 : 0), y: H - m.b + 16, "text-anchor": anchor, text: p }));
     }
   });
-  if (opts.unit) s.append(svg("text", { x: 4, y: m.t + 4, transform: `rotate(-90 10 ${m.t + 60})`, text: opts.unit }));
+  if (opts.unit) {
+    const cy = (m.t + H - m.b) / 2;
+    s.append(svg("text", { x: 12, y: cy, transform: `rotate(-90 12 ${cy})`, "text-anchor": "middle", text: opts.unit }));
+  }
   const legend = el("div", { class: "chart-legend" });
   for (const ser of series) {
     const pts = [];
@@ -795,6 +799,18 @@ function addLegend(map) {
     return d;
   };
   legend.addTo(map);
+
+  // "Show all": back to the whole dataset after zooming to a transformer.
+  const fit = L.control({ position: "topleft" });
+  fit.onAdd = () => {
+    const b = el("button", { type: "button", id: "map-fit", class: "map-fit", title: "Show the whole dataset", text: "Show all" });
+    L.DomEvent.disableClickPropagation(b);
+    b.addEventListener("click", () => {
+      if (state.layers && state.layers.getBounds().isValid()) map.fitBounds(state.layers.getBounds(), { padding: [20, 20] });
+    });
+    return b;
+  };
+  fit.addTo(map);
 }
 
 function renderMap(data, base) {
@@ -822,7 +838,7 @@ function renderMap(data, base) {
     const st = meterStyle(m);
     const flagged = st.cls !== "meter-normal";
     const opts = {
-      radius: flagged ? 4 : 2.5,
+      radius: flagged ? 5 : 3,
       color: flagged ? "#222" : st.color,
       weight: flagged ? 0.8 : 0.5,
       fillColor: st.color,
@@ -869,7 +885,7 @@ function renderMap(data, base) {
   note.textContent =
     `${fmtInt(data.transformers.length)} transformers, ${fmtInt(data.meters.length)} of ${fmtInt(data.meters_total)} meters shown` +
     (data.meters_truncated ? " (capped: every anomalous and evented meter is shown first)" : "") +
-    ". Click a meter or a transformer for its series.";
+    ". Meters sit close to their transformer: click a transformer (or zoom in) to see them, then a meter for its series.";
 }
 
 // ---------------------------------------------------------------------------------------------
