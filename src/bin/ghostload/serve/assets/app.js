@@ -258,21 +258,6 @@ function makeField(path, value, choices, extra) {
   return row;
 }
 
-function setFormValues(config) {
-  for (const f of state.fields) {
-    let v = config;
-    for (const k of f.path) v = v === undefined || v === null ? undefined : v[k];
-    if (v === undefined && f.extra) v = EXTRA_FIELDS[f.path[0]].value;
-    f.base = v;
-    if (f.kind === "boolean") f.input.checked = !!v;
-    else if (f.kind === "array") f.input.value = f.arrayOfStrings ? (v || []).join("\n") : JSON.stringify(v);
-    else if (f.kind === "json") f.input.value = v === null || v === undefined ? "" : JSON.stringify(v);
-    else f.input.value = v === undefined || v === null ? "" : String(v);
-    markChanged(f);
-  }
-  clearFieldErrors();
-}
-
 // The field's current value, or throws a message for the field.
 function readField(f) {
   const raw = f.input.value;
@@ -910,11 +895,16 @@ async function start() {
   state.presetName = "demo" in presets ? "demo" : Object.keys(presets)[0];
   sel.value = state.presetName;
   buildForm(presets[state.presetName]);
+  // A preset fills the whole form (rebuilt: presets may differ in the keys they list).
   sel.addEventListener("change", () => {
     state.presetName = sel.value;
-    setFormValues(presets[sel.value]);
+    clearFieldErrors();
+    buildForm(presets[sel.value]);
   });
-  $("#reset-form").addEventListener("click", () => setFormValues(presets[state.presetName]));
+  $("#reset-form").addEventListener("click", () => {
+    clearFieldErrors();
+    buildForm(presets[state.presetName]);
+  });
   $("#config-form").addEventListener("submit", onSubmit);
   for (const id of ["#preset", "#generate", "#reset-form"]) $(id).disabled = false;
 
