@@ -78,8 +78,12 @@ fn start_server(data_dir: &std::path::Path) -> (Killed, String) {
         }
         for _ in lines {} // keep the pipe drained
     });
-    let line = rx.recv_timeout(Duration::from_secs(60)).expect("ghostload serve printed no `listening on` line");
-    let base = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ghostload serve printed no `listening on` line");
+    let base = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     (guard, base.trim().trim_end_matches('/').to_owned())
 }
 
@@ -134,13 +138,19 @@ impl Browser {
             "goog:loggingPrefs": {"browser": "ALL"}
         }}});
         let http = agent();
-        let mut resp = http.post(format!("{driver}/session")).send_json(&caps).expect("new WebDriver session");
+        let mut resp = http
+            .post(format!("{driver}/session"))
+            .send_json(&caps)
+            .expect("new WebDriver session");
         let v: Value = resp.body_mut().read_json().unwrap();
         let id = v["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session from chromedriver: {v}"))
             .to_owned();
-        Browser { http, session: format!("{driver}/session/{id}") }
+        Browser {
+            http,
+            session: format!("{driver}/session/{id}"),
+        }
     }
 
     /// A command; `Err(value)` for a WebDriver error (its `value`: error, message).
@@ -155,11 +165,16 @@ impl Browser {
         let ok = resp.status().is_success();
         let text = resp.body_mut().with_config().limit(64 << 20).read_to_string().unwrap();
         let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
-        if ok { Ok(v["value"].clone()) } else { Err(v["value"].clone()) }
+        if ok {
+            Ok(v["value"].clone())
+        } else {
+            Err(v["value"].clone())
+        }
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.try_cmd(method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        self.try_cmd(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     fn js(&self, script: &str, args: Value) -> Value {
@@ -167,19 +182,31 @@ impl Browser {
     }
 
     fn find(&self, css: &str) -> Option<String> {
-        let v = self.try_cmd("POST", "/element", Some(json!({"using": "css selector", "value": css}))).ok()?;
-        Some(v[ELEMENT].as_str().unwrap_or_else(|| panic!("find {css}: {v}")).to_owned())
+        let v = self
+            .try_cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+            .ok()?;
+        Some(
+            v[ELEMENT]
+                .as_str()
+                .unwrap_or_else(|| panic!("find {css}: {v}"))
+                .to_owned(),
+        )
     }
 
     fn count(&self, css: &str) -> usize {
-        let v = self.cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})));
+        let v = self.cmd(
+            "POST",
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         v.as_array().unwrap().len()
     }
 
     /// A real click (WebDriver moves the pointer there). `Err` when another
     /// element covers it (`element click intercepted`) or it is not interactable.
     fn click(&self, element: &str) -> Result<(), Value> {
-        self.try_cmd("POST", &format!("/element/{element}/click"), None).map(|_| ())
+        self.try_cmd("POST", &format!("/element/{element}/click"), None)
+            .map(|_| ())
     }
 
     fn type_into(&self, css: &str, text: &str) {
@@ -199,7 +226,10 @@ impl Browser {
                 out.push(format!("browser log {level}: {}", entry["message"]));
             }
         }
-        let hooked = self.js("return window.__ghostloadErrors || ['the page did not install its error hook'];", json!([]));
+        let hooked = self.js(
+            "return window.__ghostloadErrors || ['the page did not install its error hook'];",
+            json!([]),
+        );
         for e in hooked.as_array().unwrap() {
             out.push(format!("page: {}", e.as_str().unwrap_or_default()));
         }
@@ -231,9 +261,11 @@ fn page_generates_a_dataset_and_draws_it() {
 
     // Load: the page builds its form from /api/presets, with no console error.
     b.cmd("POST", "/url", Some(json!({"url": format!("{base}/")})));
-    wait_for("the page to be ready (body[data-ready])", Duration::from_secs(30), || {
-        (b.js("return document.body.dataset.ready || null;", json!([])) == json!("true")).then_some(())
-    });
+    wait_for(
+        "the page to be ready (body[data-ready])",
+        Duration::from_secs(30),
+        || (b.js("return document.body.dataset.ready || null;", json!([])) == json!("true")).then_some(()),
+    );
     let problems = b.problems();
     assert!(problems.is_empty(), "console errors after loading /: {problems:#?}");
     let title = b.cmd("GET", "/title", None);
@@ -249,14 +281,23 @@ fn page_generates_a_dataset_and_draws_it() {
         .post(format!("{base}/api/datasets?preset=demo"))
         .send_json(json!({"num_transformers": 10, "num_meters": 5, "num_months": 6}))
         .unwrap();
-    assert!(refused.status().is_client_error(), "5 meters for 10 transformers was accepted");
+    assert!(
+        refused.status().is_client_error(),
+        "5 meters for 10 transformers was accepted"
+    );
     let refused: Value = refused.body_mut().read_json().unwrap();
     b.click(&b.find("#generate").unwrap()).unwrap();
     let shown = wait_for("the error next to the form", Duration::from_secs(20), || {
-        let t = b.js("const e = document.querySelector('#form-error'); return e && !e.hidden ? e.textContent : null;", json!([]));
+        let t = b.js(
+            "const e = document.querySelector('#form-error'); return e && !e.hidden ? e.textContent : null;",
+            json!([]),
+        );
         t.as_str().map(str::to_owned)
     });
-    assert!(shown.contains(refused["error"].as_str().unwrap()), "shown {shown:?}, server said {refused}");
+    assert!(
+        shown.contains(refused["error"].as_str().unwrap()),
+        "shown {shown:?}, server said {refused}"
+    );
     if let Some(field) = refused["field"].as_str() {
         let id = format!("cfg-{}", field.replace('.', "-"));
         let next = b.js(
@@ -269,7 +310,10 @@ fn page_generates_a_dataset_and_draws_it() {
     }
     // The 422 is the only thing the browser logged (a failed request is logged as an error).
     for p in b.problems() {
-        assert!(p.contains(" 4") && p.contains("/api/datasets"), "unexpected console output: {p}");
+        assert!(
+            p.contains(" 4") && p.contains("/api/datasets"),
+            "unexpected console output: {p}"
+        );
     }
     b.js("window.__ghostloadErrors.length = 0;", json!([]));
 
@@ -281,14 +325,24 @@ fn page_generates_a_dataset_and_draws_it() {
             "return document.body.dataset.datasetState === 'done' ? document.body.dataset.datasetId : null;",
             json!([]),
         );
-        if let Some(text) = b.js("return document.querySelector('#job-status').textContent;", json!([])).as_str() {
-            assert!(!text.starts_with("failed") && !text.starts_with("Refused"), "job: {text}");
+        if let Some(text) = b
+            .js("return document.querySelector('#job-status').textContent;", json!([]))
+            .as_str()
+        {
+            assert!(
+                !text.starts_with("failed") && !text.starts_with("Refused"),
+                "job: {text}"
+            );
         }
         v.as_str().map(str::to_owned)
     });
     let status = get_json(&http, &format!("{base}/api/datasets/{id}"));
     assert_eq!(status["state"], "done");
-    assert_eq!(status["config"]["num_transformers"], 10, "the form's values were not sent: {}", status["config"]);
+    assert_eq!(
+        status["config"]["num_transformers"], 10,
+        "the form's values were not sent: {}",
+        status["config"]
+    );
     assert_eq!(status["config"]["num_meters"], 200);
     assert_eq!(status["config"]["num_months"], 6);
     let progress = b.js("return document.querySelector('#progress').value;", json!([]));
@@ -299,7 +353,11 @@ fn page_generates_a_dataset_and_draws_it() {
     let transformers = map["transformers"].as_array().unwrap();
     assert_eq!(transformers.len(), 10);
     assert_eq!(b.count("path.tx-marker"), transformers.len(), "transformer markers");
-    assert_eq!(b.count("path.meter-marker"), map["meters"].as_array().unwrap().len(), "meter markers");
+    assert_eq!(
+        b.count("path.meter-marker"),
+        map["meters"].as_array().unwrap().len(),
+        "meter markers"
+    );
 
     // An anomalous meter; first its transformer: the energy balance, and the map zooms to its meters.
     let meter = map["meters"]
@@ -310,36 +368,63 @@ fn page_generates_a_dataset_and_draws_it() {
         .expect("an anomalous meter in the demo dataset");
     let meter_id = meter["id"].as_str().unwrap();
     let tx_id = meter["transformer_id"].as_str().unwrap();
-    let tx = b.find(&format!("path.tx-marker[data-tx-id='{tx_id}']")).expect("the meter's transformer marker");
+    let tx = b
+        .find(&format!("path.tx-marker[data-tx-id='{tx_id}']"))
+        .expect("the meter's transformer marker");
     click_marker(&b, &tx);
-    wait_for("the transformer's energy balance chart", Duration::from_secs(20), || {
-        (b.count("#transformer-chart svg polyline") >= 3).then_some(())
-    });
-    let caption = b.js("return document.querySelector('#transformer-title').textContent;", json!([]));
-    assert!(caption.as_str().unwrap().contains(tx_id), "transformer caption {caption}");
+    wait_for(
+        "the transformer's energy balance chart",
+        Duration::from_secs(20),
+        || (b.count("#transformer-chart svg polyline") >= 3).then_some(()),
+    );
+    let caption = b.js(
+        "return document.querySelector('#transformer-title').textContent;",
+        json!([]),
+    );
+    assert!(
+        caption.as_str().unwrap().contains(tx_id),
+        "transformer caption {caption}"
+    );
 
     // Then the meter: its series with the injected window shaded.
     std::thread::sleep(Duration::from_millis(600)); // the zoom animation
-    let m = b.find(&format!("path.meter-marker[data-meter-id='{meter_id}']")).expect("the meter's marker");
+    let m = b
+        .find(&format!("path.meter-marker[data-meter-id='{meter_id}']"))
+        .expect("the meter's marker");
     click_marker(&b, &m);
-    wait_for("the meter chart with its injected window", Duration::from_secs(20), || {
-        (b.count("#meter-chart rect.injected-window") == 1).then_some(())
-    });
+    wait_for(
+        "the meter chart with its injected window",
+        Duration::from_secs(20),
+        || (b.count("#meter-chart rect.injected-window") == 1).then_some(()),
+    );
     let caption = b.js("return document.querySelector('#meter-title').textContent;", json!([]));
     assert!(caption.as_str().unwrap().contains(meter_id), "meter caption {caption}");
 
     // The charts, and a download link for every file and the archive.
-    for chart in ["#chart-class-mix", "#chart-risk-bands", "#chart-anomaly-types", "#chart-monthly"] {
+    for chart in [
+        "#chart-class-mix",
+        "#chart-risk-bands",
+        "#chart-anomaly-types",
+        "#chart-monthly",
+    ] {
         assert_eq!(b.count(&format!("{chart} svg")), 1, "{chart} not drawn");
     }
     let files = status["files"].as_array().unwrap();
     assert!(files.len() >= 5, "files {files:?}");
     for f in files {
         let url = f["url"].as_str().unwrap();
-        assert_eq!(b.count(&format!("#downloads a[href='{url}']")), 1, "no download link for {url}");
+        assert_eq!(
+            b.count(&format!("#downloads a[href='{url}']")),
+            1,
+            "no download link for {url}"
+        );
     }
     let archive = status["archive_url"].as_str().expect("an archive URL");
-    assert_eq!(b.count(&format!("#downloads a[href='{archive}']")), 1, "no link to the archive");
+    assert_eq!(
+        b.count(&format!("#downloads a[href='{archive}']")),
+        1,
+        "no link to the archive"
+    );
     assert_eq!(b.count("#downloads a"), files.len() + 1);
 
     let problems = b.problems();

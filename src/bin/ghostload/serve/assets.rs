@@ -21,7 +21,11 @@ struct Asset {
 
 macro_rules! asset {
     ($path:literal, $ct:expr) => {
-        Asset { path: $path, content_type: $ct, body: include_bytes!(concat!("assets/", $path)) }
+        Asset {
+            path: $path,
+            content_type: $ct,
+            body: include_bytes!(concat!("assets/", $path)),
+        }
     };
 }
 
@@ -86,7 +90,9 @@ fn origin(url: &str) -> Option<String> {
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.replace("{s}", "*");
     let ok = !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']'));
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']'));
     ok.then(|| format!("{scheme}://{host}"))
 }
 
@@ -94,7 +100,10 @@ fn build<S: Clone + Send + Sync + 'static>(policy: String) -> Router<S> {
     let policy = HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(CSP_ANY_HTTPS_TILES));
     let index_policy = policy.clone();
     Router::new()
-        .route("/", get(move || async move { serve(find("index.html"), &index_policy) }))
+        .route(
+            "/",
+            get(move || async move { serve(find("index.html"), &index_policy) }),
+        )
         .route(
             "/assets/{*path}",
             get(move |Path(path): Path<String>| async move { serve(find(&path), &policy) }),
@@ -108,7 +117,12 @@ fn find(path: &str) -> Option<&'static Asset> {
 fn serve(asset: Option<&'static Asset>, policy: &HeaderValue) -> Response {
     let Some(asset) = asset else {
         let body = r#"{"error":"no such asset","field":null,"value":null,"allowed":null}"#;
-        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
     };
     let mut resp = asset.body.into_response();
     let h = resp.headers_mut();
@@ -139,7 +153,10 @@ mod tests {
     #[test]
     fn tile_origin_in_policy() {
         assert!(csp(None).contains("img-src 'self' data:;"));
-        assert!(csp(Some("https://{s}.tile.example.org/{z}/{x}/{y}.png")).contains("img-src 'self' data: https://*.tile.example.org;"));
+        assert!(
+            csp(Some("https://{s}.tile.example.org/{z}/{x}/{y}.png"))
+                .contains("img-src 'self' data: https://*.tile.example.org;")
+        );
         assert!(csp(Some("http://localhost:8080/{z}/{x}/{y}.png")).contains("http://localhost:8080;"));
         assert!(csp(Some("javascript:alert(1)")).contains("img-src 'self' data:;"));
         assert!(csp(Some("https://a.org;script-src *")).contains("img-src 'self' data:;"));
