@@ -159,3 +159,44 @@ fn events_csv_lists_every_event_with_its_flag() {
         assert_eq!(e.is_anomaly, dataset.label(e.meter_id).is_some());
     }
 }
+
+#[test]
+fn progress_counts_every_meter_once_and_changes_no_byte() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = Pipeline::builder().config(config(9, 2_500, 6)).build().unwrap();
+    let (plain, counted, shard, mem) = (
+        tmp.path().join("plain"),
+        tmp.path().join("counted"),
+        tmp.path().join("shard"),
+        tmp.path().join("mem"),
+    );
+    stream_dataset(&pipeline, &plain, &WriteOptions::default().with_batch_size(700)).unwrap();
+    let counter = Arc::new(AtomicU64::new(0));
+    let options = WriteOptions::default()
+        .with_batch_size(700)
+        .with_progress(Arc::clone(&counter));
+    stream_dataset(&pipeline, &counted, &options).unwrap();
+    assert_eq!(counter.load(Ordering::Relaxed), 2_500);
+    for name in ALL_FILES {
+        assert!(read(&plain, name) == read(&counted, name), "{name} differs");
+    }
+    // A shard counts its own meters only.
+    let counter = Arc::new(AtomicU64::new(0));
+    let options = WriteOptions::default()
+        .with_shard(Shard::new(2, 3).unwrap())
+        .with_progress(Arc::clone(&counter));
+    let written = stream_dataset(&pipeline, &shard, &options).unwrap();
+    assert_eq!(counter.load(Ordering::Relaxed), written.meters as u64);
+    // The in-memory writer adds every meter at once.
+    let counter = Arc::new(AtomicU64::new(0));
+    let dataset = pipeline.generate().unwrap();
+    write_dataset(
+        &dataset,
+        &mem,
+        &WriteOptions::default().with_progress(Arc::clone(&counter)),
+    )
+    .unwrap();
+    assert_eq!(counter.load(Ordering::Relaxed), 2_500);
+}

@@ -58,7 +58,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use self::sink::Sink;
 use crate::batch::MeterBatch;
@@ -184,6 +184,11 @@ pub struct WriteOptions {
     /// The layout of the interval readings (default [`ReadingsLayout::Long`],
     /// `meter_readings.csv`; [`ReadingsLayout::Sgcc`] needs daily resolution).
     pub layout: ReadingsLayout,
+    /// A counter of the meters written so far, for a progress display (default
+    /// none): [`stream_files`] adds each batch's meters once its rows are
+    /// written, [`write_files`] all of them at once. It only ever grows, by
+    /// at most the dataset's (or the shard's) meters; the files do not depend on it.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for WriteOptions {
@@ -195,6 +200,7 @@ impl Default for WriteOptions {
             sync: false,
             readings_format: ReadingsFormat::default(),
             layout: ReadingsLayout::Long,
+            progress: None,
         }
     }
 }
@@ -283,6 +289,39 @@ impl WriteOptions {
     pub fn with_layout(mut self, layout: ReadingsLayout) -> Self {
         self.layout = layout;
         self
+    }
+
+    /// Counts the meters written into `counter` (see [`progress`](Self::progress)):
+    /// another thread may read it while the dataset is being written.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use ghostload::io::{WriteOptions, stream_dataset};
+    /// use ghostload::{GeneratorConfig, Pipeline};
+    /// let pipeline = Pipeline::builder()
+    ///     .config(GeneratorConfig { num_meters: 300, num_transformers: 10, ..Default::default() })
+    ///     .build()?;
+    /// let written = Arc::new(AtomicU64::new(0));
+    /// let options = WriteOptions::default().with_batch_size(100).with_progress(Arc::clone(&written));
+    /// let dir = std::env::temp_dir().join(format!("ghostload-progress-doc-{}", std::process::id()));
+    /// stream_dataset(&pipeline, &dir, &options)?;
+    /// assert_eq!(written.load(Ordering::Relaxed), 300);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.progress = Some(counter);
+        self
+    }
+
+    /// Adds `meters` to the progress counter, if any.
+    fn add_progress(&self, meters: usize) {
+        if let Some(counter) = &self.progress {
+            counter.fetch_add(meters as u64, Ordering::Relaxed);
+        }
     }
 
     /// `Err(`[`IoError::UnsupportedOption`]`)` when these options cannot
@@ -429,6 +468,7 @@ pub fn write_files(dataset: &Dataset, dir: &Path, options: &WriteOptions) -> Res
     };
     let mut sink = Sink::open(dir, source, expected, options)?;
     sink.add(&dataset.part())?;
+    options.add_progress(dataset.meters().len());
     let feeders = match dataset.energy_balance() {
         Some(b) => {
             sink.add_balance(&b.transformers)?;
@@ -509,6 +549,7 @@ pub fn stream_files(pipeline: &Pipeline, dir: &Path, options: &WriteOptions) -> 
         };
         sink.consume(&batch.part(), rendered)?;
         sink.add_rendered_balance(&transformers, text.as_ref())?;
+        options.add_progress(batch.meters().len());
         Ok(Some(batch))
     };
     let mut pending = None;

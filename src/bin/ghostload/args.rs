@@ -54,6 +54,46 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_name = "DIR")]
         shards: Vec<PathBuf>,
     },
+    /// Serve an HTTP API (and a web page) that generates datasets in the
+    /// background and serves their files.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+/// `ghostload serve`.
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback unless told otherwise; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Directory the datasets are written into, one subdirectory each (created if missing).
+    #[arg(long, default_value = "ghostload-data")]
+    pub data_dir: PathBuf,
+    /// Require `Authorization: Bearer T` on every /api/* and /generate request.
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+    /// Jobs generated at once, 1 ..= 64.
+    #[arg(long, default_value_t = 1, value_parser = count(1, 64))]
+    pub max_jobs: usize,
+    /// Jobs waiting for a slot beyond those running, 0 ..= 10000; more are refused (429).
+    #[arg(long, default_value_t = 16, value_parser = count(0, 10_000))]
+    pub queue: usize,
+    /// Largest job, in meters x periods (intervals at interval resolutions); larger ones are refused (413).
+    #[arg(long, default_value_t = 100_000_000)]
+    pub max_cells: u64,
+    /// Finished datasets kept on disk, 1 ..= 100000; the oldest are removed beyond it.
+    #[arg(long, default_value_t = 20, value_parser = count(1, 100_000))]
+    pub retention: usize,
+    /// Largest request body, bytes (larger ones are refused: 413).
+    #[arg(long, default_value_t = 65_536, value_parser = count(1, 1 << 30))]
+    pub max_body: usize,
+    /// Map tile URL template for the page (`https://.../{z}/{x}/{y}.png`); none by default.
+    #[arg(long, value_name = "URL")]
+    pub tile_url: Option<String>,
+    /// Worker threads of each job, 0 ..= 1024 (0 = all cores). The output is identical for any value.
+    #[arg(long, default_value_t = 0, value_parser = count(0, PipelineBuilder::MAX_THREADS))]
+    pub job_threads: usize,
 }
 
 /// A named starting configuration (design §8.2).

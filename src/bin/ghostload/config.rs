@@ -32,13 +32,39 @@ fn apply_file(preset: GeneratorConfig, path: &Path) -> Result<GeneratorConfig, F
     toml::Value::Table(merged).try_into().map_err(|e| bad(&e))
 }
 
+/// Whether a key given by a file (or a JSON request) replaces the preset's
+/// value whole rather than key by key: the two mixes at the top level, since
+/// a mix given lists every type wanted.
+fn replaced_whole(key: &str, top: bool) -> bool {
+    top && (key == "anomaly_mix" || key == "benign_mix")
+}
+
 /// Lays `file` over `base`, table by table, key by key. At the top level the
 /// two mixes are replaced whole: a mix given in a file lists every type wanted.
 fn overlay(base: &mut toml::Table, file: toml::Table, top: bool) {
     for (key, value) in file {
-        let whole = top && (key == "anomaly_mix" || key == "benign_mix");
+        let whole = replaced_whole(&key, top);
         match (base.get_mut(&key), value) {
             (Some(toml::Value::Table(b)), toml::Value::Table(f)) if !whole => overlay(b, f, false),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// [`overlay`] for a JSON object (the configuration of a `serve` request):
+/// objects are laid over objects key by key, the mixes replaced whole.
+#[cfg(feature = "serve")]
+pub fn overlay_json(
+    base: &mut serde_json::Map<String, serde_json::Value>,
+    given: serde_json::Map<String, serde_json::Value>,
+    top: bool,
+) {
+    for (key, value) in given {
+        let whole = replaced_whole(&key, top);
+        match (base.get_mut(&key), value) {
+            (Some(serde_json::Value::Object(b)), serde_json::Value::Object(g)) if !whole => overlay_json(b, g, false),
             (_, value) => {
                 base.insert(key, value);
             }

@@ -10,6 +10,8 @@ mod commands;
 mod config;
 mod failure;
 mod logging;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate(args, verbosity),
         Command::Validate { dir: Some(dir), .. } => commands::validate(dir, verbosity),
         Command::Validate { dir: None, shards } => commands::validate_shards(shards, verbosity),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args, verbosity),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
