@@ -141,6 +141,30 @@ const ENUM_CHOICES = {
 };
 const MIX_KEYS = new Set(["anomaly_mix", "benign_mix"]);
 
+// The server's JSON lists keys alphabetically; the form and the summary follow the TOML schema's order.
+const KEY_ORDER = [
+  "seed", "num_transformers", "num_meters", "num_months", "start_month", "anomaly_rate", "benign_rate",
+  "severity_window", "min_normal_periods", "spatial_clustering_strength", "min_meters_per_transformer",
+  "transformers_per_feeder", "meter_spread_m", "barangays", "max_kwh", "resolution", "timezone",
+  "lat_min", "lat_max", "lon_min", "lon_max", "residential", "commercial", "industrial",
+  "min_kva", "max_kva", "median_kva", "sigma",
+];
+const SUMMARY_ORDER = ["transformers", "feeders", "meters", "periods", "anomalous_meters", "anomaly_rate", "benign_meters"];
+const KEY_TABLE_ORDER = ["anomaly_mix", "benign_mix", "bounds", "class_mix", "capacity", "consumption"];
+function ordered(obj, tables, order) {
+  order = order || (tables ? KEY_TABLE_ORDER : KEY_ORDER);
+  const rank = (k) => {
+    const i = order.indexOf(k);
+    return i < 0 ? order.length : i;
+  };
+  return Object.entries(obj).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+const entriesOf = (obj) => {
+  const scalars = ordered(obj, false).filter(([, v]) => v === null || typeof v !== "object" || Array.isArray(v));
+  const tables = ordered(obj, true).filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v));
+  return scalars.concat(tables);
+};
+
 const state = {
   presets: {},
   presetName: null,
@@ -179,7 +203,7 @@ function buildForm(config) {
   for (const [k, spec] of Object.entries(EXTRA_FIELDS)) if (!(k in config)) extras[k] = spec;
   const top = el("fieldset", {}, el("legend", { text: "Dataset" }));
   const tables = [];
-  for (const [key, value] of Object.entries(config)) {
+  for (const [key, value] of entriesOf(config)) {
     if (value !== null && typeof value === "object" && !Array.isArray(value)) tables.push([key, value]);
     else top.append(makeField([key], value));
   }
@@ -202,7 +226,7 @@ function makeTable(path, obj, depth) {
     fs.append(el("legend", { text: humanize(key) }));
   }
   const inner = [];
-  for (const [k, v] of Object.entries(obj)) {
+  for (const [k, v] of entriesOf(obj)) {
     if (v !== null && typeof v === "object" && !Array.isArray(v)) inner.push(makeTable(path.concat(k), v, depth + 1));
     else fs.append(makeField(path.concat(k), v));
   }
@@ -453,11 +477,12 @@ function renderSummary(status) {
   const box = $("#summary");
   box.replaceChildren();
   const item = (label, value) => box.append(el("span", {}, label + ": ", el("b", { text: value })));
-  for (const [k, v] of Object.entries(s)) {
+  for (const [k, v] of ordered(s, false, SUMMARY_ORDER)) {
     if (typeof v === "number") item(humanize(k), /(_rate|_share)$/.test(k) ? fmtPct(v) : Number.isInteger(v) ? fmtInt(v) : fmtNum(v));
     else if (typeof v === "string" && v.length < 40) item(humanize(k), v);
   }
-  for (const [k, v] of Object.entries(eb)) {
+  for (const [k, v] of ordered(eb, false, SUMMARY_ORDER)) {
+    if (k in s) continue;
     if (typeof v === "number") item(humanize(k), /_share$/.test(k) ? fmtPct(v) : Number.isInteger(v) ? fmtInt(v) : fmtNum(v));
     else if (Array.isArray(v)) item(humanize(k), fmtInt(v.length));
   }
