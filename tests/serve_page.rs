@@ -434,7 +434,10 @@ fn page_generates_a_dataset_and_draws_it() {
         // The map zoomed to the meter's transformer, one level out; the page from its top.
         b.click(&b.find(".leaflet-control-zoom-out").unwrap()).unwrap();
         b.cmd("POST", "/window/rect", Some(json!({"width": 1400, "height": 1500})));
-        b.js("window.scrollTo(0, 0); document.querySelector('.config-panel').scrollTop = 0;", json!([]));
+        b.js(
+            "window.scrollTo(0, 0); document.querySelector('.config-panel').scrollTop = 0;",
+            json!([]),
+        );
         std::thread::sleep(Duration::from_millis(800));
         let png = b.cmd("GET", "/screenshot", None);
         let png = decode_base64(png.as_str().unwrap());
