@@ -864,3 +864,34 @@ fn datasets_of_an_earlier_run_are_listed_and_leftovers_do_not_crash_it() {
     let reply = second.get(&format!("/api/datasets/{id}/files/manifest.json"));
     assert_eq!(reply.status, 200);
 }
+
+#[test]
+fn the_presets_list_every_field_and_are_accepted_back_as_they_are() {
+    let server = start(&[]);
+    let presets = server.get("/api/presets").json();
+    let default = &presets["presets"]["default"];
+    // The fields serde leaves out at their defaults are there for the page's form.
+    for key in [
+        "resolution",
+        "timezone",
+        "missing_rate",
+        "missing_run_hours",
+        "register_resolution_kwh",
+        "weather",
+        "load_shape",
+        "balance",
+    ] {
+        assert!(default.get(key).is_some(), "presets.default lacks `{key}`");
+    }
+    assert_eq!(default["balance"]["enabled"], true);
+    // Each preset, sent back whole (smaller), is a valid configuration.
+    for name in ["demo", "default", "production", "utility"] {
+        let mut config = presets["presets"][name].clone();
+        config["num_meters"] = 60.into();
+        config["num_transformers"] = 3.into();
+        config["num_months"] = 3.into();
+        let id = server.create(&config);
+        let status = server.wait(&id);
+        assert_eq!(status["state"], "done", "{name}: {status}");
+    }
+}

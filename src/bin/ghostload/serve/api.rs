@@ -67,13 +67,42 @@ pub async fn health(State(server): State<AppState>) -> Json<Value> {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "tile_url": server.tile_url}))
 }
 
-/// `GET /api/presets`.
+/// `config` as JSON with every field, for the page's form: serde leaves out
+/// the fields that hold their defaults (so that a monthly configuration file
+/// stays as it was before interval data); they are put back here. The
+/// holidays (`None`: the built-in calendar) stay out: an empty list would
+/// mean none.
+fn full_config(config: &GeneratorConfig) -> ApiResult<Value> {
+    let mut value = serde_json::to_value(config).map_err(ApiError::internal)?;
+    let defaults = [
+        ("resolution", serde_json::to_value(config.resolution)),
+        ("timezone", serde_json::to_value(config.timezone)),
+        (
+            "register_resolution_kwh",
+            serde_json::to_value(config.register_resolution_kwh),
+        ),
+        ("missing_rate", serde_json::to_value(config.missing_rate)),
+        ("missing_run_hours", serde_json::to_value(config.missing_run_hours)),
+        ("weather", serde_json::to_value(&config.weather)),
+        ("load_shape", serde_json::to_value(&config.load_shape)),
+        ("balance", serde_json::to_value(config.balance)),
+    ];
+    if let Value::Object(map) = &mut value {
+        for (key, v) in defaults {
+            if !map.contains_key(key) {
+                map.insert(key.to_owned(), v.map_err(ApiError::internal)?);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// `GET /api/presets`: every preset with every field.
 pub async fn presets() -> ApiResult<Json<Value>> {
     let mut presets = Map::new();
     for name in ["demo", "default", "production", "utility"] {
         if let Some(p) = preset_named(name) {
-            let config = serde_json::to_value(GeneratorConfig::preset(p)).map_err(ApiError::internal)?;
-            presets.insert(name.to_owned(), config);
+            presets.insert(name.to_owned(), full_config(&GeneratorConfig::preset(p))?);
         }
     }
     Ok(Json(json!({ "presets": presets })))

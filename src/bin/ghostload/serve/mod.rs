@@ -22,6 +22,8 @@ use self::jobs::{AppState, Server};
 
 /// The routes.
 fn router(state: AppState, max_body: usize) -> Router {
+    // The page's Content-Security-Policy admits the tile server's origin only.
+    let page = assets::router_with_tile_url(state.tile_url.as_deref());
     Router::new()
         .route("/api/health", get(api::health))
         .route("/api/presets", get(api::presets))
@@ -35,7 +37,7 @@ fn router(state: AppState, max_body: usize) -> Router {
         .route("/api/datasets/{id}/charts", get(page::charts))
         .route("/generate", post(api::generate_compat))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), api::auth))
-        .merge(assets::router())
+        .merge(page)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
