@@ -122,6 +122,7 @@ mod dataset;
 mod decimal;
 mod error;
 mod feeder;
+pub mod fit;
 mod geo;
 mod ids;
 mod interval;

@@ -54,6 +54,22 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_name = "DIR")]
         shards: Vec<PathBuf>,
     },
+    /// Estimate the consumption model's parameters from monthly data
+    /// (meter_consumption.csv, ours or the original tool's) and write a
+    /// configuration that `generate --config` accepts, plus a fit report.
+    Fit {
+        /// The dataset directory holding meter_consumption.csv, or the CSV file itself.
+        input: PathBuf,
+        /// Where to write the fitted configuration (TOML).
+        #[arg(long, value_name = "FILE.toml")]
+        output: PathBuf,
+        /// Where to write the fit report (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Seed of the bootstrap and of the calibration check's regeneration.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Serve an HTTP API (and a web page) that generates datasets in the
     /// background and serves their files.
     #[cfg(feature = "serve")]

@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod config;
 mod failure;
+mod fit;
 mod logging;
 #[cfg(feature = "serve")]
 mod serve;
@@ -33,6 +34,12 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate(args, verbosity),
         Command::Validate { dir: Some(dir), .. } => commands::validate(dir, verbosity),
         Command::Validate { dir: None, shards } => commands::validate_shards(shards, verbosity),
+        Command::Fit {
+            input,
+            output,
+            report,
+            seed,
+        } => fit::run(input, output, report.as_deref(), *seed, verbosity),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args, verbosity),
     };
