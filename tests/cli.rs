@@ -1020,3 +1020,47 @@ fn validate_shards_passes_a_complete_set_and_names_what_is_wrong() {
     assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
     assert!(stderr(&v).contains("is not a directory"), "{}", stderr(&v));
 }
+
+#[test]
+fn fit_writes_a_config_that_generate_accepts_and_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let o = ghostload(&[
+        "-q",
+        "generate",
+        "--num-months",
+        "12",
+        "--num-meters",
+        "800",
+        "--num-transformers",
+        "20",
+        "--output-dir",
+        &s(&input),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toml = tmp.path().join("fit.toml");
+    let report = tmp.path().join("report.txt");
+    let o = ghostload(&["fit", &s(&input), "--output", &s(&toml), "--report", &s(&report)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("labelled anomalous were excluded"), "{text}");
+    assert!(text.contains("seasonal_peak_month = 5"), "{text}");
+    assert!(text.contains("all tests passed"), "{text}");
+    let out = tmp.path().join("out");
+    let o = ghostload(&["-q", "generate", "--config", &s(&toml), "--output-dir", &s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The file itself, as a CSV, works too; a missing input is a usage error naming it.
+    let o = ghostload(&[
+        "-q",
+        "fit",
+        &s(&input.join("meter_consumption.csv")),
+        "--output",
+        &s(&toml),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let missing = tmp.path().join("missing");
+    let o = ghostload(&["fit", &s(&missing), "--output", &s(&toml)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing"), "{}", stderr(&o));
+}
