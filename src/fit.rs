@@ -485,8 +485,8 @@ impl Fit {
         }
         let total = fits.len();
         let mut class_fits = Vec::new();
-        for g in 0..n_groups {
-            let count = by_group[g].len();
+        for (g, members) in by_group.iter().enumerate() {
+            let count = members.len();
             if count == 0 {
                 continue;
             }
@@ -858,7 +858,8 @@ fn ks(a: &[f64], b: &[f64]) -> f64 {
 
 impl FitReport {
     /// `base` with every estimated parameter replaced: sizes (`num_meters`,
-    /// `num_months`, `start_month`), `class_mix` (when classes are known;
+    /// `num_months`, `start_month`; `num_transformers` lowered to the meter
+    /// count when larger), `class_mix` (when classes are known;
     /// otherwise every meter is residential and the one class's fit is the
     /// residential profile), the class medians and sigmas, the seasonal
     /// amplitude and peak month, the trend range and the noise fraction,
@@ -867,7 +868,8 @@ impl FitReport {
     #[must_use]
     pub fn config(&self, base: &GeneratorConfig) -> GeneratorConfig {
         let mut c = base.clone();
-        c.num_meters = self.input_meters.max(c.num_transformers);
+        c.num_meters = self.input_meters;
+        c.num_transformers = c.num_transformers.min(self.input_meters);
         c.num_months = self.periods;
         c.start_month = self.start_month;
         if let Some(e) = self.excluded {
@@ -937,7 +939,8 @@ impl FitReport {
             s.push('\n');
         }
         s.push_str(&format!(
-            "num_meters = {}\nnum_months = {}\nstart_month = \"{}\"\nanomaly_rate = {}\n",
+            "num_transformers = {}\nnum_meters = {}\nnum_months = {}\nstart_month = \"{}\"\nanomaly_rate = {}\n",
+            c.num_transformers,
             c.num_meters,
             c.num_months,
             c.start_month,
@@ -1007,9 +1010,9 @@ impl FitReport {
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
-        for m in 0..12 {
+        for (m, name) in MONTHS.iter().enumerate() {
             push(
-                format!("ratio to level x trend, {}", MONTHS[m]),
+                format!("ratio to level x trend, {name}"),
                 &s.month_ratio[m],
                 &o.month_ratio[m],
             );
