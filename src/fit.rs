@@ -1092,3 +1092,43 @@ impl fmt::Display for FitReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ks_distance_of_known_samples() {
+        assert_eq!(ks(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 0.0);
+        assert_eq!(ks(&[1.0, 2.0], &[3.0, 4.0]), 1.0);
+        assert!((ks(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_cosine_fitted_to_exact_factors_is_exact() {
+        for (a, p) in [(0.15, 5.0), (0.3, 12.0), (0.05, 1.0)] {
+            let h = Harmonic { amplitude: a, peak: p };
+            // Two meters whose monthly ratios are exactly S, scaled by 2.
+            let r: [f64; 12] = std::array::from_fn(|m| 2.0 * h.factor(m));
+            let (f, fitted) = seasonal(&[r, r], &[0, 1]).unwrap();
+            assert!((f.iter().sum::<f64>() - 12.0).abs() < 1e-12);
+            assert!((fitted.amplitude - a).abs() < 1e-12, "{a} {p}: {fitted:?}");
+            assert!((fitted.peak - p).abs() < 1e-9, "{a} {p}: {fitted:?}");
+        }
+    }
+
+    #[test]
+    fn wilson_hilferty_median_is_close() {
+        // Median of chi2_10 is 9.342 (tables): 9.342 / 10.
+        assert!((chi2_median_over_k(10.0) - 0.9342).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_noiseless_meter_is_recovered_exactly() {
+        let season = [1.0; 12];
+        let moy: Vec<usize> = (0..24).map(|t| t % 12).collect();
+        let row: Vec<f64> = (0..24).map(|t| 100.0 * (1.0 + 0.01 * f64::from(t))).collect();
+        let f = fit_meter(&row, &moy, &season, 0);
+        assert!((f.level - 100.0).abs() < 1e-9 && (f.growth - 0.01).abs() < 1e-12 && f.rss < 1e-18);
+    }
+}

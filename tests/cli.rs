@@ -1064,3 +1064,51 @@ fn fit_writes_a_config_that_generate_accepts_and_a_report() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing"), "{}", stderr(&o));
 }
+
+#[test]
+fn fit_reads_the_original_tools_columns_without_classes_or_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let input = tmp.path().join("in");
+    let o = ghostload(&[
+        "-q",
+        "generate",
+        "--num-meters",
+        "300",
+        "--num-transformers",
+        "10",
+        "--output-dir",
+        &s(&input),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The old tool's spelling: monthly_YYYYMM, and no class column here.
+    let text = std::fs::read_to_string(input.join("meter_consumption.csv")).unwrap();
+    let old: String = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let mut keep = vec![f[0]];
+            keep.extend(&f[7..]);
+            keep.join(",").replace("monthly_consumption_", "monthly_") + "\n"
+        })
+        .collect();
+    let dir = tmp.path().join("old");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("meter_consumption.csv"), old).unwrap();
+    let toml = tmp.path().join("fit.toml");
+    let o = ghostload(&["fit", &s(&dir), "--output", &s(&toml)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout(&o);
+    assert!(report.contains("anomalous meters are NOT excluded"), "{report}");
+    assert!(report.contains("all meters (no class column)"), "{report}");
+    assert!(std::fs::read_to_string(&toml).unwrap().contains("residential = 1.0"));
+    // A bad cell is a usage error naming the file and the row.
+    std::fs::write(
+        dir.join("meter_consumption.csv"),
+        "meter_id,monthly_202401,monthly_202402\nMTR_1,x,1\n",
+    )
+    .unwrap();
+    let o = ghostload(&["fit", &s(&dir), "--output", &s(&toml)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("row 2"), "{}", stderr(&o));
+}
