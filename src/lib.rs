@@ -124,6 +124,7 @@ mod error;
 mod feeder;
 mod geo;
 mod ids;
+pub mod inject;
 mod interval;
 pub mod io;
 mod mem;

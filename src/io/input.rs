@@ -1,0 +1,865 @@
+//! Reading consumption tables you bring ([`read_consumption`]) and injecting
+//! anomalies into them file to file ([`inject_file`], `ghostload inject`).
+//!
+//! Layouts ([`InputLayout`]): ours (`meter_consumption.csv`), the original
+//! Python tool's (`meter_consumption.csv` with `kva` / `monthly_*` columns),
+//! SGCC's daily `data.csv` (`CONS_NO, FLAG, YYYY/M/D…`) and long form
+//! (`meter_id, timestamp, kwh`, one row per reading, a meter's rows
+//! consecutive). Reading streams: one meter in memory at a time, plus the set
+//! of ids seen (to refuse duplicates).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::IoError;
+use super::csv::{ANOMALY_LABELS_CSV, EVENT_COLUMNS, EVENTS_CSV, LABEL_COLUMNS, push_field};
+use super::fmt::{SEVERITY_DECIMALS, write_fixed};
+use super::staging::Staging;
+use crate::calendar::Date;
+use crate::inject::{InjectPlan, InjectedEvent};
+use crate::model::CustomerClass;
+use crate::time::{Resolution, TimeAxis, YearMonth};
+
+/// The layout of a consumption table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputLayout {
+    /// Our `meter_consumption.csv`: `meter_id, …, monthly_consumption_YYYYMM…`.
+    Ours,
+    /// The original Python tool's `meter_consumption.csv` (`kva`, `monthly_*` columns).
+    Original,
+    /// SGCC's daily `data.csv`: `CONS_NO, FLAG, YYYY/M/D…` (`FLAG = 1`: labelled).
+    Sgcc,
+    /// Long form: `meter_id, timestamp, kwh`, one row per reading
+    /// (`timestamp` `YYYY-MM`/`YYYYMM` monthly or `YYYY-MM-DD` daily).
+    Long,
+}
+
+impl InputLayout {
+    /// The name the CLI uses: `ours`, `original`, `sgcc`, `long`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InputLayout::Ours => "ours",
+            InputLayout::Original => "original",
+            InputLayout::Sgcc => "sgcc",
+            InputLayout::Long => "long",
+        }
+    }
+
+    /// The layout called `name` (see [`as_str`](Self::as_str)).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            InputLayout::Ours,
+            InputLayout::Original,
+            InputLayout::Sgcc,
+            InputLayout::Long,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == name)
+    }
+
+    /// The layout a header belongs to, if any.
+    #[must_use]
+    pub fn detect(columns: &[String]) -> Option<Self> {
+        let has = |n: &str| columns.iter().any(|c| c == n);
+        if has("CONS_NO") {
+            Some(InputLayout::Sgcc)
+        } else if has("meter_id") && has("timestamp") {
+            Some(InputLayout::Long)
+        } else if has("meter_id") && columns.iter().any(|c| c.starts_with("monthly_")) {
+            if has("kva") || !columns.iter().any(|c| c.starts_with(super::csv::CONSUMPTION_PREFIX)) {
+                Some(InputLayout::Original)
+            } else {
+                Some(InputLayout::Ours)
+            }
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for InputLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One meter of a consumption table.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MeterRow {
+    /// Its first line in the file (1-based, the header is line 1).
+    pub line: u64,
+    /// Its id (`meter_id`, `CONS_NO`).
+    pub id: String,
+    /// Its customer class, when the table has a `customer_class` column naming one.
+    pub class: Option<CustomerClass>,
+    /// Whether it is already labelled (SGCC's `FLAG`), when the table says.
+    pub flag: Option<bool>,
+    /// One value per period of the reader's axis, kWh; `NaN` = missing.
+    pub values: Vec<f64>,
+    /// The exact bytes of its line(s), line ends included.
+    raw: Vec<u8>,
+    /// Its records, with the period of each (long form) or `None` (one wide record).
+    records: Vec<(csv::ByteRecord, Option<usize>)>,
+}
+
+/// A streaming reader of a consumption table: an iterator of [`MeterRow`]s
+/// on [`axis`](Self::axis). Made by [`read_consumption`].
+#[derive(Debug)]
+pub struct ConsumptionReader {
+    path: PathBuf,
+    layout: InputLayout,
+    axis: TimeAxis,
+    columns: Vec<String>,
+    reader: csv::Reader<BufReader<File>>,
+    raw: BufReader<File>,
+    header_raw: Vec<u8>,
+    position: u64,
+    /// Wide layouts: `(column, period)` of every value column.
+    value_columns: Vec<(usize, usize)>,
+    id_col: usize,
+    class_col: Option<usize>,
+    flag_col: Option<usize>,
+    kwh_col: usize,
+    ts_col: usize,
+    seen: HashSet<String>,
+    pending: Option<(csv::ByteRecord, u64, Vec<u8>)>,
+    decimals: usize,
+    done: bool,
+}
+
+/// Opens `path` as a consumption table in `layout` (detected from the
+/// header when `None`). Long form is read once up front to find its periods.
+///
+/// # Errors
+/// [`IoError::Io`] when the file cannot be read; [`IoError::Input`] naming
+/// the file, line and column for an unknown layout, a header that does not
+/// fit the layout, or an unparseable period name or timestamp.
+pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<ConsumptionReader, IoError> {
+    let open = || -> Result<File, IoError> { File::open(path).map_err(|e| IoError::io("open", path, e)) };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(BufReader::new(open()?));
+    let parse_err = |line: u64, e: csv::Error| input_err(path, line, "row", e.to_string());
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| parse_err(1, e))?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let header_end = reader.position().byte();
+    let detected = InputLayout::detect(&columns);
+    let layout = match (layout, detected) {
+        (Some(l), _) => l,
+        (None, Some(l)) => l,
+        (None, None) => {
+            return Err(input_err(
+                path,
+                1,
+                "header",
+                format!(
+                    "unknown layout (columns {}…): expected ours/original (`meter_id`, `monthly_…`), sgcc (`CONS_NO`, `FLAG`, `YYYY/M/D`…) or long (`meter_id`, `timestamp`, `kwh`)",
+                    columns.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    };
+    let find = |name: &str| columns.iter().position(|c| c == name);
+    let need = |name: &str| {
+        find(name).ok_or_else(|| input_err(path, 1, name, format!("the {layout} layout needs a `{name}` column")))
+    };
+    let mut value_columns = Vec::new();
+    let id_col;
+    let (mut class_col, mut flag_col, mut kwh_col, mut ts_col) = (None, None, 0, 0);
+    let axis = match layout {
+        InputLayout::Ours | InputLayout::Original => {
+            id_col = need("meter_id")?;
+            class_col = find("customer_class");
+            let cols: Vec<(usize, &str)> = columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    c.strip_prefix(super::csv::CONSUMPTION_PREFIX)
+                        .or_else(|| c.strip_prefix("monthly_"))
+                        .map(|r| (i, r))
+                })
+                .collect();
+            if cols.is_empty() {
+                return Err(input_err(path, 1, "header", "no `monthly_…` consumption column".into()));
+            }
+            let months: Option<Vec<YearMonth>> = cols
+                .iter()
+                .map(|(_, r)| {
+                    let r = r.replace(['-', '_'], "");
+                    let n: u32 = r.parse().ok()?;
+                    YearMonth::new((n / 100) as i32, (n % 100) as u8)
+                        .ok()
+                        .filter(|_| r.len() == 6)
+                })
+                .collect();
+            match months {
+                Some(months) => {
+                    let start = *months.iter().min().expect("non-empty");
+                    let end = *months.iter().max().expect("non-empty");
+                    let index = |m: YearMonth| month_diff(start, m);
+                    let mut taken = vec![false; index(end) + 1];
+                    for (&(c, _), &m) in cols.iter().zip(&months) {
+                        let p = index(m);
+                        if std::mem::replace(&mut taken[p], true) {
+                            return Err(input_err(path, 1, &columns[c], "a second column for this month".into()));
+                        }
+                        value_columns.push((c, p));
+                    }
+                    axis_of(path, start, index(end) + 1, Resolution::Monthly)?
+                }
+                // Not named by month: consecutive months from 2024-01, in column order.
+                None => {
+                    value_columns = cols.iter().enumerate().map(|(p, &(c, _))| (c, p)).collect();
+                    axis_of(path, YearMonth::default(), cols.len(), Resolution::Monthly)?
+                }
+            }
+        }
+        InputLayout::Sgcc => {
+            id_col = need("CONS_NO")?;
+            flag_col = find("FLAG");
+            let mut dates = Vec::new();
+            for (i, c) in columns.iter().enumerate() {
+                if i == id_col || Some(i) == flag_col {
+                    continue;
+                }
+                let d =
+                    parse_date(c, '/').ok_or_else(|| input_err(path, 1, c, "not a day column (`YYYY/M/D`)".into()))?;
+                dates.push((i, d));
+            }
+            if dates.is_empty() {
+                return Err(input_err(path, 1, "header", "no `YYYY/M/D` day column".into()));
+            }
+            let first = dates.iter().map(|d| d.1).min().expect("non-empty");
+            let last = dates.iter().map(|d| d.1).max().expect("non-empty");
+            let start = first.year_month();
+            let months = month_diff(start, last.year_month()) + 1;
+            let origin = Date::first_of(start).days_since_epoch();
+            let axis = axis_of(path, start, months, Resolution::Daily)?;
+            let mut taken = vec![false; axis.len()];
+            for (c, d) in dates {
+                let p = (d.days_since_epoch() - origin) as usize;
+                if std::mem::replace(&mut taken[p], true) {
+                    return Err(input_err(path, 1, &columns[c], "a second column for this day".into()));
+                }
+                value_columns.push((c, p));
+            }
+            axis
+        }
+        InputLayout::Long => {
+            id_col = need("meter_id")?;
+            ts_col = need("timestamp")?;
+            kwh_col = find("kwh")
+                .or_else(|| find("consumption_kwh"))
+                .ok_or_else(|| input_err(path, 1, "kwh", "the long layout needs a `kwh` column".into()))?;
+            long_axis(path, ts_col)?
+        }
+    };
+    let mut raw = BufReader::new(open()?);
+    let mut header_raw = vec![0; header_end as usize];
+    raw.read_exact(&mut header_raw)
+        .map_err(|e| IoError::io("read", path, e))?;
+    Ok(ConsumptionReader {
+        path: path.to_path_buf(),
+        layout,
+        axis,
+        columns,
+        reader,
+        raw,
+        header_raw,
+        position: header_end,
+        value_columns,
+        id_col,
+        class_col,
+        flag_col,
+        kwh_col,
+        ts_col,
+        seen: HashSet::new(),
+        pending: None,
+        decimals: 0,
+        done: false,
+    })
+}
+
+fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
+    IoError::Input {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_owned(),
+        reason,
+    }
+}
+
+fn axis_of(path: &Path, start: YearMonth, months: usize, resolution: Resolution) -> Result<TimeAxis, IoError> {
+    TimeAxis::new(start, months, resolution).map_err(|e| input_err(path, 1, "header", e.to_string()))
+}
+
+fn month_diff(a: YearMonth, b: YearMonth) -> usize {
+    ((b.year() - a.year()) * 12 + i32::from(b.month()) - i32::from(a.month())).max(0) as usize
+}
+
+fn parse_date(s: &str, sep: char) -> Option<Date> {
+    let mut it = s.trim().split(sep);
+    let y = it.next()?.parse().ok()?;
+    let m = it.next()?.parse().ok()?;
+    let d = it.next()?.parse().ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    Date::new(y, m, d).ok()
+}
+
+/// A long-form timestamp: a month (`YYYY-MM`, `YYYYMM`) or a day (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stamp {
+    Month(YearMonth),
+    Day(Date),
+}
+
+fn parse_stamp(s: &str) -> Option<Stamp> {
+    let s = s.trim();
+    if let Some(d) = parse_date(s, '-') {
+        return Some(Stamp::Day(d));
+    }
+    let digits = s.replace('-', "");
+    if digits.len() == 6 && (s.len() == 6 || s.len() == 7) {
+        let n: u32 = digits.parse().ok()?;
+        return YearMonth::new((n / 100) as i32, (n % 100) as u8).ok().map(Stamp::Month);
+    }
+    None
+}
+
+fn long_axis(path: &Path, ts_col: usize) -> Result<TimeAxis, IoError> {
+    let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let (mut min, mut max): (Option<Stamp>, Option<Stamp>) = (None, None);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(input_err(path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let text = String::from_utf8_lossy(record.get(ts_col).unwrap_or_default()).into_owned();
+        let stamp = parse_stamp(&text).ok_or_else(|| {
+            input_err(
+                path,
+                line,
+                "timestamp",
+                format!("`{text}` is not a month (YYYY-MM) or a day (YYYY-MM-DD)"),
+            )
+        })?;
+        if let Some(m) = min {
+            if std::mem::discriminant(&m) != std::mem::discriminant(&stamp) {
+                return Err(input_err(
+                    path,
+                    line,
+                    "timestamp",
+                    format!("`{text}` mixes months and days"),
+                ));
+            }
+        }
+        min = Some(min.map_or(stamp, |m| m.min(stamp)));
+        max = Some(max.map_or(stamp, |m| m.max(stamp)));
+    }
+    match (min, max) {
+        (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly),
+        (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => axis_of(
+            path,
+            a.year_month(),
+            month_diff(a.year_month(), b.year_month()) + 1,
+            Resolution::Daily,
+        ),
+        _ => Err(input_err(path, 2, "row", "no readings".into())),
+    }
+}
+
+impl ConsumptionReader {
+    /// The layout being read.
+    #[must_use]
+    pub fn layout(&self) -> InputLayout {
+        self.layout
+    }
+
+    /// The periods of every row's `values`.
+    #[must_use]
+    pub fn axis(&self) -> &TimeAxis {
+        &self.axis
+    }
+
+    /// The header's column names.
+    #[must_use]
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The most decimals seen in a value so far.
+    #[must_use]
+    pub fn decimals(&self) -> usize {
+        self.decimals
+    }
+
+    /// The next record with its line and exact bytes, or `None` at the end.
+    fn next_record(&mut self) -> Result<Option<(csv::ByteRecord, u64, Vec<u8>)>, IoError> {
+        if let Some(p) = self.pending.take() {
+            return Ok(Some(p));
+        }
+        let mut record = csv::ByteRecord::new();
+        let line = self.reader.position().line();
+        match self.reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Err(input_err(&self.path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let end = self.reader.position().byte();
+        let mut bytes = vec![0; (end - self.position) as usize];
+        self.raw
+            .read_exact(&mut bytes)
+            .map_err(|e| IoError::io("read", &self.path, e))?;
+        self.position = end;
+        if record.len() != self.columns.len() {
+            return Err(input_err(
+                &self.path,
+                line,
+                "row",
+                format!("{} fields, the header has {}", record.len(), self.columns.len()),
+            ));
+        }
+        Ok(Some((record, line, bytes)))
+    }
+
+    fn value(&mut self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<f64, IoError> {
+        let text = std::str::from_utf8(&record[col]).unwrap_or("\u{fffd}").trim();
+        if text.is_empty() {
+            return Ok(f64::NAN);
+        }
+        let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+            input_err(
+                &self.path,
+                line,
+                &self.columns[col],
+                format!("`{text}` is not a number"),
+            )
+        })?;
+        if v < 0.0 {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[col],
+                format!("{text} is negative"),
+            ));
+        }
+        if let Some(dot) = text.find('.') {
+            let d = text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            self.decimals = self.decimals.max(d);
+        }
+        Ok(v)
+    }
+
+    fn id(&mut self, record: &csv::ByteRecord, line: u64) -> Result<String, IoError> {
+        let id = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
+        if id.is_empty() {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[self.id_col],
+                "empty meter id".into(),
+            ));
+        }
+        if !self.seen.insert(id.clone()) {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[self.id_col],
+                format!("duplicate meter id `{id}`"),
+            ));
+        }
+        Ok(id)
+    }
+
+    fn next_row(&mut self) -> Result<Option<MeterRow>, IoError> {
+        let Some((record, line, raw)) = self.next_record()? else {
+            return Ok(None);
+        };
+        let id = self.id(&record, line)?;
+        let mut values = vec![f64::NAN; self.axis.len()];
+        if self.layout == InputLayout::Long {
+            let mut row = MeterRow {
+                line,
+                id,
+                class: None,
+                flag: None,
+                values,
+                raw: Vec::new(),
+                records: Vec::new(),
+            };
+            let mut next = Some((record, line, raw));
+            while let Some((record, line, raw)) = next {
+                let this = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
+                if this != row.id {
+                    if !self.seen.insert(this.clone()) {
+                        return Err(input_err(
+                            &self.path,
+                            line,
+                            &self.columns[self.id_col],
+                            format!("duplicate meter id `{this}` (its rows are not consecutive)"),
+                        ));
+                    }
+                    self.seen.remove(&this);
+                    self.pending = Some((record, line, raw));
+                    break;
+                }
+                let p = self.period(&record, line)?;
+                let v = self.value(&record, self.kwh_col, line)?;
+                if row.records.iter().any(|(_, q)| *q == Some(p)) {
+                    return Err(input_err(
+                        &self.path,
+                        line,
+                        "timestamp",
+                        "a second reading of this meter at this time".into(),
+                    ));
+                }
+                row.values[p] = v;
+                row.raw.extend_from_slice(&raw);
+                row.records.push((record, Some(p)));
+                next = self.next_record()?;
+            }
+            return Ok(Some(row));
+        }
+        for i in 0..self.value_columns.len() {
+            let (c, p) = self.value_columns[i];
+            values[p] = self.value(&record, c, line)?;
+        }
+        let class = self.class_col.and_then(|c| {
+            let s = std::str::from_utf8(&record[c]).ok()?.trim();
+            CustomerClass::ALL
+                .into_iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(s))
+        });
+        let flag = match self.flag_col {
+            None => None,
+            Some(c) => {
+                let s = std::str::from_utf8(&record[c]).unwrap_or("").trim();
+                Some(match s {
+                    "1" | "1.0" => true,
+                    "0" | "0.0" | "" => false,
+                    other => {
+                        return Err(input_err(
+                            &self.path,
+                            line,
+                            &self.columns[c],
+                            format!("`{other}` is not a flag (0 or 1)"),
+                        ));
+                    }
+                })
+            }
+        };
+        Ok(Some(MeterRow {
+            line,
+            id,
+            class,
+            flag,
+            values,
+            raw,
+            records: vec![(record, None)],
+        }))
+    }
+
+    fn period(&self, record: &csv::ByteRecord, line: u64) -> Result<usize, IoError> {
+        let text = String::from_utf8_lossy(&record[self.ts_col]).into_owned();
+        let bad = || {
+            input_err(
+                &self.path,
+                line,
+                "timestamp",
+                format!("`{text}` is not a period of the file"),
+            )
+        };
+        match (parse_stamp(&text).ok_or_else(bad)?, self.axis.resolution()) {
+            (Stamp::Month(m), Resolution::Monthly) => Ok(month_diff(self.axis.start(), m)),
+            (Stamp::Day(d), Resolution::Daily) => {
+                Ok((d.days_since_epoch() - Date::first_of(self.axis.start()).days_since_epoch()) as usize)
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Iterator for ConsumptionReader {
+    type Item = Result<MeterRow, IoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_row().transpose();
+        if matches!(r, None | Some(Err(_))) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// What [`inject_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InjectSummary {
+    /// The input's layout.
+    pub layout: InputLayout,
+    /// Meters read.
+    pub meters: u64,
+    /// Meters that could get an event (not labelled, some reading present).
+    pub eligible: u64,
+    /// Labelled anomalies injected.
+    pub anomalies: u64,
+    /// Benign look-alikes injected.
+    pub benign: u64,
+    /// Ids of the meters left alone because the input labels them.
+    pub skipped_labelled: Vec<String>,
+    /// Meters left alone because they hold no reading.
+    pub skipped_empty: u64,
+    /// The files written, in the output directory.
+    pub files: Vec<PathBuf>,
+}
+
+/// Injects anomalies into the table `input` (layout detected when `None`)
+/// and writes, into `output_dir` (replaced as a whole, only on success),
+/// the table in its own layout under its own file name with the injected
+/// series, `anomaly_labels.csv` and `events.csv` (`onset`/`end` as periods
+/// of the input: `YYYYMM` monthly, `YYYY-MM-DD` daily).
+///
+/// Two passes over the input: the first checks it (nothing is written when
+/// it is bad) and counts the eligible meters, the second injects and writes;
+/// memory is one meter plus the set of ids. Rows of meters without an event
+/// are copied byte for byte; in a rewritten row only the changed readings
+/// are formatted again (with as many decimals as the file's values have),
+/// and SGCC's `FLAG` of a labelled meter becomes 1.
+///
+/// # Errors
+/// [`IoError::Input`] naming the file, line and column of bad input;
+/// [`IoError::Io`] on a read or write failure; [`IoError::Generation`] when
+/// an injector fails.
+pub fn inject_file(
+    input: &Path,
+    layout: Option<InputLayout>,
+    plan: &InjectPlan,
+    output_dir: &Path,
+) -> Result<InjectSummary, IoError> {
+    // Pass 1: check everything and count.
+    let mut reader = read_consumption(input, layout)?;
+    let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
+    let mut skipped_labelled = Vec::new();
+    for row in reader.by_ref() {
+        let row = row?;
+        meters += 1;
+        if row.flag == Some(true) {
+            skipped_labelled.push(row.id);
+        } else if row.values.iter().all(|v| v.is_nan()) {
+            skipped_empty += 1;
+        } else {
+            eligible += 1;
+        }
+    }
+    let decimals = reader.decimals();
+    let layout = reader.layout();
+    let plan = plan.clone().with_decimals(Some(decimals));
+    let run = plan.run(eligible);
+
+    let staging = Staging::new(output_dir)?;
+    let name = input
+        .file_name()
+        .map_or_else(|| PathBuf::from("consumption.csv"), PathBuf::from);
+    let create = |n: &Path| -> Result<BufWriter<File>, IoError> {
+        let p = staging.path().join(n);
+        File::create(&p)
+            .map(|f| BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| IoError::io("create", &p, e))
+    };
+    let mut table = create(&name)?;
+    let mut labels = create(Path::new(ANOMALY_LABELS_CSV))?;
+    let mut events = create(Path::new(EVENTS_CSV))?;
+    let mut label_buf = LABEL_COLUMNS.join(",").into_bytes();
+    label_buf.push(b'\n');
+    let mut event_buf = EVENT_COLUMNS.join(",").into_bytes();
+    event_buf.push(b'\n');
+    let write_err = |p: &Path, e: std::io::Error| IoError::io("write", &staging.path().join(p), e);
+
+    let mut reader = read_consumption(input, Some(layout))?;
+    let axis = reader.axis().clone();
+    table.write_all(&reader.header_raw).map_err(|e| write_err(&name, e))?;
+    let (mut position, mut anomalies, mut benign) = (0u64, 0u64, 0u64);
+    let mut out = Vec::new();
+    let mut row_index = 0usize;
+    while let Some(row) = reader.next() {
+        let row = row?;
+        let eligible_row = row.flag != Some(true) && !row.values.iter().all(|v| v.is_nan());
+        let mut event = None;
+        let mut values = row.values.clone();
+        if eligible_row {
+            event = run
+                .inject_meter(row_index, position, &mut values, &axis, row.class)
+                .map_err(|e| IoError::Generation(Box::new(e)))?;
+            position += 1;
+        }
+        row_index += 1;
+        match &event {
+            None => table.write_all(&row.raw).map_err(|e| write_err(&name, e))?,
+            Some(e) => {
+                out.clear();
+                rewrite(&row, &values, e.is_anomaly, &reader, decimals, &mut out);
+                table.write_all(&out).map_err(|e| write_err(&name, e))?;
+                if e.is_anomaly {
+                    anomalies += 1;
+                    label_row(&mut label_buf, &row.id, e, &axis);
+                } else {
+                    benign += 1;
+                }
+                event_row(&mut event_buf, &row.id, e, &axis);
+                if label_buf.len() > 1 << 16 {
+                    labels
+                        .write_all(&label_buf)
+                        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
+                    label_buf.clear();
+                }
+                if event_buf.len() > 1 << 16 {
+                    events
+                        .write_all(&event_buf)
+                        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
+                    event_buf.clear();
+                }
+            }
+        }
+    }
+    labels
+        .write_all(&label_buf)
+        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
+    events
+        .write_all(&event_buf)
+        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
+    for (w, n) in [
+        (table, name.as_path()),
+        (labels, Path::new(ANOMALY_LABELS_CSV)),
+        (events, Path::new(EVENTS_CSV)),
+    ] {
+        w.into_inner()
+            .map_err(|e| write_err(n, e.into_error()))?
+            .sync_all()
+            .map_err(|e| write_err(n, e))?;
+    }
+    let target = staging.commit()?;
+    Ok(InjectSummary {
+        layout,
+        meters,
+        eligible,
+        anomalies,
+        benign,
+        skipped_labelled,
+        skipped_empty,
+        files: vec![
+            target.join(&name),
+            target.join(ANOMALY_LABELS_CSV),
+            target.join(EVENTS_CSV),
+        ],
+    })
+}
+
+/// The row's lines with the changed readings formatted again.
+fn rewrite(
+    row: &MeterRow,
+    values: &[f64],
+    labelled: bool,
+    reader: &ConsumptionReader,
+    decimals: usize,
+    out: &mut Vec<u8>,
+) {
+    let changed = |p: usize| !row.values[p].is_nan() && values[p].to_bits() != row.values[p].to_bits();
+    let mut number = Vec::new();
+    for (record, period) in &row.records {
+        let mut fields: Vec<Option<Vec<u8>>> = vec![None; record.len()];
+        match period {
+            Some(p) => {
+                if changed(*p) {
+                    number.clear();
+                    write_fixed(&mut number, values[*p], decimals);
+                    fields[reader.kwh_col] = Some(number.clone());
+                }
+            }
+            None => {
+                for &(c, p) in &reader.value_columns {
+                    if changed(p) {
+                        number.clear();
+                        write_fixed(&mut number, values[p], decimals);
+                        fields[c] = Some(number.clone());
+                    }
+                }
+                if let (Some(c), true) = (reader.flag_col, labelled) {
+                    fields[c] = Some(b"1".to_vec());
+                }
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match f {
+                Some(bytes) => out.extend_from_slice(bytes),
+                None => push_field(out, &String::from_utf8_lossy(&record[i])),
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+fn push_period(buf: &mut Vec<u8>, axis: &TimeAxis, p: usize) {
+    match axis.resolution() {
+        Resolution::Monthly => buf.extend_from_slice(axis.month(p).compact().to_string().as_bytes()),
+        _ => axis.date(axis.day_index(p)).push_iso(buf),
+    }
+}
+
+fn label_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis) {
+    push_field(buf, id);
+    buf.extend_from_slice(b",1,");
+    buf.extend_from_slice(e.risk_band().as_str().as_bytes());
+    buf.push(b',');
+    push_field(buf, e.event_type.as_str());
+    buf.push(b',');
+    push_period(buf, axis, e.onset);
+    buf.push(b',');
+    write_fixed(buf, e.severity, SEVERITY_DECIMALS);
+    buf.push(b',');
+    if let Some(end) = e.end {
+        push_period(buf, axis, end);
+    }
+    buf.extend_from_slice(if e.is_theft { b",1\n" } else { b",0\n" });
+}
+
+fn event_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis) {
+    push_field(buf, id);
+    buf.push(b',');
+    push_field(buf, e.event_type.as_str());
+    buf.extend_from_slice(if e.is_theft { b",1," } else { b",0," });
+    push_period(buf, axis, e.onset);
+    buf.push(b',');
+    if let Some(end) = e.end {
+        push_period(buf, axis, end);
+    }
+    buf.push(b',');
+    write_fixed(buf, e.severity, SEVERITY_DECIMALS);
+    buf.extend_from_slice(if e.is_anomaly { b",1\n" } else { b",0\n" });
+}
