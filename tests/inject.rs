@@ -159,7 +159,7 @@ fn long_form_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = generated(&tmp.path().join("gen"), Resolution::Monthly, ReadingsLayout::Long, 0.0);
     let wide = read_consumption(&dir.join("meter_consumption.csv"), None).unwrap();
-    let axis = wide.axis().clone();
+    let axis = *wide.axis();
     let mut text = String::from("meter_id,timestamp,kwh\n");
     for row in wide {
         let row = row.unwrap();

@@ -700,7 +700,7 @@ pub fn inject_file(
     let write_err = |p: &Path, e: std::io::Error| IoError::io("write", &staging.path().join(p), e);
 
     let mut reader = read_consumption(input, Some(layout))?;
-    let axis = reader.axis().clone();
+    let axis = *reader.axis();
     table.write_all(&reader.header_raw).map_err(|e| write_err(&name, e))?;
     let (mut position, mut anomalies, mut benign) = (0u64, 0u64, 0u64);
     let mut out = Vec::new();
