@@ -230,8 +230,6 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     Ok(())
 }
 
-/// `ghostload validate DIR`: prints each check (only the failed ones with
-/// `-q`); fails if any does.
 /// `ghostload inject`.
 pub fn inject(args: &crate::args::InjectArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let started = Instant::now();
@@ -273,6 +271,8 @@ pub fn inject(args: &crate::args::InjectArgs, verbosity: Verbosity) -> Result<()
     Ok(())
 }
 
+/// `ghostload validate DIR`: prints each check (only the failed ones with
+/// `-q`); fails if any does.
 pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {
     // Before the check below: a crashed run may have left `dir` moved aside.
     Staging::recover(dir).map_err(io_failure)?;
