@@ -148,6 +148,13 @@ impl InjectedEvent {
 }
 
 impl InjectRun<'_> {
+    /// Whether the meter at `position` among the eligible meters may get an
+    /// event (when `false`, [`inject_meter`](Self::inject_meter) leaves it alone).
+    #[must_use]
+    pub fn selects(&self, position: u64) -> bool {
+        self.selection.rank(position) < self.selection.count() + self.benign_count
+    }
+
     /// Injects into the meter at `position` among the eligible meters (row
     /// `row` of the input), whose series `series` (missing readings `NaN`)
     /// runs on `axis`. Returns the event, or `None` when the meter stays normal.

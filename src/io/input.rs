@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -127,9 +128,15 @@ pub struct ConsumptionReader {
     flag_col: Option<usize>,
     kwh_col: usize,
     ts_col: usize,
-    seen: HashSet<String>,
+    seen: HashSet<String, BuildHasherDefault<IdHasher>>,
+    /// Whether to refuse duplicate ids (off in `inject_file`'s second pass).
+    track_ids: bool,
+    /// Whether rows keep their exact bytes (off in `inject_file`'s first pass).
+    keep_raw: bool,
     pending: Option<(csv::ByteRecord, u64, Vec<u8>)>,
     decimals: usize,
+    /// The longest record so far (to size the next one).
+    record_bytes: usize,
     done: bool,
 }
 
@@ -284,11 +291,42 @@ pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<Cons
         flag_col,
         kwh_col,
         ts_col,
-        seen: HashSet::new(),
+        seen: HashSet::default(),
+        track_ids: true,
+        keep_raw: true,
         pending: None,
         decimals: 0,
+        record_bytes: 0,
         done: false,
     })
+}
+
+/// FxHash-style hashing of meter ids: the id set is only for refusing
+/// duplicates in a local file, so no protection against chosen collisions
+/// is needed, and SipHash was a tenth of `inject`'s time.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
@@ -418,20 +456,33 @@ impl ConsumptionReader {
         if let Some(p) = self.pending.take() {
             return Ok(Some(p));
         }
-        let mut record = csv::ByteRecord::new();
+        let mut record = csv::ByteRecord::with_capacity(self.record_bytes, self.columns.len());
+        let Some(line) = self.read_into(&mut record)? else {
+            return Ok(None);
+        };
+        self.record_bytes = self.record_bytes.max(record.as_slice().len());
+        let end = self.reader.position().byte();
+        let mut bytes = Vec::new();
+        if self.keep_raw {
+            bytes.resize((end - self.position) as usize, 0);
+            self.raw
+                .read_exact(&mut bytes)
+                .map_err(|e| IoError::io("read", &self.path, e))?;
+        }
+        self.position = end;
+        Ok(Some((record, line, bytes)))
+    }
+
+    /// Reads the next record into `record` (checking its number of fields)
+    /// and returns its line, or `None` at the end. Leaves the raw bytes behind.
+    fn read_into(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, IoError> {
         let line = self.reader.position().line();
-        match self.reader.read_byte_record(&mut record) {
+        match self.reader.read_byte_record(record) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => return Err(input_err(&self.path, line, "row", e.to_string())),
         }
         let line = record.position().map_or(line, csv::Position::line);
-        let end = self.reader.position().byte();
-        let mut bytes = vec![0; (end - self.position) as usize];
-        self.raw
-            .read_exact(&mut bytes)
-            .map_err(|e| IoError::io("read", &self.path, e))?;
-        self.position = end;
         if record.len() != self.columns.len() {
             return Err(input_err(
                 &self.path,
@@ -440,13 +491,20 @@ impl ConsumptionReader {
                 format!("{} fields, the header has {}", record.len(), self.columns.len()),
             ));
         }
-        Ok(Some((record, line, bytes)))
+        Ok(Some(line))
     }
 
     fn value(&mut self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<f64, IoError> {
+        let (v, d) = self.parse_value(record, col, line)?;
+        self.decimals = self.decimals.max(d);
+        Ok(v)
+    }
+
+    /// The value in column `col` and its number of decimals.
+    fn parse_value(&self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<(f64, usize), IoError> {
         let text = std::str::from_utf8(&record[col]).unwrap_or("\u{fffd}").trim();
         if text.is_empty() {
-            return Ok(f64::NAN);
+            return Ok((f64::NAN, 0));
         }
         let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
             input_err(
@@ -464,11 +522,83 @@ impl ConsumptionReader {
                 format!("{text} is negative"),
             ));
         }
-        if let Some(dot) = text.find('.') {
-            let d = text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
-            self.decimals = self.decimals.max(d);
+        let d = text
+            .find('.')
+            .map_or(0, |dot| text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count());
+        Ok((v, d))
+    }
+
+    /// Checks the values of a wide record: whether one is present, and the
+    /// most decimals of one.
+    fn check_values(&self, record: &csv::ByteRecord, line: u64) -> Result<(bool, usize), IoError> {
+        let (mut present, mut decimals) = (false, 0);
+        for &(c, _) in &self.value_columns {
+            let (v, d) = self.parse_value(record, c, line)?;
+            present |= !v.is_nan();
+            decimals = decimals.max(d);
         }
-        Ok(v)
+        Ok((present, decimals))
+    }
+
+    /// SGCC's `FLAG` of a wide record, when the table has one.
+    fn flag_of(&self, record: &csv::ByteRecord, line: u64) -> Result<Option<bool>, IoError> {
+        let Some(c) = self.flag_col else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(&record[c]).unwrap_or("").trim();
+        match s {
+            "1" | "1.0" => Ok(Some(true)),
+            "0" | "0.0" | "" => Ok(Some(false)),
+            other => Err(input_err(
+                &self.path,
+                line,
+                &self.columns[c],
+                format!("`{other}` is not a flag (0 or 1)"),
+            )),
+        }
+    }
+
+    /// The first pass of [`inject_file`] over a wide table: checks every
+    /// row as [`next_row`](Self::next_row) would (in batches, the values on
+    /// all cores with `parallel`) and returns, per row, its id when
+    /// labelled, or whether it is eligible.
+    fn scan_wide(&mut self, mut each: impl FnMut(String, Option<bool>, bool)) -> Result<(), IoError> {
+        const BATCH: usize = 4096;
+        debug_assert!(!self.keep_raw);
+        let mut records: Vec<(csv::ByteRecord, u64)> = Vec::with_capacity(BATCH);
+        loop {
+            let mut n = 0;
+            while n < BATCH {
+                if n == records.len() {
+                    records.push((csv::ByteRecord::new(), 0));
+                }
+                match self.read_into(&mut records[n].0)? {
+                    Some(line) => records[n].1 = line,
+                    None => break,
+                }
+                n += 1;
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            let batch = &records[..n];
+            #[cfg(feature = "parallel")]
+            let checks: Vec<Result<(bool, usize), IoError>> = {
+                use rayon::prelude::*;
+                let this = &*self;
+                batch.par_iter().map(|(r, l)| this.check_values(r, *l)).collect()
+            };
+            #[cfg(not(feature = "parallel"))]
+            let checks: Vec<Result<(bool, usize), IoError>> =
+                batch.iter().map(|(r, l)| self.check_values(r, *l)).collect();
+            for ((record, line), check) in batch.iter().zip(checks) {
+                let id = self.id(record, *line)?;
+                let (present, d) = check?;
+                self.decimals = self.decimals.max(d);
+                let flag = self.flag_of(record, *line)?;
+                each(id, flag, present);
+            }
+        }
     }
 
     fn id(&mut self, record: &csv::ByteRecord, line: u64) -> Result<String, IoError> {
@@ -481,7 +611,7 @@ impl ConsumptionReader {
                 "empty meter id".into(),
             ));
         }
-        if !self.seen.insert(id.clone()) {
+        if self.track_ids && !self.seen.insert(id.clone()) {
             return Err(input_err(
                 &self.path,
                 line,
@@ -490,6 +620,13 @@ impl ConsumptionReader {
             ));
         }
         Ok(id)
+    }
+
+    /// The exact bytes of the next row of a wide layout, unparsed (for a
+    /// meter that gets no event, in a second pass over a checked file).
+    fn next_raw(&mut self) -> Result<Option<Vec<u8>>, IoError> {
+        debug_assert_ne!(self.layout, InputLayout::Long);
+        Ok(self.next_record()?.map(|(_, _, raw)| raw))
     }
 
     fn next_row(&mut self) -> Result<Option<MeterRow>, IoError> {
@@ -512,7 +649,7 @@ impl ConsumptionReader {
             while let Some((record, line, raw)) = next {
                 let this = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
                 if this != row.id {
-                    if !self.seen.insert(this.clone()) {
+                    if self.track_ids && !self.seen.insert(this.clone()) {
                         return Err(input_err(
                             &self.path,
                             line,
@@ -520,7 +657,9 @@ impl ConsumptionReader {
                             format!("duplicate meter id `{this}` (its rows are not consecutive)"),
                         ));
                     }
-                    self.seen.remove(&this);
+                    if self.track_ids {
+                        self.seen.remove(&this);
+                    }
                     self.pending = Some((record, line, raw));
                     break;
                 }
@@ -551,24 +690,7 @@ impl ConsumptionReader {
                 .into_iter()
                 .find(|k| k.as_str().eq_ignore_ascii_case(s))
         });
-        let flag = match self.flag_col {
-            None => None,
-            Some(c) => {
-                let s = std::str::from_utf8(&record[c]).unwrap_or("").trim();
-                Some(match s {
-                    "1" | "1.0" => true,
-                    "0" | "0.0" | "" => false,
-                    other => {
-                        return Err(input_err(
-                            &self.path,
-                            line,
-                            &self.columns[c],
-                            format!("`{other}` is not a flag (0 or 1)"),
-                        ));
-                    }
-                })
-            }
-        };
+        let flag = self.flag_of(&record, line)?;
         Ok(Some(MeterRow {
             line,
             id,
@@ -644,9 +766,11 @@ pub struct InjectSummary {
 /// of the input: `YYYYMM` monthly, `YYYY-MM-DD` daily).
 ///
 /// Two passes over the input: the first checks it (nothing is written when
-/// it is bad) and counts the eligible meters, the second injects and writes;
-/// memory is one meter plus the set of ids. Rows of meters without an event
-/// are copied byte for byte; in a rewritten row only the changed readings
+/// it is bad) and counts the eligible meters (wide layouts: in batches of
+/// 4 096 rows, values parsed on all cores with `parallel`), the second
+/// injects and writes; memory is a batch of rows plus the set of ids and one
+/// flag per meter. Rows of meters without an event are copied byte for byte
+/// (wide layouts: without parsing their values); in a rewritten row only the changed readings
 /// are formatted again (with as many decimals as the file's values have),
 /// and SGCC's `FLAG` of a labelled meter becomes 1.
 ///
@@ -662,21 +786,35 @@ pub fn inject_file(
 ) -> Result<InjectSummary, IoError> {
     // Pass 1: check everything and count.
     let mut reader = read_consumption(input, layout)?;
+    reader.keep_raw = false;
     let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
     let mut skipped_labelled = Vec::new();
-    for row in reader.by_ref() {
-        let row = row?;
+    let mut is_eligible = Vec::new();
+    let mut count = |id: String, flag: Option<bool>, present: bool| {
         meters += 1;
-        if row.flag == Some(true) {
-            skipped_labelled.push(row.id);
-        } else if row.values.iter().all(|v| v.is_nan()) {
+        if flag == Some(true) {
+            skipped_labelled.push(id);
+            is_eligible.push(false);
+        } else if !present {
             skipped_empty += 1;
+            is_eligible.push(false);
         } else {
             eligible += 1;
+            is_eligible.push(true);
         }
+    };
+    if reader.layout() == InputLayout::Long {
+        for row in reader.by_ref() {
+            let row = row?;
+            let present = row.values.iter().any(|v| !v.is_nan());
+            count(row.id, row.flag, present);
+        }
+    } else {
+        reader.scan_wide(&mut count)?;
     }
     let decimals = reader.decimals();
     let layout = reader.layout();
+    drop(reader); // and its id set
     let plan = plan.clone().with_decimals(Some(decimals));
     let run = plan.run(eligible);
 
@@ -700,14 +838,28 @@ pub fn inject_file(
     let write_err = |p: &Path, e: std::io::Error| IoError::io("write", &staging.path().join(p), e);
 
     let mut reader = read_consumption(input, Some(layout))?;
+    reader.track_ids = false;
     let axis = *reader.axis();
     table.write_all(&reader.header_raw).map_err(|e| write_err(&name, e))?;
     let (mut position, mut anomalies, mut benign) = (0u64, 0u64, 0u64);
     let mut out = Vec::new();
     let mut row_index = 0usize;
-    while let Some(row) = reader.next() {
+    loop {
+        // Rows without an event are copied unparsed (pass 1 checked them).
+        if layout != InputLayout::Long {
+            let this = is_eligible.get(row_index).copied().unwrap_or(false);
+            if !this || !run.selects(position) {
+                let Some(raw) = reader.next_raw()? else { break };
+                table.write_all(&raw).map_err(|e| write_err(&name, e))?;
+                row_index += 1;
+                position += u64::from(this);
+                continue;
+            }
+        }
+        let Some(row) = reader.next() else { break };
         let row = row?;
         let eligible_row = row.flag != Some(true) && !row.values.iter().all(|v| v.is_nan());
+        debug_assert_eq!(Some(&eligible_row), is_eligible.get(row_index));
         let mut event = None;
         let mut values = row.values.clone();
         if eligible_row {
