@@ -1072,6 +1072,26 @@ fn inject_into_a_generated_table_writes_the_table_labels_and_events() {
     let again = tmp.path().join("again");
     assert_eq!(run(&again).status.code(), Some(0));
     assert_eq!(tree(&out), tree(&again));
+    // `--labels FILE`: those meters are left alone and reported.
+    let first = original.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let list = tmp.path().join("labelled.csv");
+    fs::write(&list, format!("meter_id\n{first}\n")).unwrap();
+    let o = ghostload(&[
+        "inject",
+        input.to_str().unwrap(),
+        "-o",
+        tmp.path().join("labelled_out").to_str().unwrap(),
+        "--anomaly-rate",
+        "0.1",
+        "--labels",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("left alone 1 already labelled meters (labelled in") && text.contains(&first),
+        "{text}"
+    );
 }
 
 #[test]

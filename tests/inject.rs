@@ -7,7 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ghostload::inject::{InjectPlan, inject};
-use ghostload::io::{InputLayout, IoError, ReadingsLayout, WriteOptions, inject_file, read_consumption, write_files};
+use ghostload::io::{
+    InputLayout, IoError, ReadingsLayout, WriteOptions, inject_file, inject_file_with_labels, read_consumption,
+    write_files,
+};
 use ghostload::{ConsumptionMatrix, GeneratorConfig, Pipeline, Resolution, TimeAxis, YearMonth};
 
 fn generated(dir: &Path, resolution: Resolution, layout: ReadingsLayout, missing: f64) -> PathBuf {
@@ -276,4 +279,62 @@ fn bad_inputs_name_file_line_and_column() {
         "duplicate",
     );
     expect("CONS_NO,FLAG,2024/1/1\nA,2,1\n", 2, "FLAG", "flag");
+}
+
+#[test]
+fn meters_of_an_anomaly_labels_csv_beside_the_input_or_named_are_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = generated(&tmp.path().join("gen"), Resolution::Monthly, ReadingsLayout::Long, 0.0);
+    let file = dir.join("meter_consumption.csv");
+    let existing = ids_of(&dir.join("anomaly_labels.csv"));
+    assert_eq!(existing.len(), 6, "round(0.05 × 120)");
+
+    // Beside the input: picked up by default.
+    let out = tmp.path().join("out");
+    let summary = inject_file(&file, None, &plan(7), &out).unwrap();
+    let mut skipped = summary.skipped_labelled.clone();
+    skipped.sort();
+    let mut want = existing.clone();
+    want.sort();
+    assert_eq!(skipped, want);
+    assert_eq!(summary.labels_file, Some(dir.join("anomaly_labels.csv")));
+    assert_eq!(summary.eligible, 114);
+    assert_eq!(summary.anomalies, 23, "round(0.2 × 114)");
+    let (before, after) = (by_id(&file), by_id(&out.join("meter_consumption.csv")));
+    let evented = ids_of(&out.join("events.csv"));
+    for id in &existing {
+        assert_eq!(before[id], after[id], "labelled meter {id} untouched");
+        assert!(!evented.contains(id));
+    }
+
+    // Named: a `meter_id`-only list (every meter listed) or with a 0/1 flag.
+    let list = tmp.path().join("mine.csv");
+    fs::write(&list, format!("meter_id\n{}\n{}\n", existing[0], existing[1])).unwrap();
+    let s = inject_file_with_labels(&file, None, &plan(7), Some(&list), &tmp.path().join("o2")).unwrap();
+    assert_eq!(s.skipped_labelled.len(), 2);
+    assert_eq!(s.eligible, 118);
+    let flagged = tmp.path().join("flagged.csv");
+    fs::write(
+        &flagged,
+        format!("meter_id,anomaly_flag\n{},1\n{},0\n", existing[0], existing[1]),
+    )
+    .unwrap();
+    let s = inject_file_with_labels(&file, None, &plan(7), Some(&flagged), &tmp.path().join("o3")).unwrap();
+    assert_eq!(s.skipped_labelled, [existing[0].clone()]);
+
+    // A bad labels file: file, line and column named, nothing written.
+    fs::write(&flagged, "meter_id,anomaly_flag\nM1,1\nM2,yes\n").unwrap();
+    let o4 = tmp.path().join("o4");
+    let err = inject_file_with_labels(&file, None, &plan(7), Some(&flagged), &o4).unwrap_err();
+    match &err {
+        IoError::Input { path, line, column, .. } => {
+            assert_eq!(
+                (path.as_path(), *line, column.as_str()),
+                (flagged.as_path(), 3, "anomaly_flag"),
+                "{err}"
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!o4.exists());
 }

@@ -753,6 +753,8 @@ pub struct InjectSummary {
     pub benign: u64,
     /// Ids of the meters left alone because the input labels them.
     pub skipped_labelled: Vec<String>,
+    /// The labels table read for already labelled meters, if any.
+    pub labels_file: Option<PathBuf>,
     /// Meters left alone because they hold no reading.
     pub skipped_empty: u64,
     /// The files written, in the output directory.
@@ -774,6 +776,11 @@ pub struct InjectSummary {
 /// are formatted again (with as many decimals as the file's values have),
 /// and SGCC's `FLAG` of a labelled meter becomes 1.
 ///
+/// Meters the input already labels are left alone and reported: SGCC's
+/// `FLAG = 1`, and, for our and the original tool's layouts, the meters of an
+/// `anomaly_labels.csv` next to the input (see [`inject_file_with_labels`]
+/// to name another labels file).
+///
 /// # Errors
 /// [`IoError::Input`] naming the file, line and column of bad input;
 /// [`IoError::Io`] on a read or write failure; [`IoError::Generation`] when
@@ -784,15 +791,101 @@ pub fn inject_file(
     plan: &InjectPlan,
     output_dir: &Path,
 ) -> Result<InjectSummary, IoError> {
+    inject_file_with_labels(input, layout, plan, None, output_dir)
+}
+
+/// The meters a labels table marks as anomalous: a CSV with a `meter_id`
+/// (or `CONS_NO`) column; with an `anomaly_flag` (or `FLAG`, `label`)
+/// column, the meters where it is `1` (`0`/`1`, `true`/`false`), otherwise
+/// every meter listed.
+///
+/// # Errors
+/// [`IoError::Io`] when the file cannot be read; [`IoError::Input`] naming
+/// the file, line and column when it has no id column or a flag is not 0 or 1.
+pub fn read_labelled_ids(path: &Path) -> Result<HashSet<String>, IoError> {
+    let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| input_err(path, 1, "row", e.to_string()))?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let find = |names: &[&str]| names.iter().find_map(|n| columns.iter().position(|c| c == n));
+    let id_col = find(&["meter_id", "CONS_NO"])
+        .ok_or_else(|| input_err(path, 1, "meter_id", "a labels table needs a `meter_id` column".into()))?;
+    let flag_col = find(&["anomaly_flag", "FLAG", "label"]);
+    let mut ids = HashSet::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(ids),
+            Ok(true) => {}
+            Err(e) => return Err(input_err(path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let field = |c: usize| {
+            String::from_utf8_lossy(record.get(c).unwrap_or_default())
+                .trim()
+                .to_owned()
+        };
+        let labelled = match flag_col {
+            None => true,
+            Some(c) => match field(c).to_ascii_lowercase().as_str() {
+                "1" | "1.0" | "true" => true,
+                "0" | "0.0" | "false" | "" => false,
+                other => {
+                    return Err(input_err(
+                        path,
+                        line,
+                        &columns[c],
+                        format!("`{other}` is not a flag (0 or 1)"),
+                    ));
+                }
+            },
+        };
+        let id = field(id_col);
+        if labelled && !id.is_empty() {
+            ids.insert(id);
+        }
+    }
+}
+
+/// [`inject_file`] with the meters already labelled read from `labels`
+/// ([`read_labelled_ids`]) instead of an `anomaly_labels.csv` next to the
+/// input; `None`: as [`inject_file`].
+///
+/// # Errors
+/// As [`inject_file`], and [`read_labelled_ids`]' errors for `labels`.
+pub fn inject_file_with_labels(
+    input: &Path,
+    layout: Option<InputLayout>,
+    plan: &InjectPlan,
+    labels: Option<&Path>,
+    output_dir: &Path,
+) -> Result<InjectSummary, IoError> {
     // Pass 1: check everything and count.
     let mut reader = read_consumption(input, layout)?;
+    let beside = input.with_file_name(ANOMALY_LABELS_CSV);
+    let labels_file = match labels {
+        Some(p) => Some(p.to_path_buf()),
+        None => (matches!(reader.layout(), InputLayout::Ours | InputLayout::Original)
+            && beside.is_file()
+            && input.file_name() != beside.file_name())
+        .then_some(beside),
+    };
+    let labelled = match &labels_file {
+        Some(p) => read_labelled_ids(p)?,
+        None => HashSet::new(),
+    };
     reader.keep_raw = false;
     let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
     let mut skipped_labelled = Vec::new();
     let mut is_eligible = Vec::new();
     let mut count = |id: String, flag: Option<bool>, present: bool| {
         meters += 1;
-        if flag == Some(true) {
+        if flag == Some(true) || labelled.contains(&id) {
             skipped_labelled.push(id);
             is_eligible.push(false);
         } else if !present {
@@ -815,6 +908,7 @@ pub fn inject_file(
     let decimals = reader.decimals();
     let layout = reader.layout();
     drop(reader); // and its id set
+    drop(labelled);
     let plan = plan.clone().with_decimals(Some(decimals));
     let run = plan.run(eligible);
 
@@ -858,8 +952,7 @@ pub fn inject_file(
         }
         let Some(row) = reader.next() else { break };
         let row = row?;
-        let eligible_row = row.flag != Some(true) && !row.values.iter().all(|v| v.is_nan());
-        debug_assert_eq!(Some(&eligible_row), is_eligible.get(row_index));
+        let eligible_row = is_eligible.get(row_index).copied().unwrap_or(false);
         let mut event = None;
         let mut values = row.values.clone();
         if eligible_row {
@@ -921,6 +1014,7 @@ pub fn inject_file(
         anomalies,
         benign,
         skipped_labelled,
+        labels_file,
         skipped_empty,
         files: vec![
             target.join(&name),

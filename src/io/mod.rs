@@ -126,7 +126,10 @@ pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMAL
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
 #[cfg(feature = "csv")]
-pub use self::input::{ConsumptionReader, InjectSummary, InputLayout, MeterRow, inject_file, read_consumption};
+pub use self::input::{
+    ConsumptionReader, InjectSummary, InputLayout, MeterRow, inject_file, inject_file_with_labels, read_consumption,
+    read_labelled_ids,
+};
 #[cfg(feature = "json")]
 pub use self::manifest::{
     MANIFEST_CHECK, MANIFEST_JSON, MANIFEST_VERSION, Manifest, ManifestFile, ManifestShard, config_sha256,

@@ -312,6 +312,10 @@ pub struct InjectArgs {
     /// The input's layout (detected from the header by default).
     #[arg(long, value_enum)]
     pub layout: Option<InputLayoutArg>,
+    /// CSV of meters already labelled (`meter_id`, optional `anomaly_flag`),
+    /// left alone; default: `anomaly_labels.csv` next to an ours/original input.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
     /// Share of the eligible meters that get an anomaly, 0 ..= 1.
     #[arg(long)]
     pub anomaly_rate: Option<f64>,

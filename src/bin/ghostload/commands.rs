@@ -236,8 +236,14 @@ pub fn inject(args: &crate::args::InjectArgs, verbosity: Verbosity) -> Result<()
     let config = config::effective_inject(args)?;
     let plan = ghostload::inject::InjectPlan::new(&config)
         .map_err(|e| Failure::usage(format!("invalid configuration: {e}")))?;
-    let summary = ghostload::io::inject_file(&args.input, args.layout.map(Into::into), &plan, &args.output_dir)
-        .map_err(io_failure)?;
+    let summary = ghostload::io::inject_file_with_labels(
+        &args.input,
+        args.layout.map(Into::into),
+        &plan,
+        args.labels.as_deref(),
+        &args.output_dir,
+    )
+    .map_err(io_failure)?;
     if verbosity != Verbosity::Quiet {
         println!(
             "injected {} anomalies and {} benign events into {} of {} meters ({} layout) in {:.1}s",
@@ -250,8 +256,13 @@ pub fn inject(args: &crate::args::InjectArgs, verbosity: Verbosity) -> Result<()
         );
         if !summary.skipped_labelled.is_empty() {
             let shown: Vec<&str> = summary.skipped_labelled.iter().take(10).map(String::as_str).collect();
+            let from = summary
+                .labels_file
+                .as_ref()
+                .map(|p| format!(" (labelled in {})", p.display()))
+                .unwrap_or_default();
             println!(
-                "left alone {} already labelled meters: {}{}",
+                "left alone {} already labelled meters{from}: {}{}",
                 summary.skipped_labelled.len(),
                 shown.join(", "),
                 if summary.skipped_labelled.len() > 10 {
