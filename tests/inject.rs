@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use ghostload::inject::{InjectPlan, inject};
 use ghostload::io::{
-    InputLayout, IoError, ReadingsLayout, WriteOptions, inject_file, inject_file_with_labels, read_consumption,
-    write_files,
+    InputLayout, IoError, ReadingsFormat, ReadingsLayout, WriteOptions, inject_file, inject_file_with_labels,
+    read_consumption, write_files,
 };
 use ghostload::{ConsumptionMatrix, GeneratorConfig, Pipeline, Resolution, TimeAxis, YearMonth};
 
@@ -279,6 +279,31 @@ fn bad_inputs_name_file_line_and_column() {
         "duplicate",
     );
     expect("CONS_NO,FLAG,2024/1/1\nA,2,1\n", 2, "FLAG", "flag");
+    let long = "meter_id,timestamp,kwh\nA,2024-01-01T00:00:00+08:00,1\nA,2024-01-01T01:00:00+08:00,1\n";
+    expect(
+        &format!("{long}B,2024-01-01T00:00:00+07:00,1\n"),
+        4,
+        "timestamp",
+        "offset",
+    );
+    expect(
+        &format!("{long}B,2024-01-01T00:30:00+08:00,1\n"),
+        4,
+        "timestamp",
+        "not a period",
+    );
+    expect(
+        &format!("{long}A,2024-01-01T01:30:00+08:00,1\n"),
+        2,
+        "timestamp",
+        "1800 s apart",
+    );
+    expect(
+        &format!("{long}B,2024-01-01T25:00:00+08:00,1\n"),
+        4,
+        "timestamp",
+        "not a month",
+    );
 }
 
 #[test]
@@ -337,4 +362,73 @@ fn meters_of_an_anomaly_labels_csv_beside_the_input_or_named_are_left_alone() {
         other => panic!("{other}"),
     }
     assert!(!o4.exists());
+}
+
+#[test]
+fn long_form_at_interval_resolutions_round_trips_our_readings() {
+    for resolution in [Resolution::Daily, Resolution::Hourly, Resolution::FifteenMinutes] {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = GeneratorConfig {
+            num_meters: 50,
+            num_transformers: 2,
+            num_months: 1,
+            anomaly_rate: 0.0,
+            resolution,
+            missing_rate: 0.01,
+            ..Default::default()
+        };
+        let data = Pipeline::builder().config(config).build().unwrap().generate().unwrap();
+        let dir = tmp.path().join("gen");
+        fs::create_dir_all(&dir).unwrap();
+        write_files(
+            &data,
+            &dir,
+            &WriteOptions::default()
+                .with_layout(ReadingsLayout::Long)
+                .with_readings_format(ReadingsFormat::Csv),
+        )
+        .unwrap();
+        let file = dir.join("meter_readings.csv");
+        let reader = read_consumption(&file, None).unwrap();
+        assert_eq!(reader.layout(), InputLayout::Long);
+        assert_eq!(reader.axis().resolution(), resolution, "{resolution:?}");
+        let want = TimeAxis::new(data.axis().start(), 1, resolution).unwrap();
+        assert_eq!(reader.axis().len(), want.len());
+        let last = want.len() - 1;
+        assert_eq!(reader.axis().timestamp_string(last), want.timestamp_string(last));
+        // The values read are the dataset's, missing readings included.
+        let rows: Vec<_> = reader.map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 50);
+        let missing = rows.iter().flat_map(|r| &r.values).filter(|v| v.is_nan()).count();
+        assert!(missing > 0, "{resolution:?}: some missing readings");
+
+        let out = tmp.path().join("out");
+        let summary = inject_file(&file, None, &plan(3), &out).unwrap();
+        assert_eq!(summary.meters, 50);
+        assert_eq!(summary.anomalies, 10, "round(0.2 × 50)");
+        let evented = ids_of(&out.join("events.csv"));
+        let (a, b) = (lines(&file), lines(&out.join("meter_readings.csv")));
+        assert_eq!(a.len(), b.len());
+        let mut changed = 0;
+        for (x, y) in a.iter().zip(&b) {
+            let (xs, ys): (Vec<&str>, Vec<&str>) = (x.split(',').collect(), y.split(',').collect());
+            assert_eq!(xs[..2], ys[..2], "ids and timestamps kept");
+            if x != y {
+                changed += 1;
+                assert!(evented.contains(&xs[0].to_owned()));
+                assert!(!xs[2].is_empty(), "a missing reading stays missing");
+            }
+        }
+        assert!(changed > 0, "{resolution:?}");
+        // Onsets as times with the offset, as generate writes them.
+        let first = lines(&out.join("events.csv"))[1].clone();
+        assert!(first.split(',').nth(3).unwrap().ends_with("+08:00"), "{first}");
+        // Deterministic.
+        let again = tmp.path().join("again");
+        inject_file(&file, None, &plan(3), &again).unwrap();
+        assert_eq!(
+            lines(&out.join("meter_readings.csv")),
+            lines(&again.join("meter_readings.csv"))
+        );
+    }
 }

@@ -34,7 +34,8 @@ pub enum InputLayout {
     /// SGCC's daily `data.csv`: `CONS_NO, FLAG, YYYY/M/D…` (`FLAG = 1`: labelled).
     Sgcc,
     /// Long form: `meter_id, timestamp, kwh`, one row per reading
-    /// (`timestamp` `YYYY-MM`/`YYYYMM` monthly or `YYYY-MM-DD` daily).
+    /// (`timestamp` `YYYY-MM`/`YYYYMM` monthly, `YYYY-MM-DD` daily, or
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` at daily, hourly or 15-minute intervals).
     Long,
 }
 
@@ -135,6 +136,8 @@ pub struct ConsumptionReader {
     keep_raw: bool,
     pending: Option<(csv::ByteRecord, u64, Vec<u8>)>,
     decimals: usize,
+    /// Whether the periods are written as times (`YYYY-MM-DDTHH:MM:SS±HH:MM`).
+    times: bool,
     /// The longest record so far (to size the next one).
     record_bytes: usize,
     done: bool,
@@ -184,6 +187,7 @@ pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<Cons
     let mut value_columns = Vec::new();
     let id_col;
     let (mut class_col, mut flag_col, mut kwh_col, mut ts_col) = (None, None, 0, 0);
+    let mut times = false;
     let axis = match layout {
         InputLayout::Ours | InputLayout::Original => {
             id_col = need("meter_id")?;
@@ -269,7 +273,9 @@ pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<Cons
             kwh_col = find("kwh")
                 .or_else(|| find("consumption_kwh"))
                 .ok_or_else(|| input_err(path, 1, "kwh", "the long layout needs a `kwh` column".into()))?;
-            long_axis(path, ts_col)?
+            let (axis, instants) = long_axis(path, id_col, ts_col)?;
+            times = instants;
+            axis
         }
     };
     let mut raw = BufReader::new(open()?);
@@ -296,6 +302,7 @@ pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<Cons
         keep_raw: true,
         pending: None,
         decimals: 0,
+        times,
         record_bytes: 0,
         done: false,
     })
@@ -357,15 +364,52 @@ fn parse_date(s: &str, sep: char) -> Option<Date> {
     Date::new(y, m, d).ok()
 }
 
-/// A long-form timestamp: a month (`YYYY-MM`, `YYYYMM`) or a day (`YYYY-MM-DD`).
+/// A long-form timestamp: a month (`YYYY-MM`, `YYYYMM`), a day
+/// (`YYYY-MM-DD`) or an instant (`YYYY-MM-DDTHH:MM:SS±HH:MM` or `…Z`: UTC
+/// seconds and the offset in minutes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stamp {
     Month(YearMonth),
     Day(Date),
+    Instant(i64, i32),
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (or a space for `T`) followed by `Z` or `±HH:MM`.
+fn parse_instant(s: &str) -> Option<(i64, i32)> {
+    if !s.is_ascii() || s.len() < 20 {
+        return None;
+    }
+    let (date, rest) = s.split_at(10);
+    let day = parse_date(date, '-')?;
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let (time, zone) = rest.split_at(8);
+    let mut t = time.split(':');
+    let mut next = |max: i64| t.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
+    let (h, m, sec) = (next(23)?, next(59)?, next(59)?);
+    let offset = if zone == "Z" {
+        0
+    } else {
+        let sign = match zone.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (oh, om) = zone[1..].split_once(':')?;
+        let (oh, om): (i32, i32) = (oh.parse().ok()?, om.parse().ok()?);
+        if oh > 14 || om > 59 {
+            return None;
+        }
+        sign * (oh * 60 + om)
+    };
+    let local = day.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
+    Some((local - i64::from(offset) * 60, offset))
 }
 
 fn parse_stamp(s: &str) -> Option<Stamp> {
     let s = s.trim();
+    if s.len() > 10 {
+        return parse_instant(s).map(|(utc, offset)| Stamp::Instant(utc, offset));
+    }
     if let Some(d) = parse_date(s, '-') {
         return Some(Stamp::Day(d));
     }
@@ -377,13 +421,16 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
     None
 }
 
-fn long_axis(path: &Path, ts_col: usize) -> Result<TimeAxis, IoError> {
+/// The axis of a long-form file, and whether its timestamps are times of day.
+fn long_axis(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, bool), IoError> {
     let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(BufReader::new(file));
     let (mut min, mut max): (Option<Stamp>, Option<Stamp>) = (None, None);
     let mut record = csv::ByteRecord::new();
+    // Instants: the smallest step between consecutive readings of a meter.
+    let (mut previous, mut step): (Option<(Vec<u8>, i64)>, Option<i64>) = (None, None);
     loop {
         let line = reader.position().line();
         match reader.read_byte_record(&mut record) {
@@ -398,30 +445,87 @@ fn long_axis(path: &Path, ts_col: usize) -> Result<TimeAxis, IoError> {
                 path,
                 line,
                 "timestamp",
-                format!("`{text}` is not a month (YYYY-MM) or a day (YYYY-MM-DD)"),
+                format!(
+                    "`{text}` is not a month (YYYY-MM), a day (YYYY-MM-DD) or a time with its offset (YYYY-MM-DDTHH:MM:SS+HH:MM)"
+                ),
             )
         })?;
         if let Some(m) = min {
+            let same_offset = match (m, stamp) {
+                (Stamp::Instant(_, a), Stamp::Instant(_, b)) => a == b,
+                _ => true,
+            };
             if std::mem::discriminant(&m) != std::mem::discriminant(&stamp) {
                 return Err(input_err(
                     path,
                     line,
                     "timestamp",
-                    format!("`{text}` mixes months and days"),
+                    format!("`{text}` mixes months, days and times"),
                 ));
             }
+            if !same_offset {
+                return Err(input_err(
+                    path,
+                    line,
+                    "timestamp",
+                    format!("`{text}` has another UTC offset than the first reading"),
+                ));
+            }
+        }
+        if let Stamp::Instant(utc, _) = stamp {
+            let id = record.get(id_col).unwrap_or_default();
+            if let Some((prev_id, prev)) = &previous {
+                let d = (utc - prev).abs();
+                if prev_id.as_slice() == id && d > 0 {
+                    step = Some(step.map_or(d, |s| s.min(d)));
+                }
+            }
+            previous = Some((id.to_vec(), utc));
         }
         min = Some(min.map_or(stamp, |m| m.min(stamp)));
         max = Some(max.map_or(stamp, |m| m.max(stamp)));
     }
     match (min, max) {
-        (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly),
-        (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => axis_of(
-            path,
-            a.year_month(),
-            month_diff(a.year_month(), b.year_month()) + 1,
-            Resolution::Daily,
-        ),
+        (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => {
+            Ok((axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly)?, false))
+        }
+        (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => Ok((
+            axis_of(
+                path,
+                a.year_month(),
+                month_diff(a.year_month(), b.year_month()) + 1,
+                Resolution::Daily,
+            )?,
+            false,
+        )),
+        (Some(Stamp::Instant(a, offset)), Some(Stamp::Instant(b, _))) => {
+            let resolution = match step {
+                Some(86_400) => Resolution::Daily,
+                Some(3_600) => Resolution::Hourly,
+                Some(900) => Resolution::FifteenMinutes,
+                other => {
+                    return Err(input_err(
+                        path,
+                        2,
+                        "timestamp",
+                        match other {
+                            None => "cannot tell the interval: no meter has two readings".into(),
+                            Some(s) => {
+                                format!("readings {s} s apart: expected a day, an hour or 15 minutes")
+                            }
+                        },
+                    ));
+                }
+            };
+            let zone = crate::calendar::TimeZone::from_offset_minutes(offset)
+                .map_err(|e| input_err(path, 2, "timestamp", e.to_string()))?;
+            let local = |utc: i64| Date::from_days_since_epoch((utc + i64::from(offset) * 60).div_euclid(86_400));
+            let (first, last) = (local(a).year_month(), local(b).year_month());
+            Ok((
+                axis_of(path, first, month_diff(first, last) + 1, resolution)?.with_zone(zone),
+                true,
+            ))
+        }
         _ => Err(input_err(path, 2, "row", "no readings".into())),
     }
 }
@@ -717,6 +821,14 @@ impl ConsumptionReader {
             (Stamp::Day(d), Resolution::Daily) => {
                 Ok((d.days_since_epoch() - Date::first_of(self.axis.start()).days_since_epoch()) as usize)
             }
+            (Stamp::Instant(utc, _), r) if r.is_interval() => {
+                let step = r.interval_seconds().expect("an interval resolution");
+                let d = utc - self.axis.timestamp(0);
+                if d < 0 || d % step != 0 || (d / step) as usize >= self.axis.len() {
+                    return Err(bad());
+                }
+                Ok((d / step) as usize)
+            }
             _ => Err(bad()),
         }
     }
@@ -765,7 +877,8 @@ pub struct InjectSummary {
 /// and writes, into `output_dir` (replaced as a whole, only on success),
 /// the table in its own layout under its own file name with the injected
 /// series, `anomaly_labels.csv` and `events.csv` (`onset`/`end` as periods
-/// of the input: `YYYYMM` monthly, `YYYY-MM-DD` daily).
+/// of the input: `YYYYMM` monthly, `YYYY-MM-DD` daily, and, for long form
+/// with times, the period's start time with its offset as `generate` writes it).
 ///
 /// Two passes over the input: the first checks it (nothing is written when
 /// it is bad) and counts the eligible meters (wide layouts: in batches of
@@ -970,11 +1083,11 @@ pub fn inject_file_with_labels(
                 table.write_all(&out).map_err(|e| write_err(&name, e))?;
                 if e.is_anomaly {
                     anomalies += 1;
-                    label_row(&mut label_buf, &row.id, e, &axis);
+                    label_row(&mut label_buf, &row.id, e, &axis, reader.times);
                 } else {
                     benign += 1;
                 }
-                event_row(&mut event_buf, &row.id, e, &axis);
+                event_row(&mut event_buf, &row.id, e, &axis, reader.times);
                 if label_buf.len() > 1 << 16 {
                     labels
                         .write_all(&label_buf)
@@ -1071,39 +1184,40 @@ fn rewrite(
     }
 }
 
-fn push_period(buf: &mut Vec<u8>, axis: &TimeAxis, p: usize) {
+fn push_period(buf: &mut Vec<u8>, axis: &TimeAxis, times: bool, p: usize) {
     match axis.resolution() {
+        _ if times => axis.push_timestamp(p, buf),
         Resolution::Monthly => buf.extend_from_slice(axis.month(p).compact().to_string().as_bytes()),
         _ => axis.date(axis.day_index(p)).push_iso(buf),
     }
 }
 
-fn label_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis) {
+fn label_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) {
     push_field(buf, id);
     buf.extend_from_slice(b",1,");
     buf.extend_from_slice(e.risk_band().as_str().as_bytes());
     buf.push(b',');
     push_field(buf, e.event_type.as_str());
     buf.push(b',');
-    push_period(buf, axis, e.onset);
+    push_period(buf, axis, times, e.onset);
     buf.push(b',');
     write_fixed(buf, e.severity, SEVERITY_DECIMALS);
     buf.push(b',');
     if let Some(end) = e.end {
-        push_period(buf, axis, end);
+        push_period(buf, axis, times, end);
     }
     buf.extend_from_slice(if e.is_theft { b",1\n" } else { b",0\n" });
 }
 
-fn event_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis) {
+fn event_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) {
     push_field(buf, id);
     buf.push(b',');
     push_field(buf, e.event_type.as_str());
     buf.extend_from_slice(if e.is_theft { b",1," } else { b",0," });
-    push_period(buf, axis, e.onset);
+    push_period(buf, axis, times, e.onset);
     buf.push(b',');
     if let Some(end) = e.end {
-        push_period(buf, axis, end);
+        push_period(buf, axis, times, end);
     }
     buf.push(b',');
     write_fixed(buf, e.severity, SEVERITY_DECIMALS);
