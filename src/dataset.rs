@@ -58,6 +58,12 @@ impl ConsumptionMatrix {
         self.values.get(m * self.periods..(m + 1) * self.periods)
     }
 
+    /// The series of meter `m` (0-based), mutable, if it exists.
+    #[must_use]
+    pub fn row_mut(&mut self, m: usize) -> Option<&mut [f64]> {
+        self.values.get_mut(m * self.periods..(m + 1) * self.periods)
+    }
+
     /// Every row, in meter order.
     pub fn rows(&self) -> std::slice::ChunksExact<'_, f64> {
         self.values.chunks_exact(self.periods.max(1))

@@ -289,6 +289,20 @@ pub enum IoError {
         /// What is wrong, with the value.
         reason: String,
     },
+    /// An input table ([`read_consumption`](crate::io::read_consumption))
+    /// cannot be used: the file, the line (1-based, the header is line 1) and
+    /// the column (a header name, or `row`/`header` for the line as a whole) say where.
+    #[error("`{}`, line {line}, column `{column}`: {reason}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// Line of the file, 1-based (the header is line 1).
+        line: u64,
+        /// The column at fault, or `row` / `header`.
+        column: String,
+        /// What is wrong, with the value.
+        reason: String,
+    },
     /// A [`WriteOptions`](crate::io::WriteOptions) setting that this dataset
     /// cannot be written with (e.g. the SGCC layout of a dataset that is not daily).
     #[error("`{option}` = {value} cannot be used: {reason}")]

@@ -125,6 +125,7 @@ mod feeder;
 pub mod fit;
 mod geo;
 mod ids;
+pub mod inject;
 mod interval;
 pub mod io;
 mod mem;

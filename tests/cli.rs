@@ -1112,3 +1112,119 @@ fn fit_reads_the_original_tools_columns_without_classes_or_labels() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("row 2"), "{}", stderr(&o));
 }
+
+#[test]
+fn inject_into_a_generated_table_writes_the_table_labels_and_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = tmp.path().join("gen");
+    let o = ghostload(&[
+        "generate",
+        "--num-meters",
+        "400",
+        "--num-transformers",
+        "20",
+        "--num-months",
+        "12",
+        "--anomaly-rate",
+        "0",
+        "--no-balance",
+        "--output-dir",
+        generated.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let input = generated.join("meter_consumption.csv");
+    let run = |out: &Path| {
+        ghostload(&[
+            "inject",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--anomaly-rate",
+            "0.1",
+            "--seed",
+            "7",
+        ])
+    };
+    let out = tmp.path().join("out");
+    let o = run(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("injected 40 anomalies"), "{}", stdout(&o));
+    assert_eq!(
+        names(&out),
+        ["anomaly_labels.csv", "events.csv", "meter_consumption.csv"]
+    );
+    let labels = fs::read_to_string(out.join("anomaly_labels.csv")).unwrap();
+    assert_eq!(labels.lines().count() - 1, 40, "round(0.1 × 400)");
+    let table = fs::read_to_string(out.join("meter_consumption.csv")).unwrap();
+    let original = fs::read_to_string(&input).unwrap();
+    assert_eq!(table.lines().count(), original.lines().count());
+    assert_eq!(table.lines().next(), original.lines().next(), "same header");
+    assert_ne!(table, original);
+    // Deterministic for a seed.
+    let again = tmp.path().join("again");
+    assert_eq!(run(&again).status.code(), Some(0));
+    assert_eq!(tree(&out), tree(&again));
+    // `--labels FILE`: those meters are left alone and reported.
+    let first = original.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let list = tmp.path().join("labelled.csv");
+    fs::write(&list, format!("meter_id\n{first}\n")).unwrap();
+    let o = ghostload(&[
+        "inject",
+        input.to_str().unwrap(),
+        "-o",
+        tmp.path().join("labelled_out").to_str().unwrap(),
+        "--anomaly-rate",
+        "0.1",
+        "--labels",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("left alone 1 already labelled meters (labelled in") && text.contains(&first),
+        "{text}"
+    );
+}
+
+#[test]
+fn inject_bad_input_exits_1_naming_file_line_and_column_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("meter_consumption.csv");
+    fs::write(
+        &input,
+        "meter_id,monthly_consumption_202401,monthly_consumption_202402\nM1,10.5,11\nM2,12,abc\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = ghostload(&["inject", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("meter_consumption.csv")
+            && err.contains("line 3")
+            && err.contains("monthly_consumption_202402")
+            && err.contains("abc"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(names(tmp.path()), ["meter_consumption.csv"], "nothing created");
+    // A missing input file: exit 1 too, naming it; an unknown flag value: exit 2.
+    let o = ghostload(&[
+        "inject",
+        tmp.path().join("nope.csv").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope.csv"), "{}", stderr(&o));
+    let o = ghostload(&[
+        "inject",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--anomaly-rate",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists());
+}

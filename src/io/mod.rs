@@ -84,6 +84,9 @@ pub(crate) mod fmt;
 #[cfg(feature = "geojson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geojson")))]
 mod geojson;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+mod input;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 mod manifest;
@@ -122,6 +125,11 @@ pub use self::csv::{
 pub use self::fmt::{COORD_DECIMALS, KVA_DECIMALS, KWH_DECIMALS, SEVERITY_DECIMALS};
 #[cfg(feature = "geojson")]
 pub use self::geojson::{TRANSFORMERS_GEOJSON, transformers_feature_collection, write_transformers_geojson};
+#[cfg(feature = "csv")]
+pub use self::input::{
+    ConsumptionReader, InjectSummary, InputLayout, MeterRow, inject_file, inject_file_with_labels, read_consumption,
+    read_labelled_ids,
+};
 #[cfg(feature = "json")]
 pub use self::manifest::{
     MANIFEST_CHECK, MANIFEST_JSON, MANIFEST_VERSION, Manifest, ManifestFile, ManifestShard, config_sha256,

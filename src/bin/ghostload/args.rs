@@ -70,6 +70,10 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Inject anomalies into a consumption table you bring (ours, the original
+    /// tool's, SGCC's daily data.csv, or long form) and write it back in its
+    /// layout with anomaly_labels.csv and events.csv.
+    Inject(InjectArgs),
     /// Serve an HTTP API (and a web page) that generates datasets in the
     /// background and serves their files.
     #[cfg(feature = "serve")]
@@ -287,4 +291,64 @@ pub struct GenerateArgs {
     /// energy_balance.csv, meter_consumption_true.csv); same as `[balance] enabled = false`.
     #[arg(long)]
     pub no_balance: bool,
+}
+
+/// The layouts `ghostload inject` reads.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputLayoutArg {
+    /// Our meter_consumption.csv.
+    Ours,
+    /// The original Python tool's meter_consumption.csv.
+    Original,
+    /// SGCC's daily data.csv (CONS_NO, FLAG, YYYY/M/D...).
+    Sgcc,
+    /// meter_id, timestamp, kwh (one row per reading).
+    Long,
+}
+
+impl From<InputLayoutArg> for ghostload::io::InputLayout {
+    fn from(l: InputLayoutArg) -> Self {
+        match l {
+            InputLayoutArg::Ours => ghostload::io::InputLayout::Ours,
+            InputLayoutArg::Original => ghostload::io::InputLayout::Original,
+            InputLayoutArg::Sgcc => ghostload::io::InputLayout::Sgcc,
+            InputLayoutArg::Long => ghostload::io::InputLayout::Long,
+        }
+    }
+}
+
+/// `ghostload inject`.
+#[derive(Debug, Args)]
+pub struct InjectArgs {
+    /// The consumption table (CSV).
+    pub input: PathBuf,
+    /// Directory to write into (replaced as a whole, only on success).
+    #[arg(long, short = 'o')]
+    pub output_dir: PathBuf,
+    /// The input's layout (detected from the header by default).
+    #[arg(long, value_enum)]
+    pub layout: Option<InputLayoutArg>,
+    /// CSV of meters already labelled (`meter_id`, optional `anomaly_flag`),
+    /// left alone; default: `anomaly_labels.csv` next to an ours/original input.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Share of the eligible meters that get an anomaly, 0 ..= 1.
+    #[arg(long)]
+    pub anomaly_rate: Option<f64>,
+    /// Share of the other eligible meters that get a benign look-alike, 0 ..= 1.
+    #[arg(long)]
+    pub benign_rate: Option<f64>,
+    /// Normal periods kept before an onset.
+    #[arg(long)]
+    pub min_normal_periods: Option<usize>,
+    /// Master seed, 0 ..= 18446744073709551615.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Severity over the whole series or the event window.
+    #[arg(long, value_enum)]
+    pub severity_window: Option<SeverityWindowArg>,
+    /// TOML configuration file (anomaly_rate, anomaly_mix, benign_rate, benign_mix,
+    /// min_normal_periods, severity_window, seed are used).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }

@@ -230,6 +230,58 @@ pub fn generate(args: &GenerateArgs, verbosity: Verbosity) -> Result<(), Failure
     Ok(())
 }
 
+/// `ghostload inject`.
+pub fn inject(args: &crate::args::InjectArgs, verbosity: Verbosity) -> Result<(), Failure> {
+    let started = Instant::now();
+    let config = config::effective_inject(args)?;
+    let plan = ghostload::inject::InjectPlan::new(&config)
+        .map_err(|e| Failure::usage(format!("invalid configuration: {e}")))?;
+    let summary = ghostload::io::inject_file_with_labels(
+        &args.input,
+        args.layout.map(Into::into),
+        &plan,
+        args.labels.as_deref(),
+        &args.output_dir,
+    )
+    .map_err(io_failure)?;
+    if verbosity != Verbosity::Quiet {
+        println!(
+            "injected {} anomalies and {} benign events into {} of {} meters ({} layout) in {:.1}s",
+            summary.anomalies,
+            summary.benign,
+            summary.eligible,
+            summary.meters,
+            summary.layout,
+            started.elapsed().as_secs_f64()
+        );
+        if !summary.skipped_labelled.is_empty() {
+            let shown: Vec<&str> = summary.skipped_labelled.iter().take(10).map(String::as_str).collect();
+            let from = summary
+                .labels_file
+                .as_ref()
+                .map(|p| format!(" (labelled in {})", p.display()))
+                .unwrap_or_default();
+            println!(
+                "left alone {} already labelled meters{from}: {}{}",
+                summary.skipped_labelled.len(),
+                shown.join(", "),
+                if summary.skipped_labelled.len() > 10 {
+                    ", ..."
+                } else {
+                    ""
+                }
+            );
+        }
+        if summary.skipped_empty > 0 {
+            println!("left alone {} meters without readings", summary.skipped_empty);
+        }
+        for f in &summary.files {
+            println!("wrote {}", f.display());
+        }
+    }
+    Ok(())
+}
+
 /// `ghostload validate DIR`: prints each check (only the failed ones with
 /// `-q`); fails if any does.
 pub fn validate(dir: &Path, verbosity: Verbosity) -> Result<(), Failure> {

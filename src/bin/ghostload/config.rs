@@ -122,6 +122,33 @@ pub fn effective(args: &GenerateArgs) -> Result<GeneratorConfig, Failure> {
     Ok(config)
 }
 
+/// The configuration of `ghostload inject`: defaults, then `--config`, then the flags.
+pub fn effective_inject(args: &crate::args::InjectArgs) -> Result<GeneratorConfig, Failure> {
+    let mut config = GeneratorConfig::default();
+    if let Some(path) = &args.config {
+        config = apply_file(config, path)?;
+    }
+    if let Some(v) = args.anomaly_rate {
+        config.anomaly_rate = v;
+    }
+    if let Some(v) = args.benign_rate {
+        config.benign_rate = v;
+    }
+    if let Some(v) = args.min_normal_periods {
+        config.min_normal_periods = v;
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    if let Some(w) = args.severity_window {
+        config.severity_window = w.into();
+    }
+    config
+        .validate()
+        .map_err(|e| Failure::usage(format!("invalid configuration: {e}")))?;
+    Ok(config)
+}
+
 /// The configuration as TOML.
 pub fn to_toml(config: &GeneratorConfig) -> Result<String, Failure> {
     toml::to_string(config).map_err(|e| Failure::runtime(format!("cannot print the configuration: {e}")))

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Generate(args) => commands::generate(args, verbosity),
+        Command::Inject(args) => commands::inject(args, verbosity),
         Command::Validate { dir: Some(dir), .. } => commands::validate(dir, verbosity),
         Command::Validate { dir: None, shards } => commands::validate_shards(shards, verbosity),
         Command::Fit {

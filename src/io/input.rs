@@ -1,0 +1,1225 @@
+//! Reading consumption tables you bring ([`read_consumption`]) and injecting
+//! anomalies into them file to file ([`inject_file`], `ghostload inject`).
+//!
+//! Layouts ([`InputLayout`]): ours (`meter_consumption.csv`), the original
+//! Python tool's (`meter_consumption.csv` with `kva` / `monthly_*` columns),
+//! SGCC's daily `data.csv` (`CONS_NO, FLAG, YYYY/M/D…`) and long form
+//! (`meter_id, timestamp, kwh`, one row per reading, a meter's rows
+//! consecutive). Reading streams: one meter in memory at a time, plus the set
+//! of ids seen (to refuse duplicates).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::IoError;
+use super::csv::{ANOMALY_LABELS_CSV, EVENT_COLUMNS, EVENTS_CSV, LABEL_COLUMNS, push_field};
+use super::fmt::{SEVERITY_DECIMALS, write_fixed};
+use super::staging::Staging;
+use crate::calendar::Date;
+use crate::inject::{InjectPlan, InjectedEvent};
+use crate::model::CustomerClass;
+use crate::time::{Resolution, TimeAxis, YearMonth};
+
+/// The layout of a consumption table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputLayout {
+    /// Our `meter_consumption.csv`: `meter_id, …, monthly_consumption_YYYYMM…`.
+    Ours,
+    /// The original Python tool's `meter_consumption.csv` (`kva`, `monthly_*` columns).
+    Original,
+    /// SGCC's daily `data.csv`: `CONS_NO, FLAG, YYYY/M/D…` (`FLAG = 1`: labelled).
+    Sgcc,
+    /// Long form: `meter_id, timestamp, kwh`, one row per reading
+    /// (`timestamp` `YYYY-MM`/`YYYYMM` monthly, `YYYY-MM-DD` daily, or
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` at daily, hourly or 15-minute intervals).
+    Long,
+}
+
+impl InputLayout {
+    /// The name the CLI uses: `ours`, `original`, `sgcc`, `long`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InputLayout::Ours => "ours",
+            InputLayout::Original => "original",
+            InputLayout::Sgcc => "sgcc",
+            InputLayout::Long => "long",
+        }
+    }
+
+    /// The layout called `name` (see [`as_str`](Self::as_str)).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            InputLayout::Ours,
+            InputLayout::Original,
+            InputLayout::Sgcc,
+            InputLayout::Long,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == name)
+    }
+
+    /// The layout a header belongs to, if any.
+    #[must_use]
+    pub fn detect(columns: &[String]) -> Option<Self> {
+        let has = |n: &str| columns.iter().any(|c| c == n);
+        if has("CONS_NO") {
+            Some(InputLayout::Sgcc)
+        } else if has("meter_id") && has("timestamp") {
+            Some(InputLayout::Long)
+        } else if has("meter_id") && columns.iter().any(|c| c.starts_with("monthly_")) {
+            if has("kva") || !columns.iter().any(|c| c.starts_with(super::csv::CONSUMPTION_PREFIX)) {
+                Some(InputLayout::Original)
+            } else {
+                Some(InputLayout::Ours)
+            }
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for InputLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One meter of a consumption table.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MeterRow {
+    /// Its first line in the file (1-based, the header is line 1).
+    pub line: u64,
+    /// Its id (`meter_id`, `CONS_NO`).
+    pub id: String,
+    /// Its customer class, when the table has a `customer_class` column naming one.
+    pub class: Option<CustomerClass>,
+    /// Whether it is already labelled (SGCC's `FLAG`), when the table says.
+    pub flag: Option<bool>,
+    /// One value per period of the reader's axis, kWh; `NaN` = missing.
+    pub values: Vec<f64>,
+    /// The exact bytes of its line(s), line ends included.
+    raw: Vec<u8>,
+    /// Its records, with the period of each (long form) or `None` (one wide record).
+    records: Vec<(csv::ByteRecord, Option<usize>)>,
+}
+
+/// A streaming reader of a consumption table: an iterator of [`MeterRow`]s
+/// on [`axis`](Self::axis). Made by [`read_consumption`].
+#[derive(Debug)]
+pub struct ConsumptionReader {
+    path: PathBuf,
+    layout: InputLayout,
+    axis: TimeAxis,
+    columns: Vec<String>,
+    reader: csv::Reader<BufReader<File>>,
+    raw: BufReader<File>,
+    header_raw: Vec<u8>,
+    position: u64,
+    /// Wide layouts: `(column, period)` of every value column.
+    value_columns: Vec<(usize, usize)>,
+    id_col: usize,
+    class_col: Option<usize>,
+    flag_col: Option<usize>,
+    kwh_col: usize,
+    ts_col: usize,
+    seen: HashSet<String, BuildHasherDefault<IdHasher>>,
+    /// Whether to refuse duplicate ids (off in `inject_file`'s second pass).
+    track_ids: bool,
+    /// Whether rows keep their exact bytes (off in `inject_file`'s first pass).
+    keep_raw: bool,
+    pending: Option<(csv::ByteRecord, u64, Vec<u8>)>,
+    decimals: usize,
+    /// Whether the periods are written as times (`YYYY-MM-DDTHH:MM:SS±HH:MM`).
+    times: bool,
+    /// The longest record so far (to size the next one).
+    record_bytes: usize,
+    done: bool,
+}
+
+/// Opens `path` as a consumption table in `layout` (detected from the
+/// header when `None`). Long form is read once up front to find its periods.
+///
+/// # Errors
+/// [`IoError::Io`] when the file cannot be read; [`IoError::Input`] naming
+/// the file, line and column for an unknown layout, a header that does not
+/// fit the layout, or an unparseable period name or timestamp.
+pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<ConsumptionReader, IoError> {
+    let open = || -> Result<File, IoError> { File::open(path).map_err(|e| IoError::io("open", path, e)) };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(BufReader::new(open()?));
+    let parse_err = |line: u64, e: csv::Error| input_err(path, line, "row", e.to_string());
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| parse_err(1, e))?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let header_end = reader.position().byte();
+    let detected = InputLayout::detect(&columns);
+    let layout = match (layout, detected) {
+        (Some(l), _) => l,
+        (None, Some(l)) => l,
+        (None, None) => {
+            return Err(input_err(
+                path,
+                1,
+                "header",
+                format!(
+                    "unknown layout (columns {}…): expected ours/original (`meter_id`, `monthly_…`), sgcc (`CONS_NO`, `FLAG`, `YYYY/M/D`…) or long (`meter_id`, `timestamp`, `kwh`)",
+                    columns.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    };
+    let find = |name: &str| columns.iter().position(|c| c == name);
+    let need = |name: &str| {
+        find(name).ok_or_else(|| input_err(path, 1, name, format!("the {layout} layout needs a `{name}` column")))
+    };
+    let mut value_columns = Vec::new();
+    let id_col;
+    let (mut class_col, mut flag_col, mut kwh_col, mut ts_col) = (None, None, 0, 0);
+    let mut times = false;
+    let axis = match layout {
+        InputLayout::Ours | InputLayout::Original => {
+            id_col = need("meter_id")?;
+            class_col = find("customer_class");
+            let cols: Vec<(usize, &str)> = columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    c.strip_prefix(super::csv::CONSUMPTION_PREFIX)
+                        .or_else(|| c.strip_prefix("monthly_"))
+                        .map(|r| (i, r))
+                })
+                .collect();
+            if cols.is_empty() {
+                return Err(input_err(path, 1, "header", "no `monthly_…` consumption column".into()));
+            }
+            let months: Option<Vec<YearMonth>> = cols
+                .iter()
+                .map(|(_, r)| {
+                    let r = r.replace(['-', '_'], "");
+                    let n: u32 = r.parse().ok()?;
+                    YearMonth::new((n / 100) as i32, (n % 100) as u8)
+                        .ok()
+                        .filter(|_| r.len() == 6)
+                })
+                .collect();
+            match months {
+                Some(months) => {
+                    let start = *months.iter().min().expect("non-empty");
+                    let end = *months.iter().max().expect("non-empty");
+                    let index = |m: YearMonth| month_diff(start, m);
+                    let mut taken = vec![false; index(end) + 1];
+                    for (&(c, _), &m) in cols.iter().zip(&months) {
+                        let p = index(m);
+                        if std::mem::replace(&mut taken[p], true) {
+                            return Err(input_err(path, 1, &columns[c], "a second column for this month".into()));
+                        }
+                        value_columns.push((c, p));
+                    }
+                    axis_of(path, start, index(end) + 1, Resolution::Monthly)?
+                }
+                // Not named by month: consecutive months from 2024-01, in column order.
+                None => {
+                    value_columns = cols.iter().enumerate().map(|(p, &(c, _))| (c, p)).collect();
+                    axis_of(path, YearMonth::default(), cols.len(), Resolution::Monthly)?
+                }
+            }
+        }
+        InputLayout::Sgcc => {
+            id_col = need("CONS_NO")?;
+            flag_col = find("FLAG");
+            let mut dates = Vec::new();
+            for (i, c) in columns.iter().enumerate() {
+                if i == id_col || Some(i) == flag_col {
+                    continue;
+                }
+                let d =
+                    parse_date(c, '/').ok_or_else(|| input_err(path, 1, c, "not a day column (`YYYY/M/D`)".into()))?;
+                dates.push((i, d));
+            }
+            if dates.is_empty() {
+                return Err(input_err(path, 1, "header", "no `YYYY/M/D` day column".into()));
+            }
+            let first = dates.iter().map(|d| d.1).min().expect("non-empty");
+            let last = dates.iter().map(|d| d.1).max().expect("non-empty");
+            let start = first.year_month();
+            let months = month_diff(start, last.year_month()) + 1;
+            let origin = Date::first_of(start).days_since_epoch();
+            let axis = axis_of(path, start, months, Resolution::Daily)?;
+            let mut taken = vec![false; axis.len()];
+            for (c, d) in dates {
+                let p = (d.days_since_epoch() - origin) as usize;
+                if std::mem::replace(&mut taken[p], true) {
+                    return Err(input_err(path, 1, &columns[c], "a second column for this day".into()));
+                }
+                value_columns.push((c, p));
+            }
+            axis
+        }
+        InputLayout::Long => {
+            id_col = need("meter_id")?;
+            ts_col = need("timestamp")?;
+            kwh_col = find("kwh")
+                .or_else(|| find("consumption_kwh"))
+                .ok_or_else(|| input_err(path, 1, "kwh", "the long layout needs a `kwh` column".into()))?;
+            let (axis, instants) = long_axis(path, id_col, ts_col)?;
+            times = instants;
+            axis
+        }
+    };
+    let mut raw = BufReader::new(open()?);
+    let mut header_raw = vec![0; header_end as usize];
+    raw.read_exact(&mut header_raw)
+        .map_err(|e| IoError::io("read", path, e))?;
+    Ok(ConsumptionReader {
+        path: path.to_path_buf(),
+        layout,
+        axis,
+        columns,
+        reader,
+        raw,
+        header_raw,
+        position: header_end,
+        value_columns,
+        id_col,
+        class_col,
+        flag_col,
+        kwh_col,
+        ts_col,
+        seen: HashSet::default(),
+        track_ids: true,
+        keep_raw: true,
+        pending: None,
+        decimals: 0,
+        times,
+        record_bytes: 0,
+        done: false,
+    })
+}
+
+/// FxHash-style hashing of meter ids: the id set is only for refusing
+/// duplicates in a local file, so no protection against chosen collisions
+/// is needed, and SipHash was a tenth of `inject`'s time.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
+    IoError::Input {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_owned(),
+        reason,
+    }
+}
+
+fn axis_of(path: &Path, start: YearMonth, months: usize, resolution: Resolution) -> Result<TimeAxis, IoError> {
+    TimeAxis::new(start, months, resolution).map_err(|e| input_err(path, 1, "header", e.to_string()))
+}
+
+fn month_diff(a: YearMonth, b: YearMonth) -> usize {
+    ((b.year() - a.year()) * 12 + i32::from(b.month()) - i32::from(a.month())).max(0) as usize
+}
+
+fn parse_date(s: &str, sep: char) -> Option<Date> {
+    let mut it = s.trim().split(sep);
+    let y = it.next()?.parse().ok()?;
+    let m = it.next()?.parse().ok()?;
+    let d = it.next()?.parse().ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    Date::new(y, m, d).ok()
+}
+
+/// A long-form timestamp: a month (`YYYY-MM`, `YYYYMM`), a day
+/// (`YYYY-MM-DD`) or an instant (`YYYY-MM-DDTHH:MM:SS±HH:MM` or `…Z`: UTC
+/// seconds and the offset in minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stamp {
+    Month(YearMonth),
+    Day(Date),
+    Instant(i64, i32),
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (or a space for `T`) followed by `Z` or `±HH:MM`.
+fn parse_instant(s: &str) -> Option<(i64, i32)> {
+    if !s.is_ascii() || s.len() < 20 {
+        return None;
+    }
+    let (date, rest) = s.split_at(10);
+    let day = parse_date(date, '-')?;
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let (time, zone) = rest.split_at(8);
+    let mut t = time.split(':');
+    let mut next = |max: i64| t.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
+    let (h, m, sec) = (next(23)?, next(59)?, next(59)?);
+    let offset = if zone == "Z" {
+        0
+    } else {
+        let sign = match zone.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (oh, om) = zone[1..].split_once(':')?;
+        let (oh, om): (i32, i32) = (oh.parse().ok()?, om.parse().ok()?);
+        if oh > 14 || om > 59 {
+            return None;
+        }
+        sign * (oh * 60 + om)
+    };
+    let local = day.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
+    Some((local - i64::from(offset) * 60, offset))
+}
+
+fn parse_stamp(s: &str) -> Option<Stamp> {
+    let s = s.trim();
+    if s.len() > 10 {
+        return parse_instant(s).map(|(utc, offset)| Stamp::Instant(utc, offset));
+    }
+    if let Some(d) = parse_date(s, '-') {
+        return Some(Stamp::Day(d));
+    }
+    let digits = s.replace('-', "");
+    if digits.len() == 6 && (s.len() == 6 || s.len() == 7) {
+        let n: u32 = digits.parse().ok()?;
+        return YearMonth::new((n / 100) as i32, (n % 100) as u8).ok().map(Stamp::Month);
+    }
+    None
+}
+
+/// The axis of a long-form file, and whether its timestamps are times of day.
+fn long_axis(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, bool), IoError> {
+    let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let (mut min, mut max): (Option<Stamp>, Option<Stamp>) = (None, None);
+    let mut record = csv::ByteRecord::new();
+    // Instants: the smallest step between consecutive readings of a meter.
+    let (mut previous, mut step): (Option<(Vec<u8>, i64)>, Option<i64>) = (None, None);
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(input_err(path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let text = String::from_utf8_lossy(record.get(ts_col).unwrap_or_default()).into_owned();
+        let stamp = parse_stamp(&text).ok_or_else(|| {
+            input_err(
+                path,
+                line,
+                "timestamp",
+                format!(
+                    "`{text}` is not a month (YYYY-MM), a day (YYYY-MM-DD) or a time with its offset (YYYY-MM-DDTHH:MM:SS+HH:MM)"
+                ),
+            )
+        })?;
+        if let Some(m) = min {
+            let same_offset = match (m, stamp) {
+                (Stamp::Instant(_, a), Stamp::Instant(_, b)) => a == b,
+                _ => true,
+            };
+            if std::mem::discriminant(&m) != std::mem::discriminant(&stamp) {
+                return Err(input_err(
+                    path,
+                    line,
+                    "timestamp",
+                    format!("`{text}` mixes months, days and times"),
+                ));
+            }
+            if !same_offset {
+                return Err(input_err(
+                    path,
+                    line,
+                    "timestamp",
+                    format!("`{text}` has another UTC offset than the first reading"),
+                ));
+            }
+        }
+        if let Stamp::Instant(utc, _) = stamp {
+            let id = record.get(id_col).unwrap_or_default();
+            if let Some((prev_id, prev)) = &previous {
+                let d = (utc - prev).abs();
+                if prev_id.as_slice() == id && d > 0 {
+                    step = Some(step.map_or(d, |s| s.min(d)));
+                }
+            }
+            previous = Some((id.to_vec(), utc));
+        }
+        min = Some(min.map_or(stamp, |m| m.min(stamp)));
+        max = Some(max.map_or(stamp, |m| m.max(stamp)));
+    }
+    match (min, max) {
+        (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => {
+            Ok((axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly)?, false))
+        }
+        (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => Ok((
+            axis_of(
+                path,
+                a.year_month(),
+                month_diff(a.year_month(), b.year_month()) + 1,
+                Resolution::Daily,
+            )?,
+            false,
+        )),
+        (Some(Stamp::Instant(a, offset)), Some(Stamp::Instant(b, _))) => {
+            let resolution = match step {
+                Some(86_400) => Resolution::Daily,
+                Some(3_600) => Resolution::Hourly,
+                Some(900) => Resolution::FifteenMinutes,
+                other => {
+                    return Err(input_err(
+                        path,
+                        2,
+                        "timestamp",
+                        match other {
+                            None => "cannot tell the interval: no meter has two readings".into(),
+                            Some(s) => {
+                                format!("readings {s} s apart: expected a day, an hour or 15 minutes")
+                            }
+                        },
+                    ));
+                }
+            };
+            let zone = crate::calendar::TimeZone::from_offset_minutes(offset)
+                .map_err(|e| input_err(path, 2, "timestamp", e.to_string()))?;
+            let local = |utc: i64| Date::from_days_since_epoch((utc + i64::from(offset) * 60).div_euclid(86_400));
+            let (first, last) = (local(a).year_month(), local(b).year_month());
+            Ok((
+                axis_of(path, first, month_diff(first, last) + 1, resolution)?.with_zone(zone),
+                true,
+            ))
+        }
+        _ => Err(input_err(path, 2, "row", "no readings".into())),
+    }
+}
+
+impl ConsumptionReader {
+    /// The layout being read.
+    #[must_use]
+    pub fn layout(&self) -> InputLayout {
+        self.layout
+    }
+
+    /// The periods of every row's `values`.
+    #[must_use]
+    pub fn axis(&self) -> &TimeAxis {
+        &self.axis
+    }
+
+    /// The header's column names.
+    #[must_use]
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The most decimals seen in a value so far.
+    #[must_use]
+    pub fn decimals(&self) -> usize {
+        self.decimals
+    }
+
+    /// The next record with its line and exact bytes, or `None` at the end.
+    fn next_record(&mut self) -> Result<Option<(csv::ByteRecord, u64, Vec<u8>)>, IoError> {
+        if let Some(p) = self.pending.take() {
+            return Ok(Some(p));
+        }
+        let mut record = csv::ByteRecord::with_capacity(self.record_bytes, self.columns.len());
+        let Some(line) = self.read_into(&mut record)? else {
+            return Ok(None);
+        };
+        self.record_bytes = self.record_bytes.max(record.as_slice().len());
+        let end = self.reader.position().byte();
+        let mut bytes = Vec::new();
+        if self.keep_raw {
+            bytes.resize((end - self.position) as usize, 0);
+            self.raw
+                .read_exact(&mut bytes)
+                .map_err(|e| IoError::io("read", &self.path, e))?;
+        }
+        self.position = end;
+        Ok(Some((record, line, bytes)))
+    }
+
+    /// Reads the next record into `record` (checking its number of fields)
+    /// and returns its line, or `None` at the end. Leaves the raw bytes behind.
+    fn read_into(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, IoError> {
+        let line = self.reader.position().line();
+        match self.reader.read_byte_record(record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Err(input_err(&self.path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        if record.len() != self.columns.len() {
+            return Err(input_err(
+                &self.path,
+                line,
+                "row",
+                format!("{} fields, the header has {}", record.len(), self.columns.len()),
+            ));
+        }
+        Ok(Some(line))
+    }
+
+    fn value(&mut self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<f64, IoError> {
+        let (v, d) = self.parse_value(record, col, line)?;
+        self.decimals = self.decimals.max(d);
+        Ok(v)
+    }
+
+    /// The value in column `col` and its number of decimals.
+    fn parse_value(&self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<(f64, usize), IoError> {
+        let text = std::str::from_utf8(&record[col]).unwrap_or("\u{fffd}").trim();
+        if text.is_empty() {
+            return Ok((f64::NAN, 0));
+        }
+        let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+            input_err(
+                &self.path,
+                line,
+                &self.columns[col],
+                format!("`{text}` is not a number"),
+            )
+        })?;
+        if v < 0.0 {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[col],
+                format!("{text} is negative"),
+            ));
+        }
+        let d = text
+            .find('.')
+            .map_or(0, |dot| text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count());
+        Ok((v, d))
+    }
+
+    /// Checks the values of a wide record: whether one is present, and the
+    /// most decimals of one.
+    fn check_values(&self, record: &csv::ByteRecord, line: u64) -> Result<(bool, usize), IoError> {
+        let (mut present, mut decimals) = (false, 0);
+        for &(c, _) in &self.value_columns {
+            let (v, d) = self.parse_value(record, c, line)?;
+            present |= !v.is_nan();
+            decimals = decimals.max(d);
+        }
+        Ok((present, decimals))
+    }
+
+    /// SGCC's `FLAG` of a wide record, when the table has one.
+    fn flag_of(&self, record: &csv::ByteRecord, line: u64) -> Result<Option<bool>, IoError> {
+        let Some(c) = self.flag_col else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(&record[c]).unwrap_or("").trim();
+        match s {
+            "1" | "1.0" => Ok(Some(true)),
+            "0" | "0.0" | "" => Ok(Some(false)),
+            other => Err(input_err(
+                &self.path,
+                line,
+                &self.columns[c],
+                format!("`{other}` is not a flag (0 or 1)"),
+            )),
+        }
+    }
+
+    /// The first pass of [`inject_file`] over a wide table: checks every
+    /// row as [`next_row`](Self::next_row) would (in batches, the values on
+    /// all cores with `parallel`) and returns, per row, its id when
+    /// labelled, or whether it is eligible.
+    fn scan_wide(&mut self, mut each: impl FnMut(String, Option<bool>, bool)) -> Result<(), IoError> {
+        const BATCH: usize = 4096;
+        debug_assert!(!self.keep_raw);
+        let mut records: Vec<(csv::ByteRecord, u64)> = Vec::with_capacity(BATCH);
+        loop {
+            let mut n = 0;
+            while n < BATCH {
+                if n == records.len() {
+                    records.push((csv::ByteRecord::new(), 0));
+                }
+                match self.read_into(&mut records[n].0)? {
+                    Some(line) => records[n].1 = line,
+                    None => break,
+                }
+                n += 1;
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            let batch = &records[..n];
+            #[cfg(feature = "parallel")]
+            let checks: Vec<Result<(bool, usize), IoError>> = {
+                use rayon::prelude::*;
+                let this = &*self;
+                batch.par_iter().map(|(r, l)| this.check_values(r, *l)).collect()
+            };
+            #[cfg(not(feature = "parallel"))]
+            let checks: Vec<Result<(bool, usize), IoError>> =
+                batch.iter().map(|(r, l)| self.check_values(r, *l)).collect();
+            for ((record, line), check) in batch.iter().zip(checks) {
+                let id = self.id(record, *line)?;
+                let (present, d) = check?;
+                self.decimals = self.decimals.max(d);
+                let flag = self.flag_of(record, *line)?;
+                each(id, flag, present);
+            }
+        }
+    }
+
+    fn id(&mut self, record: &csv::ByteRecord, line: u64) -> Result<String, IoError> {
+        let id = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
+        if id.is_empty() {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[self.id_col],
+                "empty meter id".into(),
+            ));
+        }
+        if self.track_ids && !self.seen.insert(id.clone()) {
+            return Err(input_err(
+                &self.path,
+                line,
+                &self.columns[self.id_col],
+                format!("duplicate meter id `{id}`"),
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The exact bytes of the next row of a wide layout, unparsed (for a
+    /// meter that gets no event, in a second pass over a checked file).
+    fn next_raw(&mut self) -> Result<Option<Vec<u8>>, IoError> {
+        debug_assert_ne!(self.layout, InputLayout::Long);
+        Ok(self.next_record()?.map(|(_, _, raw)| raw))
+    }
+
+    fn next_row(&mut self) -> Result<Option<MeterRow>, IoError> {
+        let Some((record, line, raw)) = self.next_record()? else {
+            return Ok(None);
+        };
+        let id = self.id(&record, line)?;
+        let mut values = vec![f64::NAN; self.axis.len()];
+        if self.layout == InputLayout::Long {
+            let mut row = MeterRow {
+                line,
+                id,
+                class: None,
+                flag: None,
+                values,
+                raw: Vec::new(),
+                records: Vec::new(),
+            };
+            let mut next = Some((record, line, raw));
+            while let Some((record, line, raw)) = next {
+                let this = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
+                if this != row.id {
+                    if self.track_ids && !self.seen.insert(this.clone()) {
+                        return Err(input_err(
+                            &self.path,
+                            line,
+                            &self.columns[self.id_col],
+                            format!("duplicate meter id `{this}` (its rows are not consecutive)"),
+                        ));
+                    }
+                    if self.track_ids {
+                        self.seen.remove(&this);
+                    }
+                    self.pending = Some((record, line, raw));
+                    break;
+                }
+                let p = self.period(&record, line)?;
+                let v = self.value(&record, self.kwh_col, line)?;
+                if row.records.iter().any(|(_, q)| *q == Some(p)) {
+                    return Err(input_err(
+                        &self.path,
+                        line,
+                        "timestamp",
+                        "a second reading of this meter at this time".into(),
+                    ));
+                }
+                row.values[p] = v;
+                row.raw.extend_from_slice(&raw);
+                row.records.push((record, Some(p)));
+                next = self.next_record()?;
+            }
+            return Ok(Some(row));
+        }
+        for i in 0..self.value_columns.len() {
+            let (c, p) = self.value_columns[i];
+            values[p] = self.value(&record, c, line)?;
+        }
+        let class = self.class_col.and_then(|c| {
+            let s = std::str::from_utf8(&record[c]).ok()?.trim();
+            CustomerClass::ALL
+                .into_iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(s))
+        });
+        let flag = self.flag_of(&record, line)?;
+        Ok(Some(MeterRow {
+            line,
+            id,
+            class,
+            flag,
+            values,
+            raw,
+            records: vec![(record, None)],
+        }))
+    }
+
+    fn period(&self, record: &csv::ByteRecord, line: u64) -> Result<usize, IoError> {
+        let text = String::from_utf8_lossy(&record[self.ts_col]).into_owned();
+        let bad = || {
+            input_err(
+                &self.path,
+                line,
+                "timestamp",
+                format!("`{text}` is not a period of the file"),
+            )
+        };
+        match (parse_stamp(&text).ok_or_else(bad)?, self.axis.resolution()) {
+            (Stamp::Month(m), Resolution::Monthly) => Ok(month_diff(self.axis.start(), m)),
+            (Stamp::Day(d), Resolution::Daily) => {
+                Ok((d.days_since_epoch() - Date::first_of(self.axis.start()).days_since_epoch()) as usize)
+            }
+            (Stamp::Instant(utc, _), r) if r.is_interval() => {
+                let step = r.interval_seconds().expect("an interval resolution");
+                let d = utc - self.axis.timestamp(0);
+                if d < 0 || d % step != 0 || (d / step) as usize >= self.axis.len() {
+                    return Err(bad());
+                }
+                Ok((d / step) as usize)
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Iterator for ConsumptionReader {
+    type Item = Result<MeterRow, IoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_row().transpose();
+        if matches!(r, None | Some(Err(_))) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// What [`inject_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InjectSummary {
+    /// The input's layout.
+    pub layout: InputLayout,
+    /// Meters read.
+    pub meters: u64,
+    /// Meters that could get an event (not labelled, some reading present).
+    pub eligible: u64,
+    /// Labelled anomalies injected.
+    pub anomalies: u64,
+    /// Benign look-alikes injected.
+    pub benign: u64,
+    /// Ids of the meters left alone because the input labels them.
+    pub skipped_labelled: Vec<String>,
+    /// The labels table read for already labelled meters, if any.
+    pub labels_file: Option<PathBuf>,
+    /// Meters left alone because they hold no reading.
+    pub skipped_empty: u64,
+    /// The files written, in the output directory.
+    pub files: Vec<PathBuf>,
+}
+
+/// Injects anomalies into the table `input` (layout detected when `None`)
+/// and writes, into `output_dir` (replaced as a whole, only on success),
+/// the table in its own layout under its own file name with the injected
+/// series, `anomaly_labels.csv` and `events.csv` (`onset`/`end` as periods
+/// of the input: `YYYYMM` monthly, `YYYY-MM-DD` daily, and, for long form
+/// with times, the period's start time with its offset as `generate` writes it).
+///
+/// Two passes over the input: the first checks it (nothing is written when
+/// it is bad) and counts the eligible meters (wide layouts: in batches of
+/// 4 096 rows, values parsed on all cores with `parallel`), the second
+/// injects and writes; memory is a batch of rows plus the set of ids and one
+/// flag per meter. Rows of meters without an event are copied byte for byte
+/// (wide layouts: without parsing their values); in a rewritten row only the changed readings
+/// are formatted again (with as many decimals as the file's values have),
+/// and SGCC's `FLAG` of a labelled meter becomes 1.
+///
+/// Meters the input already labels are left alone and reported: SGCC's
+/// `FLAG = 1`, and, for our and the original tool's layouts, the meters of an
+/// `anomaly_labels.csv` next to the input (see [`inject_file_with_labels`]
+/// to name another labels file).
+///
+/// # Errors
+/// [`IoError::Input`] naming the file, line and column of bad input;
+/// [`IoError::Io`] on a read or write failure; [`IoError::Generation`] when
+/// an injector fails.
+pub fn inject_file(
+    input: &Path,
+    layout: Option<InputLayout>,
+    plan: &InjectPlan,
+    output_dir: &Path,
+) -> Result<InjectSummary, IoError> {
+    inject_file_with_labels(input, layout, plan, None, output_dir)
+}
+
+/// The meters a labels table marks as anomalous: a CSV with a `meter_id`
+/// (or `CONS_NO`) column; with an `anomaly_flag` (or `FLAG`, `label`)
+/// column, the meters where it is `1` (`0`/`1`, `true`/`false`), otherwise
+/// every meter listed.
+///
+/// # Errors
+/// [`IoError::Io`] when the file cannot be read; [`IoError::Input`] naming
+/// the file, line and column when it has no id column or a flag is not 0 or 1.
+pub fn read_labelled_ids(path: &Path) -> Result<HashSet<String>, IoError> {
+    let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| input_err(path, 1, "row", e.to_string()))?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let find = |names: &[&str]| names.iter().find_map(|n| columns.iter().position(|c| c == n));
+    let id_col = find(&["meter_id", "CONS_NO"])
+        .ok_or_else(|| input_err(path, 1, "meter_id", "a labels table needs a `meter_id` column".into()))?;
+    let flag_col = find(&["anomaly_flag", "FLAG", "label"]);
+    let mut ids = HashSet::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(ids),
+            Ok(true) => {}
+            Err(e) => return Err(input_err(path, line, "row", e.to_string())),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let field = |c: usize| {
+            String::from_utf8_lossy(record.get(c).unwrap_or_default())
+                .trim()
+                .to_owned()
+        };
+        let labelled = match flag_col {
+            None => true,
+            Some(c) => match field(c).to_ascii_lowercase().as_str() {
+                "1" | "1.0" | "true" => true,
+                "0" | "0.0" | "false" | "" => false,
+                other => {
+                    return Err(input_err(
+                        path,
+                        line,
+                        &columns[c],
+                        format!("`{other}` is not a flag (0 or 1)"),
+                    ));
+                }
+            },
+        };
+        let id = field(id_col);
+        if labelled && !id.is_empty() {
+            ids.insert(id);
+        }
+    }
+}
+
+/// [`inject_file`] with the meters already labelled read from `labels`
+/// ([`read_labelled_ids`]) instead of an `anomaly_labels.csv` next to the
+/// input; `None`: as [`inject_file`].
+///
+/// # Errors
+/// As [`inject_file`], and [`read_labelled_ids`]' errors for `labels`.
+pub fn inject_file_with_labels(
+    input: &Path,
+    layout: Option<InputLayout>,
+    plan: &InjectPlan,
+    labels: Option<&Path>,
+    output_dir: &Path,
+) -> Result<InjectSummary, IoError> {
+    // Pass 1: check everything and count.
+    let mut reader = read_consumption(input, layout)?;
+    let beside = input.with_file_name(ANOMALY_LABELS_CSV);
+    let labels_file = match labels {
+        Some(p) => Some(p.to_path_buf()),
+        None => (matches!(reader.layout(), InputLayout::Ours | InputLayout::Original)
+            && beside.is_file()
+            && input.file_name() != beside.file_name())
+        .then_some(beside),
+    };
+    let labelled = match &labels_file {
+        Some(p) => read_labelled_ids(p)?,
+        None => HashSet::new(),
+    };
+    reader.keep_raw = false;
+    let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
+    let mut skipped_labelled = Vec::new();
+    let mut is_eligible = Vec::new();
+    let mut count = |id: String, flag: Option<bool>, present: bool| {
+        meters += 1;
+        if flag == Some(true) || labelled.contains(&id) {
+            skipped_labelled.push(id);
+            is_eligible.push(false);
+        } else if !present {
+            skipped_empty += 1;
+            is_eligible.push(false);
+        } else {
+            eligible += 1;
+            is_eligible.push(true);
+        }
+    };
+    if reader.layout() == InputLayout::Long {
+        for row in reader.by_ref() {
+            let row = row?;
+            let present = row.values.iter().any(|v| !v.is_nan());
+            count(row.id, row.flag, present);
+        }
+    } else {
+        reader.scan_wide(&mut count)?;
+    }
+    let decimals = reader.decimals();
+    let layout = reader.layout();
+    drop(reader); // and its id set
+    drop(labelled);
+    let plan = plan.clone().with_decimals(Some(decimals));
+    let run = plan.run(eligible);
+
+    let staging = Staging::new(output_dir)?;
+    let name = input
+        .file_name()
+        .map_or_else(|| PathBuf::from("consumption.csv"), PathBuf::from);
+    let create = |n: &Path| -> Result<BufWriter<File>, IoError> {
+        let p = staging.path().join(n);
+        File::create(&p)
+            .map(|f| BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| IoError::io("create", &p, e))
+    };
+    let mut table = create(&name)?;
+    let mut labels = create(Path::new(ANOMALY_LABELS_CSV))?;
+    let mut events = create(Path::new(EVENTS_CSV))?;
+    let mut label_buf = LABEL_COLUMNS.join(",").into_bytes();
+    label_buf.push(b'\n');
+    let mut event_buf = EVENT_COLUMNS.join(",").into_bytes();
+    event_buf.push(b'\n');
+    let write_err = |p: &Path, e: std::io::Error| IoError::io("write", &staging.path().join(p), e);
+
+    let mut reader = read_consumption(input, Some(layout))?;
+    reader.track_ids = false;
+    let axis = *reader.axis();
+    table.write_all(&reader.header_raw).map_err(|e| write_err(&name, e))?;
+    let (mut position, mut anomalies, mut benign) = (0u64, 0u64, 0u64);
+    let mut out = Vec::new();
+    let mut row_index = 0usize;
+    loop {
+        // Rows without an event are copied unparsed (pass 1 checked them).
+        if layout != InputLayout::Long {
+            let this = is_eligible.get(row_index).copied().unwrap_or(false);
+            if !this || !run.selects(position) {
+                let Some(raw) = reader.next_raw()? else { break };
+                table.write_all(&raw).map_err(|e| write_err(&name, e))?;
+                row_index += 1;
+                position += u64::from(this);
+                continue;
+            }
+        }
+        let Some(row) = reader.next() else { break };
+        let row = row?;
+        let eligible_row = is_eligible.get(row_index).copied().unwrap_or(false);
+        let mut event = None;
+        let mut values = row.values.clone();
+        if eligible_row {
+            event = run
+                .inject_meter(row_index, position, &mut values, &axis, row.class)
+                .map_err(|e| IoError::Generation(Box::new(e)))?;
+            position += 1;
+        }
+        row_index += 1;
+        match &event {
+            None => table.write_all(&row.raw).map_err(|e| write_err(&name, e))?,
+            Some(e) => {
+                out.clear();
+                rewrite(&row, &values, e.is_anomaly, &reader, decimals, &mut out);
+                table.write_all(&out).map_err(|e| write_err(&name, e))?;
+                if e.is_anomaly {
+                    anomalies += 1;
+                    label_row(&mut label_buf, &row.id, e, &axis, reader.times);
+                } else {
+                    benign += 1;
+                }
+                event_row(&mut event_buf, &row.id, e, &axis, reader.times);
+                if label_buf.len() > 1 << 16 {
+                    labels
+                        .write_all(&label_buf)
+                        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
+                    label_buf.clear();
+                }
+                if event_buf.len() > 1 << 16 {
+                    events
+                        .write_all(&event_buf)
+                        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
+                    event_buf.clear();
+                }
+            }
+        }
+    }
+    labels
+        .write_all(&label_buf)
+        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
+    events
+        .write_all(&event_buf)
+        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
+    for (w, n) in [
+        (table, name.as_path()),
+        (labels, Path::new(ANOMALY_LABELS_CSV)),
+        (events, Path::new(EVENTS_CSV)),
+    ] {
+        w.into_inner()
+            .map_err(|e| write_err(n, e.into_error()))?
+            .sync_all()
+            .map_err(|e| write_err(n, e))?;
+    }
+    let target = staging.commit()?;
+    Ok(InjectSummary {
+        layout,
+        meters,
+        eligible,
+        anomalies,
+        benign,
+        skipped_labelled,
+        labels_file,
+        skipped_empty,
+        files: vec![
+            target.join(&name),
+            target.join(ANOMALY_LABELS_CSV),
+            target.join(EVENTS_CSV),
+        ],
+    })
+}
+
+/// The row's lines with the changed readings formatted again.
+fn rewrite(
+    row: &MeterRow,
+    values: &[f64],
+    labelled: bool,
+    reader: &ConsumptionReader,
+    decimals: usize,
+    out: &mut Vec<u8>,
+) {
+    let changed = |p: usize| !row.values[p].is_nan() && values[p].to_bits() != row.values[p].to_bits();
+    let mut number = Vec::new();
+    for (record, period) in &row.records {
+        let mut fields: Vec<Option<Vec<u8>>> = vec![None; record.len()];
+        match period {
+            Some(p) => {
+                if changed(*p) {
+                    number.clear();
+                    write_fixed(&mut number, values[*p], decimals);
+                    fields[reader.kwh_col] = Some(number.clone());
+                }
+            }
+            None => {
+                for &(c, p) in &reader.value_columns {
+                    if changed(p) {
+                        number.clear();
+                        write_fixed(&mut number, values[p], decimals);
+                        fields[c] = Some(number.clone());
+                    }
+                }
+                if let (Some(c), true) = (reader.flag_col, labelled) {
+                    fields[c] = Some(b"1".to_vec());
+                }
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match f {
+                Some(bytes) => out.extend_from_slice(bytes),
+                None => push_field(out, &String::from_utf8_lossy(&record[i])),
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+fn push_period(buf: &mut Vec<u8>, axis: &TimeAxis, times: bool, p: usize) {
+    match axis.resolution() {
+        _ if times => axis.push_timestamp(p, buf),
+        Resolution::Monthly => buf.extend_from_slice(axis.month(p).compact().to_string().as_bytes()),
+        _ => axis.date(axis.day_index(p)).push_iso(buf),
+    }
+}
+
+fn label_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) {
+    push_field(buf, id);
+    buf.extend_from_slice(b",1,");
+    buf.extend_from_slice(e.risk_band().as_str().as_bytes());
+    buf.push(b',');
+    push_field(buf, e.event_type.as_str());
+    buf.push(b',');
+    push_period(buf, axis, times, e.onset);
+    buf.push(b',');
+    write_fixed(buf, e.severity, SEVERITY_DECIMALS);
+    buf.push(b',');
+    if let Some(end) = e.end {
+        push_period(buf, axis, times, end);
+    }
+    buf.extend_from_slice(if e.is_theft { b",1\n" } else { b",0\n" });
+}
+
+fn event_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) {
+    push_field(buf, id);
+    buf.push(b',');
+    push_field(buf, e.event_type.as_str());
+    buf.extend_from_slice(if e.is_theft { b",1," } else { b",0," });
+    push_period(buf, axis, times, e.onset);
+    buf.push(b',');
+    if let Some(end) = e.end {
+        push_period(buf, axis, times, end);
+    }
+    buf.push(b',');
+    write_fixed(buf, e.severity, SEVERITY_DECIMALS);
+    buf.extend_from_slice(if e.is_anomaly { b",1\n" } else { b",0\n" });
+}
