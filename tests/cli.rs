@@ -1228,3 +1228,40 @@ fn inject_bad_input_exits_1_naming_file_line_and_column_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
 }
+
+#[test]
+fn fit_reads_sgcc_daily_readings_and_their_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let input = tmp.path().join("in");
+    let o = ghostload(&[
+        "-q",
+        "generate",
+        "--resolution",
+        "daily",
+        "--layout",
+        "sgcc",
+        "--missing-rate",
+        "0.01",
+        "--num-months",
+        "12",
+        "--num-meters",
+        "400",
+        "--num-transformers",
+        "10",
+        "--output-dir",
+        &s(&input),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toml = tmp.path().join("fit.toml");
+    let o = ghostload(&["fit", &s(&input.join("meter_readings_sgcc.csv")), "--output", &s(&toml)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout(&o);
+    // FLAG = 1 marks the labelled meters, which are left out; there is no class column.
+    assert!(report.contains("labelled anomalous were excluded"), "{report}");
+    assert!(report.contains("all meters (no class column)"), "{report}");
+    assert!(report.contains("seasonal_peak_month = 5"), "{report}");
+    let out = tmp.path().join("out");
+    let o = ghostload(&["-q", "generate", "--config", &s(&toml), "--output-dir", &s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

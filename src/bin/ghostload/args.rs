@@ -54,11 +54,12 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_name = "DIR")]
         shards: Vec<PathBuf>,
     },
-    /// Estimate the consumption model's parameters from monthly data
-    /// (meter_consumption.csv, ours or the original tool's) and write a
-    /// configuration that `generate --config` accepts, plus a fit report.
+    /// Estimate the consumption model's parameters from your data
+    /// (meter_consumption.csv, ours or the original tool's; SGCC's daily
+    /// data.csv; long form) and write a configuration that `generate
+    /// --config` accepts, plus a fit report.
     Fit {
-        /// The dataset directory holding meter_consumption.csv, or the CSV file itself.
+        /// The dataset directory holding meter_consumption.csv, or a CSV file in any layout `inject` reads.
         input: PathBuf,
         /// Where to write the fitted configuration (TOML).
         #[arg(long, value_name = "FILE.toml")]

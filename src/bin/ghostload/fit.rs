@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use ghostload::fit::Fit;
+use ghostload::io::{ConsumptionReader, InputLayout};
 use ghostload::{ConsumptionMatrix, CustomerClass, GeneratorConfig, Resolution, TimeAxis, YearMonth};
 
 use crate::failure::Failure;
@@ -107,6 +108,13 @@ pub fn read_meter_consumption(input: &Path) -> Result<FitInput, Failure> {
     if !file.is_file() {
         return Err(bad("no such file".to_owned()));
     }
+    // SGCC's daily table and long form go through the readers `inject` uses.
+    let reader = ghostload::io::read_consumption(&file, None).map_err(|e| Failure::usage(e.to_string()));
+    if let Ok(reader) = reader {
+        if matches!(reader.layout(), InputLayout::Sgcc | InputLayout::Long) {
+            return read_periods(reader, &file);
+        }
+    }
     let mut reader = csv::Reader::from_path(&file).map_err(|e| bad(e.to_string()))?;
     let header: Vec<String> = reader
         .headers()
@@ -188,5 +196,54 @@ pub fn read_meter_consumption(input: &Path) -> Result<FitInput, Failure> {
         classes: class_col.map(|_| classes),
         axis,
         labelled,
+    })
+}
+
+/// A table of daily (or finer, or monthly long-form) readings as monthly
+/// totals: a month with missing readings is scaled up from the readings
+/// present (`Σ present × periods / present`); a meter with a month and no
+/// reading at all is left out, and the count is said. SGCC's `FLAG = 1`
+/// marks the labelled meters.
+fn read_periods(reader: ConsumptionReader, file: &Path) -> Result<FitInput, Failure> {
+    let axis = *reader.axis();
+    let monthly = axis.monthly();
+    let months = monthly.len();
+    let (mut values, mut classes, mut labelled) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut all_classes, mut any_flag, mut left_out) = (true, false, 0usize);
+    for row in reader {
+        let row = row.map_err(|e| Failure::usage(e.to_string()))?;
+        let totals: Option<Vec<f64>> = (0..months)
+            .map(|m| {
+                let range = if axis.resolution() == Resolution::Monthly {
+                    m..m + 1
+                } else {
+                    axis.month_range(m)
+                };
+                let cells = &row.values[range];
+                let present: Vec<f64> = cells.iter().copied().filter(|v| v.is_finite()).collect();
+                (!present.is_empty()).then(|| present.iter().sum::<f64>() * cells.len() as f64 / present.len() as f64)
+            })
+            .collect();
+        let Some(totals) = totals else {
+            left_out += 1;
+            continue;
+        };
+        values.extend(totals);
+        all_classes &= row.class.is_some();
+        classes.push(row.class.unwrap_or(CustomerClass::Residential));
+        any_flag |= row.flag.is_some();
+        labelled.push(row.flag.unwrap_or(false));
+    }
+    if left_out > 0 {
+        eprintln!(
+            "{left_out} meters of `{}` left out of the fit: a month without any reading",
+            file.display()
+        );
+    }
+    Ok(FitInput {
+        matrix: ConsumptionMatrix::from_rows(values, months),
+        classes: all_classes.then_some(classes).filter(|c| !c.is_empty()),
+        axis: monthly,
+        labelled: any_flag.then_some(labelled),
     })
 }
