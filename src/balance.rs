@@ -259,7 +259,7 @@ pub struct BalanceRow {
 impl BalanceRow {
     /// The names of [`file_values`](Self::file_values), the kWh columns of
     /// `energy_balance.csv` (and of its Arrow table), in order.
-    #[cfg_attr(not(feature = "arrow"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "csv", feature = "arrow")), allow(dead_code))]
     pub(crate) const FILE_COLUMNS: [&'static str; 10] = [
         "reading_kwh",
         "billed_kwh",

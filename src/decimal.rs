@@ -118,7 +118,6 @@ pub(crate) fn round_slice(src: &[f64], decimals: usize, dst: &mut [f64]) {
 /// `value` with `decimals` decimals as the formatter prints it, as the
 /// nearest `f64`: the exact integer over an exact power of ten, one
 /// correctly rounded division. Non-finite values are returned as they are.
-#[cfg_attr(not(feature = "arrow"), allow(dead_code))]
 pub(crate) fn rounded(value: f64, decimals: usize) -> f64 {
     if !value.is_finite() {
         return value;

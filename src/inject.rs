@@ -223,7 +223,7 @@ impl InjectRun<'_> {
                 *v = f64::NAN;
             } else if let Some(d) = self.plan.decimals {
                 if *v != b {
-                    *v = round_to(*v, d);
+                    *v = crate::decimal::rounded(*v, d);
                 }
             }
         }
@@ -238,7 +238,7 @@ impl InjectRun<'_> {
                 reported += series[t];
             }
         }
-        let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
+        let severity = crate::anomaly::unbilled_share(expected, reported);
         Ok(Some(InjectedEvent {
             row,
             event_type: injection.anomaly_type,
@@ -249,11 +249,6 @@ impl InjectRun<'_> {
             is_anomaly,
         }))
     }
-}
-
-fn round_to(v: f64, decimals: usize) -> f64 {
-    let scale = 10f64.powi(decimals as i32);
-    (v * scale).round() / scale
 }
 
 /// What [`inject`] did.

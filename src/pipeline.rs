@@ -1188,7 +1188,7 @@ impl Pipeline {
             BeforeInjection::Values(values) => values[window.clone()].iter().sum(),
         };
         let reported: f64 = series[window].iter().sum();
-        let severity = if expected > 0.0 { 1.0 - reported / expected } else { 0.0 };
+        let severity = crate::anomaly::unbilled_share(expected, reported);
         let event = Event {
             meter_id: meter.id,
             event_type: injection.anomaly_type,

@@ -300,6 +300,12 @@ pub fn preview<I: AnomalyInjector + ?Sized>(
     inject_checked(injector, series, &ctx, &mut rng)
 }
 
+/// An event's severity: the share of the `expected` energy that went
+/// unbilled, `1 − reported / expected` (0 when nothing was expected).
+pub(crate) fn unbilled_share(expected: f64, reported: f64) -> f64 {
+    if expected > 0.0 { 1.0 - reported / expected } else { 0.0 }
+}
+
 /// Runs `injector` on the meter of `ctx` and checks what it returns: the
 /// series still finite and `>= 0`, the onset (and end) inside the series.
 ///

@@ -30,23 +30,22 @@ pub const METER_READINGS_TRUE_CSV: &str = "meter_readings_true.csv";
 /// feeder meters register whole watt-hours).
 pub const BALANCE_DECIMALS: usize = 3;
 /// Columns of `energy_balance.csv`, in order.
-pub const ENERGY_BALANCE_COLUMNS: [&str; 15] = [
-    "transformer_id",
-    "feeder_id",
-    "month",
-    "reading_kwh",
-    "billed_kwh",
-    "true_kwh",
-    "transformer_loss_kwh",
-    "line_loss_kwh",
-    "technical_loss_kwh",
-    "unmetered_kwh",
-    "meter_error_kwh",
-    "non_technical_loss_kwh",
-    "residual_kwh",
-    "theft_meters",
-    "anomalous_meters",
-];
+pub const ENERGY_BALANCE_COLUMNS: [&str; 15] = {
+    // The ids and the month, the kWh columns (named once, by `BalanceRow`), the counts.
+    let kwh = BalanceRow::FILE_COLUMNS;
+    let mut columns = [""; 15];
+    columns[0] = "transformer_id";
+    columns[1] = "feeder_id";
+    columns[2] = "month";
+    let mut i = 0;
+    while i < kwh.len() {
+        columns[3 + i] = kwh[i];
+        i += 1;
+    }
+    columns[13] = "theft_meters";
+    columns[14] = "anomalous_meters";
+    columns
+};
 
 fn push_tx(buf: &mut Vec<u8>, t: &TransformerBalance) {
     write_padded(buf, "TX_", t.transformer_id.number(), 4);
