@@ -432,3 +432,105 @@ fn long_form_at_interval_resolutions_round_trips_our_readings() {
         );
     }
 }
+
+/// A table without a quote is read by the fast path (cut at line ends,
+/// untouched rows copied by byte range); one with a quote goes through the
+/// `csv` reader. Quoting only a header name sends the same rows down the
+/// other path: both must write the same rows, labels and events, and refuse
+/// the same bad row.
+#[test]
+fn the_fast_path_and_the_csv_path_write_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = generated(&tmp.path().join("g"), Resolution::Monthly, ReadingsLayout::Long, 0.05);
+    let file = data.join("meter_consumption.csv");
+    let text = fs::read_to_string(&file).unwrap();
+    // CRLF line ends, a blank line and no final line end, as a spreadsheet might write.
+    let mut crlf = text.replace('\n', "\r\n");
+    crlf.insert_str(crlf.find("\r\n").unwrap() + 2, "\r\n");
+    let crlf = crlf.trim_end().to_owned();
+    // An SGCC table with missing cells and labelled meters.
+    let mut sgcc = String::from("CONS_NO,FLAG,2024/1/1,2024/1/2,2024/1/3,2024/1/4\n");
+    for i in 0..300 {
+        let cell = |d: u32| {
+            if (i + d) % 11 == 0 {
+                String::new()
+            } else {
+                format!("{}.{}", 3 + (i * d) % 17, i % 10)
+            }
+        };
+        sgcc.push_str(&format!(
+            "C{i:04},{},{},{},{},{}\n",
+            u8::from(i % 13 == 0),
+            cell(1),
+            cell(2),
+            cell(3),
+            cell(4)
+        ));
+    }
+    for (k, table) in [text, crlf, sgcc].into_iter().enumerate() {
+        let plain = tmp.path().join(format!("plain{k}/t.csv"));
+        let quoted = tmp.path().join(format!("quoted{k}/t.csv"));
+        let first = table.split(',').next().unwrap().to_owned();
+        for (p, t) in [
+            (&plain, table.clone()),
+            (&quoted, table.replacen(&first, &format!("\"{first}\""), 1)),
+        ] {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, t).unwrap();
+        }
+        let (a, b) = (tmp.path().join(format!("a{k}")), tmp.path().join(format!("b{k}")));
+        let fast = inject_file(&plain, None, &plan(11), &a).unwrap();
+        let slow = inject_file(&quoted, None, &plan(11), &b).unwrap();
+        assert!(fast.anomalies > 0 && fast.benign > 0, "table {k}");
+        assert_eq!(fast, InjectSummaryPaths::swap(slow, &b, &a), "table {k}");
+        for name in ["anomaly_labels.csv", "events.csv"] {
+            assert_eq!(
+                fs::read(a.join(name)).unwrap(),
+                fs::read(b.join(name)).unwrap(),
+                "{name} of table {k}"
+            );
+        }
+        let (x, y) = (fs::read(a.join("t.csv")).unwrap(), fs::read(b.join("t.csv")).unwrap());
+        let body = |v: &[u8]| v[v.iter().position(|&c| c == b'\n').unwrap()..].to_vec();
+        assert!(body(&x) == body(&y), "rows of table {k}");
+        assert_ne!(fs::read(&plain).unwrap(), x, "table {k} changed");
+
+        // The same bad row, refused alike (a negative reading near the end).
+        let mut bad_table = table.clone();
+        let at = bad_table.trim_end().rfind('\n').unwrap() + 1;
+        let comma = at + bad_table[at..].rfind(',').unwrap();
+        bad_table.replace_range(comma + 1..comma + 1, "-");
+        let bad_quoted = bad_table.replacen(&first, &format!("\"{first}\""), 1);
+        fs::write(&plain, bad_table).unwrap();
+        fs::write(&quoted, bad_quoted).unwrap();
+        let fast = inject_file(&plain, None, &plan(11), &tmp.path().join("c"))
+            .unwrap_err()
+            .to_string();
+        let slow = inject_file(&quoted, None, &plan(11), &tmp.path().join("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(fast.contains("is negative"), "{fast}");
+        // The `csv` reader names the line before a record that follows a
+        // `\r\n` (table 1); the fast path names the record's own line.
+        let unlined = |e: &str| e.split(", column").nth(1).unwrap_or_default().to_owned();
+        if k == 1 {
+            assert_eq!(unlined(&fast), unlined(&slow));
+            assert!(fast.contains(&format!("line {}", table.lines().count())), "{fast}");
+        } else {
+            assert_eq!(fast.replace("plain", "quoted"), slow);
+        }
+        assert!(!tmp.path().join("c").exists());
+    }
+}
+
+/// Summaries compared across output directories.
+struct InjectSummaryPaths;
+
+impl InjectSummaryPaths {
+    fn swap(mut s: ghostload::io::InjectSummary, from: &Path, to: &Path) -> ghostload::io::InjectSummary {
+        for f in &mut s.files {
+            *f = to.join(f.strip_prefix(from).unwrap());
+        }
+        s
+    }
+}

@@ -23,6 +23,8 @@ use crate::inject::{InjectPlan, InjectedEvent};
 use crate::model::CustomerClass;
 use crate::time::{Resolution, TimeAxis, YearMonth};
 
+mod wide;
+
 /// The layout of a consumption table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -345,6 +347,36 @@ fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
     }
 }
 
+/// A reading: its value (`NaN` when the cell is empty) and its number of
+/// decimals, or why it is refused (not a finite number, negative).
+fn parse_reading(cell: &[u8]) -> Result<(f64, usize), String> {
+    let text = std::str::from_utf8(cell).unwrap_or("\u{fffd}").trim();
+    if text.is_empty() {
+        return Ok((f64::NAN, 0));
+    }
+    let v: f64 = text
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("`{text}` is not a number"))?;
+    if v < 0.0 {
+        return Err(format!("{text} is negative"));
+    }
+    let d = text
+        .find('.')
+        .map_or(0, |dot| text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count());
+    Ok((v, d))
+}
+
+/// SGCC's `FLAG`: `1` (labelled) or `0`/empty, or why it is refused.
+fn parse_flag(cell: &[u8]) -> Result<bool, String> {
+    match std::str::from_utf8(cell).unwrap_or("").trim() {
+        "1" | "1.0" => Ok(true),
+        "0" | "0.0" | "" => Ok(false),
+        other => Err(format!("`{other}` is not a flag (0 or 1)")),
+    }
+}
+
 fn axis_of(path: &Path, start: YearMonth, months: usize, resolution: Resolution) -> Result<TimeAxis, IoError> {
     TimeAxis::new(start, months, resolution).map_err(|e| input_err(path, 1, "header", e.to_string()))
 }
@@ -606,30 +638,7 @@ impl ConsumptionReader {
 
     /// The value in column `col` and its number of decimals.
     fn parse_value(&self, record: &csv::ByteRecord, col: usize, line: u64) -> Result<(f64, usize), IoError> {
-        let text = std::str::from_utf8(&record[col]).unwrap_or("\u{fffd}").trim();
-        if text.is_empty() {
-            return Ok((f64::NAN, 0));
-        }
-        let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
-            input_err(
-                &self.path,
-                line,
-                &self.columns[col],
-                format!("`{text}` is not a number"),
-            )
-        })?;
-        if v < 0.0 {
-            return Err(input_err(
-                &self.path,
-                line,
-                &self.columns[col],
-                format!("{text} is negative"),
-            ));
-        }
-        let d = text
-            .find('.')
-            .map_or(0, |dot| text[dot + 1..].bytes().take_while(u8::is_ascii_digit).count());
-        Ok((v, d))
+        parse_reading(&record[col]).map_err(|reason| input_err(&self.path, line, &self.columns[col], reason))
     }
 
     /// Checks the values of a wide record: whether one is present, and the
@@ -649,17 +658,9 @@ impl ConsumptionReader {
         let Some(c) = self.flag_col else {
             return Ok(None);
         };
-        let s = std::str::from_utf8(&record[c]).unwrap_or("").trim();
-        match s {
-            "1" | "1.0" => Ok(Some(true)),
-            "0" | "0.0" | "" => Ok(Some(false)),
-            other => Err(input_err(
-                &self.path,
-                line,
-                &self.columns[c],
-                format!("`{other}` is not a flag (0 or 1)"),
-            )),
-        }
+        parse_flag(&record[c])
+            .map(Some)
+            .map_err(|reason| input_err(&self.path, line, &self.columns[c], reason))
     }
 
     /// The first pass of [`inject_file`] over a wide table: checks every
@@ -672,18 +673,25 @@ impl ConsumptionReader {
         let mut records: Vec<(csv::ByteRecord, u64)> = Vec::with_capacity(BATCH);
         loop {
             let mut n = 0;
+            // A bad record ends the batch; the rows before it are checked
+            // first, so that errors are reported in file order.
+            let mut bad_record = None;
             while n < BATCH {
                 if n == records.len() {
                     records.push((csv::ByteRecord::new(), 0));
                 }
-                match self.read_into(&mut records[n].0)? {
-                    Some(line) => records[n].1 = line,
-                    None => break,
+                match self.read_into(&mut records[n].0) {
+                    Ok(Some(line)) => records[n].1 = line,
+                    Ok(None) => break,
+                    Err(e) => {
+                        bad_record = Some(e);
+                        break;
+                    }
                 }
                 n += 1;
             }
             if n == 0 {
-                return Ok(());
+                return bad_record.map_or(Ok(()), Err);
             }
             let batch = &records[..n];
             #[cfg(feature = "parallel")]
@@ -701,6 +709,9 @@ impl ConsumptionReader {
                 self.decimals = self.decimals.max(d);
                 let flag = self.flag_of(record, *line)?;
                 each(id, flag, present);
+            }
+            if let Some(e) = bad_record {
+                return Err(e);
             }
         }
     }
@@ -978,8 +989,7 @@ pub fn inject_file_with_labels(
     labels: Option<&Path>,
     output_dir: &Path,
 ) -> Result<InjectSummary, IoError> {
-    // Pass 1: check everything and count.
-    let mut reader = read_consumption(input, layout)?;
+    let reader = read_consumption(input, layout)?;
     let beside = input.with_file_name(ANOMALY_LABELS_CSV);
     let labels_file = match labels {
         Some(p) => Some(p.to_path_buf()),
@@ -992,6 +1002,43 @@ pub fn inject_file_with_labels(
         Some(p) => read_labelled_ids(p)?,
         None => HashSet::new(),
     };
+    let name = input
+        .file_name()
+        .map_or_else(|| PathBuf::from("consumption.csv"), PathBuf::from);
+    if reader.layout() != InputLayout::Long {
+        if let Some(scan) = reader.scan_unquoted(&labelled)? {
+            drop(labelled);
+            let mut out = InjectOutput::new(output_dir, name)?;
+            let counts = reader.inject_unquoted(scan, plan, &mut out)?;
+            let (anomalies, benign) = (out.anomalies, out.benign);
+            return Ok(InjectSummary {
+                layout: reader.layout(),
+                meters: counts.meters,
+                eligible: counts.eligible,
+                anomalies,
+                benign,
+                skipped_labelled: counts.skipped_labelled,
+                labels_file,
+                skipped_empty: counts.skipped_empty,
+                files: out.finish()?,
+            });
+        }
+    }
+    inject_through_csv(reader, labelled, labels_file, plan, name, output_dir)
+}
+
+/// [`inject_file_with_labels`] through the `csv` reader: long form, and
+/// wide tables with quoting.
+fn inject_through_csv(
+    mut reader: ConsumptionReader,
+    labelled: HashSet<String>,
+    labels_file: Option<PathBuf>,
+    plan: &InjectPlan,
+    name: PathBuf,
+    output_dir: &Path,
+) -> Result<InjectSummary, IoError> {
+    // Pass 1: check everything and count.
+    let input = reader.path.clone();
     reader.keep_raw = false;
     let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
     let mut skipped_labelled = Vec::new();
@@ -1025,31 +1072,14 @@ pub fn inject_file_with_labels(
     let plan = plan.clone().with_decimals(Some(decimals));
     let run = plan.run(eligible);
 
-    let staging = Staging::new(output_dir)?;
-    let name = input
-        .file_name()
-        .map_or_else(|| PathBuf::from("consumption.csv"), PathBuf::from);
-    let create = |n: &Path| -> Result<BufWriter<File>, IoError> {
-        let p = staging.path().join(n);
-        File::create(&p)
-            .map(|f| BufWriter::with_capacity(1 << 20, f))
-            .map_err(|e| IoError::io("create", &p, e))
-    };
-    let mut table = create(&name)?;
-    let mut labels = create(Path::new(ANOMALY_LABELS_CSV))?;
-    let mut events = create(Path::new(EVENTS_CSV))?;
-    let mut label_buf = LABEL_COLUMNS.join(",").into_bytes();
-    label_buf.push(b'\n');
-    let mut event_buf = EVENT_COLUMNS.join(",").into_bytes();
-    event_buf.push(b'\n');
-    let write_err = |p: &Path, e: std::io::Error| IoError::io("write", &staging.path().join(p), e);
+    let mut out = InjectOutput::new(output_dir, name)?;
 
-    let mut reader = read_consumption(input, Some(layout))?;
+    let mut reader = read_consumption(&input, Some(layout))?;
     reader.track_ids = false;
     let axis = *reader.axis();
-    table.write_all(&reader.header_raw).map_err(|e| write_err(&name, e))?;
-    let (mut position, mut anomalies, mut benign) = (0u64, 0u64, 0u64);
-    let mut out = Vec::new();
+    out.write_table(&reader.header_raw)?;
+    let mut position = 0u64;
+    let mut record = Vec::new();
     let mut row_index = 0usize;
     loop {
         // Rows without an event are copied unparsed (pass 1 checked them).
@@ -1057,7 +1087,7 @@ pub fn inject_file_with_labels(
             let this = is_eligible.get(row_index).copied().unwrap_or(false);
             if !this || !run.selects(position) {
                 let Some(raw) = reader.next_raw()? else { break };
-                table.write_all(&raw).map_err(|e| write_err(&name, e))?;
+                out.write_table(&raw)?;
                 row_index += 1;
                 position += u64::from(this);
                 continue;
@@ -1076,50 +1106,16 @@ pub fn inject_file_with_labels(
         }
         row_index += 1;
         match &event {
-            None => table.write_all(&row.raw).map_err(|e| write_err(&name, e))?,
+            None => out.write_table(&row.raw)?,
             Some(e) => {
-                out.clear();
-                rewrite(&row, &values, e.is_anomaly, &reader, decimals, &mut out);
-                table.write_all(&out).map_err(|e| write_err(&name, e))?;
-                if e.is_anomaly {
-                    anomalies += 1;
-                    label_row(&mut label_buf, &row.id, e, &axis, reader.times);
-                } else {
-                    benign += 1;
-                }
-                event_row(&mut event_buf, &row.id, e, &axis, reader.times);
-                if label_buf.len() > 1 << 16 {
-                    labels
-                        .write_all(&label_buf)
-                        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
-                    label_buf.clear();
-                }
-                if event_buf.len() > 1 << 16 {
-                    events
-                        .write_all(&event_buf)
-                        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
-                    event_buf.clear();
-                }
+                record.clear();
+                rewrite(&row, &values, e.is_anomaly, &reader, decimals, &mut record);
+                out.write_table(&record)?;
+                out.event(&row.id, e, &axis, reader.times)?;
             }
         }
     }
-    labels
-        .write_all(&label_buf)
-        .map_err(|e| write_err(Path::new(ANOMALY_LABELS_CSV), e))?;
-    events
-        .write_all(&event_buf)
-        .map_err(|e| write_err(Path::new(EVENTS_CSV), e))?;
-    for (w, n) in [
-        (table, name.as_path()),
-        (labels, Path::new(ANOMALY_LABELS_CSV)),
-        (events, Path::new(EVENTS_CSV)),
-    ] {
-        w.into_inner()
-            .map_err(|e| write_err(n, e.into_error()))?
-            .sync_all()
-            .map_err(|e| write_err(n, e))?;
-    }
-    let target = staging.commit()?;
+    let (anomalies, benign) = (out.anomalies, out.benign);
     Ok(InjectSummary {
         layout,
         meters,
@@ -1129,11 +1125,7 @@ pub fn inject_file_with_labels(
         skipped_labelled,
         labels_file,
         skipped_empty,
-        files: vec![
-            target.join(&name),
-            target.join(ANOMALY_LABELS_CSV),
-            target.join(EVENTS_CSV),
-        ],
+        files: out.finish()?,
     })
 }
 
@@ -1148,7 +1140,17 @@ fn rewrite(
 ) {
     let changed = |p: usize| !row.values[p].is_nan() && values[p].to_bits() != row.values[p].to_bits();
     let mut number = Vec::new();
-    for (record, period) in &row.records {
+    let (before, after) = line_breaks(&row.raw);
+    let line_end: &[u8] = if after.first() == Some(&b'\r') || row.raw.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
+    out.extend_from_slice(before);
+    for (i, (record, period)) in row.records.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(line_end);
+        }
         let mut fields: Vec<Option<Vec<u8>>> = vec![None; record.len()];
         match period {
             Some(p) => {
@@ -1171,16 +1173,132 @@ fn rewrite(
                 }
             }
         }
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            match f {
-                Some(bytes) => out.extend_from_slice(bytes),
-                None => push_field(out, &String::from_utf8_lossy(&record[i])),
-            }
+        let cells: Vec<&[u8]> = record.iter().collect();
+        push_record(out, &cells, &fields);
+    }
+    out.extend_from_slice(after);
+}
+
+/// The line-end bytes (`\r`, `\n`) at the start and at the end of a row's
+/// bytes. A rewritten row keeps them: the `csv` reader leaves the `\n` of a
+/// `\r\n` to the next row's bytes, and blank lines before a row are its own.
+fn line_breaks(raw: &[u8]) -> (&[u8], &[u8]) {
+    let is_break = |b: &u8| matches!(b, b'\r' | b'\n');
+    let lead = raw.iter().take_while(|b| is_break(b)).count();
+    let trail = raw[lead..].iter().rev().take_while(|b| is_break(b)).count();
+    (&raw[..lead], &raw[raw.len() - trail..])
+}
+
+/// A CSV record (no line end) of `cells`, each replaced by its `replaced`
+/// bytes when given.
+fn push_record(out: &mut Vec<u8>, cells: &[&[u8]], replaced: &[Option<Vec<u8>>]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        out.push(b'\n');
+        match replaced.get(i).and_then(Option::as_ref) {
+            Some(bytes) => out.extend_from_slice(bytes),
+            None => push_field(out, &String::from_utf8_lossy(cell)),
+        }
+    }
+}
+
+/// The files `inject` writes (the table, `anomaly_labels.csv`,
+/// `events.csv`), in a staging directory that replaces the output
+/// directory only when [`finish`](Self::finish) succeeds.
+#[derive(Debug)]
+struct InjectOutput {
+    staging: Staging,
+    name: PathBuf,
+    table: BufWriter<File>,
+    labels: BufWriter<File>,
+    events: BufWriter<File>,
+    scratch: Vec<u8>,
+    anomalies: u64,
+    benign: u64,
+}
+
+impl InjectOutput {
+    /// Creates the three files, the table named `name`, with the headers
+    /// of the labels and events.
+    fn new(output_dir: &Path, name: PathBuf) -> Result<Self, IoError> {
+        let staging = Staging::new(output_dir)?;
+        let create = |n: &Path| -> Result<BufWriter<File>, IoError> {
+            let p = staging.path().join(n);
+            File::create(&p)
+                .map(|f| BufWriter::with_capacity(1 << 20, f))
+                .map_err(|e| IoError::io("create", &p, e))
+        };
+        let table = create(&name)?;
+        let mut labels = create(Path::new(ANOMALY_LABELS_CSV))?;
+        let mut events = create(Path::new(EVENTS_CSV))?;
+        for (w, columns, n) in [
+            (&mut labels, &LABEL_COLUMNS[..], ANOMALY_LABELS_CSV),
+            (&mut events, &EVENT_COLUMNS[..], EVENTS_CSV),
+        ] {
+            w.write_all(format!("{}\n", columns.join(",")).as_bytes())
+                .map_err(|e| IoError::io("write", &staging.path().join(n), e))?;
+        }
+        Ok(InjectOutput {
+            staging,
+            name,
+            table,
+            labels,
+            events,
+            scratch: Vec::new(),
+            anomalies: 0,
+            benign: 0,
+        })
+    }
+
+    fn write_table(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+        self.table
+            .write_all(bytes)
+            .map_err(|e| IoError::io("write", &self.staging.path().join(&self.name), e))
+    }
+
+    /// Records the event of meter `id`: a row of `events.csv` and, for an
+    /// anomaly, of `anomaly_labels.csv`.
+    fn event(&mut self, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) -> Result<(), IoError> {
+        let fail = |n: &str, err| IoError::io("write", &self.staging.path().join(n), err);
+        if e.is_anomaly {
+            self.anomalies += 1;
+            self.scratch.clear();
+            label_row(&mut self.scratch, id, e, axis, times);
+            self.labels
+                .write_all(&self.scratch)
+                .map_err(|err| fail(ANOMALY_LABELS_CSV, err))?;
+        } else {
+            self.benign += 1;
+        }
+        self.scratch.clear();
+        event_row(&mut self.scratch, id, e, axis, times);
+        self.events
+            .write_all(&self.scratch)
+            .map_err(|err| fail(EVENTS_CSV, err))
+    }
+
+    /// Flushes and syncs the files, then moves the directory into place;
+    /// returns the files' final paths.
+    fn finish(self) -> Result<Vec<PathBuf>, IoError> {
+        let dir = self.staging.path().to_path_buf();
+        for (w, n) in [
+            (self.table, self.name.as_path()),
+            (self.labels, Path::new(ANOMALY_LABELS_CSV)),
+            (self.events, Path::new(EVENTS_CSV)),
+        ] {
+            let fail = |e| IoError::io("write", &dir.join(n), e);
+            w.into_inner()
+                .map_err(|e| fail(e.into_error()))?
+                .sync_all()
+                .map_err(fail)?;
+        }
+        let target = self.staging.commit()?;
+        Ok(vec![
+            target.join(&self.name),
+            target.join(ANOMALY_LABELS_CSV),
+            target.join(EVENTS_CSV),
+        ])
     }
 }
 
