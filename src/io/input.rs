@@ -5,8 +5,9 @@
 //! Python tool's (`meter_consumption.csv` with `kva` / `monthly_*` columns),
 //! SGCC's daily `data.csv` (`CONS_NO, FLAG, YYYY/M/D…`) and long form
 //! (`meter_id, timestamp, kwh`, one row per reading, a meter's rows
-//! consecutive). Reading streams: one meter in memory at a time, plus the set
-//! of ids seen (to refuse duplicates).
+//! consecutive). Reading streams: one meter in memory at a time, plus what
+//! refuses duplicate ids (the set of ids, or for [`inject_file`]'s fast path
+//! an index of their hashes).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -23,6 +24,7 @@ use crate::inject::{InjectPlan, InjectedEvent};
 use crate::model::CustomerClass;
 use crate::time::{Resolution, TimeAxis, YearMonth};
 
+mod lines;
 mod wide;
 
 /// The layout of a consumption table.
@@ -892,13 +894,20 @@ pub struct InjectSummary {
 /// with times, the period's start time with its offset as `generate` writes it).
 ///
 /// Two passes over the input: the first checks it (nothing is written when
-/// it is bad) and counts the eligible meters (wide layouts: in batches of
-/// 4 096 rows, values parsed on all cores with `parallel`), the second
-/// injects and writes; memory is a batch of rows plus the set of ids and one
-/// flag per meter. Rows of meters without an event are copied byte for byte
-/// (wide layouts: without parsing their values); in a rewritten row only the changed readings
-/// are formatted again (with as many decimals as the file's values have),
-/// and SGCC's `FLAG` of a labelled meter becomes 1.
+/// it is bad) and counts the eligible meters, the second injects and
+/// writes. Rows of meters without an event are copied byte for byte; in a
+/// rewritten row only the changed readings are formatted again (with as many
+/// decimals as the file's values have), its line ends are kept, and SGCC's
+/// `FLAG` of a labelled meter becomes 1.
+///
+/// A wide table with no `"` in it takes a fast path: the first pass checks
+/// blocks of 8 MiB cut at line ends, in pieces on all cores (`parallel`),
+/// and keeps per meter the end of its row, whether it is eligible and a
+/// 64-bit hash of its id (about 25 bytes per meter; a matching hash is
+/// checked against the id read back from the file); the second pass copies
+/// unchanged rows by byte range and parses only the rows it rewrites. Other
+/// tables (quoted cells, long form) are read through the `csv` reader, in
+/// batches of 4 096 rows, keeping the set of ids. Both write the same bytes.
 ///
 /// Meters the input already labels are left alone and reported: SGCC's
 /// `FLAG = 1`, and, for our and the original tool's layouts, the meters of an

@@ -1,48 +1,21 @@
 //! The fast path of [`inject_file`](super::inject_file) for wide tables
-//! (ours, the original tool's, SGCC's) written without quoting.
-//!
-//! Without a `"` anywhere in the file, a record is exactly one line and a
-//! field exactly the bytes between two commas, so the file can be cut at
-//! line ends into pieces checked on all cores, and the second pass can copy
-//! the rows of meters without an event by byte ranges, parsing only the few
-//! rows it rewrites. A file with a quote (or a lone carriage return) takes
-//! the general path through the `csv` reader; both paths write the same
-//! bytes and report the same errors (`tests/inject.rs` checks this on random
-//! tables).
-//!
-//! Memory: one block of the file ([`BLOCK`]) plus, per meter, the end of its
-//! row, whether it is eligible and an entry of the id index (about 25 bytes).
+//! (ours, the original tool's, SGCC's) written without quoting
+//! ([`lines`](super::lines)): one row per meter, checked in pieces on all
+//! cores; the second pass copies the rows of meters without an event by
+//! byte range and parses only the rows it rewrites. Both this path and the
+//! `csv` reader's write the same bytes and report the same errors
+//! (`tests/inject.rs`, and the property test below).
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fs::File;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
+use super::lines::{
+    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, scan_blocks, split_cells,
+    unquoted,
+};
 use super::{ConsumptionReader, HashSet, InjectOutput, IoError, input_err, parse_flag, parse_reading};
 use crate::inject::InjectPlan;
 use crate::model::CustomerClass;
-
-/// Bytes of the file read and checked at a time.
-const BLOCK: usize = 8 << 20;
-
-/// Lines of a block checked by one task.
-const PIECE: usize = 256 << 10;
-
-/// What the first pass learned about a wide table.
-#[derive(Debug)]
-pub(super) struct WideScan {
-    /// The end (byte offset after its line end) of each row; a row's bytes
-    /// start where the previous row's end (the header's, for the first).
-    ends: Vec<u64>,
-    /// Whether each row's meter may get an event.
-    eligible: Vec<bool>,
-    eligible_count: u64,
-    skipped_labelled: Vec<String>,
-    skipped_empty: u64,
-    decimals: usize,
-}
 
 /// What checking one line found.
 #[derive(Debug)]
@@ -76,88 +49,6 @@ struct LineError {
 struct Piece {
     rows: Vec<Row>,
     error: Option<LineError>,
-}
-
-/// Whether `bytes` can be cut into records at line ends: no quote, and
-/// every carriage return ends a line.
-fn unquoted(bytes: &[u8]) -> bool {
-    memchr::memchr(b'"', bytes).is_none()
-        && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1).is_none_or(|&b| b == b'\n'))
-}
-
-/// The cells of `line` (split at commas) into `cells`.
-fn split_cells<'a>(line: &'a [u8], cells: &mut Vec<&'a [u8]>) {
-    cells.clear();
-    let mut start = 0;
-    for comma in memchr::memchr_iter(b',', line) {
-        cells.push(&line[start..comma]);
-        start = comma + 1;
-    }
-    cells.push(&line[start..]);
-}
-
-/// A meter id as the `csv` path reads it.
-fn id_text(cell: &[u8]) -> std::borrow::Cow<'_, str> {
-    match String::from_utf8_lossy(cell) {
-        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.trim()),
-        std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.trim().to_owned()),
-    }
-}
-
-/// A 64-bit hash of an id, well mixed so that the index can use it as its
-/// own key. SipHash-1-3 (`DefaultHasher`, fixed keys): the ids' hashes live
-/// only in this process, and FxHash-style hashing of ids like `MTR_000001`
-/// collided for almost half of a million ids.
-fn id_hash(id: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(id.as_bytes());
-    h.finish()
-}
-
-/// A hasher for keys that already are hashes.
-#[derive(Debug, Default, Clone, Copy)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A reading cell of digits with at most one decimal point: its presence
-/// and decimals without converting it (what nearly every cell is). `None`:
-/// anything else, left to [`parse_reading`].
-fn plain_reading(cell: &[u8]) -> Option<(bool, usize)> {
-    if cell.is_empty() {
-        return Some((false, 0));
-    }
-    // Longer numbers could overflow to infinity, which is refused.
-    if cell.len() > 300 {
-        return None;
-    }
-    let mut dot = None;
-    for (i, &b) in cell.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {}
-            b'.' if dot.is_none() => dot = Some(i),
-            _ => return None,
-        }
-    }
-    match dot {
-        None => Some((true, 0)),
-        Some(_) if cell.len() == 1 => None,
-        Some(i) => Some((true, cell.len() - i - 1)),
-    }
 }
 
 impl ConsumptionReader {
@@ -216,42 +107,33 @@ impl ConsumptionReader {
         })
     }
 
-    /// Checks the whole lines of `bytes`, which start at byte `offset` of
-    /// the file on line `line`, up to the first error.
-    fn check_piece(&self, bytes: &[u8], offset: u64, mut line: u64, labelled: &HashSet<String>) -> Piece {
+    /// Checks the lines of `bytes`, which start at byte `offset` of the
+    /// file on line `line`, up to the first error.
+    fn check_piece(&self, bytes: &[u8], offset: u64, line: u64, labelled: &HashSet<String>) -> Piece {
         let mut piece = Piece::default();
         let mut cells = Vec::with_capacity(self.columns.len());
-        let mut start = 0;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
-            let mut text = &bytes[start..end];
-            text = text.strip_suffix(b"\n").unwrap_or(text);
-            text = text.strip_suffix(b"\r").unwrap_or(text);
-            // Blank lines are not records (as for the `csv` reader).
-            if !text.is_empty() {
-                match self.check_line(text, &mut cells, labelled) {
-                    Ok(mut row) => {
-                        row.line = line;
-                        row.end = offset + end as u64;
-                        piece.rows.push(row);
-                    }
-                    Err(mut e) => {
-                        e.line = line;
-                        piece.error = Some(e);
-                        return piece;
-                    }
+        each_line(bytes, line, |text, line, end| {
+            match self.check_line(text, &mut cells, labelled) {
+                Ok(mut row) => {
+                    row.line = line;
+                    row.end = offset + end as u64;
+                    piece.rows.push(row);
+                    true
+                }
+                Err(mut e) => {
+                    e.line = line;
+                    piece.error = Some(e);
+                    false
                 }
             }
-            line += 1;
-            start = end;
-        }
+        });
         piece
     }
 
     /// The first pass over a wide table without quoting: checks every row
     /// and finds the eligible meters. `None` when the file has a quote (or
     /// a lone carriage return): it must go through the `csv` reader.
-    pub(super) fn scan_unquoted(&self, labelled: &HashSet<String>) -> Result<Option<WideScan>, IoError> {
+    pub(super) fn scan_unquoted(&self, labelled: &HashSet<String>) -> Result<Option<Scan>, IoError> {
         self.scan_unquoted_in(labelled, BLOCK, PIECE)
     }
 
@@ -263,109 +145,46 @@ impl ConsumptionReader {
         labelled: &HashSet<String>,
         block: usize,
         piece: usize,
-    ) -> Result<Option<WideScan>, IoError> {
+    ) -> Result<Option<Scan>, IoError> {
         if !unquoted(&self.header_raw) {
             return Ok(None);
         }
         let path = &self.path;
-        let mut file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
         let header_end = self.header_raw.len() as u64;
-        file.seek(SeekFrom::Start(header_end))
-            .map_err(|e| IoError::io("read", path, e))?;
-        let header_lines = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64;
-        let mut index = IdIndex::new(path, header_end);
-        let mut scan = WideScan {
-            ends: Vec::new(),
-            eligible: Vec::new(),
-            eligible_count: 0,
-            skipped_labelled: Vec::new(),
-            skipped_empty: 0,
-            decimals: 0,
+        let first_line = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64 + 1;
+        let mut index = IdIndex::new(path, header_end, self.id_col);
+        let mut scan = Scan::default();
+        let duplicate = |line: u64, id: &str| {
+            input_err(
+                path,
+                line,
+                &self.columns[self.id_col],
+                format!("duplicate meter id `{id}`"),
+            )
         };
-        let (mut buf, mut offset, mut line) = (Vec::with_capacity(block), header_end, header_lines + 1);
-        let mut eof = false;
-        while !eof {
-            // Keep the unfinished line of the last block and read a block more.
-            let mut n = buf.len();
-            buf.resize(n + block, 0);
-            while n < buf.len() {
-                match file.read(&mut buf[n..]) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(IoError::io("read", path, e)),
+        let check = |bytes: &[u8], offset: u64, line: u64| self.check_piece(bytes, offset, line, labelled);
+        let merge = |piece: Piece| {
+            for row in piece.rows {
+                if let Some(id) = index.insert(&scan.ends, row.hash, row.end)? {
+                    return Err(duplicate(row.line, &id));
                 }
+                scan.decimals = scan.decimals.max(row.decimals);
+                scan.push(row.end, row.labelled, row.present);
             }
-            buf.truncate(n);
-            let end = if eof {
-                n
-            } else {
-                match memchr::memrchr(b'\n', &buf) {
-                    Some(i) => i + 1,
-                    // A line longer than a block: read on.
-                    None => continue,
-                }
-            };
-            let lines = &buf[..end];
-            if !unquoted(lines) {
-                return Ok(None);
-            }
-            let pieces = self.check_block(lines, offset, line, labelled, piece);
-            for piece in pieces {
-                for row in piece.rows {
-                    index.insert(&mut file, &scan.ends, &row, self)?;
-                    scan.push(row);
-                }
-                if let Some(e) = piece.error {
+            match piece.error {
+                None => Ok(()),
+                Some(e) => {
                     if let Some((id, hash)) = &e.id {
-                        index.check(&mut file, &scan.ends, *hash, id, e.line, self)?;
+                        if index.earlier(&scan.ends, *hash, id)? {
+                            return Err(duplicate(e.line, id));
+                        }
                     }
-                    return Err(input_err(path, e.line, &e.column, e.reason));
+                    Err(input_err(path, e.line, &e.column, e.reason))
                 }
             }
-            line += memchr::memchr_iter(b'\n', lines).count() as u64;
-            offset += end as u64;
-            buf.drain(..end);
-        }
-        Ok(Some(scan))
-    }
-
-    /// Checks a block of whole lines in pieces (on all cores with `parallel`).
-    fn check_block(
-        &self,
-        block: &[u8],
-        offset: u64,
-        line: u64,
-        labelled: &HashSet<String>,
-        piece: usize,
-    ) -> Vec<Piece> {
-        // Cut at line ends about every `piece` bytes; count lines up to each cut.
-        let mut cuts = vec![(0usize, line)];
-        let mut at = 0;
-        let mut lines = line;
-        while at + piece < block.len() {
-            let cut = memchr::memchr(b'\n', &block[at + piece..]).map_or(block.len(), |i| at + piece + i + 1);
-            lines += memchr::memchr_iter(b'\n', &block[at..cut]).count() as u64;
-            cuts.push((cut, lines));
-            at = cut;
-        }
-        let check = |k: usize| {
-            let (from, first_line) = cuts[k];
-            let to = cuts.get(k + 1).map_or(block.len(), |c| c.0);
-            self.check_piece(&block[from..to], offset + from as u64, first_line, labelled)
         };
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::prelude::*;
-            (0..cuts.len()).into_par_iter().map(check).collect()
-        }
-        #[cfg(not(feature = "parallel"))]
-        {
-            (0..cuts.len()).map(check).collect()
-        }
+        let unquoted = scan_blocks(path, header_end, first_line, block, piece, check, merge)?;
+        Ok(unquoted.then_some(scan))
     }
 
     /// The second pass over a checked wide table without quoting: copies
@@ -373,7 +192,7 @@ impl ConsumptionReader {
     /// others.
     pub(super) fn inject_unquoted(
         &self,
-        scan: WideScan,
+        scan: Scan,
         plan: &InjectPlan,
         out: &mut InjectOutput,
     ) -> Result<WideCounts, IoError> {
@@ -397,7 +216,7 @@ impl ConsumptionReader {
             if !run.selects(p) {
                 continue;
             }
-            let start = if row == 0 { header_end } else { scan.ends[row - 1] };
+            let start = scan.start(row, header_end);
             out.copy_table(&mut file, start - copied_to, path)?;
             raw.resize((scan.ends[row] - start) as usize, 0);
             file.read_exact(&mut raw).map_err(|e| IoError::io("read", path, e))?;
@@ -448,160 +267,12 @@ pub(super) struct WideCounts {
     pub(super) skipped_empty: u64,
 }
 
-/// The record's line of a row's bytes (blank lines before it and the line
-/// end removed).
-fn record_line(raw: &[u8]) -> &[u8] {
-    let mut text = raw;
-    loop {
-        let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
-        let line = &text[..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if !line.is_empty() || end >= text.len() {
-            return line;
-        }
-        text = &text[end + 1..];
-    }
-}
-
 /// A customer class named by a cell (any case), if any.
 pub(super) fn class_of(cell: &[u8]) -> Option<CustomerClass> {
     let s = std::str::from_utf8(cell).ok()?.trim();
     CustomerClass::ALL
         .into_iter()
         .find(|k| k.as_str().eq_ignore_ascii_case(s))
-}
-
-impl WideScan {
-    fn push(&mut self, row: Row) {
-        self.ends.push(row.end);
-        self.decimals = self.decimals.max(row.decimals);
-        let eligible = if let Some(id) = row.labelled {
-            self.skipped_labelled.push(id);
-            false
-        } else if !row.present {
-            self.skipped_empty += 1;
-            false
-        } else {
-            self.eligible_count += 1;
-            true
-        };
-        self.eligible.push(eligible);
-    }
-}
-
-/// The meters seen so far, by id hash, to refuse a duplicate. The ids
-/// themselves are not kept: on a matching hash the earlier row's id is read
-/// back from the file, so a collision of two different ids costs a read and
-/// is never mistaken for a duplicate.
-#[derive(Debug)]
-struct IdIndex<'a> {
-    path: &'a Path,
-    header_end: u64,
-    /// The first row with each hash.
-    rows: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
-    /// Other ids whose hash matched an earlier row's.
-    collided: HashMap<u64, Vec<String>, BuildHasherDefault<PassThrough>>,
-}
-
-impl<'a> IdIndex<'a> {
-    fn new(path: &'a Path, header_end: u64) -> Self {
-        IdIndex {
-            path,
-            header_end,
-            rows: HashMap::default(),
-            collided: HashMap::default(),
-        }
-    }
-
-    /// Records `row`, about to be pushed after the rows ending at `ends`,
-    /// or refuses its id when an earlier row has it.
-    fn insert(&mut self, file: &mut File, ends: &[u64], row: &Row, reader: &ConsumptionReader) -> Result<(), IoError> {
-        match self.rows.entry(row.hash) {
-            Entry::Vacant(v) => {
-                v.insert(ends.len());
-                Ok(())
-            }
-            Entry::Occupied(_) => {
-                // Rare: a duplicate, or two ids with one hash. Read the id back.
-                let start = ends.last().copied().unwrap_or(self.header_end);
-                let id = self.id_between(file, start, row.end, reader)?;
-                self.check(file, ends, row.hash, &id, row.line, reader)?;
-                self.collided.entry(row.hash).or_default().push(id);
-                Ok(())
-            }
-        }
-    }
-
-    /// Refuses `id` (of line `line`) when an earlier row has it.
-    fn check(
-        &self,
-        file: &mut File,
-        ends: &[u64],
-        hash: u64,
-        id: &str,
-        line: u64,
-        reader: &ConsumptionReader,
-    ) -> Result<(), IoError> {
-        let Some(&row) = self.rows.get(&hash) else {
-            return Ok(());
-        };
-        let start = if row == 0 { self.header_end } else { ends[row - 1] };
-        let earlier = self.id_between(file, start, ends[row], reader)?;
-        if earlier == id || self.collided.get(&hash).is_some_and(|ids| ids.iter().any(|i| i == id)) {
-            return Err(input_err(
-                self.path,
-                line,
-                &reader.columns[reader.id_col],
-                format!("duplicate meter id `{id}`"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The id of the row in bytes `start..end` of the file, read back
-    /// (the file's position is kept).
-    fn id_between(&self, file: &mut File, start: u64, end: u64, reader: &ConsumptionReader) -> Result<String, IoError> {
-        let here = file.stream_position().map_err(|e| IoError::io("read", self.path, e))?;
-        let mut raw = vec![0; (end - start) as usize];
-        file.seek(SeekFrom::Start(start))
-            .and_then(|_| file.read_exact(&mut raw))
-            .and_then(|()| file.seek(SeekFrom::Start(here)))
-            .map_err(|e| IoError::io("read", self.path, e))?;
-        let mut cells = Vec::new();
-        split_cells(record_line(&raw), &mut cells);
-        Ok(cells
-            .get(reader.id_col)
-            .map_or_else(String::new, |c| id_text(c).into_owned()))
-    }
-}
-
-impl InjectOutput {
-    /// Copies `n` bytes (`u64::MAX`: the rest) of `file`, read at `path`,
-    /// into the table. Through the reader's buffer, not `std::io::copy`:
-    /// its `copy_file_range` costs a system call (and a flush) per gap
-    /// between two rewritten rows, which made the copy slower than the parse.
-    fn copy_table(&mut self, file: &mut BufReader<File>, mut n: u64, path: &Path) -> Result<(), IoError> {
-        while n > 0 {
-            let chunk = file.fill_buf().map_err(|e| IoError::io("read", path, e))?;
-            if chunk.is_empty() {
-                if n == u64::MAX {
-                    return Ok(());
-                }
-                return Err(IoError::io(
-                    "read",
-                    path,
-                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file changed while being read"),
-                ));
-            }
-            let m = chunk.len().min(usize::try_from(n).unwrap_or(usize::MAX));
-            self.write_table(&chunk[..m])?;
-            file.consume(m);
-            if n != u64::MAX {
-                n -= m as u64;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl ConsumptionReader {
@@ -635,6 +306,7 @@ impl ConsumptionReader {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::path::Path;
 
     /// What a first pass found: per row (id, flag, present) folded as
     /// `scan_wide` counts them, or the error's text.
@@ -779,48 +451,5 @@ mod tests {
             panic!("{e}");
         }
         assert!(accepted.get() >= 60, "only {} of 300 tables accepted", accepted.get());
-    }
-
-    #[test]
-    fn plain_readings_agree_with_the_parser() {
-        for cell in [
-            "", "0", "12", "12.5", "12.", ".5", "007.250", "1.2.3", ".", "1e3", " 1", "-1", "inf", "1,5",
-        ] {
-            let fast = plain_reading(cell.as_bytes());
-            let slow = parse_reading(cell.as_bytes()).map(|(v, d)| (!v.is_nan(), d));
-            if let Some(f) = fast {
-                assert_eq!(Ok(f), slow, "{cell:?}");
-            }
-        }
-        assert_eq!(plain_reading(b"12.50"), Some((true, 2)));
-        assert_eq!(plain_reading(b"."), None);
-        assert_eq!(plain_reading(b"1e3"), None);
-        assert_eq!(plain_reading(&[b'9'; 301]), None);
-    }
-
-    #[test]
-    fn quotes_and_lone_carriage_returns_need_the_csv_reader() {
-        assert!(unquoted(b"a,b\r\nc,d\n"));
-        assert!(unquoted(b"a,b\r"));
-        assert!(!unquoted(b"a,\"b\"\n"));
-        assert!(!unquoted(b"a\rb,c\n"));
-    }
-
-    #[test]
-    fn record_line_skips_blank_lines_and_line_ends() {
-        assert_eq!(record_line(b"\n\r\nM1,2\r\n"), b"M1,2");
-        assert_eq!(record_line(b"M1,2"), b"M1,2");
-    }
-
-    #[test]
-    fn equal_ids_hash_equal_and_different_ids_differ() {
-        assert_eq!(id_hash("MTR_000001"), id_hash("MTR_000001"));
-        assert_ne!(id_hash("MTR_000001"), id_hash("MTR_000002"));
-        assert_ne!(id_hash("a"), id_hash("a\0"));
-        // A matching hash costs a read of the file: ids like ours must not
-        // collide (an FxHash-style hash collided for half of them).
-        let n = 200_000;
-        let hashes: HashSet<u64> = (0..n).map(|i| id_hash(&format!("MTR_{i:06}"))).collect();
-        assert_eq!(hashes.len(), n);
     }
 }
