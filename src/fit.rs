@@ -119,8 +119,21 @@ impl Estimate {
 }
 
 impl fmt::Display for Estimate {
+    /// `value (se …, 95% lo .. hi)`; never `NaN`: a value that is not a
+    /// number prints as `not estimable`, a missing uncertainty (no bootstrap,
+    /// or fewer than 2 usable replicates) is said in words.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = f.precision().unwrap_or(4);
+        if !self.value.is_finite() {
+            return write!(f, "not estimable");
+        }
+        if !(self.se.is_finite() && self.lo.is_finite() && self.hi.is_finite()) {
+            return write!(
+                f,
+                "{:.p$} (no uncertainty: fewer than 2 usable bootstrap replicates)",
+                self.value
+            );
+        }
         write!(
             f,
             "{:.p$} (se {:.p$}, 95% {:.p$} .. {:.p$})",
@@ -147,19 +160,28 @@ pub struct ClassFit {
     /// Standard deviation of the noise, kWh per month.
     pub noise_sd_kwh: Option<Estimate>,
     /// Noise standard deviation over the class baseline's standard deviation
-    /// (the model's `noise_fraction`, measured on this class).
+    /// (the model's `noise_fraction`, measured on this class); `None` when it
+    /// cannot be estimated, e.g. `sigma` is 0 so the class has no spread to
+    /// be a fraction of (see [`FitReport::not_estimated`]).
     pub noise_fraction: Option<Estimate>,
 }
 
-/// A parameter the fit could not estimate, and why. The configuration keeps
-/// the base value for it.
+/// A parameter the fit could not estimate, why, and what the written
+/// configuration holds for it instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NotEstimated {
-    /// The parameter, as its dotted configuration path.
+    /// The parameter, as its dotted configuration path, e.g.
+    /// `consumption.commercial.sigma`; the configuration has one
+    /// `consumption.noise_fraction` for all classes, so its measurement on a
+    /// class is named with the class in parentheses:
+    /// `consumption.noise_fraction (residential)`.
     pub parameter: String,
-    /// Why.
+    /// Why it could not be estimated, with what was measured instead.
     pub reason: String,
+    /// What [`FitReport::config`] and [`FitReport::to_toml`] write for it
+    /// instead (the base value, or the value pooled over other classes).
+    pub fallback: String,
 }
 
 /// One two-sample Kolmogorov–Smirnov comparison of [`Comparison`].
@@ -247,16 +269,21 @@ pub struct FitReport {
     /// The per-calendar-month seasonal factors measured (January first),
     /// normalised to mean 1, before the cosine is fitted to them.
     pub monthly_factors: Option<[f64; 12]>,
-    /// Lowest per-meter growth per month (`consumption.trend_min`).
+    /// Lowest per-meter growth per month (`consumption.trend_min`); its
+    /// `value` is NaN when no meter has a positive level (then listed in
+    /// [`not_estimated`](Self::not_estimated), printed as `not estimable`).
     pub trend_min: Estimate,
-    /// Highest per-meter growth per month (`consumption.trend_max`).
+    /// Highest per-meter growth per month (`consumption.trend_max`), as `trend_min`.
     pub trend_max: Estimate,
-    /// `consumption.noise_fraction`: the meter-weighted mean of the classes'.
+    /// `consumption.noise_fraction`: the meter-weighted mean of the classes'
+    /// where it is estimable (a class without one is listed in
+    /// [`not_estimated`](Self::not_estimated)); `None` when no class has one.
     pub noise_fraction: Option<Estimate>,
     /// Share of readings equal to zero among the fitted meters (the model
     /// makes zeros only by clipping at 0; not a configuration parameter).
     pub zero_share: f64,
-    /// Parameters not estimated, and why.
+    /// Parameters not estimated, why, and what the configuration gets
+    /// instead (the report's section "could not be estimated, and why").
     pub not_estimated: Vec<NotEstimated>,
     /// Bootstrap replicates used for the uncertainty.
     pub bootstrap: usize,
@@ -296,6 +323,12 @@ impl Default for Fit {
 pub const MIN_CLASS_METERS: usize = 10;
 /// Fewest periods accepted ([`FitError::TooFewPeriods`]).
 pub const MIN_PERIODS: usize = 4;
+/// A fitted sigma below this is 0: levels that differ only by float rounding.
+const SIGMA_ZERO: f64 = 1e-9;
+/// Largest `noise_fraction` written: the validator's upper bound
+/// (`ConsumptionConfig::validate`); a larger estimate only says that the
+/// class's spread is tiny (sigma near 0).
+const NOISE_FRACTION_MAX: f64 = 5.0;
 
 /// Per-meter results of the alternating fit.
 #[derive(Debug, Clone, Copy)]
@@ -320,7 +353,8 @@ impl Fit {
         }
     }
 
-    /// Bootstrap replicates (0: no uncertainty, every `se` is NaN).
+    /// Bootstrap replicates (0: no uncertainty, every `se` is NaN, and a
+    /// class's noise fraction is judged by its sigma's point estimate only).
     #[must_use]
     pub fn bootstrap(mut self, replicates: usize) -> Fit {
         self.bootstrap = replicates;
@@ -474,40 +508,168 @@ impl Fit {
             f(&point).map(|v| Estimate::from(v, reps.iter().filter_map(f).collect()))
         };
 
+        let base_value = || "the base value".to_owned();
         let mut not_estimated = Vec::new();
-        if !seasonal_ok {
+        if !seasonal_ok || point.amplitude.is_none() {
+            let reason = if seasonal_ok {
+                "in some calendar month no meter has a positive ratio to its level and trend \
+                 (too many readings at 0)"
+                    .to_owned()
+            } else {
+                format!("{t_len} months: every calendar month must be observed (at least 12 months)")
+            };
             for p in ["consumption.seasonal_amplitude", "consumption.seasonal_peak_month"] {
                 not_estimated.push(NotEstimated {
                     parameter: p.to_owned(),
-                    reason: format!("{t_len} months: every calendar month must be observed (at least 12 months)"),
+                    reason: reason.clone(),
+                    fallback: base_value(),
                 });
             }
         }
+        if !(point.trend.0.is_finite() && point.trend.1.is_finite()) {
+            for p in ["consumption.trend_min", "consumption.trend_max"] {
+                not_estimated.push(NotEstimated {
+                    parameter: p.to_owned(),
+                    reason: "no fitted meter has a positive level".to_owned(),
+                    fallback: base_value(),
+                });
+            }
+        }
+        let group_name = |g: usize| classes.map_or("all meters", |_| CustomerClass::ALL[g].as_str());
+        let sigmas: Vec<Option<Estimate>> = (0..n_groups)
+            .map(|g| est(&|p: &Point| p.groups[g].map(|c| c.sigma)))
+            .collect();
+        // Why a class's noise fraction is not estimated, if it is not.
+        // `bool`: the class's spread is (or may be) 0, so the written
+        // fraction regenerates it with no (or next to no) noise.
+        let noise_reason = |g: usize, count: usize| -> Option<(String, bool)> {
+            match (point.groups[g], sigmas[g]) {
+                (None, _) => {
+                    let positive = by_group[g].iter().filter(|&&k| fits[k].level > 0.0).count();
+                    Some((
+                        if count < MIN_CLASS_METERS {
+                            format!("{count} meters of the class: at least {MIN_CLASS_METERS} are needed")
+                        } else {
+                            format!(
+                                "{positive} of the class's {count} meters have a positive fitted level: \
+                                 at least {MIN_CLASS_METERS} are needed"
+                            )
+                        },
+                        false,
+                    ))
+                }
+                (Some(c), _) if c.noise_fraction.is_none() => Some((
+                    format!(
+                        "sigma is 0 (every meter of the class at one level: the levels spread no more \
+                         than their estimation error), and ghostload's noise is a fraction of the \
+                         class's spread; noise sd {:.2} kWh measured",
+                        c.noise_sd
+                    ),
+                    true,
+                )),
+                // Sigma > 0 but not told from 0: the fraction's interval is
+                // unbounded above, and replicates with sigma 0 (where the
+                // fraction does not exist) would silently drop out of it.
+                (Some(c), Some(s)) if s.lo <= 0.0 => Some((
+                    format!(
+                        "sigma is {:.4} but its 95% bootstrap interval reaches 0 ({:.4} .. {:.4}), and \
+                         ghostload's noise is a fraction of the class's spread: a spread that may be 0 \
+                         makes the fraction unbounded ({:.4} at the point estimate); noise sd {:.2} kWh measured",
+                        c.sigma,
+                        s.lo,
+                        s.hi,
+                        c.noise_fraction.unwrap_or(f64::INFINITY),
+                        c.noise_sd
+                    ),
+                    true,
+                )),
+                _ => None,
+            }
+        };
+        let reasons: Vec<Option<(String, bool)>> = (0..n_groups).map(|g| noise_reason(g, by_group[g].len())).collect();
+        let usable: Vec<bool> = reasons.iter().map(Option::is_none).collect();
+        let noise_fraction = est(&|p: &Point| p.pooled_noise_fraction(&usable));
+        // The single noise_fraction written: the classes' where estimable.
+        let pooled_over: Vec<&str> = (0..n_groups)
+            .filter(|&g| usable[g] && !by_group[g].is_empty())
+            .map(group_name)
+            .collect();
+        let pooled_written = noise_fraction.map(|e| e.value.clamp(0.0, NOISE_FRACTION_MAX));
         let total = fits.len();
         let mut class_fits = Vec::new();
+        let mut noise_reasons = Vec::new();
         for (g, members) in by_group.iter().enumerate() {
             let count = members.len();
             if count == 0 {
                 continue;
             }
             let class = classes.map(|_| CustomerClass::ALL[g]);
-            if count < MIN_CLASS_METERS {
-                let name = class.map_or("residential", CustomerClass::as_str);
+            // The configuration path of the class's profile: one class for
+            // all meters is written as the residential profile.
+            let path = class.map_or("residential", CustomerClass::as_str);
+            if let (None, Some((reason, _))) = (point.groups[g], &reasons[g]) {
                 for p in ["median_kwh", "sigma"] {
                     not_estimated.push(NotEstimated {
-                        parameter: format!("consumption.{name}.{p}"),
-                        reason: format!("{count} meters of the class: at least {MIN_CLASS_METERS} are needed"),
+                        parameter: format!("consumption.{path}.{p}"),
+                        reason: reason.clone(),
+                        fallback: base_value(),
                     });
                 }
+            }
+            if let Some((reason, no_spread)) = reasons[g].clone() {
+                noise_reasons.push((g, reason, no_spread));
             }
             class_fits.push(ClassFit {
                 class,
                 meters: count,
                 share: count as f64 / total as f64,
                 median_kwh: est(&|p: &Point| p.groups[g].map(|c| c.median)),
-                sigma: est(&|p: &Point| p.groups[g].map(|c| c.sigma)),
+                sigma: sigmas[g],
                 noise_sd_kwh: est(&|p: &Point| p.groups[g].map(|c| c.noise_sd)),
-                noise_fraction: est(&|p: &Point| p.groups[g].map(|c| c.noise_fraction)),
+                noise_fraction: if usable[g] {
+                    est(&|p: &Point| p.groups[g].and_then(|c| c.noise_fraction))
+                } else {
+                    None
+                },
+            });
+        }
+        // Classes given: each class's noise fraction is listed, with what the
+        // single written value is instead. One class for all meters: its
+        // fraction is the written one, listed once.
+        let fallback = |no_spread: bool| {
+            let mut text = match pooled_written {
+                Some(v) => format!(
+                    "consumption.noise_fraction = {v:.4}, the meter-weighted mean over {}",
+                    pooled_over.join(", ")
+                ),
+                None => "the base consumption.noise_fraction".to_owned(),
+            };
+            if no_spread {
+                text.push_str(
+                    "; it scales this class's spread, which is 0 or next to it, \
+                     so the class is regenerated with next to no noise",
+                );
+            }
+            text
+        };
+        if classes.is_some() {
+            for (g, reason, no_spread) in &noise_reasons {
+                not_estimated.push(NotEstimated {
+                    parameter: format!("consumption.noise_fraction ({})", group_name(*g)),
+                    reason: reason.clone(),
+                    fallback: fallback(*no_spread),
+                });
+            }
+        }
+        if pooled_written.is_none() {
+            let reason = match (classes, noise_reasons.as_slice()) {
+                (None, [(_, reason, _)]) => reason.clone(),
+                _ => "not estimable for any class (see the classes' entries)".to_owned(),
+            };
+            not_estimated.push(NotEstimated {
+                parameter: "consumption.noise_fraction".to_owned(),
+                reason,
+                fallback: base_value(),
             });
         }
         let zeros: usize = rows.iter().map(|r| r.iter().filter(|&&v| v == 0.0).count()).sum();
@@ -539,7 +701,7 @@ impl Fit {
             monthly_factors: point.factors,
             trend_min,
             trend_max,
-            noise_fraction: est(&|p: &Point| p.noise_fraction),
+            noise_fraction,
             zero_share: zeros as f64 / (total * t_len) as f64,
             not_estimated,
             bootstrap: self.bootstrap,
@@ -664,7 +826,10 @@ struct GroupPoint {
     median: f64,
     sigma: f64,
     noise_sd: f64,
-    noise_fraction: f64,
+    /// `None` when the class's baseline has no spread (sigma 0).
+    noise_fraction: Option<f64>,
+    /// Meters of the class in the sample (the pooling weight).
+    meters: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -674,7 +839,21 @@ struct Point {
     peak: Option<f64>,
     factors: Option<[f64; 12]>,
     trend: (f64, f64),
-    noise_fraction: Option<f64>,
+}
+
+impl Point {
+    /// The single `consumption.noise_fraction`: the classes' weighted by
+    /// their meters, over the classes marked `usable` that have one.
+    fn pooled_noise_fraction(&self, usable: &[bool]) -> Option<f64> {
+        let (mut num, mut den) = (0.0, 0.0);
+        for (gp, _) in self.groups.iter().zip(usable).filter(|(_, u)| **u) {
+            if let Some((nf, m)) = gp.and_then(|gp| gp.noise_fraction.map(|nf| (nf, gp.meters as f64))) {
+                num += nf * m;
+                den += m;
+            }
+        }
+        (den > 0.0).then(|| num / den)
+    }
 }
 
 /// Median of χ²_k / k, Wilson–Hilferty: `(1 − 2/(9k))³`.
@@ -719,6 +898,10 @@ fn aggregate(
             .sum::<f64>()
             / logs.len() as f64;
         let sigma = (sd_log * sd_log - err).max(0.0).sqrt();
+        // Levels equal but for float rounding (noise-free meters at one
+        // level) spread by ~1e-15: that is a sigma of 0, not a tiny spread
+        // for the noise to be a (meaningless) fraction of.
+        let sigma = if sigma < SIGMA_ZERO { 0.0 } else { sigma };
         let median_kwh = med_log.exp();
         let profile = ClassProfile {
             median_kwh,
@@ -731,7 +914,10 @@ fn aggregate(
             median: median_kwh,
             sigma,
             noise_sd,
-            noise_fraction: if base_sd > 0.0 { noise_sd / base_sd } else { f64::NAN },
+            // The model's noise is a fraction of the class's spread: with no
+            // spread (sigma 0) no fraction reproduces the measured noise.
+            noise_fraction: (base_sd > 0.0 && base_sd.is_finite()).then(|| noise_sd / base_sd),
+            meters: members.len(),
         }));
     }
     // Trend: the growths are a uniform spread plus estimation error;
@@ -773,23 +959,12 @@ fn aggregate(
         Some((f, h)) => (Some(h.amplitude), Some(h.peak), Some(f)),
         None => (None, None, None),
     };
-    let (mut num, mut den) = (0.0, 0.0);
-    for (g, gp) in groups.iter().enumerate() {
-        if let Some(gp) = gp
-            && gp.noise_fraction.is_finite()
-        {
-            let count = idx.iter().filter(|&&i| fits[i].group == g).count() as f64;
-            num += gp.noise_fraction * count;
-            den += count;
-        }
-    }
     Point {
         groups,
         amplitude,
         peak,
         factors,
         trend: (mu - half, mu + half),
-        noise_fraction: (den > 0.0).then(|| num / den),
     }
 }
 
@@ -862,8 +1037,10 @@ impl FitReport {
     /// count when larger), `class_mix` (when classes are known;
     /// otherwise every meter is residential and the one class's fit is the
     /// residential profile), the class medians and sigmas, the seasonal
-    /// amplitude and peak month, the trend range and the noise fraction,
-    /// each clamped to its allowed range. The anomaly rate becomes the
+    /// amplitude and peak month, the trend range and the noise fraction
+    /// (pooled over the classes where it is estimable), each clamped to its
+    /// allowed range; what was not estimated keeps the base value (see
+    /// [`NotEstimated::fallback`]). The anomaly rate becomes the
     /// excluded share when labels were given.
     #[must_use]
     pub fn config(&self, base: &GeneratorConfig) -> GeneratorConfig {
@@ -901,13 +1078,20 @@ impl FitReport {
                 profile.sigma = s.value.clamp(0.0, 2.0);
             }
         }
-        // Shares rounded so that they sum to 1 within the validator's 1e-9.
+        // Shares rounded so that they sum to 1 within the validator's 1e-9:
+        // the largest share takes the rounding remainder (a class without
+        // meters would go below 0 by the float error if it took it).
         let sum = mix.residential + mix.commercial + mix.industrial;
         if sum > 0.0 {
-            mix.commercial = round6(mix.commercial / sum);
-            mix.industrial = round6(mix.industrial / sum);
-            mix.residential = 1.0 - mix.commercial - mix.industrial;
-            c.class_mix = mix;
+            let mut shares = [mix.residential, mix.commercial, mix.industrial].map(|v| round6(v / sum));
+            let largest = (0..3).fold(0, |best, k| if shares[k] > shares[best] { k } else { best });
+            shares[largest] = 1.0 - (0..3).filter(|&k| k != largest).map(|k| shares[k]).sum::<f64>();
+            let [residential, commercial, industrial] = shares;
+            c.class_mix = ClassMix {
+                residential,
+                commercial,
+                industrial,
+            };
         }
         if let (Some(a), Some(p)) = (self.seasonal_amplitude, self.seasonal_peak_month) {
             c.consumption.seasonal_amplitude = a.value.clamp(0.0, 0.95);
@@ -920,7 +1104,7 @@ impl FitReport {
         if let Some(nf) = self.noise_fraction
             && nf.value.is_finite()
         {
-            c.consumption.noise_fraction = nf.value.clamp(0.0, 5.0);
+            c.consumption.noise_fraction = nf.value.clamp(0.0, NOISE_FRACTION_MAX);
         }
         c
     }
@@ -953,26 +1137,56 @@ impl FitReport {
             toml_f64(c.class_mix.industrial)
         ));
         let k = &c.consumption;
+        s.push_str("\n[consumption]\n");
+        self.toml_notes(&mut s, "consumption.seasonal_");
         s.push_str(&format!(
-            "\n[consumption]\nseasonal_peak_month = {}\nseasonal_amplitude = {}\ntrend_min = {}\ntrend_max = {}\nnoise_fraction = {}\n",
+            "seasonal_peak_month = {}\nseasonal_amplitude = {}\n",
             k.seasonal_peak_month,
-            toml_f64(k.seasonal_amplitude),
-            toml_f64(k.trend_min),
-            toml_f64(k.trend_max),
-            toml_f64(k.noise_fraction)
+            toml_f64(k.seasonal_amplitude)
         ));
+        self.toml_notes(&mut s, "consumption.trend_");
+        s.push_str(&format!(
+            "trend_min = {}\ntrend_max = {}\n",
+            toml_f64(k.trend_min),
+            toml_f64(k.trend_max)
+        ));
+        self.toml_notes(&mut s, "consumption.noise_fraction");
+        s.push_str(&format!("noise_fraction = {}\n", toml_f64(k.noise_fraction)));
         for (name, p) in [
             ("residential", k.residential),
             ("commercial", k.commercial),
             ("industrial", k.industrial),
         ] {
+            s.push_str(&format!("\n[consumption.{name}]\n"));
+            self.toml_notes(&mut s, &format!("consumption.{name}."));
             s.push_str(&format!(
-                "\n[consumption.{name}]\nmedian_kwh = {}\nsigma = {}\n",
+                "median_kwh = {}\nsigma = {}\n",
                 toml_f64(p.median_kwh),
                 toml_f64(p.sigma)
             ));
         }
         s
+    }
+
+    /// Comment lines for the keys below them that were not estimated, so
+    /// that a reader of the TOML sees which values are not measurements.
+    fn toml_notes(&self, s: &mut String, prefix: &str) {
+        for n in self.not_estimated.iter().filter(|n| n.parameter.starts_with(prefix)) {
+            s.push_str(&format!(
+                "# {} not estimated (why: \"could not be estimated\" above); written: {}\n",
+                n.parameter, n.fallback
+            ));
+        }
+    }
+
+    /// The entry of [`not_estimated`](Self::not_estimated) for the noise
+    /// fraction of `class` (`None`: the single class of an input without classes).
+    fn noise_not_estimated(&self, class: Option<CustomerClass>) -> Option<&NotEstimated> {
+        let parameter = match class {
+            Some(c) => format!("consumption.noise_fraction ({c})"),
+            None => "consumption.noise_fraction".to_owned(),
+        };
+        self.not_estimated.iter().find(|n| n.parameter == parameter)
     }
 
     /// Compares the per-meter statistics this fit was made from with those
@@ -1036,7 +1250,10 @@ fn toml_f64(x: f64) -> String {
 }
 
 impl fmt::Display for FitReport {
+    /// The report: the estimates with their uncertainty, then the section
+    /// "could not be estimated, and why" (never a `NaN`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MISSING: &str = "not estimable (see below)";
         writeln!(
             f,
             "{} meters fitted of {}, {} months from {}; uncertainty: {} bootstrap replicates (meters resampled within class), 95% percentile intervals",
@@ -1049,24 +1266,30 @@ impl fmt::Display for FitReport {
         for c in &self.classes {
             let name = c.class.map_or("all meters (no class column)", CustomerClass::as_str);
             writeln!(f, "class {name}: {} meters (share {:.4})", c.meters, c.share)?;
-            if let Some(e) = c.median_kwh {
-                writeln!(f, "  median_kwh     {e:.2}")?;
+            match c.median_kwh {
+                Some(e) => writeln!(f, "  median_kwh     {e:.2}")?,
+                None => writeln!(f, "  median_kwh     {MISSING}")?,
             }
-            if let Some(e) = c.sigma {
-                writeln!(f, "  sigma          {e:.4}")?;
+            match c.sigma {
+                Some(e) => writeln!(f, "  sigma          {e:.4}")?,
+                None => writeln!(f, "  sigma          {MISSING}")?,
             }
             if let Some(e) = c.noise_sd_kwh {
                 writeln!(f, "  noise sd, kWh  {e:.2}")?;
             }
-            if let Some(e) = c.noise_fraction {
-                writeln!(f, "  noise_fraction {e:.4}")?;
+            match (c.noise_fraction, self.noise_not_estimated(c.class)) {
+                (Some(e), _) => writeln!(f, "  noise_fraction {e:.4}")?,
+                (None, Some(n)) => writeln!(f, "  noise_fraction not estimable: {}", n.reason)?,
+                (None, None) => writeln!(f, "  noise_fraction {MISSING}")?,
             }
         }
-        if let Some(a) = self.seasonal_amplitude {
-            writeln!(f, "seasonal_amplitude  {a:.4}")?;
+        match self.seasonal_amplitude {
+            Some(a) => writeln!(f, "seasonal_amplitude  {a:.4}")?,
+            None => writeln!(f, "seasonal_amplitude  {MISSING}")?,
         }
-        if let (Some(p), Some(m)) = (self.seasonal_peak, self.seasonal_peak_month) {
-            writeln!(f, "seasonal peak       {p:.2} -> seasonal_peak_month = {m}")?;
+        match (self.seasonal_peak, self.seasonal_peak_month) {
+            (Some(p), Some(m)) => writeln!(f, "seasonal peak       {p:.2} -> seasonal_peak_month = {m}")?,
+            _ => writeln!(f, "seasonal peak       {MISSING}")?,
         }
         if let Some(fs) = self.monthly_factors {
             let list: Vec<String> = fs.iter().map(|v| format!("{v:.3}")).collect();
@@ -1074,20 +1297,48 @@ impl fmt::Display for FitReport {
         }
         writeln!(f, "trend_min           {:.5}", self.trend_min)?;
         writeln!(f, "trend_max           {:.5}", self.trend_max)?;
-        if let Some(n) = self.noise_fraction {
-            writeln!(f, "noise_fraction      {n:.4} (meter-weighted mean of the classes')")?;
+        let name = |c: &ClassFit| c.class.map_or("all meters", CustomerClass::as_str);
+        let pooled: Vec<&str> = self
+            .classes
+            .iter()
+            .filter(|c| c.noise_fraction.is_some())
+            .map(name)
+            .collect();
+        let left_out: Vec<&str> = self
+            .classes
+            .iter()
+            .filter(|c| c.noise_fraction.is_none())
+            .map(name)
+            .collect();
+        match self.noise_fraction {
+            Some(n) if left_out.is_empty() => writeln!(
+                f,
+                "noise_fraction      {n:.4} (meter-weighted mean over {})",
+                pooled.join(", ")
+            )?,
+            Some(n) => writeln!(
+                f,
+                "noise_fraction      {n:.4} (meter-weighted mean over {} only; not estimable for {}, see below)",
+                pooled.join(", "),
+                left_out.join(", ")
+            )?,
+            None => writeln!(f, "noise_fraction      {MISSING}")?,
         }
         writeln!(
             f,
             "zero readings       {:.6} of cells (not a parameter: the model makes zeros only by clipping at 0)",
             self.zero_share
         )?;
-        for n in &self.not_estimated {
+        if self.not_estimated.is_empty() {
             writeln!(
                 f,
-                "not estimated: {} ({}); the base value is kept",
-                n.parameter, n.reason
+                "could not be estimated: nothing (every parameter above was estimated)"
             )?;
+        } else {
+            writeln!(f, "could not be estimated, and why:")?;
+            for n in &self.not_estimated {
+                writeln!(f, "  - {}: {}; written instead: {}", n.parameter, n.reason, n.fallback)?;
+            }
         }
         Ok(())
     }
@@ -1121,6 +1372,41 @@ mod tests {
     fn wilson_hilferty_median_is_close() {
         // Median of chi2_10 is 9.342 (tables): 9.342 / 10.
         assert!((chi2_median_over_k(10.0) - 0.9342).abs() < 1e-3);
+    }
+
+    #[test]
+    fn an_estimate_never_prints_nan() {
+        assert_eq!(Estimate::from(f64::NAN, vec![]).to_string(), "not estimable");
+        assert_eq!(
+            format!("{:.2}", Estimate::from(1.0, vec![])),
+            "1.00 (no uncertainty: fewer than 2 usable bootstrap replicates)"
+        );
+        // Replicates that are not numbers are left out of the interval.
+        let e = Estimate::from(1.0, vec![0.5, f64::NAN, 1.5]);
+        assert_eq!((e.lo, e.hi), (0.525, 1.475));
+    }
+
+    #[test]
+    fn the_pooled_noise_fraction_skips_the_classes_without_one() {
+        let group = |nf: Option<f64>, meters| {
+            Some(GroupPoint {
+                median: 100.0,
+                sigma: 0.5,
+                noise_sd: 10.0,
+                noise_fraction: nf,
+                meters,
+            })
+        };
+        let p = Point {
+            groups: vec![group(None, 600), group(Some(2.0), 100), group(Some(1.0), 300)],
+            amplitude: None,
+            peak: None,
+            factors: None,
+            trend: (0.0, 0.0),
+        };
+        assert_eq!(p.pooled_noise_fraction(&[true, true, true]), Some(1.25));
+        assert_eq!(p.pooled_noise_fraction(&[true, false, true]), Some(1.0));
+        assert_eq!(p.pooled_noise_fraction(&[true, false, false]), None);
     }
 
     #[test]

@@ -1043,7 +1043,15 @@ fn fit_writes_a_config_that_generate_accepts_and_a_report() {
     let report = tmp.path().join("report.txt");
     let o = ghostload(&["fit", &s(&input), "--output", &s(&toml), "--report", &s(&report)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // Well-formed output: the report in its file, ending with a newline;
+    // nothing on stdout; one whole line on stderr.
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.ends_with(&format!(" meters fitted -> {}\n", s(&toml))), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
     let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.ends_with("all tests passed\n"), "{text:?}");
+    assert!(!text.contains("NaN"), "{text}");
     assert!(text.contains("labelled anomalous were excluded"), "{text}");
     assert!(text.contains("seasonal_peak_month = 5"), "{text}");
     assert!(text.contains("all tests passed"), "{text}");
@@ -1099,6 +1107,18 @@ fn fit_reads_the_original_tools_columns_without_classes_or_labels() {
     let o = ghostload(&["fit", &s(&dir), "--output", &s(&toml)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let report = stdout(&o);
+    // The report on stdout ends with a whole line; stderr is one line of its own.
+    let last = report.lines().last().unwrap_or_default();
+    assert!(
+        report.ends_with(&format!("\n{last}\n")) && last.contains("tests"),
+        "{report:?}"
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{:?}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(&format!(" meters fitted -> {}\n", s(&toml))),
+        "{:?}",
+        stderr(&o)
+    );
     assert!(report.contains("anomalous meters are NOT excluded"), "{report}");
     assert!(report.contains("all meters (no class column)"), "{report}");
     assert!(std::fs::read_to_string(&toml).unwrap().contains("residential = 1.0"));
@@ -1111,6 +1131,76 @@ fn fit_reads_the_original_tools_columns_without_classes_or_labels() {
     let o = ghostload(&["fit", &s(&dir), "--output", &s(&toml)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("row 2"), "{}", stderr(&o));
+}
+
+/// The original Python tool's recipe (`synthetic_data_generator.py`,
+/// `_generate_consumption_series`): every meter of a class at one level,
+/// additive season, trend and noise, clipped at 0; its column layout.
+fn original_tool_csv(meters: usize, seed: u64) -> String {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal, Uniform};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let months: Vec<(u32, u32)> = (0..12u32).map(|k| (2024 + (10 + k) / 12, (10 + k) % 12 + 1)).collect();
+    let mut out = String::from("meter_id,customer_class");
+    for (y, m) in &months {
+        out += &format!(",monthly_consumption_{y}{m:02}");
+    }
+    out += ",kVA\n";
+    let trend = Uniform::new(-0.02, 0.05).unwrap();
+    for i in 0..meters {
+        let (class, mean, sd) = match i % 10 {
+            0..=6 => ("residential", 150.0, 450.0),
+            7 | 8 => ("commercial", 800.0, 300.0),
+            _ => ("industrial", 2500.0, 800.0),
+        };
+        let c: f64 = trend.sample(&mut rng);
+        let noise = Normal::new(0.0, 0.3 * sd).unwrap();
+        out += &format!("MTR_{i:06},{class}");
+        for (t, (_, m)) in months.iter().enumerate() {
+            let season = 0.15 * mean * (2.0 * std::f64::consts::PI * (f64::from(*m) - 4.0) / 12.0).sin();
+            let x: f64 = mean + season + mean * c * t as f64 + noise.sample(&mut rng);
+            out += &format!(",{}", x.max(0.0));
+        }
+        out += ",0\n";
+    }
+    out
+}
+
+#[test]
+fn fit_of_the_original_tools_recipe_says_what_it_cannot_estimate_and_generate_accepts_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let dir = tmp.path().join("orig");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("meter_consumption.csv"), original_tool_csv(400, 11)).unwrap();
+    let toml = tmp.path().join("fit.toml");
+    let o = ghostload(&["fit", &s(&dir), "--output", &s(&toml)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout(&o);
+    assert!(report.ends_with('\n'), "{report:?}");
+    // Every residential meter at one level: sigma 0, so no noise fraction,
+    // said in words and listed with the reason; never NaN.
+    assert!(!report.contains("NaN"), "{report}");
+    assert!(
+        report.contains("  noise_fraction not estimable: sigma is 0"),
+        "{report}"
+    );
+    assert!(
+        report.contains("could not be estimated, and why:\n  - consumption.noise_fraction (residential): sigma is 0"),
+        "{report}"
+    );
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(!text.contains("NaN"), "{text}");
+    assert!(
+        text.contains("\n# consumption.noise_fraction (residential) not estimated"),
+        "{text}"
+    );
+    assert_eq!(value(&text, "sigma"), "0.0", "{text}");
+    // The file goes through `generate --config`'s loader and validation.
+    let out = tmp.path().join("out");
+    let o = ghostload(&["-q", "generate", "--config", &s(&toml), "--output-dir", &s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("meter_consumption.csv").is_file());
 }
 
 #[test]
