@@ -407,18 +407,14 @@ impl Fit {
                 months: axis.months(),
             });
         }
-        if let Some(c) = classes
-            && c.len() != n
-        {
+        if let Some(c) = classes.filter(|c| c.len() != n) {
             return Err(FitError::LengthMismatch {
                 what: "classes",
                 len: c.len(),
                 meters: n,
             });
         }
-        if let Some(e) = &self.exclude
-            && e.len() != n
-        {
+        if let Some(e) = self.exclude.as_ref().filter(|e| e.len() != n) {
             return Err(FitError::LengthMismatch {
                 what: "exclude",
                 len: e.len(),
@@ -1101,9 +1097,7 @@ impl FitReport {
             c.consumption.trend_min = self.trend_min.value.clamp(-0.5, 0.5);
             c.consumption.trend_max = self.trend_max.value.clamp(c.consumption.trend_min, 0.5);
         }
-        if let Some(nf) = self.noise_fraction
-            && nf.value.is_finite()
-        {
+        if let Some(nf) = self.noise_fraction.filter(|nf| nf.value.is_finite()) {
             c.consumption.noise_fraction = nf.value.clamp(0.0, NOISE_FRACTION_MAX);
         }
         c

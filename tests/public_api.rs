@@ -1272,10 +1272,10 @@ fn transcribe(body: TokenStream, b: &HashMap<String, Binding>) -> TokenStream {
 fn used_names(stream: TokenStream, out: &mut Vec<String>) {
     let tokens: Vec<TokenTree> = stream.into_iter().collect();
     for w in tokens.windows(2) {
-        if let (TokenTree::Punct(p), TokenTree::Ident(n)) = (&w[0], &w[1])
-            && p.as_char() == '$'
-        {
-            out.push(n.to_string());
+        if let (TokenTree::Punct(p), TokenTree::Ident(n)) = (&w[0], &w[1]) {
+            if p.as_char() == '$' {
+                out.push(n.to_string());
+            }
         }
     }
     for t in tokens {
