@@ -86,7 +86,7 @@ pub(crate) fn network_feature_collection(network: &Network, ghosts: Option<&[Gho
             props.insert("meter_ids".into(), Value::Array(ids));
             Feature {
                 bbox: None,
-                geometry: Some(Geometry::new_point([lon, lat])),
+                geometry: Some(Geometry::new(geojson::Value::Point(vec![lon, lat]))),
                 id: None,
                 properties: Some(props),
                 foreign_members: None,
