@@ -38,8 +38,9 @@ use arrow_array::{
 use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::IoError;
 use super::csv::{ANOMALY_LABELS_CSV, EVENT_COLUMNS, EVENTS_CSV, LABEL_COLUMNS};
@@ -887,11 +888,18 @@ struct TableWriter {
 impl TableWriter {
     fn new(columns: &Columns, path: PathBuf, out: BufWriter<File>) -> Result<TableWriter, IoError> {
         let zstd = ZstdLevel::try_new(ZSTD_LEVEL).map_err(|e| parquet_err(&path, e))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_created_by(concat!("ghostload version ", env!("CARGO_PKG_VERSION")).to_owned())
             .set_compression(Compression::ZSTD(zstd))
-            .set_max_row_group_row_count(Some(MAX_GROUP_ROWS))
-            .build();
+            .set_max_row_group_row_count(Some(MAX_GROUP_ROWS));
+        if matches!(columns.time, Time::Instant { .. } | Time::Date) {
+            // Steady steps: delta-encoded, as our writer stores them.
+            let ts = ColumnPath::from(columns.schema.field(columns.roots[1]).name().as_str());
+            props = props
+                .set_column_dictionary_enabled(ts.clone(), false)
+                .set_column_encoding(ts, Encoding::DELTA_BINARY_PACKED);
+        }
+        let props = props.build();
         let writer =
             ArrowWriter::try_new(out, Arc::clone(&columns.schema), Some(props)).map_err(|e| parquet_err(&path, e))?;
         let mut group_ends = Vec::with_capacity(columns.row_groups.len());
