@@ -292,13 +292,19 @@ pub enum IoError {
     /// An input table ([`read_consumption`](crate::io::read_consumption))
     /// cannot be used: the file, the line (1-based, the header is line 1) and
     /// the column (a header name, or `row`/`header` for the line as a whole) say where.
-    #[error("`{}`, line {line}, column `{column}`: {reason}", path.display())]
+    ///
+    /// For a Parquet file `line` is the row, 1-based (the first row is row
+    /// 1), and `0` for the file as a whole (its schema, or a file that is
+    /// not Parquet: column `file`). The message says `row N` (`schema` for
+    /// 0) when the file name ends in `.parquet`, `line N` otherwise.
+    #[error("`{}`, {}, column `{column}`: {reason}", path.display(), InputPlace(path, *line))]
     Input {
         /// The file.
         path: PathBuf,
-        /// Line of the file, 1-based (the header is line 1).
+        /// Line of the file, 1-based (the header is line 1); for a Parquet
+        /// file the row, 1-based, or `0` for the file as a whole.
         line: u64,
-        /// The column at fault, or `row` / `header`.
+        /// The column at fault, or `row` / `header` (Parquet: `file`).
         column: String,
         /// What is wrong, with the value.
         reason: String,
@@ -314,6 +320,22 @@ pub enum IoError {
         /// Why not, and what would work.
         reason: String,
     },
+}
+
+/// Where in an input table an [`IoError::Input`] is: `line N`, or, in a
+/// file named `*.parquet` (which has rows, not lines), `row N` and `schema`
+/// for row 0.
+struct InputPlace<'a>(&'a Path, u64);
+
+impl std::fmt::Display for InputPlace<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parquet = self.0.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        match (parquet, self.1) {
+            (true, 0) => f.write_str("schema"),
+            (true, row) => write!(f, "row {row}"),
+            (false, line) => write!(f, "line {line}"),
+        }
+    }
 }
 
 impl IoError {

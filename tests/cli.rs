@@ -1320,6 +1320,85 @@ fn inject_bad_input_exits_1_naming_file_line_and_column_and_writes_nothing() {
 }
 
 #[test]
+fn inject_and_fit_read_long_form_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let generated = tmp.path().join("gen");
+    let o = ghostload(&[
+        "-q",
+        "generate",
+        "--resolution",
+        "daily",
+        "--num-months",
+        "12",
+        "--num-meters",
+        "400",
+        "--num-transformers",
+        "10",
+        "--anomaly-rate",
+        "0",
+        "--no-balance",
+        "--output-dir",
+        &s(&generated),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = generated.join("meter_readings").join("part-00001-of-00001.parquet");
+    let run = |out: &Path| {
+        ghostload(&[
+            "inject",
+            &s(&input),
+            "-o",
+            &s(out),
+            "--anomaly-rate",
+            "0.1",
+            "--seed",
+            "7",
+        ])
+    };
+    let out = tmp.path().join("out");
+    let o = run(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("injected 40 anomalies") && text.contains("of 400 meters (long layout)"),
+        "{text}"
+    );
+    assert_eq!(
+        names(&out),
+        ["anomaly_labels.csv", "events.csv", "part-00001-of-00001.parquet"]
+    );
+    let labels = fs::read_to_string(out.join("anomaly_labels.csv")).unwrap();
+    assert_eq!(labels.lines().count() - 1, 40, "round(0.1 × 400)");
+    let again = tmp.path().join("again");
+    assert_eq!(run(&again).status.code(), Some(0));
+    assert_eq!(tree(&out), tree(&again), "deterministic for a seed");
+
+    // fit reads the same file (daily readings summed per month).
+    let toml = tmp.path().join("fit.toml");
+    let o = ghostload(&["fit", &s(&input), "--output", &s(&toml)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout(&o);
+    assert!(report.contains("400 meters fitted"), "{report}");
+    assert!(report.contains("seasonal_peak_month = 5"), "{report}");
+
+    // Not Parquet: inject exits 1 naming the file, fit 2, nothing written.
+    let bad = tmp.path().join("bad.parquet");
+    fs::write(&bad, "meter_id,timestamp,kwh\nA,2024-01,1\n").unwrap();
+    let none = tmp.path().join("none");
+    let o = ghostload(&["inject", &s(&bad), "-o", &s(&none)]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.parquet") && err.contains("schema, column `file`") && err.contains("not a Parquet file"),
+        "{err}"
+    );
+    assert!(!none.exists());
+    let o = ghostload(&["fit", &s(&bad), "--output", &s(&toml)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a Parquet file"), "{}", stderr(&o));
+}
+
+#[test]
 fn fit_reads_sgcc_daily_readings_and_their_flags() {
     let tmp = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_owned();

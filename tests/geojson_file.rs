@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use geojson::{GeoJson, GeometryValue};
+use geojson::{GeoJson, Value};
 use ghostload::io::write_transformers_geojson;
 use ghostload::{Dataset, GeneratorConfig, Pipeline};
 
@@ -36,7 +36,7 @@ fn geojson_round_trips_with_every_meter_id() {
     let mut all_ids = BTreeSet::new();
     for (t, f) in d.transformers().iter().zip(&fc.features) {
         let geometry = f.geometry.as_ref().unwrap();
-        let GeometryValue::Point { coordinates } = &geometry.value else {
+        let Value::Point(coordinates) = &geometry.value else {
             panic!("not a point");
         };
         let (lon, lat) = (coordinates.as_slice()[0], coordinates.as_slice()[1]);

@@ -5,9 +5,10 @@
 //! Python tool's (`meter_consumption.csv` with `kva` / `monthly_*` columns),
 //! SGCC's daily `data.csv` (`CONS_NO, FLAG, YYYY/M/D…`) and long form
 //! (`meter_id, timestamp, kwh`, one row per reading, a meter's rows
-//! consecutive). Reading streams: one meter in memory at a time, plus what
-//! refuses duplicate ids (the set of ids, or for [`inject_file`]'s fast path
-//! an index of their hashes).
+//! consecutive), as CSV or, with the `parquet` feature, as a Parquet file
+//! (`super::input_parquet`). Reading streams: one meter in memory at a time,
+//! plus what refuses duplicate ids (the set of ids, or for [`inject_file`]'s
+//! fast path an index of their hashes).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -40,6 +41,11 @@ pub enum InputLayout {
     /// Long form: `meter_id, timestamp, kwh`, one row per reading
     /// (`timestamp` `YYYY-MM`/`YYYYMM` monthly, `YYYY-MM-DD` daily, or
     /// `YYYY-MM-DDTHH:MM:SS±HH:MM` at daily, hourly or 15-minute intervals).
+    /// As CSV, or with the `parquet` feature as a Parquet file (a `.parquet`
+    /// name or the `PAR1` magic): `meter_id` strings, `timestamp` a
+    /// `Timestamp` (any unit, with or without a time zone), a `Date32` or
+    /// strings as in CSV, `kwh` (or `consumption_kwh`) `Float64`/`Float32`,
+    /// nulls missing; other columns are carried through by `inject`.
     Long,
 }
 
@@ -98,7 +104,8 @@ impl std::fmt::Display for InputLayout {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MeterRow {
-    /// Its first line in the file (1-based, the header is line 1).
+    /// Its first line in the file (1-based, the header is line 1); in a
+    /// Parquet file, its first row (1-based, the first row is row 1).
     pub line: u64,
     /// Its id (`meter_id`, `CONS_NO`).
     pub id: String,
@@ -145,16 +152,30 @@ pub struct ConsumptionReader {
     /// The longest record so far (to size the next one).
     record_bytes: usize,
     done: bool,
+    /// A long-form Parquet file's meters: when set, rows come from it and
+    /// the CSV fields above are unused.
+    #[cfg(feature = "parquet")]
+    parquet: Option<Box<super::input_parquet::ParquetMeters>>,
 }
 
 /// Opens `path` as a consumption table in `layout` (detected from the
 /// header when `None`). Long form is read once up front to find its periods.
 ///
+/// With the `parquet` feature a Parquet file (a `.parquet` name, any case, or
+/// one starting with `PAR1`) is read as long form ([`InputLayout::Long`]),
+/// record batch by record batch; its errors name the row (1-based, the first
+/// row is row 1; `0` for the file's schema) where a CSV's name the line.
+///
 /// # Errors
 /// [`IoError::Io`] when the file cannot be read; [`IoError::Input`] naming
-/// the file, line and column for an unknown layout, a header that does not
-/// fit the layout, or an unparseable period name or timestamp.
+/// the file, line (Parquet: row) and column for an unknown layout, a header
+/// (Parquet: a schema) that does not fit the layout, or an unparseable period
+/// name or timestamp.
 pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<ConsumptionReader, IoError> {
+    #[cfg(feature = "parquet")]
+    if super::input_parquet::is_parquet(path) {
+        return super::input_parquet::consumption_reader(path, layout);
+    }
     let open = || -> Result<File, IoError> { File::open(path).map_err(|e| IoError::io("open", path, e)) };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -309,14 +330,73 @@ pub fn read_consumption(path: &Path, layout: Option<InputLayout>) -> Result<Cons
         times,
         record_bytes: 0,
         done: false,
+        #[cfg(feature = "parquet")]
+        parquet: None,
     })
+}
+
+#[cfg(feature = "parquet")]
+impl ConsumptionReader {
+    /// A reader of the long-form Parquet file `path` whose meters `source` yields.
+    pub(super) fn from_parquet(
+        path: &Path,
+        axis: TimeAxis,
+        columns: Vec<String>,
+        times: bool,
+        source: Box<super::input_parquet::ParquetMeters>,
+    ) -> Result<ConsumptionReader, IoError> {
+        // The CSV fields are never read for a Parquet source; they hold the
+        // file open only so that one reader type serves both formats.
+        let open = || File::open(path).map_err(|e| IoError::io("open", path, e));
+        Ok(ConsumptionReader {
+            path: path.to_path_buf(),
+            layout: InputLayout::Long,
+            axis,
+            columns,
+            reader: csv::ReaderBuilder::new().from_reader(BufReader::new(open()?)),
+            raw: BufReader::new(open()?),
+            header_raw: Vec::new(),
+            position: 0,
+            value_columns: Vec::new(),
+            id_col: 0,
+            class_col: None,
+            flag_col: None,
+            kwh_col: 0,
+            ts_col: 0,
+            seen: HashSet::default(),
+            track_ids: true,
+            keep_raw: false,
+            pending: None,
+            decimals: 0,
+            times,
+            record_bytes: 0,
+            done: false,
+            parquet: Some(source),
+        })
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl MeterRow {
+    /// A long-form meter read from a Parquet file: its first row, id and values.
+    pub(super) fn from_parquet(line: u64, id: String, values: Vec<f64>) -> MeterRow {
+        MeterRow {
+            line,
+            id,
+            class: None,
+            flag: None,
+            values,
+            raw: Vec::new(),
+            records: Vec::new(),
+        }
+    }
 }
 
 /// FxHash-style hashing of meter ids: the id set is only for refusing
 /// duplicates in a local file, so no protection against chosen collisions
 /// is needed, and SipHash was a tenth of `inject`'s time.
 #[derive(Debug, Default, Clone, Copy)]
-struct IdHasher(u64);
+pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -340,7 +420,7 @@ impl Hasher for IdHasher {
     }
 }
 
-fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
+pub(super) fn input_err(path: &Path, line: u64, column: &str, reason: String) -> IoError {
     IoError::Input {
         path: path.to_path_buf(),
         line,
@@ -402,7 +482,7 @@ fn parse_date(s: &str, sep: char) -> Option<Date> {
 /// (`YYYY-MM-DD`) or an instant (`YYYY-MM-DDTHH:MM:SS±HH:MM` or `…Z`: UTC
 /// seconds and the offset in minutes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stamp {
+pub(super) enum Stamp {
     Month(YearMonth),
     Day(Date),
     Instant(i64, i32),
@@ -439,7 +519,7 @@ fn parse_instant(s: &str) -> Option<(i64, i32)> {
     Some((local - i64::from(offset) * 60, offset))
 }
 
-fn parse_stamp(s: &str) -> Option<Stamp> {
+pub(super) fn parse_stamp(s: &str) -> Option<Stamp> {
     let s = s.trim();
     if s.len() > 10 {
         return parse_instant(s).map(|(utc, offset)| Stamp::Instant(utc, offset));
@@ -455,16 +535,37 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
     None
 }
 
+/// Why a long-form timestamp cannot be read (CSV text or Parquet string).
+pub(super) fn not_a_stamp(text: &str) -> String {
+    format!(
+        "`{text}` is not a month (YYYY-MM), a day (YYYY-MM-DD) or a time with its offset (YYYY-MM-DDTHH:MM:SS+HH:MM)"
+    )
+}
+
+/// Why a long-form timestamp is not on the file's axis.
+pub(super) fn not_a_period(text: &str) -> String {
+    format!("`{text}` is not a period of the file")
+}
+
+/// Why a meter id cannot be used: a second run of its rows.
+pub(super) fn not_consecutive(id: &str) -> String {
+    format!("duplicate meter id `{id}` (its rows are not consecutive)")
+}
+
+/// Why a meter id cannot be used: it is empty.
+pub(super) const EMPTY_ID: &str = "empty meter id";
+
+/// Why a long-form reading cannot be used: its meter has one at that time already.
+pub(super) const SECOND_READING: &str = "a second reading of this meter at this time";
+
 /// The axis of a long-form file, and whether its timestamps are times of day.
 fn long_axis(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, bool), IoError> {
     let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(BufReader::new(file));
-    let (mut min, mut max): (Option<Stamp>, Option<Stamp>) = (None, None);
+    let mut scan = AxisScan::default();
     let mut record = csv::ByteRecord::new();
-    // Instants: the smallest step between consecutive readings of a meter.
-    let (mut previous, mut step): (Option<(Vec<u8>, i64)>, Option<i64>) = (None, None);
     loop {
         let line = reader.position().line();
         match reader.read_byte_record(&mut record) {
@@ -474,94 +575,126 @@ fn long_axis(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, boo
         }
         let line = record.position().map_or(line, csv::Position::line);
         let text = String::from_utf8_lossy(record.get(ts_col).unwrap_or_default()).into_owned();
-        let stamp = parse_stamp(&text).ok_or_else(|| {
-            input_err(
-                path,
-                line,
-                "timestamp",
-                format!(
-                    "`{text}` is not a month (YYYY-MM), a day (YYYY-MM-DD) or a time with its offset (YYYY-MM-DDTHH:MM:SS+HH:MM)"
-                ),
-            )
-        })?;
-        if let Some(m) = min {
-            let same_offset = match (m, stamp) {
-                (Stamp::Instant(_, a), Stamp::Instant(_, b)) => a == b,
-                _ => true,
-            };
+        let stamp = parse_stamp(&text).ok_or_else(|| input_err(path, line, "timestamp", not_a_stamp(&text)))?;
+        scan.add(record.get(id_col).unwrap_or_default(), stamp)
+            .map_err(|reason| input_err(path, line, "timestamp", format!("`{text}` {reason}")))?;
+    }
+    scan.finish(path, 2)
+}
+
+/// The axis of a long-form table, found from its readings in file order
+/// (the CSV and the Parquet readers share it): the first and last periods,
+/// and, for instants, the smallest step between consecutive readings of a meter.
+#[derive(Debug, Default)]
+pub(super) struct AxisScan {
+    min: Option<Stamp>,
+    max: Option<Stamp>,
+    /// The meter of the previous instant (its buffer reused from meter to meter).
+    previous_id: Vec<u8>,
+    previous: Option<i64>,
+    step: Option<i64>,
+}
+
+impl AxisScan {
+    /// Adds a reading of meter `id` at `stamp`. `Err` says why the stamp
+    /// does not fit the ones before (to follow the stamp's text).
+    pub(super) fn add(&mut self, id: &[u8], stamp: Stamp) -> Result<(), &'static str> {
+        if let Some(m) = self.min {
             if std::mem::discriminant(&m) != std::mem::discriminant(&stamp) {
-                return Err(input_err(
-                    path,
-                    line,
-                    "timestamp",
-                    format!("`{text}` mixes months, days and times"),
-                ));
+                return Err("mixes months, days and times");
             }
-            if !same_offset {
-                return Err(input_err(
-                    path,
-                    line,
-                    "timestamp",
-                    format!("`{text}` has another UTC offset than the first reading"),
-                ));
+            if let (Stamp::Instant(_, a), Stamp::Instant(_, b)) = (m, stamp) {
+                if a != b {
+                    return Err("has another UTC offset than the first reading");
+                }
             }
         }
         if let Stamp::Instant(utc, _) = stamp {
-            let id = record.get(id_col).unwrap_or_default();
-            if let Some((prev_id, prev)) = &previous {
+            if let Some(prev) = self.previous {
                 let d = (utc - prev).abs();
-                if prev_id.as_slice() == id && d > 0 {
-                    step = Some(step.map_or(d, |s| s.min(d)));
+                if self.previous_id.as_slice() == id && d > 0 {
+                    self.step = Some(self.step.map_or(d, |s| s.min(d)));
                 }
             }
-            previous = Some((id.to_vec(), utc));
+            if self.previous_id.as_slice() != id {
+                self.previous_id.clear();
+                self.previous_id.extend_from_slice(id);
+            }
+            self.previous = Some(utc);
         }
-        min = Some(min.map_or(stamp, |m| m.min(stamp)));
-        max = Some(max.map_or(stamp, |m| m.max(stamp)));
+        self.min = Some(self.min.map_or(stamp, |m| m.min(stamp)));
+        self.max = Some(self.max.map_or(stamp, |m| m.max(stamp)));
+        Ok(())
     }
-    match (min, max) {
-        (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => {
-            Ok((axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly)?, false))
+
+    /// The axis over whole months from the first period to the last, and
+    /// whether the periods are times of day. `first_line` is the line (or
+    /// row) of the first reading, named by the errors about the file as a whole.
+    pub(super) fn finish(self, path: &Path, first_line: u64) -> Result<(TimeAxis, bool), IoError> {
+        match (self.min, self.max) {
+            (Some(Stamp::Month(a)), Some(Stamp::Month(b))) => {
+                Ok((axis_of(path, a, month_diff(a, b) + 1, Resolution::Monthly)?, false))
+            }
+            (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => Ok((
+                axis_of(
+                    path,
+                    a.year_month(),
+                    month_diff(a.year_month(), b.year_month()) + 1,
+                    Resolution::Daily,
+                )?,
+                false,
+            )),
+            (Some(Stamp::Instant(a, offset)), Some(Stamp::Instant(b, _))) => {
+                let resolution = match self.step {
+                    Some(86_400) => Resolution::Daily,
+                    Some(3_600) => Resolution::Hourly,
+                    Some(900) => Resolution::FifteenMinutes,
+                    other => {
+                        return Err(input_err(
+                            path,
+                            first_line,
+                            "timestamp",
+                            match other {
+                                None => "cannot tell the interval: no meter has two readings".into(),
+                                Some(s) => {
+                                    format!("readings {s} s apart: expected a day, an hour or 15 minutes")
+                                }
+                            },
+                        ));
+                    }
+                };
+                let zone = crate::calendar::TimeZone::from_offset_minutes(offset)
+                    .map_err(|e| input_err(path, first_line, "timestamp", e.to_string()))?;
+                let local = |utc: i64| Date::from_days_since_epoch((utc + i64::from(offset) * 60).div_euclid(86_400));
+                let (first, last) = (local(a).year_month(), local(b).year_month());
+                Ok((
+                    axis_of(path, first, month_diff(first, last) + 1, resolution)?.with_zone(zone),
+                    true,
+                ))
+            }
+            _ => Err(input_err(path, first_line, "row", "no readings".into())),
         }
-        (Some(Stamp::Day(a)), Some(Stamp::Day(b))) => Ok((
-            axis_of(
-                path,
-                a.year_month(),
-                month_diff(a.year_month(), b.year_month()) + 1,
-                Resolution::Daily,
-            )?,
-            false,
-        )),
-        (Some(Stamp::Instant(a, offset)), Some(Stamp::Instant(b, _))) => {
-            let resolution = match step {
-                Some(86_400) => Resolution::Daily,
-                Some(3_600) => Resolution::Hourly,
-                Some(900) => Resolution::FifteenMinutes,
-                other => {
-                    return Err(input_err(
-                        path,
-                        2,
-                        "timestamp",
-                        match other {
-                            None => "cannot tell the interval: no meter has two readings".into(),
-                            Some(s) => {
-                                format!("readings {s} s apart: expected a day, an hour or 15 minutes")
-                            }
-                        },
-                    ));
-                }
-            };
-            let zone = crate::calendar::TimeZone::from_offset_minutes(offset)
-                .map_err(|e| input_err(path, 2, "timestamp", e.to_string()))?;
-            let local = |utc: i64| Date::from_days_since_epoch((utc + i64::from(offset) * 60).div_euclid(86_400));
-            let (first, last) = (local(a).year_month(), local(b).year_month());
-            Ok((
-                axis_of(path, first, month_diff(first, last) + 1, resolution)?.with_zone(zone),
-                true,
-            ))
-        }
-        _ => Err(input_err(path, 2, "row", "no readings".into())),
     }
+}
+
+/// The period of `axis` that `stamp` names, if any.
+pub(super) fn period_of(axis: &TimeAxis, stamp: Stamp) -> Option<usize> {
+    let p = match (stamp, axis.resolution()) {
+        (Stamp::Month(m), Resolution::Monthly) => (m >= axis.start()).then(|| month_diff(axis.start(), m))?,
+        (Stamp::Day(d), Resolution::Daily) => {
+            usize::try_from(d.days_since_epoch() - Date::first_of(axis.start()).days_since_epoch()).ok()?
+        }
+        (Stamp::Instant(utc, _), r) if r.is_interval() => {
+            let step = r.interval_seconds()?;
+            let d = utc - axis.timestamp(0);
+            if d % step != 0 {
+                return None;
+            }
+            usize::try_from(d / step).ok()?
+        }
+        _ => return None,
+    };
+    (p < axis.len()).then_some(p)
 }
 
 impl ConsumptionReader {
@@ -721,12 +854,7 @@ impl ConsumptionReader {
     fn id(&mut self, record: &csv::ByteRecord, line: u64) -> Result<String, IoError> {
         let id = String::from_utf8_lossy(&record[self.id_col]).trim().to_owned();
         if id.is_empty() {
-            return Err(input_err(
-                &self.path,
-                line,
-                &self.columns[self.id_col],
-                "empty meter id".into(),
-            ));
+            return Err(input_err(&self.path, line, &self.columns[self.id_col], EMPTY_ID.into()));
         }
         if self.track_ids && !self.seen.insert(id.clone()) {
             return Err(input_err(
@@ -771,7 +899,7 @@ impl ConsumptionReader {
                             &self.path,
                             line,
                             &self.columns[self.id_col],
-                            format!("duplicate meter id `{this}` (its rows are not consecutive)"),
+                            not_consecutive(&this),
                         ));
                     }
                     if self.track_ids {
@@ -783,12 +911,7 @@ impl ConsumptionReader {
                 let p = self.period(&record, line)?;
                 let v = self.value(&record, self.kwh_col, line)?;
                 if row.records.iter().any(|(_, q)| *q == Some(p)) {
-                    return Err(input_err(
-                        &self.path,
-                        line,
-                        "timestamp",
-                        "a second reading of this meter at this time".into(),
-                    ));
+                    return Err(input_err(&self.path, line, "timestamp", SECOND_READING.into()));
                 }
                 row.values[p] = v;
                 row.raw.extend_from_slice(&raw);
@@ -821,29 +944,9 @@ impl ConsumptionReader {
 
     fn period(&self, record: &csv::ByteRecord, line: u64) -> Result<usize, IoError> {
         let text = String::from_utf8_lossy(&record[self.ts_col]).into_owned();
-        let bad = || {
-            input_err(
-                &self.path,
-                line,
-                "timestamp",
-                format!("`{text}` is not a period of the file"),
-            )
-        };
-        match (parse_stamp(&text).ok_or_else(bad)?, self.axis.resolution()) {
-            (Stamp::Month(m), Resolution::Monthly) => Ok(month_diff(self.axis.start(), m)),
-            (Stamp::Day(d), Resolution::Daily) => {
-                Ok((d.days_since_epoch() - Date::first_of(self.axis.start()).days_since_epoch()) as usize)
-            }
-            (Stamp::Instant(utc, _), r) if r.is_interval() => {
-                let step = r.interval_seconds().expect("an interval resolution");
-                let d = utc - self.axis.timestamp(0);
-                if d < 0 || d % step != 0 || (d / step) as usize >= self.axis.len() {
-                    return Err(bad());
-                }
-                Ok((d / step) as usize)
-            }
-            _ => Err(bad()),
-        }
+        parse_stamp(&text)
+            .and_then(|stamp| period_of(&self.axis, stamp))
+            .ok_or_else(|| input_err(&self.path, line, "timestamp", not_a_period(&text)))
     }
 }
 
@@ -851,6 +954,10 @@ impl Iterator for ConsumptionReader {
     type Item = Result<MeterRow, IoError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        #[cfg(feature = "parquet")]
+        if let Some(source) = &mut self.parquet {
+            return source.next();
+        }
         if self.done {
             return None;
         }
@@ -914,8 +1021,20 @@ pub struct InjectSummary {
 /// `anomaly_labels.csv` next to the input (see [`inject_file_with_labels`]
 /// to name another labels file).
 ///
+/// With the `parquet` feature a long-form Parquet file (a `.parquet` name,
+/// any case, or the `PAR1` magic; see [`InputLayout::Long`]) is read in
+/// record batches and written back as Parquet (zstd) with its own schema:
+/// the same columns, types and order, other columns carried through, only
+/// the changed `kwh` values differing, at full precision (not rounded; a
+/// `Float32` column gets the nearest `f32`), missing readings still null,
+/// the input's row groups kept (split beyond 1 048 576 rows). Its already
+/// labelled meters are those of a labels file named with
+/// [`inject_file_with_labels`] only. `anomaly_labels.csv` and `events.csv`
+/// are as for CSV long form.
+///
 /// # Errors
-/// [`IoError::Input`] naming the file, line and column of bad input;
+/// [`IoError::Input`] naming the file, line (Parquet: row, `0` for the
+/// schema) and column of bad input;
 /// [`IoError::Io`] on a read or write failure; [`IoError::Generation`] when
 /// an injector fails.
 pub fn inject_file(
@@ -998,6 +1117,12 @@ pub fn inject_file_with_labels(
     labels: Option<&Path>,
     output_dir: &Path,
 ) -> Result<InjectSummary, IoError> {
+    // Long-form Parquet (src/io/input_parquet.rs): labelled meters from `labels` only.
+    #[cfg(feature = "parquet")]
+    if super::input_parquet::is_parquet(input) {
+        let labelled = labels.map(read_labelled_ids).transpose()?.unwrap_or_default();
+        return super::input_parquet::inject_parquet(input, layout, plan, &labelled, labels, output_dir);
+    }
     let reader = read_consumption(input, layout)?;
     let beside = input.with_file_name(ANOMALY_LABELS_CSV);
     let labels_file = match labels {
@@ -1018,19 +1143,9 @@ pub fn inject_file_with_labels(
         if let Some(scan) = reader.scan_unquoted(&labelled)? {
             drop(labelled);
             let mut out = InjectOutput::new(output_dir, name)?;
-            let counts = reader.inject_unquoted(scan, plan, &mut out)?;
-            let (anomalies, benign) = (out.anomalies, out.benign);
-            return Ok(InjectSummary {
-                layout: reader.layout(),
-                meters: counts.meters,
-                eligible: counts.eligible,
-                anomalies,
-                benign,
-                skipped_labelled: counts.skipped_labelled,
-                labels_file,
-                skipped_empty: counts.skipped_empty,
-                files: out.finish()?,
-            });
+            reader.inject_unquoted(&scan, plan, &mut out)?;
+            let (counts, files) = out.finish()?;
+            return Ok(scan.tally.summary(reader.layout(), labels_file, counts, files));
         }
     }
     inject_through_csv(reader, labelled, labels_file, plan, name, output_dir)
@@ -1049,21 +1164,10 @@ fn inject_through_csv(
     // Pass 1: check everything and count.
     let input = reader.path.clone();
     reader.keep_raw = false;
-    let (mut meters, mut eligible, mut skipped_empty) = (0u64, 0u64, 0u64);
-    let mut skipped_labelled = Vec::new();
-    let mut is_eligible = Vec::new();
+    let mut tally = Tally::default();
     let mut count = |id: String, flag: Option<bool>, present: bool| {
-        meters += 1;
-        if flag == Some(true) || labelled.contains(&id) {
-            skipped_labelled.push(id);
-            is_eligible.push(false);
-        } else if !present {
-            skipped_empty += 1;
-            is_eligible.push(false);
-        } else {
-            eligible += 1;
-            is_eligible.push(true);
-        }
+        let is_labelled = flag == Some(true) || labelled.contains(&id);
+        tally.push(is_labelled.then_some(id), present);
     };
     if reader.layout() == InputLayout::Long {
         for row in reader.by_ref() {
@@ -1079,7 +1183,7 @@ fn inject_through_csv(
     drop(reader); // and its id set
     drop(labelled);
     let plan = plan.clone().with_decimals(Some(decimals));
-    let run = plan.run(eligible);
+    let run = plan.run(tally.eligible_count);
 
     let mut out = InjectOutput::new(output_dir, name)?;
 
@@ -1093,7 +1197,7 @@ fn inject_through_csv(
     loop {
         // Rows without an event are copied unparsed (pass 1 checked them).
         if layout != InputLayout::Long {
-            let this = is_eligible.get(row_index).copied().unwrap_or(false);
+            let this = tally.is_eligible(row_index);
             if !this || !run.selects(position) {
                 let Some(raw) = reader.next_raw()? else { break };
                 out.write_table(&raw)?;
@@ -1104,7 +1208,7 @@ fn inject_through_csv(
         }
         let Some(row) = reader.next() else { break };
         let row = row?;
-        let eligible_row = is_eligible.get(row_index).copied().unwrap_or(false);
+        let eligible_row = tally.is_eligible(row_index);
         let mut event = None;
         let mut values = row.values.clone();
         if eligible_row {
@@ -1124,18 +1228,8 @@ fn inject_through_csv(
             }
         }
     }
-    let (anomalies, benign) = (out.anomalies, out.benign);
-    Ok(InjectSummary {
-        layout,
-        meters,
-        eligible,
-        anomalies,
-        benign,
-        skipped_labelled,
-        labels_file,
-        skipped_empty,
-        files: out.finish()?,
-    })
+    let (counts, files) = out.finish()?;
+    Ok(tally.summary(layout, labels_file, counts, files))
 }
 
 /// The row's lines with the changed readings formatted again.
@@ -1212,14 +1306,66 @@ fn push_record(out: &mut Vec<u8>, cells: &[&[u8]], replaced: &[Option<Vec<u8>>])
     }
 }
 
-/// The files `inject` writes (the table, `anomaly_labels.csv`,
-/// `events.csv`), in a staging directory that replaces the output
-/// directory only when [`finish`](Self::finish) succeeds.
+/// Which meters of a table may get an event: what the first pass of
+/// `inject` counts, whatever the format.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    /// Whether each meter, in file order, may get an event.
+    pub(super) eligible: Vec<bool>,
+    pub(super) eligible_count: u64,
+    pub(super) skipped_labelled: Vec<String>,
+    pub(super) skipped_empty: u64,
+}
+
+impl Tally {
+    /// Adds the next meter: `labelled` is its id when the input labels it;
+    /// `present` whether it holds a reading.
+    pub(super) fn push(&mut self, labelled: Option<String>, present: bool) {
+        let eligible = if let Some(id) = labelled {
+            self.skipped_labelled.push(id);
+            false
+        } else if !present {
+            self.skipped_empty += 1;
+            false
+        } else {
+            self.eligible_count += 1;
+            true
+        };
+        self.eligible.push(eligible);
+    }
+
+    /// Whether meter `m` (in file order) may get an event.
+    pub(super) fn is_eligible(&self, m: usize) -> bool {
+        self.eligible.get(m).copied().unwrap_or(false)
+    }
+
+    /// The summary of the injection these counts began.
+    pub(super) fn summary(
+        self,
+        layout: InputLayout,
+        labels_file: Option<PathBuf>,
+        (anomalies, benign): (u64, u64),
+        files: Vec<PathBuf>,
+    ) -> InjectSummary {
+        InjectSummary {
+            layout,
+            meters: self.eligible.len() as u64,
+            eligible: self.eligible_count,
+            anomalies,
+            benign,
+            skipped_labelled: self.skipped_labelled,
+            labels_file,
+            skipped_empty: self.skipped_empty,
+            files,
+        }
+    }
+}
+
+/// `anomaly_labels.csv` and `events.csv` of an injection, written as the
+/// events come.
 #[derive(Debug)]
-struct InjectOutput {
-    staging: Staging,
-    name: PathBuf,
-    table: BufWriter<File>,
+pub(super) struct EventFiles {
+    dir: PathBuf,
     labels: BufWriter<File>,
     events: BufWriter<File>,
     scratch: Vec<u8>,
@@ -1227,49 +1373,33 @@ struct InjectOutput {
     benign: u64,
 }
 
-impl InjectOutput {
-    /// Creates the three files, the table named `name`, with the headers
-    /// of the labels and events.
-    fn new(output_dir: &Path, name: PathBuf) -> Result<Self, IoError> {
-        let staging = Staging::new(output_dir)?;
-        let create = |n: &Path| -> Result<BufWriter<File>, IoError> {
-            let p = staging.path().join(n);
-            File::create(&p)
+impl EventFiles {
+    /// Creates both files in `dir` with their headers.
+    pub(super) fn new(dir: &Path) -> Result<Self, IoError> {
+        let create = |n: &str, columns: &[&str]| -> Result<BufWriter<File>, IoError> {
+            let p = dir.join(n);
+            let mut w = File::create(&p)
                 .map(|f| BufWriter::with_capacity(1 << 20, f))
-                .map_err(|e| IoError::io("create", &p, e))
-        };
-        let table = create(&name)?;
-        let mut labels = create(Path::new(ANOMALY_LABELS_CSV))?;
-        let mut events = create(Path::new(EVENTS_CSV))?;
-        for (w, columns, n) in [
-            (&mut labels, &LABEL_COLUMNS[..], ANOMALY_LABELS_CSV),
-            (&mut events, &EVENT_COLUMNS[..], EVENTS_CSV),
-        ] {
+                .map_err(|e| IoError::io("create", &p, e))?;
             w.write_all(format!("{}\n", columns.join(",")).as_bytes())
-                .map_err(|e| IoError::io("write", &staging.path().join(n), e))?;
-        }
-        Ok(InjectOutput {
-            staging,
-            name,
-            table,
-            labels,
-            events,
+                .map_err(|e| IoError::io("write", &p, e))?;
+            Ok(w)
+        };
+        Ok(EventFiles {
+            dir: dir.to_path_buf(),
+            labels: create(ANOMALY_LABELS_CSV, &LABEL_COLUMNS)?,
+            events: create(EVENTS_CSV, &EVENT_COLUMNS)?,
             scratch: Vec::new(),
             anomalies: 0,
             benign: 0,
         })
     }
 
-    fn write_table(&mut self, bytes: &[u8]) -> Result<(), IoError> {
-        self.table
-            .write_all(bytes)
-            .map_err(|e| IoError::io("write", &self.staging.path().join(&self.name), e))
-    }
-
     /// Records the event of meter `id`: a row of `events.csv` and, for an
-    /// anomaly, of `anomaly_labels.csv`.
-    fn event(&mut self, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) -> Result<(), IoError> {
-        let fail = |n: &str, err| IoError::io("write", &self.staging.path().join(n), err);
+    /// anomaly, of `anomaly_labels.csv` (periods as `axis`'s, times when `times`).
+    pub(super) fn record(&mut self, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) -> Result<(), IoError> {
+        let dir = &self.dir;
+        let fail = |n: &str, err| IoError::io("write", &dir.join(n), err);
         if e.is_anomaly {
             self.anomalies += 1;
             self.scratch.clear();
@@ -1287,27 +1417,78 @@ impl InjectOutput {
             .map_err(|err| fail(EVENTS_CSV, err))
     }
 
-    /// Flushes and syncs the files, then moves the directory into place;
-    /// returns the files' final paths.
-    fn finish(self) -> Result<Vec<PathBuf>, IoError> {
-        let dir = self.staging.path().to_path_buf();
-        for (w, n) in [
-            (self.table, self.name.as_path()),
-            (self.labels, Path::new(ANOMALY_LABELS_CSV)),
-            (self.events, Path::new(EVENTS_CSV)),
-        ] {
-            let fail = |e| IoError::io("write", &dir.join(n), e);
+    /// Flushes and syncs both files; returns the anomalies and benign events written.
+    pub(super) fn finish(self) -> Result<(u64, u64), IoError> {
+        for (w, n) in [(self.labels, ANOMALY_LABELS_CSV), (self.events, EVENTS_CSV)] {
+            let fail = |e| IoError::io("write", &self.dir.join(n), e);
             w.into_inner()
                 .map_err(|e| fail(e.into_error()))?
                 .sync_all()
                 .map_err(fail)?;
         }
+        Ok((self.anomalies, self.benign))
+    }
+}
+
+/// The files `inject` writes for a CSV table (the table, and the
+/// [`EventFiles`]), in a staging directory that replaces the output
+/// directory only when [`finish`](Self::finish) succeeds.
+#[derive(Debug)]
+struct InjectOutput {
+    staging: Staging,
+    name: PathBuf,
+    table: BufWriter<File>,
+    events: EventFiles,
+}
+
+impl InjectOutput {
+    /// Creates the files, the table named `name`.
+    fn new(output_dir: &Path, name: PathBuf) -> Result<Self, IoError> {
+        let staging = Staging::new(output_dir)?;
+        let p = staging.path().join(&name);
+        let table = File::create(&p)
+            .map(|f| BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| IoError::io("create", &p, e))?;
+        let events = EventFiles::new(staging.path())?;
+        Ok(InjectOutput {
+            staging,
+            name,
+            table,
+            events,
+        })
+    }
+
+    fn write_table(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+        self.table
+            .write_all(bytes)
+            .map_err(|e| IoError::io("write", &self.staging.path().join(&self.name), e))
+    }
+
+    fn event(&mut self, id: &str, e: &InjectedEvent, axis: &TimeAxis, times: bool) -> Result<(), IoError> {
+        self.events.record(id, e, axis, times)
+    }
+
+    /// Flushes and syncs the files, then moves the directory into place;
+    /// returns the anomalies and benign events written, and the files' final paths.
+    fn finish(self) -> Result<((u64, u64), Vec<PathBuf>), IoError> {
+        let p = self.staging.path().join(&self.name);
+        let fail = |e| IoError::io("write", &p, e);
+        self.table
+            .into_inner()
+            .map_err(|e| fail(e.into_error()))?
+            .sync_all()
+            .map_err(fail)?;
+        let counts = self.events.finish()?;
         let target = self.staging.commit()?;
-        Ok(vec![
-            target.join(&self.name),
-            target.join(ANOMALY_LABELS_CSV),
-            target.join(EVENTS_CSV),
-        ])
+        let files = [
+            self.name.as_path(),
+            Path::new(ANOMALY_LABELS_CSV),
+            Path::new(EVENTS_CSV),
+        ]
+        .iter()
+        .map(|n| target.join(n))
+        .collect();
+        Ok((counts, files))
     }
 }
 

@@ -87,6 +87,9 @@ mod geojson;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 mod input;
+// Long-form Parquet input of `read_consumption` and `inject_file` (which are `csv`'s).
+#[cfg(all(feature = "csv", feature = "parquet"))]
+mod input_parquet;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 mod manifest;

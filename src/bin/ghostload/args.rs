@@ -56,10 +56,10 @@ pub enum Command {
     },
     /// Estimate the consumption model's parameters from your data
     /// (meter_consumption.csv, ours or the original tool's; SGCC's daily
-    /// data.csv; long form) and write a configuration that `generate
+    /// data.csv; long form, CSV or Parquet) and write a configuration that `generate
     /// --config` accepts, plus a fit report.
     Fit {
-        /// The dataset directory holding meter_consumption.csv, or a CSV file in any layout `inject` reads.
+        /// The dataset directory holding meter_consumption.csv, or a file in any layout `inject` reads.
         input: PathBuf,
         /// Where to write the fitted configuration (TOML).
         #[arg(long, value_name = "FILE.toml")]
@@ -72,7 +72,7 @@ pub enum Command {
         seed: u64,
     },
     /// Inject anomalies into a consumption table you bring (ours, the original
-    /// tool's, SGCC's daily data.csv, or long form) and write it back in its
+    /// tool's, SGCC's daily data.csv, or long form as CSV or Parquet) and write it back in its
     /// layout with anomaly_labels.csv and events.csv.
     Inject(InjectArgs),
     /// Serve an HTTP API (and a web page) that generates datasets in the
@@ -303,7 +303,7 @@ pub enum InputLayoutArg {
     Original,
     /// SGCC's daily data.csv (CONS_NO, FLAG, YYYY/M/D...).
     Sgcc,
-    /// meter_id, timestamp, kwh (one row per reading).
+    /// meter_id, timestamp, kwh (one row per reading; CSV or Parquet).
     Long,
 }
 
@@ -321,7 +321,7 @@ impl From<InputLayoutArg> for ghostload::io::InputLayout {
 /// `ghostload inject`.
 #[derive(Debug, Args)]
 pub struct InjectArgs {
-    /// The consumption table (CSV).
+    /// The consumption table (CSV, or long form as Parquet).
     pub input: PathBuf,
     /// Directory to write into (replaced as a whole, only on success).
     #[arg(long, short = 'o')]

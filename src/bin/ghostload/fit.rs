@@ -96,7 +96,8 @@ pub fn run(input: &Path, output: &Path, report: Option<&Path>, seed: u64, verbos
 /// Reads our `meter_consumption.csv` layout (or the original tool's:
 /// `monthly_consumption_YYYYMM` or `monthly_YYYYMM` columns): `input` is the
 /// file or the directory holding it; `anomaly_labels.csv` beside it, when
-/// present, gives the labelled meters.
+/// present, gives the labelled meters. SGCC's daily table and long form
+/// (CSV or Parquet) are read as `inject` reads them.
 pub fn read_meter_consumption(input: &Path) -> Result<FitInput, Failure> {
     let (file, dir): (PathBuf, PathBuf) = if input.is_dir() {
         (input.join("meter_consumption.csv"), input.to_path_buf())
@@ -108,12 +109,15 @@ pub fn read_meter_consumption(input: &Path) -> Result<FitInput, Failure> {
     if !file.is_file() {
         return Err(bad("no such file".to_owned()));
     }
-    // SGCC's daily table and long form go through the readers `inject` uses.
+    // SGCC's daily table and long form (CSV or Parquet) go through the readers `inject` uses.
     let reader = ghostload::io::read_consumption(&file, None).map_err(|e| Failure::usage(e.to_string()));
-    if let Ok(reader) = reader {
-        if matches!(reader.layout(), InputLayout::Sgcc | InputLayout::Long) {
+    match reader {
+        Ok(reader) if matches!(reader.layout(), InputLayout::Sgcc | InputLayout::Long) => {
             return read_periods(reader, &file);
         }
+        // Not a CSV: the reader's error says why (the CSV reading below would not).
+        Err(e) if file.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet")) => return Err(e),
+        _ => {}
     }
     let mut reader = csv::Reader::from_path(&file).map_err(|e| bad(e.to_string()))?;
     let header: Vec<String> = reader

@@ -14,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{InjectOutput, IoError};
+use super::{InjectOutput, IoError, Tally};
 
 /// Bytes of the file read and checked at a time.
 pub(super) const BLOCK: usize = 8 << 20;
@@ -22,40 +22,20 @@ pub(super) const BLOCK: usize = 8 << 20;
 /// Lines of a block checked by one task.
 pub(super) const PIECE: usize = 256 << 10;
 
-/// What the first pass of `inject` learned about a table.
+/// What the first pass of `inject` learned about a table read by lines.
 #[derive(Debug, Default)]
 pub(super) struct Scan {
     /// The end (byte offset after its last line end) of each meter's rows;
     /// a meter's bytes start where the previous one's end (the header's,
     /// for the first).
     pub(super) ends: Vec<u64>,
-    /// Whether each meter may get an event.
-    pub(super) eligible: Vec<bool>,
-    pub(super) eligible_count: u64,
-    pub(super) skipped_labelled: Vec<String>,
-    pub(super) skipped_empty: u64,
+    /// Which meters may get an event.
+    pub(super) tally: Tally,
     /// The most decimals of a reading.
     pub(super) decimals: usize,
 }
 
 impl Scan {
-    /// Adds the next meter: its rows end at `end`; `labelled` is its id when
-    /// the input labels it; `present` whether it holds a reading.
-    pub(super) fn push(&mut self, end: u64, labelled: Option<String>, present: bool) {
-        self.ends.push(end);
-        let eligible = if let Some(id) = labelled {
-            self.skipped_labelled.push(id);
-            false
-        } else if !present {
-            self.skipped_empty += 1;
-            false
-        } else {
-            self.eligible_count += 1;
-            true
-        };
-        self.eligible.push(eligible);
-    }
-
     /// Where meter `m`'s bytes start, `header_end` for the first.
     pub(super) fn start(&self, m: usize, header_end: u64) -> u64 {
         if m == 0 { header_end } else { self.ends[m - 1] }

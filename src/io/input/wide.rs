@@ -169,7 +169,8 @@ impl ConsumptionReader {
                     return Err(duplicate(row.line, &id));
                 }
                 scan.decimals = scan.decimals.max(row.decimals);
-                scan.push(row.end, row.labelled, row.present);
+                scan.ends.push(row.end);
+                scan.tally.push(row.labelled, row.present);
             }
             match piece.error {
                 None => Ok(()),
@@ -192,13 +193,13 @@ impl ConsumptionReader {
     /// others.
     pub(super) fn inject_unquoted(
         &self,
-        scan: Scan,
+        scan: &Scan,
         plan: &InjectPlan,
         out: &mut InjectOutput,
-    ) -> Result<WideCounts, IoError> {
+    ) -> Result<(), IoError> {
         let path = &self.path;
         let plan = plan.clone().with_decimals(Some(scan.decimals));
-        let run = plan.run(scan.eligible_count);
+        let run = plan.run(scan.tally.eligible_count);
         let mut file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
         let header_end = self.header_raw.len() as u64;
         out.write_table(&self.header_raw)?;
@@ -207,7 +208,7 @@ impl ConsumptionReader {
         let mut file = BufReader::with_capacity(1 << 20, file);
         let (mut copied_to, mut position) = (header_end, 0u64);
         let (mut raw, mut record) = (Vec::new(), Vec::new());
-        for (row, &eligible) in scan.eligible.iter().enumerate() {
+        for (row, &eligible) in scan.tally.eligible.iter().enumerate() {
             if !eligible {
                 continue;
             }
@@ -249,22 +250,8 @@ impl ConsumptionReader {
             }
         }
         out.copy_table(&mut file, u64::MAX, path)?;
-        Ok(WideCounts {
-            meters: scan.ends.len() as u64,
-            eligible: scan.eligible_count,
-            skipped_labelled: scan.skipped_labelled,
-            skipped_empty: scan.skipped_empty,
-        })
+        Ok(())
     }
-}
-
-/// The counts of a wide injection for the summary.
-#[derive(Debug)]
-pub(super) struct WideCounts {
-    pub(super) meters: u64,
-    pub(super) eligible: u64,
-    pub(super) skipped_labelled: Vec<String>,
-    pub(super) skipped_empty: u64,
 }
 
 /// A customer class named by a cell (any case), if any.
@@ -352,11 +339,14 @@ mod tests {
             .ok_or("not unquoted")?;
         let ends_grow = scan.ends.windows(2).all(|w| w[0] < w[1]);
         assert!(ends_grow, "row ends must grow");
-        assert_eq!(scan.eligible.iter().filter(|&&e| e).count() as u64, scan.eligible_count);
+        assert_eq!(
+            scan.tally.eligible.iter().filter(|&&e| e).count() as u64,
+            scan.tally.eligible_count
+        );
         Ok(Found {
-            eligible: scan.eligible,
-            skipped_labelled: scan.skipped_labelled,
-            skipped_empty: scan.skipped_empty,
+            eligible: scan.tally.eligible,
+            skipped_labelled: scan.tally.skipped_labelled,
+            skipped_empty: scan.tally.skipped_empty,
             decimals: scan.decimals,
         })
     }
