@@ -15,6 +15,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::{InjectOutput, IoError, Tally};
+use crate::inject::InjectRun;
 
 /// Bytes of the file read and checked at a time.
 pub(super) const BLOCK: usize = 8 << 20;
@@ -321,6 +322,44 @@ impl<'a> IdIndex<'a> {
             .get(self.id_col)
             .map_or_else(String::new, |c| id_text(c).into_owned()))
     }
+}
+
+/// The second pass of `inject` over a table read by lines: copies the
+/// bytes of meters that cannot get an event by byte range, and hands each
+/// other meter's bytes to `meter` with its index and its position among the
+/// eligible meters; `meter` writes them (or their rewrite) to `out`.
+pub(super) fn rewrite_selected(
+    path: &Path,
+    header_raw: &[u8],
+    scan: &Scan,
+    run: &InjectRun<'_>,
+    out: &mut InjectOutput,
+    mut meter: impl FnMut(usize, u64, &[u8], &mut InjectOutput) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let mut file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
+    let header_end = header_raw.len() as u64;
+    out.write_table(header_raw)?;
+    file.seek(SeekFrom::Start(header_end))
+        .map_err(|e| IoError::io("read", path, e))?;
+    let mut file = BufReader::with_capacity(1 << 20, file);
+    let (mut copied_to, mut position, mut raw) = (header_end, 0u64, Vec::new());
+    for (m, &eligible) in scan.tally.eligible.iter().enumerate() {
+        if !eligible {
+            continue;
+        }
+        let p = position;
+        position += 1;
+        if !run.selects(p) {
+            continue;
+        }
+        let start = scan.start(m, header_end);
+        out.copy_table(&mut file, start - copied_to, path)?;
+        raw.resize(usize::try_from(scan.ends[m] - start).unwrap_or(0), 0);
+        file.read_exact(&mut raw).map_err(|e| IoError::io("read", path, e))?;
+        copied_to = scan.ends[m];
+        meter(m, p, &raw, out)?;
+    }
+    out.copy_table(&mut file, u64::MAX, path)
 }
 
 impl InjectOutput {

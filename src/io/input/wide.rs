@@ -6,12 +6,9 @@
 //! `csv` reader's write the same bytes and report the same errors
 //! (`tests/inject.rs`, and the property test below).
 
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
-
 use super::lines::{
-    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, scan_blocks, split_cells,
-    unquoted,
+    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected, scan_blocks,
+    split_cells, unquoted,
 };
 use super::{ConsumptionReader, HashSet, InjectOutput, IoError, input_err, parse_flag, parse_reading};
 use crate::inject::InjectPlan;
@@ -189,68 +186,35 @@ impl ConsumptionReader {
     }
 
     /// The second pass over a checked wide table without quoting: copies
-    /// the rows of meters without an event by byte ranges and rewrites the
+    /// the rows of meters without an event by byte range and rewrites the
     /// others.
-    pub(super) fn inject_unquoted(
-        &self,
-        scan: &Scan,
-        plan: &InjectPlan,
-        out: &mut InjectOutput,
-    ) -> Result<(), IoError> {
-        let path = &self.path;
+    pub(super) fn inject_wide_unquoted(&self, scan: &Scan, plan: &InjectPlan, out: &mut InjectOutput) -> Result<(), IoError> {
         let plan = plan.clone().with_decimals(Some(scan.decimals));
         let run = plan.run(scan.tally.eligible_count);
-        let mut file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
-        let header_end = self.header_raw.len() as u64;
-        out.write_table(&self.header_raw)?;
-        file.seek(SeekFrom::Start(header_end))
-            .map_err(|e| IoError::io("read", path, e))?;
-        let mut file = BufReader::with_capacity(1 << 20, file);
-        let (mut copied_to, mut position) = (header_end, 0u64);
-        let (mut raw, mut record) = (Vec::new(), Vec::new());
-        for (row, &eligible) in scan.tally.eligible.iter().enumerate() {
-            if !eligible {
-                continue;
-            }
-            let p = position;
-            position += 1;
-            if !run.selects(p) {
-                continue;
-            }
-            let start = scan.start(row, header_end);
-            out.copy_table(&mut file, start - copied_to, path)?;
-            raw.resize((scan.ends[row] - start) as usize, 0);
-            file.read_exact(&mut raw).map_err(|e| IoError::io("read", path, e))?;
-            copied_to = scan.ends[row];
+        let mut record = Vec::new();
+        rewrite_selected(&self.path, &self.header_raw, scan, &run, out, |row, position, raw, out| {
             let mut cells = Vec::with_capacity(self.columns.len());
-            split_cells(record_line(&raw), &mut cells);
-            let id = id_text(cells[self.id_col]).into_owned();
+            split_cells(record_line(raw), &mut cells);
             let mut values = vec![f64::NAN; self.axis.len()];
             for &(c, period) in &self.value_columns {
-                values[period] = parse_reading(cells[c])
-                    .map_err(|reason| input_err(path, 0, &self.columns[c], reason))?
-                    .0;
+                values[period] = parse_reading(cells[c]).map_err(|reason| self.changed(&self.columns[c], reason))?.0;
             }
             let class = self.class_col.and_then(|c| class_of(cells[c]));
             let mut injected = values.clone();
             let event = run
-                .inject_meter(row, p, &mut injected, &self.axis, class)
+                .inject_meter(row, position, &mut injected, &self.axis, class)
                 .map_err(|e| IoError::Generation(Box::new(e)))?;
-            match event {
-                None => out.write_table(&raw)?,
-                Some(e) => {
-                    record.clear();
-                    let (before, after) = super::line_breaks(&raw);
-                    record.extend_from_slice(before);
-                    self.rewrite_cells(&cells, &values, &injected, e.is_anomaly, scan.decimals, &mut record);
-                    record.extend_from_slice(after);
-                    out.write_table(&record)?;
-                    out.event(&id, &e, &self.axis, self.times)?;
-                }
-            }
-        }
-        out.copy_table(&mut file, u64::MAX, path)?;
-        Ok(())
+            let Some(e) = event else {
+                return out.write_table(raw);
+            };
+            record.clear();
+            let (before, after) = super::line_breaks(raw);
+            record.extend_from_slice(before);
+            self.rewrite_cells(&cells, &values, &injected, e.is_anomaly, scan.decimals, &mut record);
+            record.extend_from_slice(after);
+            out.write_table(&record)?;
+            out.event(&id_text(cells[self.id_col]), &e, &self.axis, self.times)
+        })
     }
 }
 
