@@ -26,6 +26,7 @@ use crate::model::CustomerClass;
 use crate::time::{Resolution, TimeAxis, YearMonth};
 
 mod lines;
+mod long;
 mod wide;
 
 /// The layout of a consumption table.
@@ -560,6 +561,14 @@ pub(super) const SECOND_READING: &str = "a second reading of this meter at this 
 
 /// The axis of a long-form file, and whether its timestamps are times of day.
 fn long_axis(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, bool), IoError> {
+    match long::axis_unquoted(path, id_col, ts_col)? {
+        Some(found) => Ok(found),
+        None => long_axis_csv(path, id_col, ts_col),
+    }
+}
+
+/// [`long_axis`] through the `csv` reader (a file with quoting).
+fn long_axis_csv(path: &Path, id_col: usize, ts_col: usize) -> Result<(TimeAxis, bool), IoError> {
     let file = File::open(path).map_err(|e| IoError::io("open", path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -952,7 +961,12 @@ impl ConsumptionReader {
     /// A cell that passed the first pass of `inject` and fails the second:
     /// the file changed in between.
     fn changed(&self, column: &str, reason: String) -> IoError {
-        input_err(&self.path, 0, column, format!("{reason} (the file changed while being read)"))
+        input_err(
+            &self.path,
+            0,
+            column,
+            format!("{reason} (the file changed while being read)"),
+        )
     }
 }
 
@@ -1145,14 +1159,23 @@ pub fn inject_file_with_labels(
     let name = input
         .file_name()
         .map_or_else(|| PathBuf::from("consumption.csv"), PathBuf::from);
-    if reader.layout() != InputLayout::Long {
-        if let Some(scan) = reader.scan_unquoted(&labelled)? {
-            drop(labelled);
-            let mut out = InjectOutput::new(output_dir, name)?;
+    // Without quoting, the table is read by lines (`lines`).
+    let long = reader.layout() == InputLayout::Long;
+    let scan = if long {
+        reader.scan_long_unquoted(&labelled)?
+    } else {
+        reader.scan_unquoted(&labelled)?
+    };
+    if let Some(scan) = scan {
+        drop(labelled);
+        let mut out = InjectOutput::new(output_dir, name)?;
+        if long {
+            reader.inject_long_unquoted(&scan, plan, &mut out)?;
+        } else {
             reader.inject_wide_unquoted(&scan, plan, &mut out)?;
-            let (counts, files) = out.finish()?;
-            return Ok(scan.tally.summary(reader.layout(), labels_file, counts, files));
         }
+        let (counts, files) = out.finish()?;
+        return Ok(scan.tally.summary(reader.layout(), labels_file, counts, files));
     }
     inject_through_csv(reader, labelled, labels_file, plan, name, output_dir)
 }
@@ -1234,6 +1257,13 @@ fn inject_through_csv(
             }
         }
     }
+    // What follows the last record (the `\n` of its `\r\n`, blank lines).
+    let mut rest = Vec::new();
+    reader
+        .raw
+        .read_to_end(&mut rest)
+        .map_err(|e| IoError::io("read", &input, e))?;
+    out.write_table(&rest)?;
     let (counts, files) = out.finish()?;
     Ok(tally.summary(layout, labels_file, counts, files))
 }
@@ -1250,11 +1280,7 @@ fn rewrite(
     let changed = |p: usize| !row.values[p].is_nan() && values[p].to_bits() != row.values[p].to_bits();
     let mut number = Vec::new();
     let (before, after) = line_breaks(&row.raw);
-    let line_end: &[u8] = if after.first() == Some(&b'\r') || row.raw.windows(2).any(|w| w == b"\r\n") {
-        b"\r\n"
-    } else {
-        b"\n"
-    };
+    let line_end = line_end_of(&row.raw);
     out.extend_from_slice(before);
     for (i, (record, period)) in row.records.iter().enumerate() {
         if i > 0 {
@@ -1296,6 +1322,17 @@ fn line_breaks(raw: &[u8]) -> (&[u8], &[u8]) {
     let lead = raw.iter().take_while(|b| is_break(b)).count();
     let trail = raw[lead..].iter().rev().take_while(|b| is_break(b)).count();
     (&raw[..lead], &raw[raw.len() - trail..])
+}
+
+/// The line end of a row's bytes: `\r\n` when they hold one (or end with
+/// the `\r` of one), `\n` otherwise.
+fn line_end_of(raw: &[u8]) -> &'static [u8] {
+    let (_, after) = line_breaks(raw);
+    if after.first() == Some(&b'\r') || raw.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    }
 }
 
 /// A CSV record (no line end) of `cells`, each replaced by its `replaced`

@@ -7,8 +7,8 @@
 //! (`tests/inject.rs`, and the property test below).
 
 use super::lines::{
-    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected, scan_blocks,
-    split_cells, unquoted,
+    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected,
+    scan_blocks, split_cells, unquoted,
 };
 use super::{ConsumptionReader, HashSet, InjectOutput, IoError, input_err, parse_flag, parse_reading};
 use crate::inject::InjectPlan;
@@ -188,33 +188,47 @@ impl ConsumptionReader {
     /// The second pass over a checked wide table without quoting: copies
     /// the rows of meters without an event by byte range and rewrites the
     /// others.
-    pub(super) fn inject_wide_unquoted(&self, scan: &Scan, plan: &InjectPlan, out: &mut InjectOutput) -> Result<(), IoError> {
+    pub(super) fn inject_wide_unquoted(
+        &self,
+        scan: &Scan,
+        plan: &InjectPlan,
+        out: &mut InjectOutput,
+    ) -> Result<(), IoError> {
         let plan = plan.clone().with_decimals(Some(scan.decimals));
         let run = plan.run(scan.tally.eligible_count);
         let mut record = Vec::new();
-        rewrite_selected(&self.path, &self.header_raw, scan, &run, out, |row, position, raw, out| {
-            let mut cells = Vec::with_capacity(self.columns.len());
-            split_cells(record_line(raw), &mut cells);
-            let mut values = vec![f64::NAN; self.axis.len()];
-            for &(c, period) in &self.value_columns {
-                values[period] = parse_reading(cells[c]).map_err(|reason| self.changed(&self.columns[c], reason))?.0;
-            }
-            let class = self.class_col.and_then(|c| class_of(cells[c]));
-            let mut injected = values.clone();
-            let event = run
-                .inject_meter(row, position, &mut injected, &self.axis, class)
-                .map_err(|e| IoError::Generation(Box::new(e)))?;
-            let Some(e) = event else {
-                return out.write_table(raw);
-            };
-            record.clear();
-            let (before, after) = super::line_breaks(raw);
-            record.extend_from_slice(before);
-            self.rewrite_cells(&cells, &values, &injected, e.is_anomaly, scan.decimals, &mut record);
-            record.extend_from_slice(after);
-            out.write_table(&record)?;
-            out.event(&id_text(cells[self.id_col]), &e, &self.axis, self.times)
-        })
+        rewrite_selected(
+            &self.path,
+            &self.header_raw,
+            scan,
+            &run,
+            out,
+            |row, position, raw, out| {
+                let mut cells = Vec::with_capacity(self.columns.len());
+                split_cells(record_line(raw), &mut cells);
+                let mut values = vec![f64::NAN; self.axis.len()];
+                for &(c, period) in &self.value_columns {
+                    values[period] = parse_reading(cells[c])
+                        .map_err(|reason| self.changed(&self.columns[c], reason))?
+                        .0;
+                }
+                let class = self.class_col.and_then(|c| class_of(cells[c]));
+                let mut injected = values.clone();
+                let event = run
+                    .inject_meter(row, position, &mut injected, &self.axis, class)
+                    .map_err(|e| IoError::Generation(Box::new(e)))?;
+                let Some(e) = event else {
+                    return out.write_table(raw);
+                };
+                record.clear();
+                let (before, after) = super::line_breaks(raw);
+                record.extend_from_slice(before);
+                self.rewrite_cells(&cells, &values, &injected, e.is_anomaly, scan.decimals, &mut record);
+                record.extend_from_slice(after);
+                out.write_table(&record)?;
+                out.event(&id_text(cells[self.id_col]), &e, &self.axis, self.times)
+            },
+        )
     }
 }
 
