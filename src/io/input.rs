@@ -468,6 +468,22 @@ fn month_diff(a: YearMonth, b: YearMonth) -> usize {
     ((b.year() - a.year()) * 12 + i32::from(b.month()) - i32::from(a.month())).max(0) as usize
 }
 
+/// The value of 1 to 4 ASCII digits.
+fn digits(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+}
+
+/// `YYYY-MM-DD` read at fixed positions (`None`: another shape, or no such day).
+fn fixed_date(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(&s[..4])?, digits(&s[5..7])?, digits(&s[8..])?);
+    Date::new(y as i32, m as u8, d as u8).ok()
+}
+
 fn parse_date(s: &str, sep: char) -> Option<Date> {
     let mut it = s.trim().split(sep);
     let y = it.next()?.parse().ok()?;
@@ -495,12 +511,26 @@ fn parse_instant(s: &str) -> Option<(i64, i32)> {
         return None;
     }
     let (date, rest) = s.split_at(10);
-    let day = parse_date(date, '-')?;
+    let day = fixed_date(date).or_else(|| parse_date(date, '-'))?;
     let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
     let (time, zone) = rest.split_at(8);
-    let mut t = time.split(':');
-    let mut next = |max: i64| t.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
-    let (h, m, sec) = (next(23)?, next(59)?, next(59)?);
+    let fixed = match time.as_bytes() {
+        [_, _, b':', _, _, b':', _, _] => Some((digits(&time[..2]), digits(&time[3..5]), digits(&time[6..]))),
+        _ => None,
+    };
+    let (h, m, sec) = match fixed {
+        Some((Some(h), Some(m), Some(sec))) => {
+            if h > 23 || m > 59 || sec > 59 {
+                return None;
+            }
+            (i64::from(h), i64::from(m), i64::from(sec))
+        }
+        _ => {
+            let mut t = time.split(':');
+            let mut next = |max: i64| t.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
+            (next(23)?, next(59)?, next(59)?)
+        }
+    };
     let offset = if zone == "Z" {
         0
     } else {
@@ -521,6 +551,21 @@ fn parse_instant(s: &str) -> Option<(i64, i32)> {
 }
 
 pub(super) fn parse_stamp(s: &str) -> Option<Stamp> {
+    // The shapes nearly every file has, read at fixed positions (the
+    // general code below splits and allocates; it gives the same stamps).
+    match *s.as_bytes() {
+        [_, _, _, _, b'-', _, _] => {
+            if let (Some(y), Some(m)) = (digits(&s[..4]), digits(&s[5..])) {
+                return YearMonth::new(y as i32, m as u8).ok().map(Stamp::Month);
+            }
+        }
+        [_, _, _, _, b'-', _, _, b'-', _, _] => {
+            if let Some(d) = fixed_date(s) {
+                return Some(Stamp::Day(d));
+            }
+        }
+        _ => {}
+    }
     let s = s.trim();
     if s.len() > 10 {
         return parse_instant(s).map(|(utc, offset)| Stamp::Instant(utc, offset));
@@ -1573,4 +1618,50 @@ fn event_row(buf: &mut Vec<u8>, id: &str, e: &InjectedEvent, axis: &TimeAxis, ti
     buf.push(b',');
     write_fixed(buf, e.severity, SEVERITY_DECIMALS);
     buf.extend_from_slice(if e.is_anomaly { b",1\n" } else { b",0\n" });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixed-position readings of months, days and times agree with
+    /// the calendar's checks, edge cases included.
+    #[test]
+    fn stamps_read_at_fixed_positions_are_the_calendars() {
+        let month = |y, m| YearMonth::new(y, m).ok().map(Stamp::Month);
+        assert_eq!(parse_stamp("2024-01"), month(2024, 1));
+        assert_eq!(parse_stamp("2024-12"), month(2024, 12));
+        assert_eq!(parse_stamp("2024-13"), None);
+        assert_eq!(parse_stamp("2024-00"), None);
+        assert_eq!(parse_stamp("202401"), month(2024, 1));
+        assert_eq!(parse_stamp(" 2024-02 "), month(2024, 2));
+        let day = |y, m, d| Date::new(y, m, d).ok().map(Stamp::Day);
+        assert_eq!(parse_stamp("2024-02-29"), day(2024, 2, 29));
+        assert_eq!(parse_stamp("2023-02-29"), None);
+        assert_eq!(parse_stamp("2024-04-31"), None);
+        assert_eq!(parse_stamp("2024-4-5"), day(2024, 4, 5));
+        assert_eq!(parse_stamp("2024-0a-05"), None);
+        let at = |s: &str| match parse_stamp(s) {
+            Some(Stamp::Instant(utc, offset)) => Some((utc, offset)),
+            _ => None,
+        };
+        let midnight = Date::new(2024, 3, 1).unwrap().days_since_epoch() * 86_400;
+        assert_eq!(at("2024-03-01T00:00:00Z"), Some((midnight, 0)));
+        assert_eq!(at("2024-03-01T08:00:00+08:00"), Some((midnight, 480)));
+        assert_eq!(
+            at("2024-03-01 23:59:59-05:30"),
+            Some((midnight + 86_399 + 5 * 3600 + 1800, -330))
+        );
+        assert_eq!(at("2024-02-29T12:30:15+00:00"), Some((midnight - 86_400 + 45_015, 0)));
+        for bad in [
+            "2024-03-01T24:00:00Z",
+            "2024-03-01T23:60:00Z",
+            "2024-03-01T23:00:60Z",
+            "2023-02-29T00:00:00Z",
+            "2024-03-01T0a:00:00Z",
+            "2024-03-01T00:00:00+15:00",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
 }
