@@ -188,6 +188,24 @@ fn long_form_round_trip() {
         }
     }
     assert!(a != b);
+    // The same readings in either layout get the same events (the wide
+    // table's labelled meters, from the `anomaly_labels.csv` beside it, named
+    // for the long one).
+    let wide_out = tmp.path().join("out_wide");
+    let wide = inject_file(&dir.join("meter_consumption.csv"), None, &plan(7), &wide_out).unwrap();
+    let labels = dir.join("anomaly_labels.csv");
+    let long_out = tmp.path().join("out_long_labelled");
+    let long = inject_file_with_labels(&file, None, &plan(7), Some(&labels), &long_out).unwrap();
+    assert!(!wide.skipped_labelled.is_empty());
+    assert_eq!(wide.skipped_labelled, long.skipped_labelled);
+    assert_eq!((wide.anomalies, wide.benign), (long.anomalies, long.benign));
+    for name in ["anomaly_labels.csv", "events.csv"] {
+        assert_eq!(
+            fs::read(wide_out.join(name)).unwrap(),
+            fs::read(long_out.join(name)).unwrap(),
+            "{name}"
+        );
+    }
 }
 
 #[test]
