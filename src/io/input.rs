@@ -377,10 +377,10 @@ impl ConsumptionReader {
     }
 }
 
-#[cfg(feature = "parquet")]
 impl MeterRow {
-    /// A long-form meter read from a Parquet file: its first row, id and values.
-    pub(super) fn from_parquet(line: u64, id: String, values: Vec<f64>) -> MeterRow {
+    /// A long-form meter (no class, no flag) from its first line (Parquet:
+    /// row), id and values; its records are added as they are read.
+    pub(super) fn long(line: u64, id: String, values: Vec<f64>) -> MeterRow {
         MeterRow {
             line,
             id,
@@ -935,15 +935,7 @@ impl ConsumptionReader {
         let id = self.id(&record, line)?;
         let mut values = vec![f64::NAN; self.axis.len()];
         if self.layout == InputLayout::Long {
-            let mut row = MeterRow {
-                line,
-                id,
-                class: None,
-                flag: None,
-                values,
-                raw: Vec::new(),
-                records: Vec::new(),
-            };
+            let mut row = MeterRow::long(line, id, values);
             // Which periods have a reading already (a scan of the records
             // before was quadratic: 70 s for 2 000 hourly meters).
             let mut taken = vec![false; self.axis.len()];

@@ -720,7 +720,7 @@ impl Iterator for ParquetMeters {
         if matches!(r, None | Some(Err(_))) {
             self.done = true;
         }
-        r.map(|m| m.map(|m| MeterRow::from_parquet(m.first_row, m.id, m.values)))
+        r.map(|m| m.map(|m| MeterRow::long(m.first_row, m.id, m.values)))
     }
 }
 

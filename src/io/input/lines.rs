@@ -440,3 +440,82 @@ mod tests {
         assert_eq!(hashes.len(), n);
     }
 }
+
+/// What the fast paths' property tests share: the result of a first pass,
+/// and a runner that writes each generated table to a file.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::super::Tally;
+    use proptest::prelude::*;
+    use proptest::test_runner::{TestCaseError, TestRng, TestRunner};
+    use std::path::Path;
+
+    /// What a first pass found (or the error's text).
+    #[derive(Debug, PartialEq)]
+    pub(in crate::io::input) struct Found {
+        eligible: Vec<bool>,
+        skipped_labelled: Vec<String>,
+        skipped_empty: u64,
+        decimals: usize,
+    }
+
+    impl Found {
+        pub(in crate::io::input) fn new(tally: Tally, decimals: usize) -> Self {
+            assert_eq!(
+                tally.eligible.iter().filter(|&&e| e).count() as u64,
+                tally.eligible_count
+            );
+            Found {
+                eligible: tally.eligible,
+                skipped_labelled: tally.skipped_labelled,
+                skipped_empty: tally.skipped_empty,
+                decimals,
+            }
+        }
+
+        pub(in crate::io::input) fn meters(&self) -> usize {
+            self.eligible.len()
+        }
+    }
+
+    /// `check`s `cases` generated tables, each written to one file, with a
+    /// fixed seed; returns how many `check` counted as accepted. Fails with
+    /// the smallest failing table.
+    pub(in crate::io::input) fn for_tables<T: std::fmt::Debug>(
+        tables: impl Strategy<Value = (String, T)>,
+        cases: u32,
+        check: impl Fn(&Path, &str, T) -> Result<bool, TestCaseError>,
+    ) -> u32 {
+        let dir = tempfile::tempdir().unwrap();
+        let accepted = std::cell::Cell::new(0);
+        let config = ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(cases)
+        };
+        let rng = TestRng::deterministic_rng(config.rng_algorithm);
+        let result = TestRunner::new_with_rng(config, rng).run(&tables, |(text, rest)| {
+            let path = dir.path().join("t.csv");
+            std::fs::write(&path, &text).unwrap();
+            accepted.set(accepted.get() + u32::from(check(&path, &text, rest)?));
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        accepted.get()
+    }
+
+    /// An error without its line when `text` has a blank line or a `\r\n`:
+    /// the `csv` reader then names the line before a record as the
+    /// record's, the fast paths the record's own.
+    pub(in crate::io::input) fn unlined<T>(text: &str, r: Result<T, String>) -> Result<T, String> {
+        let blank_inside = text.trim_end().contains("\n\n") || text.contains('\r');
+        r.map_err(|e| {
+            if blank_inside {
+                e.split(", column").nth(1).unwrap_or_default().to_owned()
+            } else {
+                e
+            }
+        })
+    }
+}

@@ -403,33 +403,21 @@ impl ConsumptionReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Tally;
+    use super::super::lines::testing::{Found, for_tables, unlined};
     use super::*;
     use proptest::prelude::*;
-
-    /// What a first pass found, or the error's text.
-    #[derive(Debug, PartialEq)]
-    struct Found {
-        eligible: Vec<bool>,
-        skipped_labelled: Vec<String>,
-        skipped_empty: u64,
-        decimals: usize,
-    }
 
     fn through_csv(path: &Path, labelled: &HashSet<String>) -> Result<Found, String> {
         let mut reader = super::super::read_consumption(path, None).map_err(|e| e.to_string())?;
         reader.keep_raw = false;
-        let mut tally = super::super::Tally::default();
+        let mut tally = Tally::default();
         for row in reader.by_ref() {
             let row = row.map_err(|e| e.to_string())?;
             let present = row.values.iter().any(|v| !v.is_nan());
             tally.push(labelled.contains(&row.id).then_some(row.id), present);
         }
-        Ok(Found {
-            eligible: tally.eligible,
-            skipped_labelled: tally.skipped_labelled,
-            skipped_empty: tally.skipped_empty,
-            decimals: reader.decimals(),
-        })
+        Ok(Found::new(tally, reader.decimals()))
     }
 
     fn by_lines(path: &Path, labelled: &HashSet<String>, block: usize, piece: usize) -> Result<Found, String> {
@@ -439,12 +427,7 @@ mod tests {
             .map_err(|e| e.to_string())?
             .ok_or("not unquoted")?;
         assert!(scan.ends.windows(2).all(|w| w[0] < w[1]), "meter ends must grow");
-        Ok(Found {
-            eligible: scan.tally.eligible,
-            skipped_labelled: scan.tally.skipped_labelled,
-            skipped_empty: scan.tally.skipped_empty,
-            decimals: scan.decimals,
-        })
+        Ok(Found::new(scan.tally, scan.decimals))
     }
 
     /// A long table: meters of consecutive rows (a meter now and then
@@ -503,48 +486,27 @@ mod tests {
     /// find, whatever the block and piece sizes; most tables are accepted.
     #[test]
     fn the_unquoted_long_scan_agrees_with_the_csv_reader() {
-        let dir = tempfile::tempdir().unwrap();
-        let accepted = std::cell::Cell::new(0);
-        let config = ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::with_cases(300)
-        };
-        let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
-        let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
-        let result = runner.run(
-            &(table(), 1usize..300, 1usize..120),
-            |((text, labelled), block, piece)| {
-                let path = dir.path().join("t.csv");
-                std::fs::write(&path, &text).unwrap();
-                // After a blank line or a `\r\n` the `csv` reader names the line
-                // before as the record's; the fast passes name the record's own.
-                let blank_inside = text.contains("\n\n") || text.contains("\n\r\n") || text.contains('\r');
-                let unlined = |e: String| {
-                    if blank_inside {
-                        e.split(", column").nth(1).unwrap_or_default().to_owned()
-                    } else {
-                        e
-                    }
-                };
-                let slow_axis = super::super::long_axis_csv(&path, 0, 1).map_err(|e| unlined(e.to_string()));
-                let fast_axis = axis_unquoted_in(&path, 0, 1, block, piece)
-                    .map_err(|e| unlined(e.to_string()))
-                    .map(|a| a.expect("unquoted"));
-                prop_assert_eq!(&fast_axis, &slow_axis, "{}", text);
-                if slow_axis.is_ok() {
-                    let labelled: HashSet<String> = labelled.into_iter().collect();
-                    let slow = through_csv(&path, &labelled).map_err(unlined);
-                    let fast = by_lines(&path, &labelled, block, piece).map_err(unlined);
-                    accepted.set(accepted.get() + u32::from(slow.as_ref().is_ok_and(|f| f.eligible.len() > 2)));
-                    prop_assert_eq!(fast, slow, "{}", text);
-                }
-                Ok(())
-            },
-        );
-        if let Err(e) = result {
-            panic!("{e}");
-        }
-        assert!(accepted.get() >= 50, "only {} of 300 tables accepted", accepted.get());
+        let tables = (table(), 1usize..300, 1usize..120).prop_map(|((t, l), b, p)| (t, (l, b, p)));
+        let accepted = for_tables(tables, 300, |path, text, (labelled, block, piece)| {
+            let slow_axis = unlined(text, super::super::long_axis_csv(path, 0, 1).map_err(|e| e.to_string()));
+            let fast_axis = axis_unquoted_in(path, 0, 1, block, piece).map(|a| a.expect("unquoted"));
+            prop_assert_eq!(
+                &unlined(text, fast_axis.map_err(|e| e.to_string())),
+                &slow_axis,
+                "{}",
+                text
+            );
+            if slow_axis.is_err() {
+                return Ok(false);
+            }
+            let labelled: HashSet<String> = labelled.into_iter().collect();
+            let slow = unlined(text, through_csv(path, &labelled));
+            let fast = unlined(text, by_lines(path, &labelled, block, piece));
+            let accepted = slow.as_ref().is_ok_and(|f| f.meters() > 2);
+            prop_assert_eq!(fast, slow, "{}", text);
+            Ok(accepted)
+        });
+        assert!(accepted >= 50, "only {accepted} of 300 tables accepted");
     }
 
     /// Lines with two faults report the one the `csv` reader reports first:

@@ -269,44 +269,23 @@ impl ConsumptionReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Tally;
+    use super::super::lines::testing::{Found, for_tables, unlined};
     use super::*;
     use proptest::prelude::*;
     use std::path::Path;
 
-    /// What a first pass found: per row (id, flag, present) folded as
-    /// `scan_wide` counts them, or the error's text.
-    #[derive(Debug, PartialEq)]
-    struct Found {
-        eligible: Vec<bool>,
-        skipped_labelled: Vec<String>,
-        skipped_empty: u64,
-        decimals: usize,
-    }
-
     fn through_csv(path: &Path, labelled: &HashSet<String>) -> Result<Found, String> {
         let mut reader = super::super::read_consumption(path, None).map_err(|e| e.to_string())?;
         reader.keep_raw = false;
-        let mut found = Found {
-            eligible: Vec::new(),
-            skipped_labelled: Vec::new(),
-            skipped_empty: 0,
-            decimals: 0,
-        };
+        let mut tally = Tally::default();
         reader
             .scan_wide(|id, flag, present| {
-                if flag == Some(true) || labelled.contains(&id) {
-                    found.skipped_labelled.push(id);
-                    found.eligible.push(false);
-                } else if !present {
-                    found.skipped_empty += 1;
-                    found.eligible.push(false);
-                } else {
-                    found.eligible.push(true);
-                }
+                let is_labelled = flag == Some(true) || labelled.contains(&id);
+                tally.push(is_labelled.then_some(id), present);
             })
             .map_err(|e| e.to_string())?;
-        found.decimals = reader.decimals();
-        Ok(found)
+        Ok(Found::new(tally, reader.decimals()))
     }
 
     fn unquoted_scan(path: &Path, labelled: &HashSet<String>, block: usize, piece: usize) -> Result<Found, String> {
@@ -315,18 +294,8 @@ mod tests {
             .scan_unquoted_in(labelled, block, piece)
             .map_err(|e| e.to_string())?
             .ok_or("not unquoted")?;
-        let ends_grow = scan.ends.windows(2).all(|w| w[0] < w[1]);
-        assert!(ends_grow, "row ends must grow");
-        assert_eq!(
-            scan.tally.eligible.iter().filter(|&&e| e).count() as u64,
-            scan.tally.eligible_count
-        );
-        Ok(Found {
-            eligible: scan.tally.eligible,
-            skipped_labelled: scan.tally.skipped_labelled,
-            skipped_empty: scan.tally.skipped_empty,
-            decimals: scan.decimals,
-        })
+        assert!(scan.ends.windows(2).all(|w| w[0] < w[1]), "row ends must grow");
+        Ok(Found::new(scan.tally, scan.decimals))
     }
 
     /// A wide table: header, then rows of random (mostly valid) cells.
@@ -382,42 +351,15 @@ mod tests {
     /// only about errors.
     #[test]
     fn the_unquoted_scan_agrees_with_the_csv_reader() {
-        let dir = tempfile::tempdir().unwrap();
-        let accepted = std::cell::Cell::new(0);
-        let config = ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::with_cases(300)
-        };
-        let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
-        let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
-        let result = runner.run(
-            &(table(), 1usize..200, 1usize..100),
-            |((text, labelled), block, piece)| {
-                let path = dir.path().join("t.csv");
-                std::fs::write(&path, &text).unwrap();
-                let labelled: HashSet<String> = labelled.into_iter().collect();
-                let slow = through_csv(&path, &labelled);
-                let fast = unquoted_scan(&path, &labelled, block, piece);
-                accepted.set(accepted.get() + u32::from(slow.as_ref().is_ok_and(|f| !f.eligible.is_empty())));
-                // After a blank line or a `\r\n` the `csv` reader names the line
-                // before as the record's; the fast pass names the record's own.
-                let blank_inside = text.trim_end().contains("\n\n") || text.contains('\r');
-                let unlined = |r: Result<Found, String>| {
-                    r.map_err(|e| {
-                        if blank_inside {
-                            e.split(", column").nth(1).unwrap_or_default().to_owned()
-                        } else {
-                            e
-                        }
-                    })
-                };
-                prop_assert_eq!(unlined(fast), unlined(slow), "{}", text);
-                Ok(())
-            },
-        );
-        if let Err(e) = result {
-            panic!("{e}");
-        }
-        assert!(accepted.get() >= 60, "only {} of 300 tables accepted", accepted.get());
+        let tables = (table(), 1usize..200, 1usize..100).prop_map(|((t, l), b, p)| (t, (l, b, p)));
+        let accepted = for_tables(tables, 300, |path, text, (labelled, block, piece)| {
+            let labelled: HashSet<String> = labelled.into_iter().collect();
+            let slow = unlined(text, through_csv(path, &labelled));
+            let fast = unlined(text, unquoted_scan(path, &labelled, block, piece));
+            let accepted = slow.as_ref().is_ok_and(|f| f.meters() > 0);
+            prop_assert_eq!(fast, slow, "{}", text);
+            Ok(accepted)
+        });
+        assert!(accepted >= 60, "only {accepted} of 300 tables accepted");
     }
 }
