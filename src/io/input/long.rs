@@ -166,7 +166,8 @@ impl ConsumptionReader {
             }
             let id = id_text(cells[self.id_col]);
             let begins = piece.runs.last().is_none_or(|r| r.id != id);
-            let hash = id_hash(&id);
+            // Only a meter's first row needs its hash.
+            let hash = if begins { id_hash(&id) } else { 0 };
             let maybe_new = || begins.then(|| (id.to_string(), hash));
             if id.is_empty() {
                 piece.error = Some(fail(maybe_new(), &self.columns[self.id_col], EMPTY_ID.into()));
