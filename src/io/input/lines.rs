@@ -299,8 +299,12 @@ impl<'a> IdIndex<'a> {
         if self.collided.get(&hash).is_some_and(|ids| ids.iter().any(|i| i == id)) {
             return Ok(true);
         }
+        // Every meter in the index is in `ends` by the time it is asked about.
+        let Some(&end) = ends.get(row) else {
+            return Ok(false);
+        };
         let start = if row == 0 { self.header_end } else { ends[row - 1] };
-        Ok(self.id_between(start, ends[row])? == id)
+        Ok(self.id_between(start, end)? == id)
     }
 
     /// The id of the meter in bytes `start..end` of the file, read back.
