@@ -340,6 +340,10 @@ impl ConsumptionReader {
                 each_line(raw, 0, |text, _, _| {
                     let mut cells = Vec::with_capacity(self.columns.len());
                     split_cells(text, &mut cells);
+                    if cells.len() != self.columns.len() {
+                        failed = Some(self.changed("row", format!("{} fields", cells.len())));
+                        return false;
+                    }
                     let ts = cells[self.ts_col];
                     let p = std::str::from_utf8(ts)
                         .ok()

@@ -206,6 +206,9 @@ impl ConsumptionReader {
             |row, position, raw, out| {
                 let mut cells = Vec::with_capacity(self.columns.len());
                 split_cells(record_line(raw), &mut cells);
+                if cells.len() != self.columns.len() {
+                    return Err(self.changed("row", format!("{} fields", cells.len())));
+                }
                 let mut values = vec![f64::NAN; self.axis.len()];
                 for &(c, period) in &self.value_columns {
                     values[period] = parse_reading(cells[c])
