@@ -681,6 +681,19 @@ impl AxisScan {
         Ok(())
     }
 
+    /// Takes in the scan of the readings that follow this one's, whose
+    /// first reading was [`add`](Self::add)ed here already (the axis read
+    /// in pieces).
+    pub(super) fn absorb(&mut self, next: AxisScan) {
+        self.min = self.min.into_iter().chain(next.min).min();
+        self.max = self.max.into_iter().chain(next.max).max();
+        self.step = self.step.into_iter().chain(next.step).min();
+        if next.previous.is_some() {
+            self.previous = next.previous;
+            self.previous_id = next.previous_id;
+        }
+    }
+
     /// The axis over whole months from the first period to the last, and
     /// whether the periods are times of day. `first_line` is the line (or
     /// row) of the first reading, named by the errors about the file as a whole.

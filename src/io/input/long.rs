@@ -83,22 +83,7 @@ fn axis_unquoted_in(
             // readings were checked against it).
             all.add(&id, stamp)
                 .map_err(|reason| input_err(path, line, "timestamp", format!("`{text}` {reason}")))?;
-            all.min = match (all.min, p.scan.min) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            all.max = match (all.max, p.scan.max) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            all.step = match (all.step, p.scan.step) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if p.scan.previous.is_some() {
-                all.previous = p.scan.previous;
-                all.previous_id = p.scan.previous_id;
-            }
+            all.absorb(p.scan);
         }
         match p.error {
             Some((line, reason)) => Err(input_err(path, line, "timestamp", reason)),
@@ -143,13 +128,45 @@ struct Piece {
     error: Option<LineError>,
 }
 
+/// A set of periods that is cleared in the time it took to fill it (a
+/// meter with a few readings on a long axis costs a few steps, not the axis).
+#[derive(Debug)]
+struct Taken {
+    has: Vec<bool>,
+    set: Vec<u32>,
+}
+
+impl Taken {
+    fn new(periods: usize) -> Self {
+        Taken {
+            has: vec![false; periods],
+            set: Vec::new(),
+        }
+    }
+
+    /// Adds `p`; `false` when it was there already.
+    fn insert(&mut self, p: u32) -> bool {
+        let fresh = !std::mem::replace(&mut self.has[p as usize], true);
+        if fresh {
+            self.set.push(p);
+        }
+        fresh
+    }
+
+    fn clear(&mut self) {
+        for p in self.set.drain(..) {
+            self.has[p as usize] = false;
+        }
+    }
+}
+
 impl ConsumptionReader {
     /// Checks the lines of a piece of a long-form table.
     fn check_long_piece(&self, bytes: &[u8], offset: u64, line: u64) -> Piece {
         let mut piece = Piece::default();
         let mut cells = Vec::with_capacity(self.columns.len());
-        // Which periods the current run has (cleared run by run).
-        let mut taken = vec![false; self.axis.len()];
+        // Which periods the current run has, and their lines.
+        let mut taken = Taken::new(self.axis.len());
         let mut current: Vec<(u32, u64)> = Vec::new();
         each_line(bytes, line, |text, line, end| {
             let fail = |id: Option<(String, u64)>, column: &str, reason: String| LineError {
@@ -197,9 +214,7 @@ impl ConsumptionReader {
             if begins {
                 // The run before is complete: it keeps its periods only if it
                 // is the piece's first (the piece before may hold its start).
-                for &(q, _) in &current {
-                    taken[q as usize] = false;
-                }
+                taken.clear();
                 if piece.runs.len() == 1 {
                     piece.runs[0].periods = std::mem::take(&mut current);
                 } else {
@@ -215,7 +230,7 @@ impl ConsumptionReader {
                     periods: Vec::new(),
                 });
             }
-            if std::mem::replace(&mut taken[p], true) {
+            if !taken.insert(p as u32) {
                 piece.error = Some(fail(None, "timestamp", SECOND_READING.into()));
                 return false;
             }
@@ -254,15 +269,16 @@ impl ConsumptionReader {
         let first_line = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64 + 1;
         let mut index = IdIndex::new(path, header_end, self.id_col);
         let mut scan = Scan::default();
-        // The meter being read (the last run so far) and its periods.
+        // The meter being read (the last run so far) and the periods it has
+        // (those of its rows in earlier pieces), set in `taken`.
         let mut open: Option<Run> = None;
-        let mut taken = vec![false; self.axis.len()];
+        let mut taken = Taken::new(self.axis.len());
         let id_column = &self.columns[self.id_col];
         let not_consecutive_at = |line: u64, id: &str| input_err(path, line, id_column, not_consecutive(id));
         let check = |bytes: &[u8], offset: u64, line: u64| self.check_long_piece(bytes, offset, line);
-        let close = |open: &mut Option<Run>, scan: &mut Scan, taken: &mut [bool]| {
+        let close = |open: &mut Option<Run>, scan: &mut Scan, taken: &mut Taken| {
             if let Some(run) = open.take() {
-                taken.iter_mut().for_each(|t| *t = false);
+                taken.clear();
                 scan.ends.push(run.end);
                 scan.decimals = scan.decimals.max(run.decimals);
                 let is_labelled = labelled.contains(&run.id);
@@ -275,7 +291,7 @@ impl ConsumptionReader {
                 if let Some(o) = open.as_mut().filter(|o| i == 0 && o.id == run.id) {
                     // The meter goes on from the piece before.
                     for &(q, line) in &run.periods {
-                        if std::mem::replace(&mut taken[q as usize], true) {
+                        if !taken.insert(q) {
                             return Err(input_err(path, line, "timestamp", SECOND_READING.into()));
                         }
                     }
@@ -290,7 +306,7 @@ impl ConsumptionReader {
                 }
                 if i == last {
                     for &(q, _) in &run.periods {
-                        taken[q as usize] = true;
+                        taken.insert(q);
                     }
                 }
                 open = Some(run);
