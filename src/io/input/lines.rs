@@ -401,6 +401,35 @@ mod tests {
     use crate::io::input::parse_reading;
     use std::collections::HashSet;
 
+    /// Different ids with one hash are told apart by reading them back;
+    /// the same id with it is a duplicate, whichever of them it repeats.
+    #[test]
+    fn the_id_index_reads_ids_back_on_a_matching_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let rows = ["A,1\n", "\nB,2\n", "C,3\n", "A,4\n", "B,5\n", "C,6\n", "D,7\n"];
+        let header = "meter_id,kwh\n";
+        std::fs::write(&path, format!("{header}{}", rows.concat())).unwrap();
+        let mut index = IdIndex::new(&path, header.len() as u64, 0);
+        let mut ends = Vec::new();
+        let mut end = header.len() as u64;
+        let mut found = Vec::new();
+        for row in rows {
+            end += row.len() as u64;
+            // Every id has hash 7 except C (hash 9).
+            let hash = if row.trim_start().starts_with('C') { 9 } else { 7 };
+            found.push(index.insert(&ends, hash, end).unwrap());
+            // (`inject` stops at a duplicate; here the next rows go on.)
+            ends.push(end);
+        }
+        let dup = |id: &str| Some(id.to_owned());
+        assert_eq!(found, [None, None, None, dup("A"), dup("B"), dup("C"), None]);
+        assert!(index.earlier(&ends, 7, "B").unwrap());
+        assert!(index.earlier(&ends, 7, "D").unwrap());
+        assert!(!index.earlier(&ends, 7, "E").unwrap());
+        assert!(!index.earlier(&ends, 8, "A").unwrap());
+    }
+
     #[test]
     fn plain_readings_agree_with_the_parser() {
         for cell in [
