@@ -14,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{InjectOutput, IoError, Tally};
+use super::{ConsumptionReader, InjectOutput, IoError, Tally};
 use crate::inject::InjectRun;
 
 /// Bytes of the file read and checked at a time.
@@ -40,6 +40,28 @@ impl Scan {
     /// Where meter `m`'s bytes start, `header_end` for the first.
     pub(super) fn start(&self, m: usize, header_end: u64) -> u64 {
         if m == 0 { header_end } else { self.ends[m - 1] }
+    }
+}
+
+/// A line's first fault, found by a piece. `id` is the line's meter id and
+/// its hash when a duplicate of it must be reported first (as the `csv`
+/// path does): read before the fault, and (long form) beginning a meter.
+#[derive(Debug)]
+pub(super) struct LineError {
+    pub(super) line: u64,
+    pub(super) id: Option<(String, u64)>,
+    pub(super) column: String,
+    pub(super) reason: String,
+}
+
+impl ConsumptionReader {
+    /// Where the rows start (the header's end) and their first line, or
+    /// `None` when the header is quoted (the `csv` reader must read the file).
+    pub(super) fn rows_start(&self) -> Option<(u64, u64)> {
+        unquoted(&self.header_raw).then(|| {
+            let lines = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64;
+            (self.header_raw.len() as u64, lines + 1)
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::lines::{
-    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, rewrite_selected, scan_blocks,
+    BLOCK, IdIndex, LineError, PIECE, Scan, each_line, id_hash, id_text, plain_reading, rewrite_selected, scan_blocks,
     split_cells, unquoted,
 };
 use super::{
@@ -110,16 +110,6 @@ struct Run {
     /// Its periods with their lines, kept for the first and the last run of
     /// a piece only (the runs that may continue in a neighbour).
     periods: Vec<(u32, u64)>,
-}
-
-/// A line's error; the id and its hash when the line may begin a meter (a
-/// rows-not-consecutive duplicate is reported before the line's other errors).
-#[derive(Debug)]
-struct LineError {
-    line: u64,
-    id: Option<(String, u64)>,
-    column: String,
-    reason: String,
 }
 
 #[derive(Debug, Default)]
@@ -261,12 +251,10 @@ impl ConsumptionReader {
         block: usize,
         piece: usize,
     ) -> Result<Option<Scan>, IoError> {
-        if !unquoted(&self.header_raw) {
+        let Some((header_end, first_line)) = self.rows_start() else {
             return Ok(None);
-        }
+        };
         let path = &self.path;
-        let header_end = self.header_raw.len() as u64;
-        let first_line = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64 + 1;
         let mut index = IdIndex::new(path, header_end, self.id_col);
         let mut scan = Scan::default();
         // The meter being read (the last run so far) and the periods it has

@@ -7,8 +7,8 @@
 //! (`tests/inject.rs`, and the property test below).
 
 use super::lines::{
-    BLOCK, IdIndex, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected,
-    scan_blocks, split_cells, unquoted,
+    BLOCK, IdIndex, LineError, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected,
+    scan_blocks, split_cells,
 };
 use super::{ConsumptionReader, HashSet, InjectOutput, IoError, input_err, parse_flag, parse_reading};
 use crate::inject::InjectPlan;
@@ -28,17 +28,6 @@ struct Row {
     /// Whether it holds a reading.
     present: bool,
     decimals: usize,
-}
-
-/// A line's error; the id and its hash when they were read before the error
-/// (a duplicate id is reported before a bad value of the same line, as the
-/// `csv` path does).
-#[derive(Debug)]
-struct LineError {
-    line: u64,
-    id: Option<(String, u64)>,
-    column: String,
-    reason: String,
 }
 
 /// The rows of one piece of a block, up to its first error.
@@ -143,12 +132,10 @@ impl ConsumptionReader {
         block: usize,
         piece: usize,
     ) -> Result<Option<Scan>, IoError> {
-        if !unquoted(&self.header_raw) {
+        let Some((header_end, first_line)) = self.rows_start() else {
             return Ok(None);
-        }
+        };
         let path = &self.path;
-        let header_end = self.header_raw.len() as u64;
-        let first_line = memchr::memchr_iter(b'\n', &self.header_raw).count() as u64 + 1;
         let mut index = IdIndex::new(path, header_end, self.id_col);
         let mut scan = Scan::default();
         let duplicate = |line: u64, id: &str| {
