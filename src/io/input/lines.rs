@@ -14,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{ConsumptionReader, InjectOutput, IoError, Tally};
+use super::{ConsumptionReader, IdHasher, InjectOutput, IoError, Tally};
 use crate::inject::InjectRun;
 
 /// Bytes of the file read and checked at a time.
@@ -190,11 +190,9 @@ pub(super) fn id_text(cell: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// A 64-bit hash of an id, well mixed so that the index can use it as its
-/// own key. SipHash-1-3 (`DefaultHasher`, fixed keys): the ids' hashes live
-/// only in this process, and FxHash-style hashing of ids like `MTR_000001`
-/// collided for almost half of a million ids.
+/// own key ([`IdHasher`]).
 pub(super) fn id_hash(id: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = IdHasher::default();
     h.write(id.as_bytes());
     h.finish()
 }

@@ -404,7 +404,7 @@ impl ConsumptionReader {
                     .first()
                     .map(|(cells, _)| id_text(cells[self.id_col]))
                     .unwrap_or_default();
-                out.event(&id, &e, &self.axis, self.times)
+                out.events.record(&id, &e, &self.axis, self.times)
             },
         )
     }

@@ -10,9 +10,8 @@ use super::lines::{
     BLOCK, IdIndex, LineError, PIECE, Scan, each_line, id_hash, id_text, plain_reading, record_line, rewrite_selected,
     scan_blocks, split_cells,
 };
-use super::{ConsumptionReader, HashSet, InjectOutput, IoError, input_err, parse_flag, parse_reading};
+use super::{ConsumptionReader, HashSet, InjectOutput, IoError, class_of, input_err, parse_flag, parse_reading};
 use crate::inject::InjectPlan;
-use crate::model::CustomerClass;
 
 /// What checking one line found.
 #[derive(Debug)]
@@ -216,18 +215,11 @@ impl ConsumptionReader {
                 self.rewrite_cells(&cells, &values, &injected, e.is_anomaly, scan.decimals, &mut record);
                 record.extend_from_slice(after);
                 out.write_table(&record)?;
-                out.event(&id_text(cells[self.id_col]), &e, &self.axis, self.times)
+                out.events
+                    .record(&id_text(cells[self.id_col]), &e, &self.axis, self.times)
             },
         )
     }
-}
-
-/// A customer class named by a cell (any case), if any.
-pub(super) fn class_of(cell: &[u8]) -> Option<CustomerClass> {
-    let s = std::str::from_utf8(cell).ok()?.trim();
-    CustomerClass::ALL
-        .into_iter()
-        .find(|k| k.as_str().eq_ignore_ascii_case(s))
 }
 
 impl ConsumptionReader {
